@@ -1,0 +1,102 @@
+package gen
+
+import (
+	"go/token"
+	"go/types"
+)
+
+// kind says whether an annotated function is a step or a workflow.
+type kind int
+
+const (
+	kindStep kind = iota + 1
+	kindWorkflow
+)
+
+// runtimeKind is the name of the dbos.Kind constant for k.
+func (k kind) runtimeKind() string {
+	if k == kindWorkflow {
+		return "KindWorkflow"
+	}
+	return "KindStep"
+}
+
+// pkgModel is everything emit needs to write one dbos_gen.go.
+type pkgModel struct {
+	// Path and Name are the package's import path and name.
+	Path, Name string
+	// Imports maps each imported package path to its name in the file.
+	Imports []importName
+	// Funcs are the annotated functions in source order.
+	Funcs []*funcModel
+}
+
+// importName is one import of the generated file.
+type importName struct {
+	Path string
+	Name string
+	// Alias says whether the import is written with an explicit name.
+	Alias bool
+}
+
+// funcModel is one annotated function.
+type funcModel struct {
+	// Name is the user's function name.
+	Name string
+	// Kind is step or workflow.
+	Kind kind
+	// RegName is the name the function is registered under.
+	RegName string
+	// Pos is where the function is declared.
+	Pos token.Position
+	// Params are the parameters after the context.
+	Params []paramModel
+	// Result is the result type besides error; nil for error-only
+	// functions.
+	Result types.Type
+	// Names are the generated identifiers for this function.
+	Names genNames
+	// Locals are the generated parameters and locals of the functions
+	// that take the user's parameters: EnqueueF, StartF and RunF.
+	Locals localNames
+	// Inner are the generated parameters and locals of the other
+	// functions: the registered invoke body, the handle's methods and
+	// RetrieveF.
+	Inner localNames
+}
+
+// paramModel is one parameter after the context.
+type paramModel struct {
+	// Name is the parameter's name in generated signatures.
+	Name string
+	// Field is the field of the argument struct, "P<i>".
+	Field string
+	// JSON is the field's JSON key: the user's parameter name, or "p<i>"
+	// when it is unnamed or blank.
+	JSON string
+	// Type is the parameter's type.
+	Type types.Type
+}
+
+// genNames are the package-level identifiers generated for one function.
+type genNames struct {
+	Fn       string // dbosFnF: the *dbos.Function variable
+	Args     string // dbosArgsF: the argument struct type
+	Handle   string // FHandle: the typed handle type
+	Enqueue  string // EnqueueF
+	Start    string // StartF
+	Run      string // RunF
+	Retrieve string // RetrieveF
+}
+
+// list returns the names in a fixed order.
+func (n genNames) list() []string {
+	return []string{n.Fn, n.Args, n.Handle, n.Enqueue, n.Start, n.Run, n.Retrieve}
+}
+
+// localNames are the identifiers generated code declares inside functions,
+// chosen so that none shadows a user parameter or anything the generated
+// bodies refer to.
+type localNames struct {
+	Ctx, Q, Opts, Input, H, Err, Result, Out, Args, ID string
+}

@@ -1,0 +1,175 @@
+package gen
+
+import (
+	"go/token"
+	"go/types"
+	"path"
+	"sort"
+	"strconv"
+	"unicode"
+	"unicode/utf8"
+)
+
+// runtimePath is the import path of the dbos runtime generated code calls.
+const runtimePath = "github.com/dbosgen/dbosgen/runtime"
+
+// runtimeName is the runtime's package name.
+const runtimeName = "dbos"
+
+// namesFor returns the package-level names generated for the function
+// called name. They are exported when the function is.
+func namesFor(name string) genNames {
+	n := genNames{Fn: "dbosFn" + name, Args: "dbosArgs" + name, Handle: name + "Handle"}
+	if token.IsExported(name) {
+		n.Enqueue, n.Start, n.Run, n.Retrieve = "Enqueue"+name, "Start"+name, "Run"+name, "Retrieve"+name
+		return n
+	}
+	up := upperFirst(name)
+	n.Enqueue, n.Start, n.Run, n.Retrieve = "enqueue"+up, "start"+up, "run"+up, "retrieve"+up
+	return n
+}
+
+// upperFirst returns s with its first letter in upper case.
+func upperFirst(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
+}
+
+// nameSet is a set of identifiers.
+type nameSet map[string]bool
+
+// unique returns base, or base followed by the smallest number from 2 up
+// that makes it free in every set of taken.
+func unique(base string, taken ...nameSet) string {
+	free := func(s string) bool {
+		for _, t := range taken {
+			if t[s] {
+				return false
+			}
+		}
+		return true
+	}
+	if free(base) {
+		return base
+	}
+	for i := 2; ; i++ {
+		if c := base + strconv.Itoa(i); free(c) {
+			return c
+		}
+	}
+}
+
+// chooseImports names the packages the generated file imports: context,
+// the runtime, and every package the annotated signatures mention. A name
+// taken by a package-level identifier of the user's package or by a
+// generated name gets a number appended.
+func chooseImports(pkg *types.Package, funcs []*funcModel, taken nameSet) []importName {
+	names := map[string]string{"context": "context", runtimePath: runtimeName}
+	for _, fn := range funcs {
+		for _, t := range signatureTypes(fn) {
+			for _, obj := range typeNames(t) {
+				if p := obj.Pkg(); p != nil && p != pkg {
+					names[p.Path()] = p.Name()
+				}
+			}
+		}
+	}
+	paths := make([]string, 0, len(names))
+	for p := range names {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	used := nameSet{}
+	out := make([]importName, 0, len(paths))
+	for _, p := range paths {
+		name := unique(names[p], taken, used)
+		used[name] = true
+		out = append(out, importName{Path: p, Name: name, Alias: name != path.Base(p)})
+	}
+	return out
+}
+
+// signatureTypes returns the parameter and result types of fn.
+func signatureTypes(fn *funcModel) []types.Type {
+	ts := make([]types.Type, 0, len(fn.Params)+1)
+	for _, p := range fn.Params {
+		ts = append(ts, p.Type)
+	}
+	if fn.Result != nil {
+		ts = append(ts, fn.Result)
+	}
+	return ts
+}
+
+// chooseLocals names fn's parameters in generated signatures and the
+// locals of generated bodies. outer holds every identifier the generated
+// bodies refer to from outside them (imports, generated and user
+// package-level names, predeclared identifiers); the user's parameter names
+// are kept unless they would shadow one of those, and the generated locals
+// ("ctx", "q", "opts", ...) of the functions that take the user's
+// parameters give way to them.
+func chooseLocals(fn *funcModel, pkg *types.Package, outer nameSet) {
+	scope := nameSet{fn.Name: true}
+	for _, t := range signatureTypes(fn) {
+		for _, obj := range typeNames(t) {
+			if obj.Pkg() == pkg {
+				scope[obj.Name()] = true
+			}
+		}
+	}
+	// Named parameters choose first, so that their names and JSON keys do
+	// not depend on the unnamed ones around them.
+	params := nameSet{}
+	keys := nameSet{}
+	for _, named := range []bool{true, false} {
+		for i := range fn.Params {
+			p := &fn.Params[i]
+			if isNamed(p.Name) != named {
+				continue
+			}
+			index := strconv.Itoa(i)
+			p.Field = "P" + index
+			base := p.Name
+			if !named {
+				base = "p" + index
+			}
+			p.Name = unique(base, outer, scope, params)
+			params[p.Name] = true
+			p.JSON = unique(base, keys)
+			keys[p.JSON] = true
+		}
+	}
+	fn.Locals = pickLocals(outer, scope, params)
+	fn.Inner = pickLocals(outer, scope)
+}
+
+// pickLocals names the generated locals of one function body, avoiding
+// every name in taken.
+func pickLocals(taken ...nameSet) localNames {
+	locals := nameSet{}
+	taken = append(taken, locals)
+	pick := func(base string) string {
+		name := unique(base, taken...)
+		locals[name] = true
+		return name
+	}
+	return localNames{
+		Ctx: pick("ctx"), Q: pick("q"), Opts: pick("opts"), Input: pick("input"), H: pick("h"),
+		Err: pick("err"), Result: pick("result"), Out: pick("out"), Args: pick("args"), ID: pick("id"),
+	}
+}
+
+// isNamed reports whether a parameter name can be referred to.
+func isNamed(name string) bool {
+	return name != "" && name != "_"
+}
+
+// universeNames returns the predeclared identifiers, which generated code
+// must not shadow.
+func universeNames() nameSet {
+	s := nameSet{}
+	for _, n := range types.Universe.Names() {
+		s[n] = true
+	}
+	return s
+}

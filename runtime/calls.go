@@ -1,0 +1,326 @@
+package dbos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
+
+// enqueue inserts a call of fn: on queue q, or (q == nil) started at once
+// in this process. Inside a workflow it is a checkpointed step.
+func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []byte, opts []EnqueueOption) (*Handle, error) {
+	verb := "enqueue"
+	if q == nil {
+		verb = "start"
+	}
+	cfg, err := newEnqueueConfig(opts)
+	if err == nil && q == nil {
+		err = cfg.queueOnly()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", verb, fn.Name, err)
+	}
+	wf := workflowFrom(ctx)
+	var step int
+	id := cfg.id
+	if wf != nil {
+		var rec store.Step
+		var done bool
+		if step, rec, done = wf.nextStep(); done {
+			if rec.Error != "" {
+				return nil, recordedError(rec)
+			}
+			return &Handle{rt: rt, fn: fn, id: rec.ChildID}, nil
+		}
+		if id == "" {
+			id = wf.childID(step)
+		}
+	} else if id == "" {
+		id = newWorkflowID()
+	}
+	p := store.InsertParams{
+		ID:           id,
+		Name:         fn.Name,
+		Input:        input,
+		Priority:     cfg.priority,
+		DedupID:      cfg.dedupID,
+		PartitionKey: cfg.partitionKey,
+		Delay:        cfg.delay,
+		Timeout:      cfg.timeout,
+	}
+	if wf != nil {
+		p.ParentID = wf.id
+	}
+	if q != nil {
+		p.State, p.Queue = store.StateEnqueued, q.name
+	} else {
+		p.State, p.ExecutorID = store.StatePending, rt.executorID
+	}
+	w, created, err := rt.store.InsertWorkflow(ctx, p)
+	var dup *store.DuplicateError
+	switch {
+	case errors.As(err, &dup):
+		err = fmt.Errorf("%s %s on queue %q: %w: %q is held by workflow %q", verb, fn.Name, dup.Queue, ErrDuplicate, dup.DedupID, dup.ExistingID)
+		if wf != nil {
+			_, err = rt.recordStep(ctx, wf, store.Step{StepID: step, Name: verb + " " + fn.Name, Error: err.Error()}, err)
+		}
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("%s %s: %w", verb, fn.Name, err)
+	case !created && w.Name != fn.Name:
+		return nil, fmt.Errorf("%s %s: %w: %q runs %s", verb, fn.Name, ErrConflictingID, id, w.Name)
+	}
+	if created {
+		if q == nil {
+			rt.spawn(w)
+		} else if d := rt.dispatchers[q.name]; d != nil {
+			d.wake()
+		}
+	}
+	if wf != nil {
+		if _, err := rt.recordStep(ctx, wf, store.Step{StepID: step, Name: verb + " " + fn.Name, ChildID: id}, nil); err != nil {
+			return nil, err
+		}
+	}
+	return &Handle{rt: rt, fn: fn, id: id}, nil
+}
+
+// queueOnly rejects options that only mean something on a queue.
+func (c *enqueueConfig) queueOnly() error {
+	switch {
+	case c.dedupID != "":
+		return errors.New("WithDeduplicationID needs a queue: use EnqueueF")
+	case c.priority != 0:
+		return errors.New("WithPriority needs a queue: use EnqueueF")
+	case c.delay != 0:
+		return errors.New("WithDelay needs a queue: use EnqueueF")
+	case c.partitionKey != "":
+		return errors.New("WithPartitionKey needs a queue: use EnqueueF")
+	}
+	return nil
+}
+
+// run calls fn and waits for its output; see Run.
+func (rt *Runtime) run(ctx context.Context, fn *Function, input []byte) ([]byte, error) {
+	wf := workflowFrom(ctx)
+	if wf == nil {
+		h, err := rt.enqueue(ctx, nil, fn, input, nil)
+		if err != nil {
+			return nil, err
+		}
+		return h.Await(ctx)
+	}
+	step, rec, done := wf.nextStep()
+	if done {
+		return rec.Output, recordedError(rec)
+	}
+	if fn.Kind == KindStep {
+		out, err := fn.invoke(outsideWorkflow(ctx), input)
+		if err != nil && ctx.Err() != nil {
+			return nil, err // interrupted, not finished: no checkpoint
+		}
+		return rt.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: out, Error: errorText(err)}, err)
+	}
+	childID := wf.childID(step)
+	w, created, err := rt.store.InsertWorkflow(ctx, store.InsertParams{
+		ID: childID, Name: fn.Name, State: store.StatePending, ExecutorID: rt.executorID, Input: input, ParentID: wf.id,
+	})
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("start child workflow %s: %w", fn.Name, err)
+	case !created && w.Name != fn.Name:
+		return nil, fmt.Errorf("start child workflow %s: %w: %q runs %s", fn.Name, ErrConflictingID, childID, w.Name)
+	case created:
+		rt.spawn(w)
+	}
+	out, outcome, err := rt.awaitID(ctx, childID)
+	if err != nil {
+		return nil, err
+	}
+	return rt.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: out, Error: errorText(outcome), ChildID: childID}, outcome)
+}
+
+// await waits for a handle's workflow; see Handle.Await.
+func (rt *Runtime) await(ctx context.Context, h *Handle) ([]byte, error) {
+	if err := rt.checkOpen(); err != nil {
+		return nil, err
+	}
+	wf := workflowFrom(ctx)
+	if wf == nil {
+		out, outcome, err := rt.awaitID(ctx, h.id)
+		if err != nil {
+			return nil, err
+		}
+		return out, outcome
+	}
+	step, rec, done := wf.nextStep()
+	if done {
+		return rec.Output, recordedError(rec)
+	}
+	out, outcome, err := rt.awaitID(ctx, h.id)
+	if err != nil {
+		return nil, err
+	}
+	return rt.recordStep(ctx, wf, store.Step{StepID: step, Name: "get result " + h.fn.Name, Output: out, Error: errorText(outcome), ChildID: h.id}, outcome)
+}
+
+// awaitID waits until workflow id finishes. It returns the workflow's output
+// and outcome (nil, or the error it finished with), or err when waiting
+// itself failed (ctx done, database unreachable, no such workflow).
+func (rt *Runtime) awaitID(ctx context.Context, id string) (out []byte, outcome, err error) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		woken, release := rt.waiters.subscribe(id)
+		w, err := rt.store.GetWorkflow(ctx, id)
+		if err != nil {
+			release()
+			if errors.Is(err, store.ErrNotFound) {
+				err = ErrNotFound
+			}
+			return nil, nil, fmt.Errorf("wait for workflow %q: %w", id, err)
+		}
+		if State(w.State).Terminal() {
+			release()
+			return w.Output, resultError(w), nil
+		}
+		if timer == nil {
+			timer = time.NewTimer(rt.cfg.PollInterval)
+		} else {
+			timer.Reset(rt.cfg.PollInterval)
+		}
+		select {
+		case <-woken:
+		case <-timer.C:
+		case <-ctx.Done():
+			release()
+			return nil, nil, fmt.Errorf("wait for workflow %q: %w", id, ctx.Err())
+		}
+		release()
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+// recordStep checkpoints a step's outcome. When another attempt recorded
+// the step first, its outcome wins, so every attempt sees the same one.
+func (rt *Runtime) recordStep(ctx context.Context, wf *workflowState, s store.Step, stepErr error) ([]byte, error) {
+	s.WorkflowID = wf.id
+	saved, recorded, err := rt.store.RecordStep(context.WithoutCancel(ctx), s)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint step %d (%s) of workflow %q: %w", s.StepID, s.Name, wf.id, err)
+	}
+	if !recorded {
+		return saved.Output, recordedError(saved)
+	}
+	return s.Output, stepErr
+}
+
+func (rt *Runtime) status(ctx context.Context, id string) (Status, error) {
+	if err := rt.checkOpen(); err != nil {
+		return Status{}, err
+	}
+	w, err := rt.store.GetWorkflow(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Status{}, fmt.Errorf("status of workflow %q: %w", id, err)
+	}
+	return statusOf(w), nil
+}
+
+func (rt *Runtime) retrieve(ctx context.Context, fn *Function, id string) (*Handle, error) {
+	w, err := rt.store.GetWorkflow(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("retrieve %s %q: %w", fn.Name, id, err)
+	}
+	if w.Name != fn.Name {
+		return nil, fmt.Errorf("retrieve %s %q: %w: it runs %s", fn.Name, id, ErrConflictingID, w.Name)
+	}
+	return &Handle{rt: rt, fn: fn, id: id}, nil
+}
+
+func statusOf(w store.Workflow) Status {
+	return Status{
+		ID:          w.ID,
+		Name:        w.Name,
+		State:       State(w.State),
+		Queue:       w.Queue,
+		ExecutorID:  w.ExecutorID,
+		Attempts:    w.Attempts,
+		Error:       w.Error,
+		Priority:    w.Priority,
+		ParentID:    w.ParentID,
+		CreatedAt:   w.CreatedAt,
+		StartedAt:   w.StartedAt,
+		CompletedAt: w.CompletedAt,
+	}
+}
+
+// resultError is the error GetResult returns for a finished workflow.
+func resultError(w store.Workflow) error {
+	switch w.State {
+	case store.StateError:
+		return &WorkflowError{WorkflowID: w.ID, Message: w.Error}
+	case store.StateCancelled:
+		if w.Error == timeoutMessage {
+			return fmt.Errorf("workflow %q: %w", w.ID, ErrTimeout)
+		}
+		return fmt.Errorf("workflow %q: %w", w.ID, ErrCancelled)
+	}
+	return nil
+}
+
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// replayedSentinels are the sentinel errors a recorded error message is
+// matched against on replay, so errors.Is answers as it did the first time.
+var replayedSentinels = []error{ErrDuplicate, ErrTimeout, ErrCancelled, ErrNotFound, ErrConflictingID, ErrEncode, ErrDecode, ErrUnregistered}
+
+// recordedError rebuilds the error a checkpointed step returned. Error
+// values cannot be stored, so replay returns one with the same message: a
+// *WorkflowError for a step that awaited a child workflow, else an error
+// that still matches the runtime's sentinel errors.
+func recordedError(s store.Step) error {
+	if s.Error == "" {
+		return nil
+	}
+	for _, sentinel := range replayedSentinels {
+		if strings.Contains(s.Error, sentinel.Error()) {
+			return &replayError{msg: s.Error, sentinel: sentinel}
+		}
+	}
+	if s.ChildID != "" {
+		return &WorkflowError{WorkflowID: s.ChildID, Message: s.Error}
+	}
+	return &replayError{msg: s.Error}
+}
+
+type replayError struct {
+	msg      string
+	sentinel error
+}
+
+func (e *replayError) Error() string { return e.msg }
+func (e *replayError) Unwrap() error { return e.sentinel }

@@ -1,0 +1,108 @@
+package dbos
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// DefaultDatabaseURL is the database used when neither Config.DatabaseURL
+// nor $DBOS_DATABASE_URL is set: an SQLite file in the working directory.
+const DefaultDatabaseURL = "sqlite:dbos.sqlite"
+
+// Defaults of Config's durations.
+const (
+	// DefaultPostgresPoll is the fallback poll on Postgres, where
+	// LISTEN/NOTIFY wakes dispatchers and waiters.
+	DefaultPostgresPoll = time.Second
+	// DefaultSQLitePoll is the poll on SQLite, which has no notifications
+	// between processes.
+	DefaultSQLitePoll = 50 * time.Millisecond
+)
+
+// Config configures a runtime. The zero value is ready to use.
+type Config struct {
+	// DatabaseURL is "postgres://..." (or "postgresql://...") or
+	// "sqlite:PATH". Defaults to $DBOS_DATABASE_URL, then to
+	// DefaultDatabaseURL.
+	DatabaseURL string
+
+	// ExecutorID names this process as an executor. A process restarted
+	// with the same ID resumes the PENDING work it left. Defaults to
+	// $DBOS_EXECUTOR_ID, then to a fresh unique ID.
+	ExecutorID string
+
+	// Logger receives the runtime's logs. Defaults to discarding them.
+	Logger *slog.Logger
+
+	// PollInterval is how often dispatchers and waiters look at the database
+	// when no event woke them. Defaults to DefaultPostgresPoll on Postgres
+	// and DefaultSQLitePoll on SQLite.
+	PollInterval time.Duration
+}
+
+// resolved returns the config with every default filled in.
+func (c Config) resolved() (Config, error) {
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = os.Getenv("DBOS_DATABASE_URL")
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = DefaultDatabaseURL
+	}
+	if c.ExecutorID == "" {
+		c.ExecutorID = os.Getenv("DBOS_EXECUTOR_ID")
+	}
+	if c.ExecutorID == "" {
+		id, err := freshExecutorID()
+		if err != nil {
+			return c, err
+		}
+		c.ExecutorID = id
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.PollInterval < 0 {
+		return c, fmt.Errorf("Config.PollInterval %s: must not be negative", c.PollInterval)
+	}
+	if c.PollInterval == 0 {
+		if isPostgresURL(c.DatabaseURL) {
+			c.PollInterval = DefaultPostgresPoll
+		} else {
+			c.PollInterval = DefaultSQLitePoll
+		}
+	}
+	return c, nil
+}
+
+// freshExecutorID returns "<hostname>-<16 random hex digits>", unique
+// across processes and machines.
+func freshExecutorID() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("make executor ID: %w", err)
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "executor"
+	}
+	return host + "-" + hex.EncodeToString(b[:]), nil
+}
+
+func isPostgresURL(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// newWorkflowID returns a fresh random workflow ID (a UUID v4).
+func newWorkflowID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}

@@ -1,0 +1,66 @@
+// Package dbos is the runtime of dbosgen: durable workflows and queues for
+// Go, declared with comment directives and compiled by go generate into
+// typed functions.
+//
+// # Declaring work
+//
+// Annotate functions whose first parameter is a context.Context and whose
+// last result is an error:
+//
+//	//go:generate go tool dbosgen
+//
+//	var exampleQueue = dbos.NewQueue("example_queue", dbos.Concurrency(10))
+//
+//	//dbos:step
+//	func ProcessTask(ctx context.Context, task Task) (Result, error) { ... }
+//
+//	//dbos:workflow
+//	func ProcessTasks(ctx context.Context, tasks []Task) ([]Result, error) { ... }
+//
+// go generate writes dbos_gen.go beside them, with, for each function F:
+// EnqueueF (put a call on a queue), StartF (run it now in the background),
+// RunF (call it and wait), RetrieveF (a handle for an existing ID) and the
+// typed handle FHandle with ID, Status and GetResult.
+//
+// # Running
+//
+// Launch attaches the process to a database and starts a dispatcher for
+// every declared queue:
+//
+//	rt, err := dbos.Launch(ctx, dbos.Config{}) // "" -> $DBOS_DATABASE_URL -> sqlite:dbos.sqlite
+//	defer rt.Shutdown(ctx)
+//
+// SQLite is the embedded default for one machine; Postgres
+// ("postgres://...") serves many processes on many machines, and every
+// queue limit holds across all of them.
+//
+// # Durability
+//
+// A workflow's durable calls (RunF of a step or workflow, EnqueueF, StartF,
+// and GetResult) are steps: each outcome is checkpointed before the
+// workflow moves on, numbered in call order. When a workflow runs again
+// after a crash or a Shutdown, recorded steps return their recorded
+// outcomes without running again, so a workflow resumes from its last
+// finished step. Workflow code must therefore make its durable calls in the
+// same order on every run; anything non-deterministic (time, randomness,
+// I/O) belongs in steps. Step bodies run at least once; checkpoints are
+// written exactly once.
+//
+// A workflow ID is an idempotency key (WithID): starting or enqueueing an ID
+// that exists returns the existing workflow's handle. Children created by a
+// workflow get IDs derived from the parent's ID and the step number, so a
+// replay never duplicates them.
+//
+// Each process is an executor identified by Config.ExecutorID (else
+// $DBOS_EXECUTOR_ID, else a fresh unique ID). At Launch, PENDING work
+// recorded under the executor's ID is resumed from its checkpoints, so a
+// process restarted with a stable ID (as under a supervisor) finishes what
+// it was doing.
+//
+// # Finding the runtime
+//
+// Durable calls find their runtime in the context: a workflow's or step's
+// own context carries it, rt.WithContext binds one explicitly, and
+// otherwise the runtime Launch made is the process default. With none, a
+// call returns ErrNotLaunched.
+package dbos

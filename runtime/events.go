@@ -1,0 +1,36 @@
+package dbos
+
+import "github.com/dbosgen/dbosgen/runtime/internal/store"
+
+// eventLoop turns notifications from other processes into local wake-ups:
+// an enqueue wakes that queue's dispatcher, a completion wakes the
+// workflow's waiters and, on a limited queue, the dispatcher (a slot freed).
+func (rt *Runtime) eventLoop(events <-chan store.Event) {
+	defer rt.loops.Done()
+	for {
+		select {
+		case <-rt.stopCh:
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			switch ev.Kind {
+			case store.EventEnqueued:
+				if d := rt.dispatchers[ev.Queue]; d != nil {
+					d.wake()
+				}
+			case store.EventCompleted:
+				rt.waiters.notify(ev.WorkflowID)
+				if d := rt.dispatchers[ev.Queue]; d != nil && d.limited() {
+					d.wake()
+				}
+			case store.EventResync:
+				rt.waiters.notifyAll()
+				for _, d := range rt.dispatchers {
+					d.wake()
+				}
+			}
+		}
+	}
+}

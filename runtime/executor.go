@@ -1,0 +1,118 @@
+package dbos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
+
+// Error messages recorded for workflows the runtime ended itself. They are
+// mapped back to sentinels when results are read.
+const (
+	timeoutMessage = "workflow timed out"
+)
+
+// spawn runs a PENDING workflow owned by this executor in a new goroutine.
+func (rt *Runtime) spawn(w store.Workflow) {
+	d := rt.dispatchers[w.Queue]
+	if d != nil {
+		d.running.Add(1)
+	}
+	rt.running.Add(1)
+	go rt.execute(w, d)
+}
+
+// execute runs one workflow to its end (or to an interruption at Shutdown)
+// and records the outcome.
+func (rt *Runtime) execute(w store.Workflow, d *dispatcher) {
+	defer rt.running.Done()
+	if d != nil {
+		defer func() {
+			d.running.Add(-1)
+			d.wake()
+		}()
+	}
+	outcome := store.CompleteParams{ID: w.ID, ExecutorID: rt.executorID}
+	out, err := rt.invoke(w)
+	switch {
+	case err != nil && rt.interrupted():
+		rt.log.Info("dbos: workflow interrupted by shutdown; it stays PENDING", "workflow_id", w.ID)
+		return
+	case errors.Is(err, errTimedOut):
+		outcome.State, outcome.Error = store.StateCancelled, timeoutMessage
+	case err != nil:
+		outcome.State, outcome.Error = store.StateError, err.Error()
+	default:
+		outcome.State, outcome.Output = store.StateSuccess, out
+	}
+	rt.complete(outcome)
+}
+
+// errTimedOut marks a workflow that ran past its deadline.
+var errTimedOut = errors.New("timed out")
+
+// invoke calls the workflow's function with a context carrying the runtime
+// (and, for a workflow, its checkpoint state). A panic becomes an error.
+func (rt *Runtime) invoke(w store.Workflow) (out []byte, err error) {
+	fn, ok := lookupFunction(w.Name)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q is not registered in executor %q (is its package imported by this program?)", ErrUnregistered, w.Name, rt.executorID)
+	}
+	ctx, cancel := context.WithCancel(rt.WithContext(rt.runCtx))
+	defer cancel()
+	if deadline := workflowDeadline(w); !deadline.IsZero() {
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	if fn.Kind == KindWorkflow {
+		wf := &workflowState{id: w.ID}
+		if w.Attempts > 1 {
+			// Only a workflow that ran before can have checkpoints.
+			steps, err := rt.store.Steps(ctx, w.ID)
+			if err != nil {
+				return nil, fmt.Errorf("load checkpoints of workflow %q: %w", w.ID, err)
+			}
+			wf.load(steps)
+		}
+		ctx = withWorkflow(ctx, wf)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("panic in %s: %v\n%s", w.Name, p, debug.Stack())
+		}
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = errTimedOut
+		}
+	}()
+	return fn.invoke(ctx, w.Input)
+}
+
+// workflowDeadline is when a workflow with a timeout must stop.
+func workflowDeadline(w store.Workflow) time.Time {
+	if !w.Deadline.IsZero() {
+		return w.Deadline
+	}
+	if w.Timeout > 0 && !w.StartedAt.IsZero() {
+		return w.StartedAt.Add(w.Timeout)
+	}
+	return time.Time{}
+}
+
+// complete records a workflow's outcome and wakes its local waiters.
+func (rt *Runtime) complete(p store.CompleteParams) {
+	// Once the work is done its outcome must be written, even while the
+	// runtime is stopping.
+	ctx := context.WithoutCancel(rt.runCtx)
+	ok, err := rt.store.Complete(ctx, p)
+	switch {
+	case err != nil:
+		rt.log.Error("dbos: record workflow outcome failed; it stays PENDING and will be resumed", "workflow_id", p.ID, "err", err)
+	case !ok:
+		rt.log.Warn("dbos: workflow outcome not recorded: another executor owns it now", "workflow_id", p.ID)
+	}
+	rt.waiters.notify(p.ID)
+}

@@ -1,0 +1,218 @@
+// Package storekit is the engine-independent part of the stores: parameter
+// validation, the claim arithmetic (how many rows the limits allow, when to
+// retry) and conversions between the database's epoch milliseconds and Go
+// times. Both engines read the same facts from SQL and decide the same way.
+package storekit
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
+
+// FinishTimeout bounds an operation that runs detached from its caller's
+// context because it must not be abandoned half way (see Detach).
+const FinishTimeout = 30 * time.Second
+
+// Detach returns a context that ignores ctx's cancellation but keeps its
+// values, bounded by FinishTimeout. Claims and completions run under it: once
+// started, a claim that locked rows or a completion must commit or roll back
+// with a known outcome rather than leave the caller guessing.
+func Detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), FinishTimeout)
+}
+
+// Time converts epoch milliseconds to a UTC time; 0 is the zero time.
+func Time(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// TimePtr converts nullable epoch milliseconds to a UTC time; NULL is zero.
+func TimePtr(ms *int64) time.Time {
+	if ms == nil {
+		return time.Time{}
+	}
+	return Time(*ms)
+}
+
+// Millis converts a duration to whole milliseconds, rounding up so that a
+// positive duration never becomes 0 (none).
+func Millis(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+// Str dereferences a nullable string; NULL is "".
+func Str(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// ValidateInsert checks InsertParams before they reach the database.
+func ValidateInsert(p store.InsertParams) error {
+	if p.ID == "" {
+		return errors.New("insert workflow: empty workflow ID")
+	}
+	if p.Name == "" {
+		return fmt.Errorf("insert workflow %q: empty function name", p.ID)
+	}
+	switch p.State {
+	case store.StateEnqueued:
+		if p.Queue == "" {
+			return fmt.Errorf("insert workflow %q: state %s needs a queue", p.ID, p.State)
+		}
+	case store.StatePending:
+		if p.ExecutorID == "" {
+			return fmt.Errorf("insert workflow %q: state %s needs an executor ID", p.ID, p.State)
+		}
+	default:
+		return fmt.Errorf("insert workflow %q: state %q is neither %s nor %s", p.ID, p.State, store.StateEnqueued, store.StatePending)
+	}
+	if p.DedupID != "" && p.Queue == "" {
+		return fmt.Errorf("insert workflow %q: deduplication ID %q needs a queue", p.ID, p.DedupID)
+	}
+	return nil
+}
+
+// ValidateClaim checks ClaimParams before they reach the database.
+func ValidateClaim(p store.ClaimParams) error {
+	switch {
+	case p.Queue == "":
+		return errors.New("claim: empty queue name")
+	case p.ExecutorID == "":
+		return fmt.Errorf("claim from queue %q: empty executor ID", p.Queue)
+	case p.Max < 1:
+		return fmt.Errorf("claim from queue %q: Max is %d, want at least 1", p.Queue, p.Max)
+	case p.Concurrency < 0 || p.WorkerConcurrency < 0 || p.RateLimit < 0:
+		return fmt.Errorf("claim from queue %q: negative limit", p.Queue)
+	case p.RateLimit > 0 && p.RatePeriod <= 0:
+		return fmt.Errorf("claim from queue %q: RateLimit %d needs a positive RatePeriod", p.Queue, p.RateLimit)
+	}
+	return nil
+}
+
+// ValidateComplete checks CompleteParams before they reach the database.
+func ValidateComplete(p store.CompleteParams) error {
+	switch p.State {
+	case store.StateSuccess, store.StateError, store.StateCancelled:
+	default:
+		return fmt.Errorf("complete workflow %q: state %q is not terminal", p.ID, p.State)
+	}
+	if p.ExecutorID == "" {
+		return fmt.Errorf("complete workflow %q: empty executor ID", p.ID)
+	}
+	return nil
+}
+
+// Limited reports whether a claim has any limit, and so must be serialized
+// with the queue's other claimers.
+func Limited(p store.ClaimParams) bool {
+	return p.Concurrency > 0 || p.WorkerConcurrency > 0 || p.RateLimit > 0
+}
+
+// Load is what the limits count, read under the queue's lock, in the
+// database's clock.
+type Load struct {
+	NowMs          int64 // the database clock
+	Pending        int64 // PENDING rows of the queue
+	PendingHere    int64 // PENDING rows of the queue owned by the claimer
+	WindowStarts   int64 // rows of the queue started in (now-RatePeriod, now]
+	WindowOldestMs int64 // the oldest of those starts; 0 when none
+}
+
+// Room returns how many rows a claim may take: Max, lowered by each limit.
+func Room(p store.ClaimParams, l Load) int {
+	n := int64(p.Max)
+	if p.Concurrency > 0 {
+		n = min(n, int64(p.Concurrency)-l.Pending)
+	}
+	if p.WorkerConcurrency > 0 {
+		n = min(n, int64(p.WorkerConcurrency)-l.PendingHere)
+	}
+	if p.RateLimit > 0 {
+		n = min(n, int64(p.RateLimit)-l.WindowStarts)
+	}
+	return int(max(n, 0))
+}
+
+// Saturated reports whether, after claiming claimed rows, a concurrency limit
+// is reached: only a completion (an event) can make room, so no RetryAt
+// applies.
+func Saturated(p store.ClaimParams, l Load, claimed int) bool {
+	c := int64(claimed)
+	return (p.Concurrency > 0 && l.Pending+c >= int64(p.Concurrency)) ||
+		(p.WorkerConcurrency > 0 && l.PendingHere+c >= int64(p.WorkerConcurrency))
+}
+
+// NeedBacklog reports whether RetryAt depends on what is left in the queue.
+// It does not when the claim took Max (the caller is at its own capacity and
+// comes back after its next completion) or a concurrency limit is reached.
+func NeedBacklog(p store.ClaimParams, l Load, claimed int) bool {
+	return claimed < p.Max && !Saturated(p, l, claimed)
+}
+
+// Backlog is what is left in a queue after a claim.
+type Backlog struct {
+	Ready         bool  // ENQUEUED rows are ready now (held by another claimer, or beyond the limits)
+	NextDelayedMs int64 // the earliest future NotBefore of an ENQUEUED row; 0 when none
+}
+
+// RetryAt returns the earliest moment a claim could take more rows without
+// any other event, or the zero time (see store.ClaimResult.RetryAt): when the
+// rate window is full, the moment its oldest start leaves it; otherwise,
+// when nothing is ready, the moment the next delayed row becomes ready.
+// Zero when NeedBacklog is false or nothing is left.
+func RetryAt(p store.ClaimParams, l Load, claimed int, b Backlog) time.Time {
+	if !NeedBacklog(p, l, claimed) {
+		return time.Time{}
+	}
+	var next int64
+	switch {
+	case b.Ready:
+		next = l.NowMs
+	case b.NextDelayedMs > 0:
+		next = b.NextDelayedMs
+	default:
+		return time.Time{} // nothing left: wait for an enqueue
+	}
+	if p.RateLimit > 0 && l.WindowStarts+int64(claimed) >= int64(p.RateLimit) {
+		oldest := l.WindowOldestMs
+		if l.WindowStarts == 0 || oldest == 0 {
+			oldest = l.NowMs // only this claim's starts are in the window
+		}
+		next = max(next, oldest+Millis(p.RatePeriod))
+	}
+	if next <= l.NowMs {
+		// Ready now and under every limit, yet not claimed: the rows are
+		// held by a concurrent claimer, whose claim or rollback is an event.
+		return time.Time{}
+	}
+	return Time(next)
+}
+
+// SortFIFO sorts workflows in claim order: priority ascending, then Seq.
+func SortFIFO(ws []store.Workflow) {
+	slices.SortFunc(ws, func(a, b store.Workflow) int {
+		if c := cmp.Compare(a.Priority, b.Priority); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Seq, b.Seq)
+	})
+}
+
+// SortBySeq sorts workflows oldest first.
+func SortBySeq(ws []store.Workflow) {
+	slices.SortFunc(ws, func(a, b store.Workflow) int { return cmp.Compare(a.Seq, b.Seq) })
+}

@@ -1,0 +1,235 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore/pgdb"
+)
+
+// The channels and payloads of the notification triggers (0001_init.sql).
+const (
+	channelEnqueued  = "dbos_enqueued"  // payload: queue name
+	channelCompleted = "dbos_completed" // payload: JSON [{"queue":..,"id":..}] or "resync"
+	payloadResync    = "resync"
+)
+
+// Reconnection backoff of the listener.
+const (
+	reconnectMin = 100 * time.Millisecond
+	reconnectMax = 5 * time.Second
+)
+
+// listener holds one dedicated connection in LISTEN mode and forwards
+// notifications to out without ever blocking on its consumer: when out is
+// full the notification is dropped and a resync is requested; the pump
+// goroutine then delivers one EventResync as soon as out has room. After a
+// lost connection it reconnects with backoff and requests a resync too.
+type listener struct {
+	cfg    *pgx.ConnConfig
+	logger *slog.Logger
+	out    chan store.Event
+	resync chan struct{} // capacity 1: a pending resync request
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// onNotify, when set (by tests), sees each notification after it was
+	// handled.
+	onNotify func(*pgconn.Notification)
+
+	mu   sync.Mutex
+	conn *pgx.Conn // the current connection; for tests that break it
+}
+
+// startListener connects and LISTENs before returning, so that every
+// notification committed after Open returns is seen.
+func startListener(ctx context.Context, cfg *pgx.ConnConfig, logger *slog.Logger, opts options) (*listener, error) {
+	l := &listener{
+		cfg:      cfg.Copy(),
+		logger:   logger,
+		out:      make(chan store.Event, opts.eventBuffer),
+		resync:   make(chan struct{}, 1),
+		onNotify: opts.onNotify,
+	}
+	conn, err := l.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	l.cancel = cancel
+	l.wg.Add(2)
+	go l.run(runCtx, conn)
+	go l.pump(runCtx)
+	return l, nil
+}
+
+func (l *listener) connect(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, l.cfg)
+	if err != nil {
+		return nil, err
+	}
+	q := pgdb.New(conn)
+	if err := q.ListenEnqueued(ctx); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("listen %s: %w", channelEnqueued, err)
+	}
+	if err := q.ListenCompleted(ctx); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("listen %s: %w", channelCompleted, err)
+	}
+	l.mu.Lock()
+	l.conn = conn
+	l.mu.Unlock()
+	return conn, nil
+}
+
+func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
+	defer l.wg.Done()
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			l.logger.Warn("postgres notification listener lost its connection; reconnecting", "error", err)
+			conn.Close(context.Background())
+			conn = l.reconnect(ctx)
+			if conn == nil {
+				return
+			}
+			l.logger.Info("postgres notification listener reconnected")
+			l.requestResync() // notifications sent meanwhile are lost
+			continue
+		}
+		for _, ev := range parseNotification(n) {
+			l.deliver(ev)
+		}
+		if l.onNotify != nil {
+			l.onNotify(n)
+		}
+	}
+}
+
+// reconnect retries until it connects (nil when ctx ends first).
+func (l *listener) reconnect(ctx context.Context) *pgx.Conn {
+	wait := reconnectMin
+	for {
+		jitter := time.Duration(rand.Int64N(int64(wait) / 2))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait/2 + jitter + wait/4):
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		conn, err := l.connect(cctx)
+		cancel()
+		if err == nil {
+			return conn
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		l.logger.Warn("postgres notification listener failed to reconnect", "error", err, "retry_in", wait)
+		wait = min(2*wait, reconnectMax)
+	}
+}
+
+// deliver sends ev without blocking; when out is full it drops ev and asks
+// for a resync.
+func (l *listener) deliver(ev store.Event) {
+	select {
+	case l.out <- ev:
+	default:
+		l.requestResync()
+	}
+}
+
+func (l *listener) requestResync() {
+	select {
+	case l.resync <- struct{}{}:
+	default: // one is already pending
+	}
+}
+
+// pump delivers one EventResync per request, waiting for room in out.
+func (l *listener) pump(ctx context.Context) {
+	defer l.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.resync:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case l.out <- store.Event{Kind: store.EventResync}:
+		}
+	}
+}
+
+// stop ends both goroutines, closes the connection and then out.
+func (l *listener) stop() {
+	l.cancel()
+	l.wg.Wait()
+	close(l.out)
+}
+
+// currentConn returns the connection in use.
+func (l *listener) currentConn() *pgx.Conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.conn
+}
+
+// breakConnection closes the current connection's socket, as a network
+// failure would. Tests use it to exercise reconnection.
+func (l *listener) breakConnection() {
+	if conn := l.currentConn(); conn != nil {
+		_ = conn.PgConn().Conn().Close()
+	}
+}
+
+// completedRow is one element of a dbos_completed payload.
+type completedRow struct {
+	Queue string `json:"queue"`
+	ID    string `json:"id"`
+}
+
+// parseNotification maps a notification to events. Anything it does not
+// understand becomes EventResync, which is always safe.
+func parseNotification(n *pgconn.Notification) []store.Event {
+	switch n.Channel {
+	case channelEnqueued:
+		return []store.Event{{Kind: store.EventEnqueued, Queue: n.Payload}}
+	case channelCompleted:
+		if n.Payload == payloadResync {
+			return []store.Event{{Kind: store.EventResync}}
+		}
+		var rows []completedRow
+		if err := json.Unmarshal([]byte(n.Payload), &rows); err != nil {
+			return []store.Event{{Kind: store.EventResync}}
+		}
+		evs := make([]store.Event, len(rows))
+		for i, r := range rows {
+			evs[i] = store.Event{Kind: store.EventCompleted, Queue: r.Queue, WorkflowID: r.ID}
+		}
+		return evs
+	default:
+		return nil
+	}
+}

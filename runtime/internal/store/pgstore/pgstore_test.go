@@ -1,0 +1,195 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/storetest"
+	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
+	dbsql "github.com/dbosgen/dbosgen/sql"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+func openStore(t *testing.T, url string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), url, nil)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return openStore(t, url) })
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, err := Open(ctx, "postgres://nobody:secret@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", nil)
+	if err == nil {
+		t.Fatal("Open of an unreachable server succeeded")
+	}
+	if !strings.Contains(err.Error(), "connect to postgres at 127.0.0.1:1/none: ") {
+		t.Errorf("error %q does not say where it tried to connect", err)
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("error %q shows the password", err)
+	}
+}
+
+// TestConcurrentOpensMigrateOnce opens one fresh database from many
+// goroutines at once (as many processes starting together would): all
+// succeed and every migration is applied once.
+func TestConcurrentOpensMigrateOnce(t *testing.T) {
+	url := testdb.NewPostgresDatabase(t)
+	const n = 8
+	stores := make([]*Store, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			s, err := Open(t.Context(), url, nil)
+			if err != nil {
+				t.Errorf("Open %d: %v", i, err)
+				return
+			}
+			stores[i] = s
+		})
+	}
+	wg.Wait()
+	for _, s := range stores {
+		if s != nil {
+			t.Cleanup(func() { s.Close() })
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	migrations, err := dbsql.PostgresMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	version, err := stores[0].q.MigrationVersion(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(migrations[len(migrations)-1].Version); version != want {
+		t.Errorf("migration version %d, want %d", version, want)
+	}
+	// Reopening applies nothing and works.
+	openStore(t, url)
+}
+
+func TestListenerReconnectsAndResyncs(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	s, other := openStore(t, url), openStore(t, url)
+	ctx := t.Context()
+	old := s.listener.currentConn()
+	s.listener.breakConnection()
+	// Wait for EventResync: the listener noticed, reconnected and warns that
+	// notifications may have been lost meanwhile.
+	await(t, s.Events(), func(ev store.Event) bool { return ev.Kind == store.EventResync })
+	if s.listener.currentConn() == old {
+		t.Fatal("EventResync without a new connection")
+	}
+	// Notifications flow again on the new connection.
+	queue := fmt.Sprintf("q-reconnect-%d", time.Now().UnixNano())
+	if _, _, err := other.InsertWorkflow(ctx, store.InsertParams{ID: queue + "-wf", Name: "f", State: store.StateEnqueued, Queue: queue}); err != nil {
+		t.Fatal(err)
+	}
+	await(t, s.Events(), func(ev store.Event) bool { return ev == store.Event{Kind: store.EventEnqueued, Queue: queue} })
+}
+
+// TestSlowConsumerGetsResync fills a tiny event buffer without reading it:
+// the listener drops what does not fit and then delivers one EventResync.
+func TestSlowConsumerGetsResync(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	prefix := fmt.Sprintf("q-slow-%d", time.Now().UnixNano())
+	const n = 10
+	handled := make(chan struct{}, n)
+	s, err := open(t.Context(), url, nil, options{eventBuffer: 2, onNotify: func(n *pgconn.Notification) {
+		if strings.HasPrefix(n.Payload, prefix) {
+			handled <- struct{}{}
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	other := openStore(t, url)
+	for i := range n {
+		q := fmt.Sprintf("%s-%d", prefix, i)
+		if _, _, err := other.InsertWorkflow(t.Context(), store.InsertParams{ID: q, Name: "f", State: store.StateEnqueued, Queue: q}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Let the listener handle (deliver or drop) every notification before
+	// reading any.
+	for range n {
+		select {
+		case <-handled:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the listener did not handle the notifications")
+		}
+	}
+	var enqueued int
+	await(t, s.Events(), func(ev store.Event) bool {
+		if ev.Kind == store.EventEnqueued && strings.HasPrefix(ev.Queue, prefix) {
+			enqueued++
+		}
+		return ev.Kind == store.EventResync
+	})
+	if enqueued != 2 {
+		t.Errorf("%d events before the resync, want the 2 the buffer holds", enqueued)
+	}
+}
+
+func TestParseNotification(t *testing.T) {
+	for _, tc := range []struct {
+		channel, payload string
+		want             []store.Event
+	}{
+		{channelEnqueued, "q1", []store.Event{{Kind: store.EventEnqueued, Queue: "q1"}}},
+		{channelCompleted, `[{"queue":"q1","id":"a"},{"queue":"","id":"b"}]`, []store.Event{
+			{Kind: store.EventCompleted, Queue: "q1", WorkflowID: "a"},
+			{Kind: store.EventCompleted, Queue: "", WorkflowID: "b"},
+		}},
+		{channelCompleted, payloadResync, []store.Event{{Kind: store.EventResync}}},
+		{channelCompleted, `garbage`, []store.Event{{Kind: store.EventResync}}},
+		{"other_channel", "x", nil},
+	} {
+		got := parseNotification(&pgconn.Notification{Channel: tc.channel, Payload: tc.payload})
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("parseNotification(%s, %q) = %v, want %v", tc.channel, tc.payload, got, tc.want)
+		}
+	}
+}
+
+func await(t *testing.T, ch <-chan store.Event, match func(store.Event) bool) {
+	t.Helper()
+	timer := time.NewTimer(20 * time.Second)
+	defer timer.Stop()
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Fatal("Events closed")
+			}
+			if match(ev) {
+				return
+			}
+		case <-timer.C:
+			t.Fatal("timed out waiting for an event")
+		}
+	}
+}

@@ -1,0 +1,157 @@
+// Package pgstore is the Postgres engine of the store: a pgx connection pool
+// running the sqlc queries of sql/postgres (package pgdb), the embedded
+// migrations applied at Open, and a LISTEN connection that turns the
+// triggers' notifications into store.Events.
+//
+// Every process sharing the database shares the queue limits: a claim on a
+// limited queue takes a transaction-scoped advisory lock derived from the
+// queue name and reads the limits' counts under it, using the database clock.
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore/pgdb"
+	dbsql "github.com/dbosgen/dbosgen/sql"
+)
+
+// DefaultEventBuffer is the capacity of the Events channel. When a slow
+// consumer lets it fill, further notifications are dropped and replaced by
+// one store.EventResync.
+const DefaultEventBuffer = 1024
+
+// Store is the Postgres store. Create it with Open.
+type Store struct {
+	pool     *pgxpool.Pool
+	q        *pgdb.Queries
+	logger   *slog.Logger
+	listener *listener
+
+	closeOnce sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the Postgres database at url (a postgres:// URL or a
+// key=value connection string), applies the pending migrations and starts
+// listening for notifications. Many processes may Open one database at once:
+// migrations run one process at a time under an advisory lock. A nil logger
+// discards logs.
+func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) {
+	return open(ctx, url, logger, options{eventBuffer: DefaultEventBuffer})
+}
+
+// options are the knobs tests turn.
+type options struct {
+	eventBuffer int                         // capacity of Events
+	onNotify    func(*pgconn.Notification) // see listener.onNotify
+}
+
+func open(ctx context.Context, url string, logger *slog.Logger, opts options) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// The error of ParseConfig never repeats the password.
+		return nil, fmt.Errorf("parse postgres connection string: %w", err)
+	}
+	where := net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))
+	if cfg.ConnConfig.Database != "" {
+		where += "/" + cfg.ConnConfig.Database
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres at %s: %w", where, err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres at %s: %w", where, err)
+	}
+	s := &Store{pool: pool, q: pgdb.New(pool), logger: logger}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrate postgres at %s: %w", where, err)
+	}
+	s.listener, err = startListener(ctx, cfg.ConnConfig, logger, opts)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("listen for notifications on postgres at %s: %w", where, err)
+	}
+	return s, nil
+}
+
+// migrate applies the embedded migrations newer than the database's version,
+// all in one transaction holding an advisory lock, so that concurrent Opens
+// of a fresh database migrate it exactly once.
+func (s *Store) migrate(ctx context.Context) error {
+	migrations, err := dbsql.PostgresMigrations()
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		if err := q.LockMigrations(ctx); err != nil {
+			return fmt.Errorf("lock migrations: %w", err)
+		}
+		present, err := q.MigrationsTableExists(ctx)
+		if err != nil {
+			return fmt.Errorf("read migration version: %w", err)
+		}
+		var version int64
+		if present {
+			if version, err = q.MigrationVersion(ctx); err != nil {
+				return fmt.Errorf("read migration version: %w", err)
+			}
+		}
+		for _, m := range migrations {
+			if int64(m.Version) <= version {
+				continue
+			}
+			// A migration file is several statements; without arguments pgx
+			// sends it with the simple protocol, which runs them all.
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("apply migration %s: %w", m.Name, err)
+			}
+			if err := q.InsertMigration(ctx, int64(m.Version)); err != nil {
+				return fmt.Errorf("record migration %s: %w", m.Name, err)
+			}
+			s.logger.Info("applied database migration", "engine", "postgres", "migration", m.Name)
+		}
+		if n := len(migrations); n > 0 && version > int64(migrations[n-1].Version) {
+			s.logger.Warn("database schema is newer than this program",
+				"engine", "postgres", "database_version", version, "known_version", migrations[n-1].Version)
+		}
+		return nil
+	})
+}
+
+// Engine returns "postgres".
+func (s *Store) Engine() string { return "postgres" }
+
+// Events returns the notifications of every process sharing the database
+// (this one included). The channel closes when the store closes.
+func (s *Store) Events() <-chan store.Event { return s.listener.out }
+
+// Close stops the listener and closes the pool. It is safe to call twice.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.listener.stop()
+		s.pool.Close()
+	})
+	return nil
+}
+
+// isNoRows reports whether err means a query returned no row.
+func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

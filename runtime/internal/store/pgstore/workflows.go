@@ -1,0 +1,203 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/internal/storekit"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore/pgdb"
+)
+
+// dedupIndex is the unique index that holds deduplication IDs (0001_init.sql).
+const dedupIndex = "workflows_dedup_idx"
+
+// InsertWorkflow inserts a workflow, or returns the existing one with
+// created=false, or a *store.DuplicateError when the deduplication ID is held.
+func (s *Store) InsertWorkflow(ctx context.Context, p store.InsertParams) (store.Workflow, bool, error) {
+	if err := storekit.ValidateInsert(p); err != nil {
+		return store.Workflow{}, false, err
+	}
+	args := pgdb.InsertWorkflowParams{
+		WorkflowID:   p.ID,
+		Name:         p.Name,
+		State:        p.State,
+		QueueName:    p.Queue,
+		ExecutorID:   p.ExecutorID,
+		Input:        p.Input,
+		Priority:     int32(p.Priority),
+		DedupID:      p.DedupID,
+		PartitionKey: p.PartitionKey,
+		ParentID:     p.ParentID,
+		TimeoutMs:    storekit.Millis(p.Timeout),
+		DelayMs:      storekit.Millis(p.Delay),
+	}
+	// A conflict on the deduplication ID names a holder that may finish
+	// before we read it; then the insert is simply tried again.
+	for range 5 {
+		row, err := s.q.InsertWorkflow(ctx, args)
+		switch {
+		case err == nil:
+			return workflow(row), true, nil
+		case isNoRows(err): // the ID exists
+			w, err := s.GetWorkflow(ctx, p.ID)
+			if err != nil {
+				return store.Workflow{}, false, fmt.Errorf("insert workflow %q: read existing: %w", p.ID, err)
+			}
+			return w, false, nil
+		case isDedupConflict(err):
+			holder, err := s.q.DedupHolder(ctx, pgdb.DedupHolderParams{QueueName: p.Queue, DedupID: p.DedupID})
+			if isNoRows(err) {
+				continue // released meanwhile
+			}
+			if err != nil {
+				return store.Workflow{}, false, fmt.Errorf("insert workflow %q: find deduplication ID holder: %w", p.ID, err)
+			}
+			return store.Workflow{}, false, &store.DuplicateError{Queue: p.Queue, DedupID: p.DedupID, ExistingID: holder}
+		default:
+			return store.Workflow{}, false, fmt.Errorf("insert workflow %q: %w", p.ID, err)
+		}
+	}
+	return store.Workflow{}, false, fmt.Errorf("insert workflow %q: deduplication ID %q on queue %q kept changing hands", p.ID, p.DedupID, p.Queue)
+}
+
+func isDedupConflict(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == dedupIndex
+}
+
+// GetWorkflow returns a workflow, or store.ErrNotFound.
+func (s *Store) GetWorkflow(ctx context.Context, id string) (store.Workflow, error) {
+	row, err := s.q.GetWorkflow(ctx, id)
+	if isNoRows(err) {
+		return store.Workflow{}, fmt.Errorf("get workflow %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Workflow{}, fmt.Errorf("get workflow %q: %w", id, err)
+	}
+	return workflow(row), nil
+}
+
+// Complete records a workflow's terminal state if p.ExecutorID owns it.
+func (s *Store) Complete(ctx context.Context, p store.CompleteParams) (bool, error) {
+	if err := storekit.ValidateComplete(p); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)
+	}
+	ctx, cancel := storekit.Detach(ctx)
+	defer cancel()
+	n, err := s.q.CompleteWorkflow(ctx, pgdb.CompleteWorkflowParams{
+		State:      p.State,
+		Output:     p.Output,
+		Error:      p.Error,
+		WorkflowID: p.ID,
+		ExecutorID: p.ExecutorID,
+	})
+	if err != nil {
+		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)
+	}
+	return n == 1, nil
+}
+
+// PendingFor returns an executor's PENDING workflows, oldest first, counting
+// one more attempt for each.
+func (s *Store) PendingFor(ctx context.Context, executorID string) ([]store.Workflow, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("resume workflows of executor %q: %w", executorID, err)
+	}
+	ctx, cancel := storekit.Detach(ctx)
+	defer cancel()
+	rows, err := s.q.ResumePending(ctx, executorID)
+	if err != nil {
+		return nil, fmt.Errorf("resume workflows of executor %q: %w", executorID, err)
+	}
+	out := workflows(rows)
+	storekit.SortBySeq(out)
+	return out, nil
+}
+
+// Steps returns a workflow's checkpoints ordered by StepID.
+func (s *Store) Steps(ctx context.Context, workflowID string) ([]store.Step, error) {
+	rows, err := s.q.ListSteps(ctx, workflowID)
+	if err != nil {
+		return nil, fmt.Errorf("list steps of workflow %q: %w", workflowID, err)
+	}
+	out := make([]store.Step, len(rows))
+	for i, r := range rows {
+		out[i] = step(r)
+	}
+	return out, nil
+}
+
+// RecordStep writes a checkpoint once; later calls return the recorded one.
+func (s *Store) RecordStep(ctx context.Context, st store.Step) (store.Step, bool, error) {
+	row, err := s.q.InsertStep(ctx, pgdb.InsertStepParams{
+		WorkflowID: st.WorkflowID,
+		StepID:     int32(st.StepID),
+		Name:       st.Name,
+		Output:     st.Output,
+		Error:      st.Error,
+		ChildID:    st.ChildID,
+	})
+	if err == nil {
+		return step(row), true, nil
+	}
+	if !isNoRows(err) {
+		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: %w", st.StepID, st.WorkflowID, err)
+	}
+	row, err = s.q.GetStep(ctx, pgdb.GetStepParams{WorkflowID: st.WorkflowID, StepID: int32(st.StepID)})
+	if err != nil {
+		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: read recorded: %w", st.StepID, st.WorkflowID, err)
+	}
+	return step(row), false, nil
+}
+
+func workflow(r pgdb.Workflow) store.Workflow {
+	return store.Workflow{
+		Seq:          r.Seq,
+		ID:           r.WorkflowID,
+		Name:         r.Name,
+		State:        r.State,
+		Queue:        storekit.Str(r.QueueName),
+		ExecutorID:   storekit.Str(r.ExecutorID),
+		Input:        r.Input,
+		Output:       r.Output,
+		Error:        storekit.Str(r.Error),
+		Priority:     int(r.Priority),
+		DedupID:      storekit.Str(r.DedupID),
+		PartitionKey: storekit.Str(r.PartitionKey),
+		ParentID:     storekit.Str(r.ParentID),
+		Timeout:      time.Duration(r.TimeoutMs) * time.Millisecond,
+		Deadline:     storekit.TimePtr(r.DeadlineMs),
+		NotBefore:    storekit.TimePtr(r.NotBeforeMs),
+		Attempts:     int(r.Attempts),
+		CreatedAt:    storekit.Time(r.CreatedMs),
+		StartedAt:    storekit.TimePtr(r.StartedMs),
+		CompletedAt:  storekit.TimePtr(r.CompletedMs),
+	}
+}
+
+func workflows(rows []pgdb.Workflow) []store.Workflow {
+	out := make([]store.Workflow, len(rows))
+	for i, r := range rows {
+		out[i] = workflow(r)
+	}
+	return out
+}
+
+func step(r pgdb.Step) store.Step {
+	return store.Step{
+		WorkflowID: r.WorkflowID,
+		StepID:     int(r.StepID),
+		Name:       r.Name,
+		Output:     r.Output,
+		Error:      storekit.Str(r.Error),
+		ChildID:    storekit.Str(r.ChildID),
+	}
+}

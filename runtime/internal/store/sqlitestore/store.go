@@ -1,0 +1,166 @@
+// Package sqlitestore is the SQLite engine of the store: modernc.org/sqlite
+// (pure Go) through database/sql, running the sqlc queries of sql/sqlite
+// (package sqlitedb) on one database file, with the embedded migrations
+// applied at Open.
+//
+// The file is opened in WAL mode with a busy timeout, and every transaction
+// begins IMMEDIATE: a writer takes the file's write lock before it reads, so
+// writers serialize across goroutines and OS processes without deadlocks, and
+// a claim's counts and its updates happen under one lock. Several processes
+// may share the file; SQLite has no notifications, so Events returns nil and
+// the runtime polls.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/sqlitestore/sqlitedb"
+	dbsql "github.com/dbosgen/dbosgen/sql"
+)
+
+// BusyTimeout is how long a statement waits for another connection or
+// process to release the database's write lock before failing.
+const BusyTimeout = 10 * time.Second
+
+// Store is the SQLite store. Create it with Open.
+type Store struct {
+	db     *sql.DB
+	q      *sqlitedb.Queries
+	path   string
+	logger *slog.Logger
+
+	// writeMu queues this process's writers in Go instead of letting them
+	// spin in SQLite's busy handler; other processes still wait on the
+	// file lock with BusyTimeout.
+	writeMu sync.Mutex
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the SQLite database file at path and
+// applies the pending migrations. Many processes may Open one file at once:
+// migrations run one process at a time under the file's write lock. A nil
+// logger discards logs.
+func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if path == "" {
+		return nil, errors.New("open sqlite: empty file path")
+	}
+	if strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("open sqlite %s: the file path must not contain '?'", path)
+	}
+	params := url.Values{}
+	params.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	params.Add("_pragma", "journal_mode(WAL)")
+	params.Add("_pragma", "synchronous(NORMAL)")
+	params.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", path+"?"+params.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	s := &Store{db: db, q: sqlitedb.New(db), path: path, logger: logger}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate sqlite %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// migrate applies the embedded migrations newer than the file's version in
+// one IMMEDIATE transaction, so concurrent Opens migrate a new file once.
+func (s *Store) migrate(ctx context.Context) error {
+	migrations, err := dbsql.SQLiteMigrations()
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(q *sqlitedb.Queries, tx *sql.Tx) error {
+		present, err := q.MigrationsTableExists(ctx)
+		if err != nil {
+			return fmt.Errorf("read migration version: %w", err)
+		}
+		var version int64
+		if present > 0 {
+			if version, err = q.MigrationVersion(ctx); err != nil {
+				return fmt.Errorf("read migration version: %w", err)
+			}
+		}
+		for _, m := range migrations {
+			if int64(m.Version) <= version {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("apply migration %s: %w", m.Name, err)
+			}
+			if err := q.InsertMigration(ctx, int64(m.Version)); err != nil {
+				return fmt.Errorf("record migration %s: %w", m.Name, err)
+			}
+			s.logger.Info("applied database migration", "engine", "sqlite", "migration", m.Name)
+		}
+		if n := len(migrations); n > 0 && version > int64(migrations[n-1].Version) {
+			s.logger.Warn("database schema is newer than this program",
+				"engine", "sqlite", "database_version", version, "known_version", migrations[n-1].Version)
+		}
+		return nil
+	})
+}
+
+// inTx runs fn in one IMMEDIATE transaction, holding writeMu.
+func (s *Store) inTx(ctx context.Context, fn func(q *sqlitedb.Queries, tx *sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(s.q.WithTx(tx), tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// write runs one autocommit statement holding writeMu.
+func (s *Store) write(fn func() error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return fn()
+}
+
+// Engine returns "sqlite".
+func (s *Store) Engine() string { return "sqlite" }
+
+// Events returns nil: SQLite has no notifications.
+func (s *Store) Events() <-chan store.Event { return nil }
+
+// Close closes the database. It is safe to call twice.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("close sqlite %s: %w", s.path, err)
+		}
+	})
+	return s.closeErr
+}

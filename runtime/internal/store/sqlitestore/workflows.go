@@ -1,0 +1,240 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/internal/storekit"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/sqlitestore/sqlitedb"
+)
+
+// InsertWorkflow inserts a workflow, or returns the existing one with
+// created=false, or a *store.DuplicateError when the deduplication ID is held.
+func (s *Store) InsertWorkflow(ctx context.Context, p store.InsertParams) (store.Workflow, bool, error) {
+	if err := storekit.ValidateInsert(p); err != nil {
+		return store.Workflow{}, false, err
+	}
+	var (
+		w       store.Workflow
+		created bool
+		dup     *store.DuplicateError
+	)
+	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
+		row, err := q.InsertWorkflow(ctx, sqlitedb.InsertWorkflowParams{
+			WorkflowID:   p.ID,
+			Name:         p.Name,
+			State:        p.State,
+			QueueName:    p.Queue,
+			ExecutorID:   p.ExecutorID,
+			Input:        p.Input,
+			Priority:     int64(p.Priority),
+			DedupID:      p.DedupID,
+			PartitionKey: p.PartitionKey,
+			ParentID:     p.ParentID,
+			TimeoutMs:    storekit.Millis(p.Timeout),
+			DelayMs:      storekit.Millis(p.Delay),
+		})
+		switch {
+		case err == nil:
+			w, created = workflow(row), true
+			return nil
+		case errors.Is(err, sql.ErrNoRows): // the ID exists
+			row, err := q.GetWorkflow(ctx, p.ID)
+			if err != nil {
+				return fmt.Errorf("read existing: %w", err)
+			}
+			w = workflow(row)
+			return nil
+		case isDedupConflict(err):
+			// Under the write lock the holder cannot change meanwhile.
+			holder, err := q.DedupHolder(ctx, sqlitedb.DedupHolderParams{QueueName: p.Queue, DedupID: p.DedupID})
+			if err != nil {
+				return fmt.Errorf("find deduplication ID holder: %w", err)
+			}
+			dup = &store.DuplicateError{Queue: p.Queue, DedupID: p.DedupID, ExistingID: holder}
+			return nil
+		default:
+			return err
+		}
+	})
+	if err != nil {
+		return store.Workflow{}, false, fmt.Errorf("insert workflow %q: %w", p.ID, err)
+	}
+	if dup != nil {
+		return store.Workflow{}, false, dup
+	}
+	return w, created, nil
+}
+
+func isDedupConflict(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE &&
+		strings.Contains(se.Error(), "dedup_id")
+}
+
+// GetWorkflow returns a workflow, or store.ErrNotFound.
+func (s *Store) GetWorkflow(ctx context.Context, id string) (store.Workflow, error) {
+	row, err := s.q.GetWorkflow(ctx, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Workflow{}, fmt.Errorf("get workflow %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Workflow{}, fmt.Errorf("get workflow %q: %w", id, err)
+	}
+	return workflow(row), nil
+}
+
+// Complete records a workflow's terminal state if p.ExecutorID owns it.
+func (s *Store) Complete(ctx context.Context, p store.CompleteParams) (bool, error) {
+	if err := storekit.ValidateComplete(p); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)
+	}
+	ctx, cancel := storekit.Detach(ctx)
+	defer cancel()
+	var n int64
+	err := s.write(func() (err error) {
+		n, err = s.q.CompleteWorkflow(ctx, sqlitedb.CompleteWorkflowParams{
+			State:      p.State,
+			Output:     p.Output,
+			Error:      p.Error,
+			WorkflowID: p.ID,
+			ExecutorID: p.ExecutorID,
+		})
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)
+	}
+	return n == 1, nil
+}
+
+// PendingFor returns an executor's PENDING workflows, oldest first, counting
+// one more attempt for each.
+func (s *Store) PendingFor(ctx context.Context, executorID string) ([]store.Workflow, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("resume workflows of executor %q: %w", executorID, err)
+	}
+	ctx, cancel := storekit.Detach(ctx)
+	defer cancel()
+	var rows []sqlitedb.Workflow
+	err := s.write(func() (err error) {
+		rows, err = s.q.ResumePending(ctx, executorID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resume workflows of executor %q: %w", executorID, err)
+	}
+	out := workflows(rows)
+	storekit.SortBySeq(out)
+	return out, nil
+}
+
+// Steps returns a workflow's checkpoints ordered by StepID.
+func (s *Store) Steps(ctx context.Context, workflowID string) ([]store.Step, error) {
+	rows, err := s.q.ListSteps(ctx, workflowID)
+	if err != nil {
+		return nil, fmt.Errorf("list steps of workflow %q: %w", workflowID, err)
+	}
+	out := make([]store.Step, len(rows))
+	for i, r := range rows {
+		out[i] = step(r)
+	}
+	return out, nil
+}
+
+// RecordStep writes a checkpoint once; later calls return the recorded one.
+func (s *Store) RecordStep(ctx context.Context, st store.Step) (store.Step, bool, error) {
+	var (
+		saved    store.Step
+		recorded bool
+	)
+	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
+		row, err := q.InsertStep(ctx, sqlitedb.InsertStepParams{
+			WorkflowID: st.WorkflowID,
+			StepID:     int64(st.StepID),
+			Name:       st.Name,
+			Output:     st.Output,
+			Error:      st.Error,
+			ChildID:    st.ChildID,
+		})
+		if err == nil {
+			saved, recorded = step(row), true
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		row, err = q.GetStep(ctx, sqlitedb.GetStepParams{WorkflowID: st.WorkflowID, StepID: int64(st.StepID)})
+		if err != nil {
+			return fmt.Errorf("read recorded: %w", err)
+		}
+		saved = step(row)
+		return nil
+	})
+	if err != nil {
+		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: %w", st.StepID, st.WorkflowID, err)
+	}
+	return saved, recorded, nil
+}
+
+func workflow(r sqlitedb.Workflow) store.Workflow {
+	return store.Workflow{
+		Seq:          r.Seq,
+		ID:           r.WorkflowID,
+		Name:         r.Name,
+		State:        r.State,
+		Queue:        r.QueueName.String,
+		ExecutorID:   r.ExecutorID.String,
+		Input:        r.Input,
+		Output:       r.Output,
+		Error:        r.Error.String,
+		Priority:     int(r.Priority),
+		DedupID:      r.DedupID.String,
+		PartitionKey: r.PartitionKey.String,
+		ParentID:     r.ParentID.String,
+		Timeout:      time.Duration(r.TimeoutMs) * time.Millisecond,
+		Deadline:     nullTime(r.DeadlineMs),
+		NotBefore:    nullTime(r.NotBeforeMs),
+		Attempts:     int(r.Attempts),
+		CreatedAt:    storekit.Time(r.CreatedMs),
+		StartedAt:    nullTime(r.StartedMs),
+		CompletedAt:  nullTime(r.CompletedMs),
+	}
+}
+
+func workflows(rows []sqlitedb.Workflow) []store.Workflow {
+	out := make([]store.Workflow, len(rows))
+	for i, r := range rows {
+		out[i] = workflow(r)
+	}
+	return out
+}
+
+func nullTime(ms sql.NullInt64) time.Time {
+	if !ms.Valid {
+		return time.Time{}
+	}
+	return storekit.Time(ms.Int64)
+}
+
+func step(r sqlitedb.Step) store.Step {
+	return store.Step{
+		WorkflowID: r.WorkflowID,
+		StepID:     int(r.StepID),
+		Name:       r.Name,
+		Output:     r.Output,
+		Error:      r.Error.String,
+		ChildID:    r.ChildID.String,
+	}
+}

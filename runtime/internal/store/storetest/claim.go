@@ -1,0 +1,243 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
+
+func testClaimFIFO(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	queue := unique("q")
+	var all []store.Workflow
+	for _, prio := range []int{5, 1, 5, 0, 1, 3, 0} {
+		all = append(all, enqueue(t, ctx, s, store.InsertParams{Queue: queue, Priority: prio}))
+	}
+	want := slices.Clone(all)
+	slices.SortStableFunc(want, func(a, b store.Workflow) int { return a.Priority - b.Priority }) // stable: Seq order within a priority
+
+	for _, limited := range []bool{false, true} {
+		q := queue
+		if limited {
+			q = unique("q")
+			all = all[:0]
+			for _, prio := range []int{5, 1, 5, 0, 1, 3, 0} {
+				all = append(all, enqueue(t, ctx, s, store.InsertParams{Queue: q, Priority: prio}))
+			}
+			want = slices.Clone(all)
+			slices.SortStableFunc(want, func(a, b store.Workflow) int { return a.Priority - b.Priority })
+		}
+		p := store.ClaimParams{Queue: q, ExecutorID: "e", Max: 3}
+		if limited {
+			p.Concurrency = 100
+		}
+		var got []store.Workflow
+		for range 3 {
+			got = append(got, claim(t, ctx, s, p).Claimed...)
+		}
+		if !slices.Equal(ids(got), ids(want)) {
+			t.Errorf("limited=%v: claim order %v, want %v (priority, then insertion)", limited, ids(got), ids(want))
+		}
+	}
+}
+
+func testClaimMaxAndEmpty(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	queue, other := unique("q"), unique("q")
+	res := claim(t, ctx, s, store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 5})
+	if len(res.Claimed) != 0 || !res.RetryAt.IsZero() {
+		t.Errorf("claim from an empty queue = %d rows, RetryAt %v; want none, zero", len(res.Claimed), res.RetryAt)
+	}
+	ws := enqueueN(t, ctx, s, queue, 5)
+	bystander := enqueue(t, ctx, s, store.InsertParams{Queue: other})
+	before := time.Now()
+	res = claim(t, ctx, s, store.ClaimParams{Queue: queue, ExecutorID: "exec-1", Max: 3})
+	if got, want := ids(res.Claimed), ids(ws[:3]); !slices.Equal(got, want) {
+		t.Fatalf("claimed %v, want %v", got, want)
+	}
+	for _, w := range res.Claimed {
+		if w.State != store.StatePending || w.ExecutorID != "exec-1" || w.Attempts != 1 || !near(w.StartedAt, before) {
+			t.Errorf("claimed %s: State %q ExecutorID %q Attempts %d StartedAt %v; want PENDING exec-1 1 about %v",
+				w.ID, w.State, w.ExecutorID, w.Attempts, w.StartedAt, before)
+		}
+		if stored := get(t, ctx, s, w.ID); stored.State != store.StatePending || !stored.StartedAt.Equal(w.StartedAt) {
+			t.Errorf("stored %s: State %q StartedAt %v, want what Claim returned", w.ID, stored.State, stored.StartedAt)
+		}
+	}
+	res = claim(t, ctx, s, store.ClaimParams{Queue: queue, ExecutorID: "exec-2", Max: 10})
+	if got, want := ids(res.Claimed), ids(ws[3:]); !slices.Equal(got, want) {
+		t.Errorf("second claim took %v, want the rest %v", got, want)
+	}
+	if !res.RetryAt.IsZero() {
+		t.Errorf("RetryAt = %v after emptying the queue, want zero", res.RetryAt)
+	}
+	if w := get(t, ctx, s, bystander.ID); w.State != store.StateEnqueued {
+		t.Errorf("a claim took a workflow of another queue: state %q", w.State)
+	}
+}
+
+func testClaimSetsDeadline(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	queue := unique("q")
+	timed := enqueue(t, ctx, s, store.InsertParams{Queue: queue, Timeout: 2500 * time.Millisecond})
+	untimed := enqueue(t, ctx, s, store.InsertParams{Queue: queue})
+	res := claim(t, ctx, s, store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 2})
+	if len(res.Claimed) != 2 {
+		t.Fatalf("claimed %d, want 2", len(res.Claimed))
+	}
+	for _, w := range res.Claimed {
+		switch w.ID {
+		case timed.ID:
+			if !w.Deadline.Equal(w.StartedAt.Add(2500 * time.Millisecond)) {
+				t.Errorf("Deadline = %v, want StartedAt+2.5s = %v", w.Deadline, w.StartedAt.Add(2500*time.Millisecond))
+			}
+		case untimed.ID:
+			if !w.Deadline.IsZero() {
+				t.Errorf("Deadline = %v without a timeout, want zero", w.Deadline)
+			}
+		}
+	}
+}
+
+func testClaimRejectsInvalid(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	for _, p := range []store.ClaimParams{
+		{Queue: "", ExecutorID: "e", Max: 1},
+		{Queue: "q", ExecutorID: "", Max: 1},
+		{Queue: "q", ExecutorID: "e", Max: 0},
+		{Queue: "q", ExecutorID: "e", Max: 1, RateLimit: 1},
+	} {
+		if _, err := s.Claim(ctx, p); err == nil {
+			t.Errorf("Claim(%+v) succeeded, want an error", p)
+		}
+	}
+}
+
+func testClaimDelay(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	for _, limited := range []bool{false, true} {
+		queue := unique("q")
+		p := store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 5}
+		if limited {
+			p.Concurrency = 5
+		}
+		late := enqueue(t, ctx, s, store.InsertParams{Queue: queue, Delay: time.Hour})
+		if d := late.NotBefore.Sub(late.CreatedAt); d != time.Hour {
+			t.Errorf("NotBefore - CreatedAt = %v, want 1h", d)
+		}
+		soon := enqueue(t, ctx, s, store.InsertParams{Queue: queue, Delay: 300 * time.Millisecond})
+
+		res := claim(t, ctx, s, p)
+		if len(res.Claimed) != 0 {
+			t.Fatalf("limited=%v: claimed %v before their delay", limited, ids(res.Claimed))
+		}
+		if !res.RetryAt.Equal(soon.NotBefore) {
+			t.Fatalf("limited=%v: RetryAt = %v, want the next NotBefore %v", limited, res.RetryAt, soon.NotBefore)
+		}
+		// Wait for the moment the store named (the test's clock may trail
+		// the database's by a little), then the delayed workflow is ready.
+		time.Sleep(time.Until(res.RetryAt) + 20*time.Millisecond)
+		var got []store.Workflow
+		for deadline := time.Now().Add(5 * time.Second); len(got) == 0 && time.Now().Before(deadline); {
+			res = claim(t, ctx, s, p)
+			got = res.Claimed
+			if len(got) == 0 {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		if !slices.Equal(ids(got), []string{soon.ID}) {
+			t.Fatalf("limited=%v: claimed %v after RetryAt, want [%s]", limited, ids(got), soon.ID)
+		}
+		if !res.RetryAt.Equal(late.NotBefore) {
+			t.Errorf("limited=%v: RetryAt = %v, want the next NotBefore %v", limited, res.RetryAt, late.NotBefore)
+		}
+	}
+}
+
+func testConcurrencyLimit(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	queue := unique("q")
+	ws := enqueueN(t, ctx, s, queue, 5)
+	p := store.ClaimParams{Queue: queue, ExecutorID: "e1", Max: 10, Concurrency: 3}
+	res := claim(t, ctx, s, p)
+	if !slices.Equal(ids(res.Claimed), ids(ws[:3])) {
+		t.Fatalf("Concurrency 3: claimed %v, want %v", ids(res.Claimed), ids(ws[:3]))
+	}
+	if !res.RetryAt.IsZero() {
+		t.Errorf("RetryAt = %v while concurrency is full, want zero (a completion frees a slot)", res.RetryAt)
+	}
+	p.ExecutorID = "e2" // the limit is global
+	if res := claim(t, ctx, s, p); len(res.Claimed) != 0 {
+		t.Fatalf("claimed %v beyond Concurrency 3", ids(res.Claimed))
+	}
+	complete(t, ctx, s, get(t, ctx, s, ws[1].ID))
+	res = claim(t, ctx, s, p)
+	if !slices.Equal(ids(res.Claimed), []string{ws[3].ID}) {
+		t.Errorf("after one completion claimed %v, want [%s]", ids(res.Claimed), ws[3].ID)
+	}
+}
+
+func testWorkerConcurrencyLimit(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	queue := unique("q")
+	ws := enqueueN(t, ctx, s, queue, 6)
+	p := store.ClaimParams{Queue: queue, ExecutorID: "e1", Max: 10, WorkerConcurrency: 2}
+	if res := claim(t, ctx, s, p); !slices.Equal(ids(res.Claimed), ids(ws[:2])) {
+		t.Fatalf("e1 claimed %v, want %v", ids(res.Claimed), ids(ws[:2]))
+	}
+	if res := claim(t, ctx, s, p); len(res.Claimed) != 0 || !res.RetryAt.IsZero() {
+		t.Fatalf("e1 claimed %v (RetryAt %v) beyond WorkerConcurrency 2, want none and zero", ids(res.Claimed), res.RetryAt)
+	}
+	p.ExecutorID = "e2"
+	if res := claim(t, ctx, s, p); !slices.Equal(ids(res.Claimed), ids(ws[2:4])) {
+		t.Fatalf("e2 claimed %v, want %v", ids(res.Claimed), ids(ws[2:4]))
+	}
+	// Both limits: the global one binds first.
+	p = store.ClaimParams{Queue: queue, ExecutorID: "e3", Max: 10, WorkerConcurrency: 2, Concurrency: 5}
+	if res := claim(t, ctx, s, p); !slices.Equal(ids(res.Claimed), ids(ws[4:5])) {
+		t.Fatalf("e3 claimed %v, want %v", ids(res.Claimed), ids(ws[4:5]))
+	}
+}
+
+func testRateLimitRetryAt(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	queue := unique("q")
+	ws := enqueueN(t, ctx, s, queue, 5)
+	p := store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 10, RateLimit: 2, RatePeriod: time.Hour}
+	res := claim(t, ctx, s, p)
+	if !slices.Equal(ids(res.Claimed), ids(ws[:2])) {
+		t.Fatalf("RateLimit 2: claimed %v, want %v", ids(res.Claimed), ids(ws[:2]))
+	}
+	oldest := res.Claimed[0].StartedAt
+	if !res.RetryAt.Equal(oldest.Add(time.Hour)) {
+		t.Errorf("RetryAt = %v, want oldest start + period = %v", res.RetryAt, oldest.Add(time.Hour))
+	}
+	// Completions do not free a rate slot.
+	for _, w := range res.Claimed {
+		complete(t, ctx, s, w)
+	}
+	res = claim(t, ctx, s, p)
+	if len(res.Claimed) != 0 {
+		t.Fatalf("claimed %v beyond RateLimit 2 per hour", ids(res.Claimed))
+	}
+	if !res.RetryAt.Equal(oldest.Add(time.Hour)) {
+		t.Errorf("RetryAt = %v, want oldest start + period = %v", res.RetryAt, oldest.Add(time.Hour))
+	}
+	// A window full but nothing left: no reason to retry.
+	empty := unique("q")
+	enqueue(t, ctx, s, store.InsertParams{Queue: empty})
+	res = claim(t, ctx, s, store.ClaimParams{Queue: empty, ExecutorID: "e", Max: 10, RateLimit: 1, RatePeriod: time.Hour})
+	if len(res.Claimed) != 1 || !res.RetryAt.IsZero() {
+		t.Errorf("claimed %d with RetryAt %v from a queue left empty, want 1 and zero", len(res.Claimed), res.RetryAt)
+	}
+}

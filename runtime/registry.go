@@ -1,0 +1,84 @@
+package dbos
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Kind says whether a registered function is a step or a workflow.
+type Kind int
+
+const (
+	// KindStep is a function annotated with //dbos:step. Run inside a
+	// workflow it is a checkpointed step; enqueued or started, it runs as a
+	// one-step workflow.
+	KindStep Kind = iota + 1
+	// KindWorkflow is a function annotated with //dbos:workflow.
+	KindWorkflow
+)
+
+// String returns "step" or "workflow".
+func (k Kind) String() string {
+	switch k {
+	case KindStep:
+		return "step"
+	case KindWorkflow:
+		return "workflow"
+	default:
+		return fmt.Sprintf("Kind(%d)", int(k))
+	}
+}
+
+// InvokeFunc decodes an encoded input, calls the user's function and encodes
+// its output. Generated code supplies one per annotated function.
+type InvokeFunc func(ctx context.Context, input []byte) ([]byte, error)
+
+// Function describes an annotated function to the runtime. Generated code
+// declares one per function and registers it in an init function; user code
+// does not build these by hand.
+type Function struct {
+	// Name is the stable registered name: import path + "." + function
+	// name, or the directive's name= value.
+	Name string
+	// Kind says whether the function is a step or a workflow.
+	Kind Kind
+
+	invoke InvokeFunc
+}
+
+var registry = struct {
+	sync.RWMutex
+	byName map[string]*Function
+}{byName: map[string]*Function{}}
+
+// Register makes fn runnable by this process under fn.Name, with invoke as
+// its body. It is called from generated init functions and panics when the
+// name is empty, already registered, or invoke is nil: each is a build
+// mistake that no caller can recover from.
+func Register(fn *Function, invoke InvokeFunc) {
+	if fn == nil || fn.Name == "" {
+		panic("dbos.Register: function has no name")
+	}
+	if invoke == nil {
+		panic(fmt.Sprintf("dbos.Register: %s has no body", fn.Name))
+	}
+	if fn.Kind != KindStep && fn.Kind != KindWorkflow {
+		panic(fmt.Sprintf("dbos.Register: %s has invalid kind %d", fn.Name, int(fn.Kind)))
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if _, dup := registry.byName[fn.Name]; dup {
+		panic(fmt.Sprintf("dbos.Register: %q is registered twice; give one of them a distinct name with //dbos:%s name=...", fn.Name, fn.Kind))
+	}
+	fn.invoke = invoke
+	registry.byName[fn.Name] = fn
+}
+
+// lookupFunction returns the registered function with the given name.
+func lookupFunction(name string) (*Function, bool) {
+	registry.RLock()
+	defer registry.RUnlock()
+	fn, ok := registry.byName[name]
+	return fn, ok
+}

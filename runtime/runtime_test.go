@@ -1,0 +1,124 @@
+package dbos
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCallsWithoutRuntimeReturnErrNotLaunched(t *testing.T) {
+	fn := &Function{Name: "test.NotLaunched", Kind: KindStep}
+	ctx := context.Background()
+	if _, err := Enqueue(ctx, NewQueue("not_launched_queue"), fn, nil); !errors.Is(err, ErrNotLaunched) {
+		t.Errorf("Enqueue: err = %v, want ErrNotLaunched", err)
+	}
+	if _, err := Start(ctx, fn, nil); !errors.Is(err, ErrNotLaunched) {
+		t.Errorf("Start: err = %v, want ErrNotLaunched", err)
+	}
+	if _, err := Run(ctx, fn, nil); !errors.Is(err, ErrNotLaunched) {
+		t.Errorf("Run: err = %v, want ErrNotLaunched", err)
+	}
+	if _, err := Retrieve(ctx, fn, "x"); !errors.Is(err, ErrNotLaunched) {
+		t.Errorf("Retrieve: err = %v, want ErrNotLaunched", err)
+	}
+	forgetQueue("not_launched_queue")
+}
+
+func TestRegisterRejectsDuplicatesAndEmptyNames(t *testing.T) {
+	body := func(context.Context, []byte) ([]byte, error) { return nil, nil }
+	Register(&Function{Name: "test.Once", Kind: KindStep}, body)
+	for name, fn := range map[string]*Function{
+		"twice":   {Name: "test.Once", Kind: KindWorkflow},
+		"no name": {Kind: KindStep},
+		"no kind": {Name: "test.NoKind"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Register did not panic")
+				}
+			}()
+			Register(fn, body)
+		})
+	}
+}
+
+func TestQueueOptionsOutOfRangeFailLaunch(t *testing.T) {
+	cases := []struct {
+		opts []QueueOption
+		want string
+	}{
+		{[]QueueOption{Concurrency(0)}, "Concurrency(0): must be at least 1"},
+		{[]QueueOption{WorkerConcurrency(-1)}, "WorkerConcurrency(-1): must be at least 1"},
+		{[]QueueOption{RateLimit(0, time.Second)}, "limit must be at least 1"},
+		{[]QueueOption{RateLimit(5, 0)}, "period must be positive"},
+		{[]QueueOption{Concurrency(2), WorkerConcurrency(3)}, "WorkerConcurrency(3) is above Concurrency(2)"},
+	}
+	for _, c := range cases {
+		q := NewQueue("bad_queue", c.opts...)
+		_, err := Launch(context.Background(), Config{DatabaseURL: "sqlite:" + t.TempDir() + "/x.sqlite"})
+		forgetQueue(q.name)
+		if err == nil || !strings.Contains(err.Error(), `queue "bad_queue"`) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Launch with %s: err = %v", c.want, err)
+		}
+	}
+}
+
+func TestDatabaseURLErrors(t *testing.T) {
+	for url, want := range map[string]string{
+		"mysql://x":       "unsupported scheme",
+		"sqlite:":         "names no file",
+		"postgres://127.0.0.1:1/none?sslmode=disable&connect_timeout=2": "127.0.0.1:1",
+	} {
+		_, err := Launch(context.Background(), Config{DatabaseURL: url})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Launch(%q): err = %v, want it to mention %q", url, err, want)
+		}
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	t.Setenv("DBOS_DATABASE_URL", "")
+	t.Setenv("DBOS_EXECUTOR_ID", "")
+	c, err := Config{}.resolved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != DefaultDatabaseURL || c.PollInterval != DefaultSQLitePoll || c.ExecutorID == "" {
+		t.Errorf("defaults = %+v", c)
+	}
+	other, _ := Config{}.resolved()
+	if other.ExecutorID == c.ExecutorID {
+		t.Errorf("two fresh executor IDs are equal: %q", c.ExecutorID)
+	}
+	t.Setenv("DBOS_DATABASE_URL", "postgres://db/x")
+	t.Setenv("DBOS_EXECUTOR_ID", "worker-7")
+	c, _ = Config{}.resolved()
+	if c.DatabaseURL != "postgres://db/x" || c.ExecutorID != "worker-7" || c.PollInterval != DefaultPostgresPoll {
+		t.Errorf("from the environment = %+v", c)
+	}
+}
+
+func TestEnqueueOptionsOutOfRange(t *testing.T) {
+	for _, o := range []EnqueueOption{WithID(""), WithDeduplicationID(""), WithDelay(-time.Second), WithTimeout(0)} {
+		if _, err := newEnqueueConfig([]EnqueueOption{o}); err == nil {
+			t.Errorf("option accepted; want an error")
+		}
+	}
+}
+
+// forgetQueue removes a queue a test declared, so later Launches in this
+// test binary do not see it.
+func forgetQueue(name string) {
+	queues.Lock()
+	defer queues.Unlock()
+	kept := queues.list[:0]
+	for _, q := range queues.list {
+		if q.name != name {
+			kept = append(kept, q)
+		}
+	}
+	queues.list = kept
+}

@@ -1,0 +1,54 @@
+package dbos
+
+import "time"
+
+// State is a workflow's place in its life.
+type State string
+
+// The states a workflow passes through.
+const (
+	// StateEnqueued: waiting on its queue to be claimed.
+	StateEnqueued State = "ENQUEUED"
+	// StatePending: claimed by an executor and running (or waiting to be
+	// resumed after its executor stopped).
+	StatePending State = "PENDING"
+	// StateSuccess: finished and returned a result.
+	StateSuccess State = "SUCCESS"
+	// StateError: finished with an error.
+	StateError State = "ERROR"
+	// StateCancelled: cancelled before it finished.
+	StateCancelled State = "CANCELLED"
+)
+
+// Terminal reports whether a workflow in state s has finished.
+func (s State) Terminal() bool {
+	return s == StateSuccess || s == StateError || s == StateCancelled
+}
+
+// Status describes a workflow as the database records it.
+type Status struct {
+	// ID is the workflow ID.
+	ID string
+	// Name is the registered function name.
+	Name string
+	// State is where the workflow is in its life.
+	State State
+	// Queue is the queue it was enqueued on; "" when started directly.
+	Queue string
+	// ExecutorID is the executor that claimed it last; "" before a claim.
+	ExecutorID string
+	// Attempts counts the times it was started: claims plus recoveries.
+	Attempts int
+	// Error is the error message of a failed or cancelled workflow.
+	Error string
+	// Priority is its queue priority.
+	Priority int
+	// ParentID is the ID of the workflow that enqueued or started it.
+	ParentID string
+	// CreatedAt is when it was enqueued or started.
+	CreatedAt time.Time
+	// StartedAt is when it was last claimed; zero before.
+	StartedAt time.Time
+	// CompletedAt is when it finished; zero before.
+	CompletedAt time.Time
+}

@@ -1,0 +1,21 @@
+-- name: InsertStep :one
+-- InsertStep records a checkpoint unless (workflow_id, step_id) is recorded
+-- (then no row is returned).
+INSERT INTO steps (workflow_id, step_id, name, output, error, child_id, created_ms)
+VALUES (
+    CAST(@workflow_id AS TEXT),
+    CAST(@step_id AS INTEGER),
+    CAST(@name AS TEXT),
+    CAST(@output AS BLOB),
+    nullif(CAST(@error AS TEXT), ''),
+    nullif(CAST(@child_id AS TEXT), ''),
+    CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
+)
+ON CONFLICT (workflow_id, step_id) DO NOTHING
+RETURNING *;
+
+-- name: GetStep :one
+SELECT * FROM steps WHERE workflow_id = CAST(@workflow_id AS TEXT) AND step_id = CAST(@step_id AS INTEGER);
+
+-- name: ListSteps :many
+SELECT * FROM steps WHERE workflow_id = CAST(@workflow_id AS TEXT) ORDER BY step_id;

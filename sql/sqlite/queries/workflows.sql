@@ -1,0 +1,60 @@
+-- name: InsertWorkflow :one
+-- InsertWorkflow inserts a workflow unless its ID exists (then no row is
+-- returned). A deduplication ID held on the queue fails with a unique
+-- violation of workflows_dedup_idx. Empty strings are stored as NULL.
+INSERT INTO workflows (
+    workflow_id, name, state, queue_name, executor_id, input, priority,
+    dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
+    not_before_ms, attempts, created_ms, started_ms
+)
+SELECT
+    CAST(@workflow_id AS TEXT),
+    CAST(@name AS TEXT),
+    CAST(@state AS TEXT),
+    nullif(CAST(@queue_name AS TEXT), ''),
+    nullif(CAST(@executor_id AS TEXT), ''),
+    CAST(@input AS BLOB),
+    CAST(@priority AS INTEGER),
+    nullif(CAST(@dedup_id AS TEXT), ''),
+    nullif(CAST(@partition_key AS TEXT), ''),
+    nullif(CAST(@parent_id AS TEXT), ''),
+    CAST(@timeout_ms AS INTEGER),
+    CASE WHEN CAST(@state AS TEXT) = 'PENDING' AND CAST(@timeout_ms AS INTEGER) > 0
+         THEN now.ms + CAST(@timeout_ms AS INTEGER) END,
+    CASE WHEN CAST(@delay_ms AS INTEGER) > 0 THEN now.ms + CAST(@delay_ms AS INTEGER) END,
+    CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN 1 ELSE 0 END,
+    now.ms,
+    CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN now.ms END
+FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now
+WHERE true
+ON CONFLICT (workflow_id) DO NOTHING
+RETURNING *;
+
+-- name: GetWorkflow :one
+SELECT * FROM workflows WHERE workflow_id = CAST(@workflow_id AS TEXT);
+
+-- name: DedupHolder :one
+-- DedupHolder returns the workflow holding a deduplication ID on a queue.
+SELECT workflow_id FROM workflows
+WHERE queue_name = CAST(@queue_name AS TEXT) AND dedup_id = CAST(@dedup_id AS TEXT);
+
+-- name: CompleteWorkflow :execrows
+-- CompleteWorkflow records a terminal state, fenced by the owner: it changes
+-- nothing unless the row is PENDING under executor_id.
+UPDATE workflows
+SET state = CAST(@state AS TEXT),
+    output = CAST(@output AS BLOB),
+    error = nullif(CAST(@error AS TEXT), ''),
+    dedup_id = NULL,
+    completed_ms = CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
+WHERE workflow_id = CAST(@workflow_id AS TEXT)
+  AND state = 'PENDING'
+  AND executor_id = CAST(@executor_id AS TEXT);
+
+-- name: ResumePending :many
+-- ResumePending counts one more attempt for each PENDING workflow of an
+-- executor and returns them.
+UPDATE workflows
+SET attempts = attempts + 1
+WHERE state = 'PENDING' AND executor_id = CAST(@executor_id AS TEXT)
+RETURNING *;
