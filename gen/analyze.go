@@ -32,21 +32,29 @@ func analyzePackage(pkg *packages.Package, ds *diagnostics) *pkgModel {
 	if ds.hasErrors() {
 		return nil
 	}
-	taken := universeNames()
-	for _, name := range pkg.Types.Scope().Names() {
-		taken[name] = true
-	}
+	// Generated package-level names are taken by every function; import
+	// names must also avoid the user's package-level names, which share
+	// the file's scope.
+	generatedNames := nameSet{}
 	for _, fn := range m.Funcs {
 		for _, n := range fn.Names.list() {
-			taken[n] = true
+			generatedNames[n] = true
 		}
 	}
-	m.Imports = chooseImports(pkg.Types, m.Funcs, taken)
+	pkgNames := nameSet{}
+	for _, name := range pkg.Types.Scope().Names() {
+		pkgNames[name] = true
+	}
+	m.Imports = chooseImports(pkg.Types, m.Funcs, universeNames(), pkgNames, generatedNames)
+	outer := universeNames()
+	for n := range generatedNames {
+		outer[n] = true
+	}
 	for _, im := range m.Imports {
-		taken[im.Name] = true
+		outer[im.Name] = true
 	}
 	for _, fn := range m.Funcs {
-		chooseLocals(fn, pkg.Types, taken)
+		chooseLocals(fn, pkg.Types, outer)
 	}
 	return m
 }

@@ -12,9 +12,6 @@ import (
 // dbos_gen.go.golden, with the golden in place of dbos_gen.go (through the
 // go command's -overlay flag), against the real runtime.
 func TestGoldenCompiles(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go vet; skipped in -short mode")
-	}
 	replace := map[string]string{}
 	var pkgs []string
 	for _, c := range goldenCases(t) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,6 +113,30 @@ func checkGolden(t *testing.T, path string, got []byte) {
 	case len(got) > 0 && !exists:
 		t.Errorf("%s is missing; got:\n%s\nrun go test ./gen -update", path, got)
 	case !bytes.Equal(got, want):
-		t.Errorf("%s differs; run go test ./gen -update and review the diff.\ngot:\n%s", path, got)
+		t.Errorf("%s differs; run go test ./gen -update and review the diff.\n%s", path, firstDifference(want, got))
 	}
+}
+
+// firstDifference shows the first line where got differs from want, with
+// a few lines of context from each.
+func firstDifference(want, got []byte) string {
+	w := strings.Split(string(want), "\n")
+	g := strings.Split(string(got), "\n")
+	i := 0
+	for i < len(w) && i < len(g) && w[i] == g[i] {
+		i++
+	}
+	excerpt := func(lines []string) string {
+		from, to := max(i-3, 0), min(i+4, len(lines))
+		var b strings.Builder
+		for n := from; n < to; n++ {
+			mark := "  "
+			if n == i {
+				mark = "> "
+			}
+			fmt.Fprintf(&b, "%s%4d %s\n", mark, n+1, lines[n])
+		}
+		return b.String()
+	}
+	return fmt.Sprintf("first difference at line %d\nwant:\n%sgot:\n%s", i+1, excerpt(w), excerpt(g))
 }

@@ -63,7 +63,7 @@ func unique(base string, taken ...nameSet) string {
 // the runtime, and every package the annotated signatures mention. A name
 // taken by a package-level identifier of the user's package or by a
 // generated name gets a number appended.
-func chooseImports(pkg *types.Package, funcs []*funcModel, taken nameSet) []importName {
+func chooseImports(pkg *types.Package, funcs []*funcModel, taken ...nameSet) []importName {
 	names := map[string]string{"context": "context", runtimePath: runtimeName}
 	for _, fn := range funcs {
 		for _, t := range signatureTypes(fn) {
@@ -82,7 +82,7 @@ func chooseImports(pkg *types.Package, funcs []*funcModel, taken nameSet) []impo
 	used := nameSet{}
 	out := make([]importName, 0, len(paths))
 	for _, p := range paths {
-		name := unique(names[p], taken, used)
+		name := unique(names[p], append(taken, used)...)
 		used[name] = true
 		out = append(out, importName{Path: p, Name: name, Alias: name != path.Base(p)})
 	}
@@ -102,9 +102,10 @@ func signatureTypes(fn *funcModel) []types.Type {
 }
 
 // chooseLocals names fn's parameters in generated signatures and the
-// locals of generated bodies. outer holds every identifier the generated
-// bodies refer to from outside them (imports, generated and user
-// package-level names, predeclared identifiers); the user's parameter names
+// locals of generated bodies. outer holds the identifiers every generated
+// body may refer to from outside (imports, generated package-level names,
+// predeclared identifiers); fn's own name and the package's types its
+// signature mentions are added here. The user's parameter names
 // are kept unless they would shadow one of those, and the generated locals
 // ("ctx", "q", "opts", ...) of the functions that take the user's
 // parameters give way to them.

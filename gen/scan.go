@@ -146,7 +146,7 @@ type owner struct {
 	// fn is the function whose doc comment (doc) or body holds the comment.
 	fn *ast.FuncDecl
 	// decl describes a non-function declaration whose doc comment (doc) or
-	// body holds the comment, e.g. "var declaration".
+	// body holds the comment, e.g. "a var declaration".
 	decl string
 	// doc says whether the comment is the declaration's doc comment.
 	doc bool
@@ -175,7 +175,7 @@ func docOwners(file *ast.File) owners {
 			}
 			o.spans = append(o.spans, span{from: d.Type.Pos(), to: d.End(), owner: owner{fn: d}})
 		case *ast.GenDecl:
-			what := d.Tok.String() + " declaration"
+			what := "a " + d.Tok.String() + " declaration"
 			if d.Doc != nil {
 				o.docs[d.Doc] = owner{decl: what, doc: true}
 			}
@@ -184,7 +184,7 @@ func docOwners(file *ast.File) owners {
 					o.docs[cg] = owner{decl: what, doc: true}
 				}
 			}
-			o.spans = append(o.spans, span{from: d.Pos(), to: d.End(), owner: owner{decl: "a " + what}})
+			o.spans = append(o.spans, span{from: d.Pos(), to: d.End(), owner: owner{decl: what}})
 		}
 	}
 	return o

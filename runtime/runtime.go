@@ -29,8 +29,8 @@ type Runtime struct {
 	// interrupts them when Shutdown's deadline passes.
 	runCtx    context.Context
 	cancelRun context.CancelFunc
-	stopping  atomic.Bool // Shutdown began: dispatchers stop claiming
-	closed    atomic.Bool // the database is closed: every call fails
+	stopping  atomic.Bool   // Shutdown began: dispatchers stop claiming
+	closed    atomic.Bool   // the database is closed: every call fails
 	stopCh    chan struct{} // closed when Shutdown begins
 	running   sync.WaitGroup
 	loops     sync.WaitGroup // dispatchers and the event loop

@@ -68,8 +68,8 @@ func TestQueueOptionsOutOfRangeFailLaunch(t *testing.T) {
 
 func TestDatabaseURLErrors(t *testing.T) {
 	for url, want := range map[string]string{
-		"mysql://x":       "unsupported scheme",
-		"sqlite:":         "names no file",
+		"mysql://x": "unsupported scheme",
+		"sqlite:":   "names no file",
 		"postgres://127.0.0.1:1/none?sslmode=disable&connect_timeout=2": "127.0.0.1:1",
 	} {
 		_, err := Launch(context.Background(), Config{DatabaseURL: url})

@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/dbosgen/dbosgen/gen"
 )
@@ -55,6 +56,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	for _, arg := range fs.Args() {
+		if strings.HasPrefix(arg, "-") {
+			fmt.Fprintf(stderr, "dbosgen: flag %s must come before the packages\n", arg)
+			fs.Usage()
+			return 2
+		}
 	}
 	err := gen.Run(ctx, gen.Options{Patterns: fs.Args(), Check: *check, Stderr: stderr})
 	if err != nil {

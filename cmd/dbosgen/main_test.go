@@ -76,11 +76,14 @@ import "context"
 func Greet(ctx context.Context, name string) (string, error) { return "hello " + name, nil }
 `
 
-// TestUsageExitCode checks that bad flags exit 2 with the usage.
+// TestUsageExitCode checks that bad flags, and flags after the packages,
+// exit 2 with the usage.
 func TestUsageExitCode(t *testing.T) {
-	code, out := dbosgen(t, t.TempDir(), "-nope")
-	if code != 2 || !strings.Contains(out, "usage: dbosgen [-check] [packages]") {
-		t.Fatalf("exit %d, output %q; want 2 and the usage", code, out)
+	for _, args := range [][]string{{"-nope"}, {".", "-check"}} {
+		code, out := dbosgen(t, t.TempDir(), args...)
+		if code != 2 || !strings.Contains(out, "usage: dbosgen [-check] [packages]") {
+			t.Errorf("dbosgen %s: exit %d, output %q; want 2 and the usage", strings.Join(args, " "), code, out)
+		}
 	}
 }
 

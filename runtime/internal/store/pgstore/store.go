@@ -54,7 +54,7 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 
 // options are the knobs tests turn.
 type options struct {
-	eventBuffer int                         // capacity of Events
+	eventBuffer int                        // capacity of Events
 	onNotify    func(*pgconn.Notification) // see listener.onNotify
 }
 
