@@ -30,7 +30,9 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 	if wf != nil {
 		var rec store.Step
 		var done bool
-		if step, rec, done = wf.nextStep(); done {
+		if step, rec, done, err = wf.nextStep(ctx); err != nil {
+			return nil, err
+		} else if done {
 			if rec.Error != "" {
 				return nil, recordedError(rec)
 			}
@@ -114,12 +116,15 @@ func (rt *Runtime) run(ctx context.Context, fn *Function, input []byte) ([]byte,
 		}
 		return h.Await(ctx)
 	}
-	step, rec, done := wf.nextStep()
+	step, rec, done, err := wf.nextStep(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if done {
 		return rec.Output, recordedError(rec)
 	}
 	if fn.Kind == KindStep {
-		out, err := fn.invoke(outsideWorkflow(ctx), input)
+		out, err := callStep(outsideWorkflow(ctx), fn, input)
 		if err != nil && ctx.Err() != nil {
 			return nil, err // interrupted, not finished: no checkpoint
 		}
@@ -157,7 +162,10 @@ func (rt *Runtime) await(ctx context.Context, h *Handle) ([]byte, error) {
 		}
 		return out, outcome
 	}
-	step, rec, done := wf.nextStep()
+	step, rec, done, err := wf.nextStep(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if done {
 		return rec.Output, recordedError(rec)
 	}

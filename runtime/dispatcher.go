@@ -43,7 +43,8 @@ func (d *dispatcher) wake() {
 // limited reports whether the queue has a limit shared with other
 // processes, so their completions can free a slot here.
 func (d *dispatcher) limited() bool {
-	return d.q.cfg.concurrency > 0 || d.q.cfg.rateLimit > 0
+	c := d.q.cfg
+	return c.concurrency > 0 || c.rateLimit > 0 || c.partitionConcurrency > 0 || c.partitionRateLimit > 0
 }
 
 // localLimit is how many of the queue's tasks may run in this process.
@@ -103,6 +104,10 @@ func (d *dispatcher) claim() time.Time {
 			WorkerConcurrency: cfg.workerConcurrency,
 			RateLimit:         cfg.rateLimit,
 			RatePeriod:        cfg.ratePeriod,
+
+			PartitionConcurrency: cfg.partitionConcurrency,
+			PartitionRateLimit:   cfg.partitionRateLimit,
+			PartitionRatePeriod:  cfg.partitionRatePeriod,
 		})
 		if err != nil {
 			d.rt.log.Error("dbos: claim failed; retrying at the next poll", "queue", d.q.name, "err", err)

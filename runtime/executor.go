@@ -80,6 +80,7 @@ func (rt *Runtime) invoke(w store.Workflow) (out []byte, err error) {
 		}
 		ctx = withWorkflow(ctx, wf)
 	}
+
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, fmt.Errorf("panic in %s: %v\n%s", w.Name, p, debug.Stack())
@@ -88,6 +89,9 @@ func (rt *Runtime) invoke(w store.Workflow) (out []byte, err error) {
 			err = errTimedOut
 		}
 	}()
+	if fn.Kind == KindStep {
+		return callStep(ctx, fn, w.Input)
+	}
 	return fn.invoke(ctx, w.Input)
 }
 

@@ -66,6 +66,33 @@ func RateLimit(limit int, period time.Duration) QueueOption {
 	}
 }
 
+// PartitionConcurrency caps the tasks running at once per partition key
+// (WithPartitionKey), across every process, so one busy key never holds back
+// another. Tasks enqueued without a key share the partition "". n must be
+// at least 1.
+func PartitionConcurrency(n int) QueueOption {
+	return func(c *queueConfig) {
+		if n < 1 {
+			c.setErr(fmt.Errorf("PartitionConcurrency(%d): must be at least 1", n))
+		}
+		c.partitionConcurrency = n
+	}
+}
+
+// PartitionRateLimit allows at most limit starts per partition key in any
+// window of length period, across every process.
+func PartitionRateLimit(limit int, period time.Duration) QueueOption {
+	return func(c *queueConfig) {
+		if limit < 1 {
+			c.setErr(fmt.Errorf("PartitionRateLimit(%d, %s): limit must be at least 1", limit, period))
+		}
+		if period <= 0 {
+			c.setErr(fmt.Errorf("PartitionRateLimit(%d, %s): period must be positive", limit, period))
+		}
+		c.partitionRateLimit, c.partitionRatePeriod = limit, period
+	}
+}
+
 func (c *queueConfig) setErr(err error) {
 	if c.err == nil {
 		c.err = err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Kind says whether a registered function is a step or a workflow.
@@ -44,8 +45,30 @@ type Function struct {
 	// Kind says whether the function is a step or a workflow.
 	Kind Kind
 
+	// Retries is how many times a failed step is tried again (directive key
+	// retries=); 0 means it runs once. Only steps retry.
+	Retries int
+	// Backoff is the wait before the first retry (backoff=); it doubles on
+	// each later one, up to MaxBackoff, with jitter. Defaults to
+	// DefaultBackoff.
+	Backoff time.Duration
+	// MaxBackoff caps the wait between retries (max_backoff=). Defaults to
+	// DefaultMaxBackoff.
+	MaxBackoff time.Duration
+	// MaxRecovery is how many times a workflow may be recovered after its
+	// executor stopped before it is dead-lettered instead (max_recovery=).
+	// Defaults to DefaultMaxRecovery.
+	MaxRecovery int
+
 	invoke InvokeFunc
 }
+
+// Defaults of the directive keys.
+const (
+	DefaultBackoff     = 100 * time.Millisecond
+	DefaultMaxBackoff  = 10 * time.Second
+	DefaultMaxRecovery = 50
+)
 
 var registry = struct {
 	sync.RWMutex
@@ -65,6 +88,21 @@ func Register(fn *Function, invoke InvokeFunc) {
 	}
 	if fn.Kind != KindStep && fn.Kind != KindWorkflow {
 		panic(fmt.Sprintf("dbos.Register: %s has invalid kind %d", fn.Name, int(fn.Kind)))
+	}
+	if fn.Retries < 0 || fn.Backoff < 0 || fn.MaxBackoff < 0 || fn.MaxRecovery < 0 {
+		panic(fmt.Sprintf("dbos.Register: %s has a negative retries, backoff, max_backoff or max_recovery", fn.Name))
+	}
+	if fn.Backoff == 0 {
+		fn.Backoff = DefaultBackoff
+	}
+	if fn.MaxBackoff == 0 {
+		fn.MaxBackoff = max(DefaultMaxBackoff, fn.Backoff)
+	}
+	if fn.MaxBackoff < fn.Backoff {
+		panic(fmt.Sprintf("dbos.Register: %s has max_backoff %s below backoff %s", fn.Name, fn.MaxBackoff, fn.Backoff))
+	}
+	if fn.MaxRecovery == 0 {
+		fn.MaxRecovery = DefaultMaxRecovery
 	}
 	registry.Lock()
 	defer registry.Unlock()

@@ -48,13 +48,17 @@ func (wf *workflowState) load(steps []store.Step) {
 // nextStep numbers the workflow's next durable call and returns its
 // checkpoint when an earlier attempt recorded one. Durable calls must be
 // made in the same order on every attempt: that order is what replay
-// matches checkpoints by.
-func (wf *workflowState) nextStep() (int, store.Step, bool) {
+// matches checkpoints by. A workflow whose context is done (timed out,
+// cancelled, interrupted by Shutdown) stops here: err is the context's.
+func (wf *workflowState) nextStep(ctx context.Context) (step int, rec store.Step, done bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, store.Step{}, false, err
+	}
 	wf.mu.Lock()
 	defer wf.mu.Unlock()
 	wf.lastStep++
 	s, ok := wf.recorded[wf.lastStep]
-	return wf.lastStep, s, ok
+	return wf.lastStep, s, ok, nil
 }
 
 // childID derives the ID of a child created by a step: stable across

@@ -99,6 +99,13 @@ type ClaimParams struct {
 	WorkerConcurrency int           // PENDING rows of the queue with ExecutorID
 	RateLimit         int           // rows of the queue with StartedAt in (now-RatePeriod, now]
 	RatePeriod        time.Duration //
+	// Per-partition limits, applied to each PartitionKey separately (rows
+	// without a key form the partition ""), under the same lock; 0 means
+	// none. Added by the store engineer: partition limits must be decided
+	// in SQL like the others, so the claim has to know them.
+	PartitionConcurrency int           // PENDING rows of the queue with the row's PartitionKey
+	PartitionRateLimit   int           // rows of the partition with StartedAt in (now-PartitionRatePeriod, now]
+	PartitionRatePeriod  time.Duration //
 }
 
 // ClaimResult is what a claim took.
@@ -108,9 +115,11 @@ type ClaimResult struct {
 	// (priority ascending, then Seq).
 	Claimed []Workflow
 	// RetryAt, when not zero, is the earliest moment a claim could take
-	// more without any other event: when the rate window frees a slot, or
-	// when the next delayed workflow becomes ready. Zero: wait for an event
-	// (enqueue, completion) or the fallback poll.
+	// more without any other event: when the rate window (of the queue or
+	// of a partition) frees a slot, or when the next delayed workflow
+	// becomes ready. Zero: wait for an event (enqueue, completion) or the
+	// fallback poll. Also zero when the claim took Max: the caller is at
+	// its own capacity and claims again when it has room.
 	RetryAt time.Time
 }
 

@@ -20,6 +20,7 @@ SET state = 'PENDING',
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
 FROM picked, now
 WHERE w.workflow_id = picked.workflow_id
+  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
 RETURNING w.*;
 
 -- name: LockQueue :exec
@@ -70,6 +71,7 @@ SET state = 'PENDING',
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
 FROM picked, now
 WHERE w.workflow_id = picked.workflow_id
+  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
 RETURNING w.*;
 
 -- name: QueueBacklog :one
@@ -88,3 +90,96 @@ SELECT
      WHERE w.queue_name = @queue_name::text AND w.state = 'ENQUEUED'
        AND w.not_before_ms > now.ms)::bigint AS next_delayed_ms
 FROM now;
+
+-- name: ClaimPartitioned :many
+-- ClaimPartitioned is ClaimLimited with per-partition limits: a ready row is
+-- eligible when the rows before it in its partition (FIFO order) plus the
+-- partition's PENDING rows (or its starts in the partition's rate window)
+-- stay under the partition's limits; the first max_rows eligible rows in
+-- FIFO order are claimed. 0 disables a partition limit. It reads the clock
+-- itself: the partition counts and the recorded starts must come from one
+-- moment, after every completion the statement sees.
+WITH arg AS MATERIALIZED (
+    SELECT dbos.now_ms() AS now_ms,
+           @partition_concurrency::bigint AS concurrency,
+           @partition_rate_limit::bigint AS rate_limit,
+           @partition_period_ms::bigint AS period_ms
+),
+busy AS (
+    SELECT coalesce(b.partition_key, '') AS part,
+           count(*) FILTER (WHERE b.state = 'PENDING') AS pending,
+           count(*) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS starts
+    FROM dbos.workflows b, arg
+    WHERE b.queue_name = @queue_name::text
+      AND (b.state = 'PENDING' OR b.started_ms > arg.now_ms - arg.period_ms)
+    GROUP BY 1
+),
+ranked AS (
+    SELECT r.workflow_id, r.priority, r.seq, coalesce(r.partition_key, '') AS part,
+           row_number() OVER (PARTITION BY coalesce(r.partition_key, '') ORDER BY r.priority, r.seq) AS pos
+    FROM dbos.workflows r, arg
+    WHERE r.queue_name = @queue_name::text
+      AND r.state = 'ENQUEUED'
+      AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+),
+picked AS (
+    SELECT ranked.workflow_id
+    FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
+    WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
+      AND (arg.rate_limit = 0 OR ranked.pos <= arg.rate_limit - coalesce(busy.starts, 0))
+    ORDER BY ranked.priority, ranked.seq
+    LIMIT @max_rows::bigint
+)
+UPDATE dbos.workflows w
+SET state = 'PENDING',
+    executor_id = @executor_id::text,
+    started_ms = arg.now_ms,
+    attempts = w.attempts + 1,
+    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN arg.now_ms + w.timeout_ms END
+FROM picked, arg
+WHERE w.workflow_id = picked.workflow_id
+  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
+RETURNING w.*;
+
+-- name: PartitionBacklog :one
+-- PartitionBacklog is QueueBacklog under per-partition limits: ready means
+-- ready rows in a partition with room under its limits; partition_free_ms is
+-- the earliest moment a partition whose ready rows wait only for its rate
+-- window frees a slot (0 when none).
+WITH arg AS (
+    SELECT @now_ms::bigint AS now_ms,
+           @partition_concurrency::bigint AS concurrency,
+           @partition_rate_limit::bigint AS rate_limit,
+           @partition_period_ms::bigint AS period_ms
+),
+busy AS (
+    SELECT coalesce(b.partition_key, '') AS part,
+           count(*) FILTER (WHERE b.state = 'PENDING') AS pending,
+           count(*) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS starts,
+           min(b.started_ms) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS oldest_ms
+    FROM dbos.workflows b, arg
+    WHERE b.queue_name = @queue_name::text
+      AND (b.state = 'PENDING' OR b.started_ms > arg.now_ms - arg.period_ms)
+    GROUP BY 1
+),
+waiting AS (
+    SELECT DISTINCT coalesce(r.partition_key, '') AS part
+    FROM dbos.workflows r, arg
+    WHERE r.queue_name = @queue_name::text
+      AND r.state = 'ENQUEUED'
+      AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+),
+room AS (
+    SELECT waiting.part,
+           (arg.concurrency = 0 OR coalesce(busy.pending, 0) < arg.concurrency) AS concurrency_room,
+           (arg.rate_limit = 0 OR coalesce(busy.starts, 0) < arg.rate_limit) AS rate_room,
+           busy.oldest_ms + arg.period_ms AS free_ms
+    FROM arg, waiting LEFT JOIN busy ON busy.part = waiting.part
+)
+SELECT
+    EXISTS (SELECT 1 FROM room WHERE room.concurrency_room AND room.rate_room)::boolean AS ready,
+    (SELECT coalesce(min(room.free_ms), 0) FROM room
+     WHERE room.concurrency_room AND NOT room.rate_room)::bigint AS partition_free_ms,
+    (SELECT coalesce(min(d.not_before_ms), 0) FROM dbos.workflows d, arg
+     WHERE d.queue_name = @queue_name::text AND d.state = 'ENQUEUED'
+       AND d.not_before_ms > arg.now_ms)::bigint AS next_delayed_ms;

@@ -47,3 +47,94 @@ SELECT
     (SELECT CAST(coalesce(min(w.not_before_ms), 0) AS INTEGER) FROM workflows w
      WHERE w.queue_name = CAST(@queue_name AS TEXT) AND w.state = 'ENQUEUED'
        AND w.not_before_ms > CAST(@now_ms AS INTEGER)) AS next_delayed_ms;
+
+-- name: PickPartitioned :many
+-- PickPartitioned selects the rows a claim under per-partition limits takes
+-- (ClaimIDs then claims them in the same transaction): a ready row is
+-- eligible when the rows before it in its partition (FIFO order) plus the
+-- partition's PENDING rows (or its starts in the partition's rate window)
+-- stay under the partition's limits; the first max_rows eligible rows in
+-- FIFO order are picked. 0 disables a partition limit.
+WITH arg AS (
+    SELECT CAST(@now_ms AS INTEGER) AS now_ms,
+           CAST(@partition_concurrency AS INTEGER) AS concurrency,
+           CAST(@partition_rate_limit AS INTEGER) AS rate_limit,
+           CAST(@partition_period_ms AS INTEGER) AS period_ms
+),
+busy AS (
+    SELECT coalesce(b.partition_key, '') AS part,
+           count(*) FILTER (WHERE b.state = 'PENDING') AS pending,
+           count(*) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS starts
+    FROM workflows b, arg
+    WHERE b.queue_name = CAST(@queue_name AS TEXT)
+      AND (b.state = 'PENDING' OR b.started_ms > arg.now_ms - arg.period_ms)
+    GROUP BY 1
+),
+ranked AS (
+    SELECT r.workflow_id, r.priority, r.seq, coalesce(r.partition_key, '') AS part,
+           row_number() OVER (PARTITION BY coalesce(r.partition_key, '') ORDER BY r.priority, r.seq) AS pos
+    FROM workflows r, arg
+    WHERE r.queue_name = CAST(@queue_name AS TEXT)
+      AND r.state = 'ENQUEUED'
+      AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+)
+SELECT ranked.workflow_id
+FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
+WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
+  AND (arg.rate_limit = 0 OR ranked.pos <= arg.rate_limit - coalesce(busy.starts, 0))
+ORDER BY ranked.priority, ranked.seq
+LIMIT CAST(@max_rows AS INTEGER);
+
+-- name: ClaimIDs :many
+-- ClaimIDs claims the ENQUEUED rows picked by PickPartitioned at now_ms.
+UPDATE workflows
+SET state = 'PENDING',
+    executor_id = CAST(@executor_id AS TEXT),
+    started_ms = CAST(@now_ms AS INTEGER),
+    attempts = attempts + 1,
+    deadline_ms = CASE WHEN timeout_ms > 0 THEN CAST(@now_ms AS INTEGER) + timeout_ms END
+WHERE state = 'ENQUEUED' AND workflow_id IN (sqlc.slice('ids'))
+RETURNING *;
+
+-- name: PartitionBacklog :one
+-- PartitionBacklog is QueueBacklog under per-partition limits: ready means
+-- ready rows in a partition with room under its limits; partition_free_ms is
+-- the earliest moment a partition whose ready rows wait only for its rate
+-- window frees a slot (0 when none).
+WITH arg AS (
+    SELECT CAST(@now_ms AS INTEGER) AS now_ms,
+           CAST(@partition_concurrency AS INTEGER) AS concurrency,
+           CAST(@partition_rate_limit AS INTEGER) AS rate_limit,
+           CAST(@partition_period_ms AS INTEGER) AS period_ms
+),
+busy AS (
+    SELECT coalesce(b.partition_key, '') AS part,
+           count(*) FILTER (WHERE b.state = 'PENDING') AS pending,
+           count(*) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS starts,
+           min(b.started_ms) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS oldest_ms
+    FROM workflows b, arg
+    WHERE b.queue_name = CAST(@queue_name AS TEXT)
+      AND (b.state = 'PENDING' OR b.started_ms > arg.now_ms - arg.period_ms)
+    GROUP BY 1
+),
+waiting AS (
+    SELECT DISTINCT coalesce(r.partition_key, '') AS part
+    FROM workflows r, arg
+    WHERE r.queue_name = CAST(@queue_name AS TEXT)
+      AND r.state = 'ENQUEUED'
+      AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+),
+room AS (
+    SELECT waiting.part,
+           (arg.concurrency = 0 OR coalesce(busy.pending, 0) < arg.concurrency) AS concurrency_room,
+           (arg.rate_limit = 0 OR coalesce(busy.starts, 0) < arg.rate_limit) AS rate_room,
+           busy.oldest_ms + arg.period_ms AS free_ms
+    FROM arg, waiting LEFT JOIN busy ON busy.part = waiting.part
+)
+SELECT
+    EXISTS (SELECT 1 FROM room WHERE room.concurrency_room AND room.rate_room) AS ready,
+    (SELECT CAST(coalesce(min(room.free_ms), 0) AS INTEGER) FROM room
+     WHERE room.concurrency_room AND NOT room.rate_room) AS partition_free_ms,
+    (SELECT CAST(coalesce(min(d.not_before_ms), 0) AS INTEGER) FROM workflows d, arg
+     WHERE d.queue_name = CAST(@queue_name AS TEXT) AND d.state = 'ENQUEUED'
+       AND d.not_before_ms > arg.now_ms) AS next_delayed_ms;

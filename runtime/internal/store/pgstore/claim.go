@@ -19,10 +19,12 @@ import (
 // queue with any limit is claimed in one transaction that first takes an
 // advisory lock derived from the queue name, then reads the database clock
 // and the counts the limits need, then claims what they leave room for,
-// waiting on (not skipping) row locks so the order stays strict.
+// waiting on (not skipping) row locks so the order stays strict. Partition
+// limits rank each partition's ready rows and keep those within the
+// partition's room.
 //
-// Once started, a claim runs detached from ctx's cancellation so that rows it
-// locked are either claimed and returned or left untouched.
+// Once it holds its locks, a claim runs detached from ctx's cancellation so
+// that the rows it locked are either claimed and returned or left untouched.
 func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResult, error) {
 	if err := storekit.ValidateClaim(p); err != nil {
 		return store.ClaimResult{}, err
@@ -30,16 +32,16 @@ func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResu
 	if err := ctx.Err(); err != nil {
 		return store.ClaimResult{}, fmt.Errorf("claim from queue %q: %w", p.Queue, err)
 	}
-	ctx, cancel := storekit.Detach(ctx)
+	detached, cancel := storekit.Detach(ctx)
 	defer cancel()
 	var (
 		res store.ClaimResult
 		err error
 	)
 	if storekit.Limited(p) {
-		res, err = s.claimLimited(ctx, p)
+		res, err = s.claimLimited(ctx, detached, p)
 	} else {
-		res, err = s.claimUnlimited(ctx, p)
+		res, err = s.claimUnlimited(detached, p)
 	}
 	if err != nil {
 		return store.ClaimResult{}, fmt.Errorf("claim from queue %q: %w", p.Queue, err)
@@ -69,11 +71,13 @@ func (s *Store) claimUnlimited(ctx context.Context, p store.ClaimParams) (store.
 	return res, nil
 }
 
-func (s *Store) claimLimited(ctx context.Context, p store.ClaimParams) (store.ClaimResult, error) {
+// claimLimited waits for the queue's lock under the caller's ctx (giving up
+// changes nothing) and runs the rest under the detached one.
+func (s *Store) claimLimited(caller, ctx context.Context, p store.ClaimParams) (store.ClaimResult, error) {
 	var res store.ClaimResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		if err := q.LockQueue(ctx, p.Queue); err != nil {
+		if err := q.LockQueue(caller, p.Queue); err != nil {
 			return fmt.Errorf("lock queue: %w", err)
 		}
 		l, err := q.QueueLoad(ctx, pgdb.QueueLoadParams{
@@ -93,12 +97,23 @@ func (s *Store) claimLimited(ctx context.Context, p store.ClaimParams) (store.Cl
 		}
 		var rows []pgdb.Workflow
 		if n := storekit.Room(p, load); n > 0 {
-			rows, err = q.ClaimLimited(ctx, pgdb.ClaimLimitedParams{
-				ExecutorID: p.ExecutorID,
-				NowMs:      load.NowMs,
-				QueueName:  p.Queue,
-				MaxRows:    int64(n),
-			})
+			if storekit.Partitioned(p) {
+				rows, err = q.ClaimPartitioned(ctx, pgdb.ClaimPartitionedParams{
+					ExecutorID:           p.ExecutorID,
+					PartitionConcurrency: int64(p.PartitionConcurrency),
+					PartitionRateLimit:   int64(p.PartitionRateLimit),
+					PartitionPeriodMs:    storekit.Millis(p.PartitionRatePeriod),
+					QueueName:            p.Queue,
+					MaxRows:              int64(n),
+				})
+			} else {
+				rows, err = q.ClaimLimited(ctx, pgdb.ClaimLimitedParams{
+					ExecutorID: p.ExecutorID,
+					NowMs:      load.NowMs,
+					QueueName:  p.Queue,
+					MaxRows:    int64(n),
+				})
+			}
 			if err != nil {
 				return err
 			}
@@ -106,13 +121,30 @@ func (s *Store) claimLimited(ctx context.Context, p store.ClaimParams) (store.Cl
 		res = store.ClaimResult{Claimed: workflows(rows)}
 		storekit.SortFIFO(res.Claimed)
 		if storekit.NeedBacklog(p, load, len(rows)) {
-			b, err := q.QueueBacklog(ctx, pgdb.QueueBacklogParams{QueueName: p.Queue, NowMs: &load.NowMs})
+			b, err := s.backlog(ctx, q, p, load.NowMs)
 			if err != nil {
 				return fmt.Errorf("read backlog: %w", err)
 			}
-			res.RetryAt = storekit.RetryAt(p, load, len(rows), storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs})
+			res.RetryAt = storekit.RetryAt(p, load, len(rows), b)
 		}
 		return nil
 	})
 	return res, err
+}
+
+// backlog reads what is left in the queue at nowMs, under the claim's
+// partition limits if any.
+func (s *Store) backlog(ctx context.Context, q *pgdb.Queries, p store.ClaimParams, nowMs int64) (storekit.Backlog, error) {
+	if storekit.Partitioned(p) {
+		b, err := q.PartitionBacklog(ctx, pgdb.PartitionBacklogParams{
+			QueueName:            p.Queue,
+			NowMs:                nowMs,
+			PartitionConcurrency: int64(p.PartitionConcurrency),
+			PartitionRateLimit:   int64(p.PartitionRateLimit),
+			PartitionPeriodMs:    storekit.Millis(p.PartitionRatePeriod),
+		})
+		return storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs, PartitionFreeMs: b.PartitionFreeMs}, err
+	}
+	b, err := q.QueueBacklog(ctx, pgdb.QueueBacklogParams{QueueName: p.Queue, NowMs: &nowMs})
+	return storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs}, err
 }

@@ -67,10 +67,8 @@ func open(ctx context.Context, url string, logger *slog.Logger, opts options) (*
 		// The error of ParseConfig never repeats the password.
 		return nil, fmt.Errorf("parse postgres connection string: %w", err)
 	}
+	// pgx's own errors name the user and database.
 	where := net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))
-	if cfg.ConnConfig.Database != "" {
-		where += "/" + cfg.ConnConfig.Database
-	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres at %s: %w", where, err)

@@ -99,6 +99,10 @@ func ValidateClaim(p store.ClaimParams) error {
 		return fmt.Errorf("claim from queue %q: negative limit", p.Queue)
 	case p.RateLimit > 0 && p.RatePeriod <= 0:
 		return fmt.Errorf("claim from queue %q: RateLimit %d needs a positive RatePeriod", p.Queue, p.RateLimit)
+	case p.PartitionConcurrency < 0 || p.PartitionRateLimit < 0:
+		return fmt.Errorf("claim from queue %q: negative partition limit", p.Queue)
+	case p.PartitionRateLimit > 0 && p.PartitionRatePeriod <= 0:
+		return fmt.Errorf("claim from queue %q: PartitionRateLimit %d needs a positive PartitionRatePeriod", p.Queue, p.PartitionRateLimit)
 	}
 	return nil
 }
@@ -119,7 +123,12 @@ func ValidateComplete(p store.CompleteParams) error {
 // Limited reports whether a claim has any limit, and so must be serialized
 // with the queue's other claimers.
 func Limited(p store.ClaimParams) bool {
-	return p.Concurrency > 0 || p.WorkerConcurrency > 0 || p.RateLimit > 0
+	return p.Concurrency > 0 || p.WorkerConcurrency > 0 || p.RateLimit > 0 || Partitioned(p)
+}
+
+// Partitioned reports whether a claim has per-partition limits.
+func Partitioned(p store.ClaimParams) bool {
+	return p.PartitionConcurrency > 0 || p.PartitionRateLimit > 0
 }
 
 // Load is what the limits count, read under the queue's lock, in the
@@ -165,27 +174,40 @@ func NeedBacklog(p store.ClaimParams, l Load, claimed int) bool {
 
 // Backlog is what is left in a queue after a claim.
 type Backlog struct {
-	Ready         bool  // ENQUEUED rows are ready now (held by another claimer, or beyond the limits)
-	NextDelayedMs int64 // the earliest future NotBefore of an ENQUEUED row; 0 when none
+	// Ready: ENQUEUED rows are ready now (held by another claimer, or
+	// beyond the queue's limits) in a partition with room under the
+	// partition limits, if any.
+	Ready bool
+	// NextDelayedMs is the earliest future NotBefore of an ENQUEUED row; 0
+	// when none.
+	NextDelayedMs int64
+	// PartitionFreeMs is the earliest moment a partition whose ready rows
+	// wait only for its rate window frees a slot; 0 when none.
+	PartitionFreeMs int64
 }
 
 // RetryAt returns the earliest moment a claim could take more rows without
 // any other event, or the zero time (see store.ClaimResult.RetryAt): when the
-// rate window is full, the moment its oldest start leaves it; otherwise,
-// when nothing is ready, the moment the next delayed row becomes ready.
-// Zero when NeedBacklog is false or nothing is left.
+// queue's rate window is full, the moment its oldest start leaves it;
+// otherwise, when nothing is ready, the moment the next delayed row becomes
+// ready or a partition's rate window frees a slot. Zero when NeedBacklog is
+// false or nothing is left.
 func RetryAt(p store.ClaimParams, l Load, claimed int, b Backlog) time.Time {
 	if !NeedBacklog(p, l, claimed) {
 		return time.Time{}
 	}
 	var next int64
-	switch {
-	case b.Ready:
+	if b.Ready {
 		next = l.NowMs
-	case b.NextDelayedMs > 0:
-		next = b.NextDelayedMs
-	default:
-		return time.Time{} // nothing left: wait for an enqueue
+	} else {
+		for _, t := range []int64{b.NextDelayedMs, b.PartitionFreeMs} {
+			if t > 0 && (next == 0 || t < next) {
+				next = t
+			}
+		}
+		if next == 0 {
+			return time.Time{} // nothing left that time frees: wait for an event
+		}
 	}
 	if p.RateLimit > 0 && l.WindowStarts+int64(claimed) >= int64(p.RateLimit) {
 		oldest := l.WindowOldestMs

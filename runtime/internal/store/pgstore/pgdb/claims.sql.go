@@ -29,6 +29,7 @@ SET state = 'PENDING',
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
 FROM picked, now
 WHERE w.workflow_id = picked.workflow_id
+  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
 RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
 `
 
@@ -46,6 +47,114 @@ func (q *Queries) ClaimLimited(ctx context.Context, arg ClaimLimitedParams) ([]W
 	rows, err := q.db.Query(ctx, claimLimited,
 		arg.ExecutorID,
 		arg.NowMs,
+		arg.QueueName,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Workflow
+	for rows.Next() {
+		var i Workflow
+		if err := rows.Scan(
+			&i.Seq,
+			&i.WorkflowID,
+			&i.Name,
+			&i.State,
+			&i.QueueName,
+			&i.ExecutorID,
+			&i.Input,
+			&i.Output,
+			&i.Error,
+			&i.Priority,
+			&i.DedupID,
+			&i.PartitionKey,
+			&i.ParentID,
+			&i.TimeoutMs,
+			&i.DeadlineMs,
+			&i.NotBeforeMs,
+			&i.Attempts,
+			&i.CreatedMs,
+			&i.StartedMs,
+			&i.CompletedMs,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const claimPartitioned = `-- name: ClaimPartitioned :many
+WITH arg AS MATERIALIZED (
+    SELECT dbos.now_ms() AS now_ms,
+           $2::bigint AS concurrency,
+           $3::bigint AS rate_limit,
+           $4::bigint AS period_ms
+),
+busy AS (
+    SELECT coalesce(b.partition_key, '') AS part,
+           count(*) FILTER (WHERE b.state = 'PENDING') AS pending,
+           count(*) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS starts
+    FROM dbos.workflows b, arg
+    WHERE b.queue_name = $5::text
+      AND (b.state = 'PENDING' OR b.started_ms > arg.now_ms - arg.period_ms)
+    GROUP BY 1
+),
+ranked AS (
+    SELECT r.workflow_id, r.priority, r.seq, coalesce(r.partition_key, '') AS part,
+           row_number() OVER (PARTITION BY coalesce(r.partition_key, '') ORDER BY r.priority, r.seq) AS pos
+    FROM dbos.workflows r, arg
+    WHERE r.queue_name = $5::text
+      AND r.state = 'ENQUEUED'
+      AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+),
+picked AS (
+    SELECT ranked.workflow_id
+    FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
+    WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
+      AND (arg.rate_limit = 0 OR ranked.pos <= arg.rate_limit - coalesce(busy.starts, 0))
+    ORDER BY ranked.priority, ranked.seq
+    LIMIT $6::bigint
+)
+UPDATE dbos.workflows w
+SET state = 'PENDING',
+    executor_id = $1::text,
+    started_ms = arg.now_ms,
+    attempts = w.attempts + 1,
+    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN arg.now_ms + w.timeout_ms END
+FROM picked, arg
+WHERE w.workflow_id = picked.workflow_id
+  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
+`
+
+type ClaimPartitionedParams struct {
+	ExecutorID           string
+	PartitionConcurrency int64
+	PartitionRateLimit   int64
+	PartitionPeriodMs    int64
+	QueueName            string
+	MaxRows              int64
+}
+
+// ClaimPartitioned is ClaimLimited with per-partition limits: a ready row is
+// eligible when the rows before it in its partition (FIFO order) plus the
+// partition's PENDING rows (or its starts in the partition's rate window)
+// stay under the partition's limits; the first max_rows eligible rows in
+// FIFO order are claimed. 0 disables a partition limit. It reads the clock
+// itself: the partition counts and the recorded starts must come from one
+// moment, after every completion the statement sees.
+func (q *Queries) ClaimPartitioned(ctx context.Context, arg ClaimPartitionedParams) ([]Workflow, error) {
+	rows, err := q.db.Query(ctx, claimPartitioned,
+		arg.ExecutorID,
+		arg.PartitionConcurrency,
+		arg.PartitionRateLimit,
+		arg.PartitionPeriodMs,
 		arg.QueueName,
 		arg.MaxRows,
 	)
@@ -108,6 +217,7 @@ SET state = 'PENDING',
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
 FROM picked, now
 WHERE w.workflow_id = picked.workflow_id
+  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
 RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
 `
 
@@ -169,6 +279,77 @@ SELECT pg_advisory_xact_lock(hashtextextended('dbos.queue:' || $1::text, 0))
 func (q *Queries) LockQueue(ctx context.Context, queueName string) error {
 	_, err := q.db.Exec(ctx, lockQueue, queueName)
 	return err
+}
+
+const partitionBacklog = `-- name: PartitionBacklog :one
+WITH arg AS (
+    SELECT $2::bigint AS now_ms,
+           $3::bigint AS concurrency,
+           $4::bigint AS rate_limit,
+           $5::bigint AS period_ms
+),
+busy AS (
+    SELECT coalesce(b.partition_key, '') AS part,
+           count(*) FILTER (WHERE b.state = 'PENDING') AS pending,
+           count(*) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS starts,
+           min(b.started_ms) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS oldest_ms
+    FROM dbos.workflows b, arg
+    WHERE b.queue_name = $1::text
+      AND (b.state = 'PENDING' OR b.started_ms > arg.now_ms - arg.period_ms)
+    GROUP BY 1
+),
+waiting AS (
+    SELECT DISTINCT coalesce(r.partition_key, '') AS part
+    FROM dbos.workflows r, arg
+    WHERE r.queue_name = $1::text
+      AND r.state = 'ENQUEUED'
+      AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+),
+room AS (
+    SELECT waiting.part,
+           (arg.concurrency = 0 OR coalesce(busy.pending, 0) < arg.concurrency) AS concurrency_room,
+           (arg.rate_limit = 0 OR coalesce(busy.starts, 0) < arg.rate_limit) AS rate_room,
+           busy.oldest_ms + arg.period_ms AS free_ms
+    FROM arg, waiting LEFT JOIN busy ON busy.part = waiting.part
+)
+SELECT
+    EXISTS (SELECT 1 FROM room WHERE room.concurrency_room AND room.rate_room)::boolean AS ready,
+    (SELECT coalesce(min(room.free_ms), 0) FROM room
+     WHERE room.concurrency_room AND NOT room.rate_room)::bigint AS partition_free_ms,
+    (SELECT coalesce(min(d.not_before_ms), 0) FROM dbos.workflows d, arg
+     WHERE d.queue_name = $1::text AND d.state = 'ENQUEUED'
+       AND d.not_before_ms > arg.now_ms)::bigint AS next_delayed_ms
+`
+
+type PartitionBacklogParams struct {
+	QueueName            string
+	NowMs                int64
+	PartitionConcurrency int64
+	PartitionRateLimit   int64
+	PartitionPeriodMs    int64
+}
+
+type PartitionBacklogRow struct {
+	Ready           bool
+	PartitionFreeMs int64
+	NextDelayedMs   int64
+}
+
+// PartitionBacklog is QueueBacklog under per-partition limits: ready means
+// ready rows in a partition with room under its limits; partition_free_ms is
+// the earliest moment a partition whose ready rows wait only for its rate
+// window frees a slot (0 when none).
+func (q *Queries) PartitionBacklog(ctx context.Context, arg PartitionBacklogParams) (PartitionBacklogRow, error) {
+	row := q.db.QueryRow(ctx, partitionBacklog,
+		arg.QueueName,
+		arg.NowMs,
+		arg.PartitionConcurrency,
+		arg.PartitionRateLimit,
+		arg.PartitionPeriodMs,
+	)
+	var i PartitionBacklogRow
+	err := row.Scan(&i.Ready, &i.PartitionFreeMs, &i.NextDelayedMs)
+	return i, err
 }
 
 const queueBacklog = `-- name: QueueBacklog :one

@@ -7,7 +7,82 @@ package sqlitedb
 
 import (
 	"context"
+	"strings"
 )
+
+const claimIDs = `-- name: ClaimIDs :many
+UPDATE workflows
+SET state = 'PENDING',
+    executor_id = CAST(?1 AS TEXT),
+    started_ms = CAST(?2 AS INTEGER),
+    attempts = attempts + 1,
+    deadline_ms = CASE WHEN timeout_ms > 0 THEN CAST(?2 AS INTEGER) + timeout_ms END
+WHERE state = 'ENQUEUED' AND workflow_id IN (/*SLICE:ids*/?)
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+`
+
+type ClaimIDsParams struct {
+	ExecutorID string
+	NowMs      int64
+	Ids        []string
+}
+
+// ClaimIDs claims the ENQUEUED rows picked by PickPartitioned at now_ms.
+func (q *Queries) ClaimIDs(ctx context.Context, arg ClaimIDsParams) ([]Workflow, error) {
+	query := claimIDs
+	var queryParams []interface{}
+	queryParams = append(queryParams, arg.ExecutorID)
+	queryParams = append(queryParams, arg.NowMs)
+	if len(arg.Ids) > 0 {
+		for _, v := range arg.Ids {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:ids*/?", strings.Repeat(",?", len(arg.Ids))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
+	}
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Workflow
+	for rows.Next() {
+		var i Workflow
+		if err := rows.Scan(
+			&i.Seq,
+			&i.WorkflowID,
+			&i.Name,
+			&i.State,
+			&i.QueueName,
+			&i.ExecutorID,
+			&i.Input,
+			&i.Output,
+			&i.Error,
+			&i.Priority,
+			&i.DedupID,
+			&i.PartitionKey,
+			&i.ParentID,
+			&i.TimeoutMs,
+			&i.DeadlineMs,
+			&i.NotBeforeMs,
+			&i.Attempts,
+			&i.CreatedMs,
+			&i.StartedMs,
+			&i.CompletedMs,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
 
 const claimReady = `-- name: ClaimReady :many
 UPDATE workflows
@@ -74,6 +149,154 @@ func (q *Queries) ClaimReady(ctx context.Context, arg ClaimReadyParams) ([]Workf
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const partitionBacklog = `-- name: PartitionBacklog :one
+WITH arg AS (
+    SELECT CAST(?2 AS INTEGER) AS now_ms,
+           CAST(?3 AS INTEGER) AS concurrency,
+           CAST(?4 AS INTEGER) AS rate_limit,
+           CAST(?5 AS INTEGER) AS period_ms
+),
+busy AS (
+    SELECT coalesce(b.partition_key, '') AS part,
+           count(*) FILTER (WHERE b.state = 'PENDING') AS pending,
+           count(*) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS starts,
+           min(b.started_ms) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS oldest_ms
+    FROM workflows b, arg
+    WHERE b.queue_name = CAST(?1 AS TEXT)
+      AND (b.state = 'PENDING' OR b.started_ms > arg.now_ms - arg.period_ms)
+    GROUP BY 1
+),
+waiting AS (
+    SELECT DISTINCT coalesce(r.partition_key, '') AS part
+    FROM workflows r, arg
+    WHERE r.queue_name = CAST(?1 AS TEXT)
+      AND r.state = 'ENQUEUED'
+      AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+),
+room AS (
+    SELECT waiting.part,
+           (arg.concurrency = 0 OR coalesce(busy.pending, 0) < arg.concurrency) AS concurrency_room,
+           (arg.rate_limit = 0 OR coalesce(busy.starts, 0) < arg.rate_limit) AS rate_room,
+           busy.oldest_ms + arg.period_ms AS free_ms
+    FROM arg, waiting LEFT JOIN busy ON busy.part = waiting.part
+)
+SELECT
+    EXISTS (SELECT 1 FROM room WHERE room.concurrency_room AND room.rate_room) AS ready,
+    (SELECT CAST(coalesce(min(room.free_ms), 0) AS INTEGER) FROM room
+     WHERE room.concurrency_room AND NOT room.rate_room) AS partition_free_ms,
+    (SELECT CAST(coalesce(min(d.not_before_ms), 0) AS INTEGER) FROM workflows d, arg
+     WHERE d.queue_name = CAST(?1 AS TEXT) AND d.state = 'ENQUEUED'
+       AND d.not_before_ms > arg.now_ms) AS next_delayed_ms
+`
+
+type PartitionBacklogParams struct {
+	QueueName            string
+	NowMs                int64
+	PartitionConcurrency int64
+	PartitionRateLimit   int64
+	PartitionPeriodMs    int64
+}
+
+type PartitionBacklogRow struct {
+	Ready           bool
+	PartitionFreeMs int64
+	NextDelayedMs   int64
+}
+
+// PartitionBacklog is QueueBacklog under per-partition limits: ready means
+// ready rows in a partition with room under its limits; partition_free_ms is
+// the earliest moment a partition whose ready rows wait only for its rate
+// window frees a slot (0 when none).
+func (q *Queries) PartitionBacklog(ctx context.Context, arg PartitionBacklogParams) (PartitionBacklogRow, error) {
+	row := q.db.QueryRowContext(ctx, partitionBacklog,
+		arg.QueueName,
+		arg.NowMs,
+		arg.PartitionConcurrency,
+		arg.PartitionRateLimit,
+		arg.PartitionPeriodMs,
+	)
+	var i PartitionBacklogRow
+	err := row.Scan(&i.Ready, &i.PartitionFreeMs, &i.NextDelayedMs)
+	return i, err
+}
+
+const pickPartitioned = `-- name: PickPartitioned :many
+WITH arg AS (
+    SELECT CAST(?2 AS INTEGER) AS now_ms,
+           CAST(?3 AS INTEGER) AS concurrency,
+           CAST(?4 AS INTEGER) AS rate_limit,
+           CAST(?5 AS INTEGER) AS period_ms
+),
+busy AS (
+    SELECT coalesce(b.partition_key, '') AS part,
+           count(*) FILTER (WHERE b.state = 'PENDING') AS pending,
+           count(*) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS starts
+    FROM workflows b, arg
+    WHERE b.queue_name = CAST(?6 AS TEXT)
+      AND (b.state = 'PENDING' OR b.started_ms > arg.now_ms - arg.period_ms)
+    GROUP BY 1
+),
+ranked AS (
+    SELECT r.workflow_id, r.priority, r.seq, coalesce(r.partition_key, '') AS part,
+           row_number() OVER (PARTITION BY coalesce(r.partition_key, '') ORDER BY r.priority, r.seq) AS pos
+    FROM workflows r, arg
+    WHERE r.queue_name = CAST(?6 AS TEXT)
+      AND r.state = 'ENQUEUED'
+      AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+)
+SELECT ranked.workflow_id
+FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
+WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
+  AND (arg.rate_limit = 0 OR ranked.pos <= arg.rate_limit - coalesce(busy.starts, 0))
+ORDER BY ranked.priority, ranked.seq
+LIMIT CAST(?1 AS INTEGER)
+`
+
+type PickPartitionedParams struct {
+	MaxRows              int64
+	NowMs                int64
+	PartitionConcurrency int64
+	PartitionRateLimit   int64
+	PartitionPeriodMs    int64
+	QueueName            string
+}
+
+// PickPartitioned selects the rows a claim under per-partition limits takes
+// (ClaimIDs then claims them in the same transaction): a ready row is
+// eligible when the rows before it in its partition (FIFO order) plus the
+// partition's PENDING rows (or its starts in the partition's rate window)
+// stay under the partition's limits; the first max_rows eligible rows in
+// FIFO order are picked. 0 disables a partition limit.
+func (q *Queries) PickPartitioned(ctx context.Context, arg PickPartitionedParams) ([]string, error) {
+	rows, err := q.db.QueryContext(ctx, pickPartitioned,
+		arg.MaxRows,
+		arg.NowMs,
+		arg.PartitionConcurrency,
+		arg.PartitionRateLimit,
+		arg.PartitionPeriodMs,
+		arg.QueueName,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var workflow_id string
+		if err := rows.Scan(&workflow_id); err != nil {
+			return nil, err
+		}
+		items = append(items, workflow_id)
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err

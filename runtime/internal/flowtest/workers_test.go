@@ -1,0 +1,307 @@
+package flowtest
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
+)
+
+// A worker is this test binary re-executed as a program sharing the
+// database: it launches, says "ready", waits for "go" on stdin, enqueues its
+// tasks, prints one JSON record per finished task and "done", then keeps
+// serving the queues until its stdin closes.
+const (
+	workerEnv      = "FLOW_WORKER"
+	workerURLEnv   = "FLOW_URL"
+	workerQueueEnv = "FLOW_QUEUE"
+	workerCountEnv = "FLOW_COUNT"
+	workerTaskEnv  = "FLOW_TASK"
+	workerLabelEnv = "FLOW_LABEL"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(workerEnv) != "" {
+		if err := worker(); err != nil {
+			fmt.Fprintln(os.Stderr, "worker:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	testdb.Main(m)
+}
+
+// record is what a worker reports of one task.
+type record struct {
+	ID      string `json:"id"`
+	Proc    string `json:"proc"`
+	Index   int    `json:"index"` // the order this process enqueued it in
+	Span    Span   `json:"span"`
+	Created int64  `json:"created"` // database clock, Unix milliseconds
+	Started int64  `json:"started"` // database clock, Unix milliseconds
+}
+
+var declared = map[string]*dbos.Queue{
+	Conc5.Name(): Conc5, Rate20.Name(): Rate20, Serial.Name(): Serial, Worker2.Name(): Worker2,
+}
+
+func worker() error {
+	ctx := context.Background()
+	rt, err := dbos.Launch(ctx, dbos.Config{DatabaseURL: os.Getenv(workerURLEnv)})
+	if err != nil {
+		return err
+	}
+	defer rt.Shutdown(ctx)
+	q := declared[os.Getenv(workerQueueEnv)]
+	count, _ := strconv.Atoi(os.Getenv(workerCountEnv))
+	task, _ := time.ParseDuration(os.Getenv(workerTaskEnv))
+	label := os.Getenv(workerLabelEnv)
+
+	in := bufio.NewScanner(os.Stdin)
+	fmt.Println("ready")
+	if !in.Scan() || in.Text() != "go" {
+		return fmt.Errorf("expected go on stdin")
+	}
+	handles := make([]*WorkHandle, count)
+	for i := range handles {
+		if handles[i], err = EnqueueWork(ctx, q, fmt.Sprintf("%s-%d", label, i), task); err != nil {
+			return err
+		}
+	}
+	enc := json.NewEncoder(os.Stdout)
+	for i, h := range handles {
+		span, err := h.GetResult(ctx)
+		if err != nil {
+			return err
+		}
+		st, err := h.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if err := enc.Encode(record{ID: h.ID(), Proc: label, Index: i, Span: span, Created: st.CreatedAt.UnixMilli(), Started: st.StartedAt.UnixMilli()}); err != nil {
+			return err
+		}
+	}
+	fmt.Println("done")
+	_, _ = io.Copy(io.Discard, os.Stdin) // serve until the parent says stop
+	return nil
+}
+
+// runWorkers runs one worker process per count, each enqueueing that many
+// tasks of length task on queue, all at once, and returns every record.
+func runWorkers(t *testing.T, url, queue string, task time.Duration, counts ...int) []record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	type proc struct {
+		cmd   *exec.Cmd
+		stdin io.WriteCloser
+		out   *bufio.Scanner
+	}
+	procs := make([]proc, len(counts))
+	for i, n := range counts {
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(),
+			workerEnv+"=1",
+			workerURLEnv+"="+url,
+			workerQueueEnv+"="+queue,
+			workerCountEnv+"="+strconv.Itoa(n),
+			workerTaskEnv+"="+task.String(),
+			workerLabelEnv+"="+fmt.Sprintf("p%d", i),
+			fmt.Sprintf("DBOS_EXECUTOR_ID=%s-%d-p%d", t.Name(), os.Getpid(), i),
+		)
+		cmd.Stderr = os.Stderr
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs[i] = proc{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
+	}
+	defer func() {
+		for _, p := range procs {
+			p.stdin.Close()
+			if err := p.cmd.Wait(); err != nil {
+				t.Errorf("worker: %v", err)
+			}
+		}
+	}()
+	for _, p := range procs {
+		if !p.out.Scan() || p.out.Text() != "ready" {
+			t.Fatalf("worker did not get ready: %q", p.out.Text())
+		}
+	}
+	for _, p := range procs {
+		fmt.Fprintln(p.stdin, "go")
+	}
+	var (
+		mu   sync.Mutex
+		all  []record
+		wg   sync.WaitGroup
+		errs = make(chan error, len(procs))
+	)
+	for _, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p.out.Scan() {
+				line := p.out.Text()
+				if line == "done" {
+					return
+				}
+				var r record
+				if err := json.Unmarshal([]byte(line), &r); err != nil {
+					errs <- fmt.Errorf("worker printed %q: %w", line, err)
+					return
+				}
+				mu.Lock()
+				all = append(all, r)
+				mu.Unlock()
+			}
+			errs <- fmt.Errorf("worker stopped before done")
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, n := range counts {
+		want += n
+	}
+	if len(all) != want {
+		t.Fatalf("got %d records, want %d", len(all), want)
+	}
+	return all
+}
+
+// engines runs a test on each engine.
+func engines(t *testing.T, test func(t *testing.T, url string)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, "sqlite:"+testdb.SQLitePath(t)) })
+	t.Run("postgres", func(t *testing.T) { test(t, testdb.PostgresURL(t)) })
+}
+
+// maxOverlap is the largest number of spans running at one instant.
+func maxOverlap(records []record) int {
+	type edge struct {
+		at    int64
+		delta int
+	}
+	edges := make([]edge, 0, 2*len(records))
+	for _, r := range records {
+		edges = append(edges, edge{r.Span.Start, +1}, edge{r.Span.End, -1})
+	}
+	// Ends sort before starts at the same instant: touching is not overlapping.
+	slices.SortFunc(edges, func(a, b edge) int {
+		if a.at != b.at {
+			return cmp.Compare(a.at, b.at)
+		}
+		return a.delta - b.delta
+	})
+	most, now := 0, 0
+	for _, e := range edges {
+		now += e.delta
+		most = max(most, now)
+	}
+	return most
+}
+
+func TestConcurrencyHoldsAcrossProcesses(t *testing.T) {
+	engines(t, func(t *testing.T, url string) {
+		records := runWorkers(t, url, Conc5.Name(), 20*time.Millisecond, 100, 100, 100)
+		if got := maxOverlap(records); got != 5 {
+			t.Errorf("at most %d tasks ran at once on a Concurrency(5) queue; want exactly 5 (never more, and reached)", got)
+		}
+		pids := map[int]bool{}
+		for _, r := range records {
+			pids[r.Span.PID] = true
+		}
+		if len(pids) < 2 {
+			t.Errorf("tasks ran in %d process(es); the limit was not shared", len(pids))
+		}
+	})
+}
+
+func TestWorkerConcurrencyHoldsPerProcess(t *testing.T) {
+	engines(t, func(t *testing.T, url string) {
+		records := runWorkers(t, url, Worker2.Name(), 20*time.Millisecond, 30, 30)
+		byPID := map[int][]record{}
+		for _, r := range records {
+			byPID[r.Span.PID] = append(byPID[r.Span.PID], r)
+		}
+		for pid, rs := range byPID {
+			if got := maxOverlap(rs); got > 2 {
+				t.Errorf("process %d ran %d tasks at once on a WorkerConcurrency(2) queue", pid, got)
+			}
+		}
+		if got := maxOverlap(records); got < 3 {
+			t.Errorf("at most %d tasks ran at once across two processes; each should run 2", got)
+		}
+	})
+}
+
+func TestRateLimitHoldsAcrossProcesses(t *testing.T) {
+	engines(t, func(t *testing.T, url string) {
+		records := runWorkers(t, url, Rate20.Name(), 0, 34, 33, 33)
+		starts := make([]int64, len(records))
+		for i, r := range records {
+			starts[i] = r.Started
+		}
+		slices.SortFunc(starts, cmp.Compare[int64])
+		for i, s := range starts {
+			n := 0
+			for _, u := range starts[i:] {
+				if u < s+1000 {
+					n++
+				}
+			}
+			if n > 20 {
+				t.Fatalf("%d starts in the second from %d; RateLimit(20, 1s) allows 20", n, s)
+			}
+		}
+		// 100 starts at 20 a second: the last may start 4 s after the first.
+		took := time.Duration(starts[len(starts)-1]-starts[0]) * time.Millisecond
+		if ideal := 4 * time.Second; took > ideal*115/100 {
+			t.Errorf("100 starts took %s; the ideal is %s (allowed: 15%% more)", took, ideal)
+		}
+	})
+}
+
+func TestConcurrencyOneIsStrictlyInOrderAcrossProcesses(t *testing.T) {
+	engines(t, func(t *testing.T, url string) {
+		records := runWorkers(t, url, Serial.Name(), time.Millisecond, 67, 67, 66)
+		if got := maxOverlap(records); got != 1 {
+			t.Errorf("%d tasks ran at once on a Concurrency(1) queue", got)
+		}
+		slices.SortFunc(records, func(a, b record) int { return cmp.Compare(a.Span.Start, b.Span.Start) })
+		next := map[string]int{}
+		for i, r := range records {
+			if r.Index != next[r.Proc] {
+				t.Fatalf("run %d was %s's task %d; that process enqueued task %d before it", i, r.Proc, r.Index, next[r.Proc])
+			}
+			next[r.Proc]++
+			if i > 0 && r.Created < records[i-1].Created {
+				t.Fatalf("run %d (%s) was enqueued at %d, before run %d (%s) at %d: not in enqueue order", i, r.ID, r.Created, i-1, records[i-1].ID, records[i-1].Created)
+			}
+		}
+	})
+}

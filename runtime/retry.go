@@ -1,0 +1,38 @@
+package dbos
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// callStep runs a step's body, retrying a failure as the directive's
+// retries=, backoff= and max_backoff= say. The wait before retry k is
+// min(Backoff·2^(k-1), MaxBackoff), jittered to between half and all of it.
+// Waits end early when ctx is done. The final error names the attempts.
+func callStep(ctx context.Context, fn *Function, input []byte) ([]byte, error) {
+	out, err := fn.invoke(ctx, input)
+	if err == nil || fn.Retries == 0 {
+		return out, err
+	}
+	wait := fn.Backoff
+	for attempt := 2; attempt <= fn.Retries+1; attempt++ {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s failed after %d attempts: %w", fn.Name, attempt-1, err)
+		}
+		jittered := wait/2 + rand.N(wait/2+1)
+		t := time.NewTimer(jittered)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%s failed after %d attempts: %w", fn.Name, attempt-1, err)
+		}
+		if out, err = fn.invoke(ctx, input); err == nil {
+			return out, nil
+		}
+		wait = min(2*wait, fn.MaxBackoff)
+	}
+	return nil, fmt.Errorf("%s failed after %d attempts: %w", fn.Name, fn.Retries+1, err)
+}
