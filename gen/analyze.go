@@ -81,6 +81,7 @@ func (a *analyzer) function(ann annotated) *funcModel {
 		Name:    name,
 		Kind:    ann.Dir.Spec.Kind,
 		RegName: ann.Dir.Settings.Name,
+		Policy:  ann.Dir.Settings.policy,
 		Pos:     a.fset.Position(fd.Name.Pos()),
 		Names:   namesFor(name),
 	}

@@ -26,11 +26,45 @@
 //
 // # Directives
 //
-//	//dbos:step [name=<registered name>]
-//	//dbos:workflow [name=<registered name>]
+//	//dbos:step [name=<registered name>] [retries=N] [backoff=D] [max_backoff=D] [max_recovery=N]
+//	//dbos:workflow [name=<registered name>] [max_recovery=N]
 //
-// The registered name defaults to "<import path>.<function name>". Keys are
-// listed in one table (directiveKeys) so new ones are a single entry.
+// Arguments are key=value pairs separated by spaces, in any order; a value
+// may be a quoted Go string. Each key may appear once. The keys:
+//
+//   - name=: the registered name, which must stay stable while calls are
+//     stored. Defaults to "<import path>.<function name>".
+//   - retries=N (steps only): how many times a failed step is tried again,
+//     a whole number from 0 to 2147483647; 0, the default, runs it once.
+//   - backoff=D (steps only): the wait before the first retry, a Go
+//     duration > 0 such as 100ms or 2s. The wait doubles on each later
+//     retry. Defaults to dbos.DefaultBackoff (100ms).
+//   - max_backoff=D (steps only): the longest wait between retries, a Go
+//     duration > 0 and >= backoff= (or >= the default backoff when
+//     backoff= is left out). Defaults to dbos.DefaultMaxBackoff (10s), or
+//     to backoff= when that is longer.
+//   - max_recovery=N (steps and workflows): how many times a run may be
+//     recovered after its process stopped before it is dead-lettered, a
+//     whole number from 1 to 2147483647. It applies to steps too, since an enqueued or
+//     started step runs as a one-step workflow. Defaults to
+//     dbos.DefaultMaxRecovery (50).
+//
+// For example:
+//
+//	//dbos:step retries=5 backoff=100ms max_backoff=5s
+//	//dbos:workflow max_recovery=10 name=billing.charge
+//
+// A workflow is not retried: after a crash it is recovered and resumes
+// after its last completed step. retries=, backoff= and max_backoff= on a
+// workflow are therefore errors, and so are backoff= and max_backoff=
+// without retries= or with retries=0, where they would have no effect.
+// Every problem with a key is an error reported at the key's column, and
+// nothing is generated for the package until it is fixed.
+//
+// Only the keys written go into the generated dbos.Function, so the
+// runtime's defaults apply to the others; durations are written as
+// constant expressions such as 100 * time.Millisecond. Keys are listed in
+// one table (directiveKeys) so new ones are a single entry.
 //
 // # Supported signatures
 //

@@ -3,7 +3,9 @@ package gen
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dave/jennifer/jen"
 )
@@ -97,10 +99,59 @@ func (e *funcEmitter) results() *jen.Statement {
 // descriptor declares the *dbos.Function describing the function.
 func (e *funcEmitter) descriptor() {
 	e.doc("%s describes %s to the dbos runtime.", e.n.Fn, e.fn.Name)
-	e.f.Var().Id(e.n.Fn).Op("=").Op("&").Add(rt("Function")).Values(
+	fields := []jen.Code{
 		jen.Id("Name").Op(":").Lit(e.fn.RegName),
 		jen.Id("Kind").Op(":").Add(rt(e.fn.Kind.runtimeKind())),
-	)
+	}
+	p := e.fn.Policy
+	if p.Retries.Set {
+		fields = append(fields, jen.Id("Retries").Op(":").Lit(p.Retries.Value))
+	}
+	if p.Backoff.Set {
+		fields = append(fields, jen.Id("Backoff").Op(":").Add(durationCode(p.Backoff.Value)))
+	}
+	if p.MaxBackoff.Set {
+		fields = append(fields, jen.Id("MaxBackoff").Op(":").Add(durationCode(p.MaxBackoff.Value)))
+	}
+	if p.MaxRecovery.Set {
+		fields = append(fields, jen.Id("MaxRecovery").Op(":").Lit(p.MaxRecovery.Value))
+	}
+	e.f.Var().Id(e.n.Fn).Op("=").Op("&").Add(rt("Function")).Values(fields...)
+}
+
+// durationUnits are the units durationCode writes durations in, largest
+// first.
+var durationUnits = []struct {
+	d    time.Duration
+	name string
+}{
+	{time.Hour, "Hour"},
+	{time.Minute, "Minute"},
+	{time.Second, "Second"},
+	{time.Millisecond, "Millisecond"},
+	{time.Microsecond, "Microsecond"},
+}
+
+// durationCode writes d as a constant expression in the largest unit that
+// divides it: time.Second, 5 * time.Second, 1500 * time.Millisecond, or
+// time.Duration(n) in nanoseconds when no unit divides it.
+func durationCode(d time.Duration) *jen.Statement {
+	for _, u := range durationUnits {
+		if d%u.d != 0 {
+			continue
+		}
+		if n := int64(d / u.d); n != 1 {
+			return intLit(n).Op("*").Qual("time", u.name)
+		}
+		return jen.Qual("time", u.name)
+	}
+	return jen.Qual("time", "Duration").Call(intLit(int64(d)))
+}
+
+// intLit writes n as an untyped decimal constant; jen.Lit would write an
+// int64 as int64(n), and int may be too small.
+func intLit(n int64) *jen.Statement {
+	return jen.Id(strconv.FormatInt(n, 10))
 }
 
 // argsType declares the struct the function's input is encoded as.

@@ -3,6 +3,7 @@ package gen
 import (
 	"go/token"
 	"go/types"
+	"time"
 )
 
 // kind says whether an annotated function is a step or a workflow.
@@ -19,6 +20,43 @@ func (k kind) runtimeKind() string {
 		return "KindWorkflow"
 	}
 	return "KindStep"
+}
+
+// String returns the directive name of k: "step" or "workflow".
+func (k kind) String() string {
+	if k == kindWorkflow {
+		return "workflow"
+	}
+	return "step"
+}
+
+// optional is a value a directive key may leave out.
+type optional[T comparable] struct {
+	Value T
+	// Set says whether the key was written.
+	Set bool
+}
+
+// some returns an optional set to v.
+func some[T comparable](v T) optional[T] { return optional[T]{Value: v, Set: true} }
+
+// policy is what the retry and recovery keys set. Only the keys written
+// are emitted, so the runtime's defaults apply to the others.
+type policy struct {
+	// Retries is retries=: how many times a failed step is tried again.
+	Retries optional[int]
+	// Backoff is backoff=: the wait before a step's first retry.
+	Backoff optional[time.Duration]
+	// MaxBackoff is max_backoff=: the longest wait between retries.
+	MaxBackoff optional[time.Duration]
+	// MaxRecovery is max_recovery=: how many times a workflow (or an
+	// enqueued or started step) may be recovered.
+	MaxRecovery optional[int]
+}
+
+// usesTime reports whether emitting p refers to package time.
+func (p policy) usesTime() bool {
+	return p.Backoff.Set || p.MaxBackoff.Set
 }
 
 // pkgModel is everything emit needs to write one dbos_gen.go.
@@ -49,6 +87,8 @@ type funcModel struct {
 	RegName string
 	// Pos is where the function is declared.
 	Pos token.Position
+	// Policy holds the directive's retry and recovery keys.
+	Policy policy
 	// Params are the parameters after the context.
 	Params []paramModel
 	// Result is the result type besides error; nil for error-only

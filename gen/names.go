@@ -60,12 +60,16 @@ func unique(base string, taken ...nameSet) string {
 }
 
 // chooseImports names the packages the generated file imports: context,
-// the runtime, and every package the annotated signatures mention. A name
+// the runtime, time when a descriptor sets a duration, and every package
+// the annotated signatures mention. A name
 // taken by a package-level identifier of the user's package or by a
 // generated name gets a number appended.
 func chooseImports(pkg *types.Package, funcs []*funcModel, taken ...nameSet) []importName {
 	names := map[string]string{"context": "context", runtimePath: runtimeName}
 	for _, fn := range funcs {
+		if fn.Policy.usesTime() {
+			names["time"] = "time"
+		}
 		for _, t := range signatureTypes(fn) {
 			for _, obj := range typeNames(t) {
 				if p := obj.Pkg(); p != nil && p != pkg {

@@ -51,7 +51,7 @@ func scanFile(fset *token.FileSet, file *ast.File, ds *diagnostics) []annotated 
 				ds.errorf(pos, "%s", msg)
 				continue
 			}
-			st := parseSettings(spec.Name, d.Args, func(offset int, msg string) {
+			st := parseSettings(spec, d.Args, func(offset int, msg string) {
 				ds.errorf(offsetPos(fset, d.ArgsPos, offset), "%s", msg)
 			})
 			dir := directive{Spec: spec, Settings: st, Slash: c.Slash}

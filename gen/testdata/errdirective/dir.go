@@ -12,8 +12,8 @@ func Unknown(ctx context.Context) error { return nil }
 //dbos:step nmae=x
 func KeyTypo(ctx context.Context) error { return nil }
 
-//dbos:step retries=5
-func FutureKey(ctx context.Context) error { return nil }
+//dbos:step timeout=5s
+func UnknownKey(ctx context.Context) error { return nil }
 
 //dbos:workflow name
 func NoValue(ctx context.Context) error { return nil }
