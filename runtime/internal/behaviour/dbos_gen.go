@@ -7,6 +7,7 @@ package behaviour
 import (
 	"context"
 	dbos "github.com/dbosgen/dbosgen/runtime"
+	"time"
 )
 
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
@@ -1105,4 +1106,228 @@ func RetrieveThreeSteps(ctx context.Context, id string) (*ThreeStepsHandle, erro
 		return nil, err
 	}
 	return &ThreeStepsHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string, int) (int, error) = Flaky
+
+// dbosFnFlaky describes Flaky to the dbos runtime.
+var dbosFnFlaky = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Flaky", Kind: dbos.KindStep, Retries: 3, Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond}
+
+// dbosArgsFlaky is the encoded input of Flaky.
+type dbosArgsFlaky struct {
+	P0 string `json:"key"`
+	P1 int    `json:"failures"`
+}
+
+func init() {
+	dbos.Register(dbosFnFlaky, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsFlaky
+		if err := dbos.DecodeInput(dbosFnFlaky, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := Flaky(ctx, args.P0, args.P1)
+		if err != nil {
+			return nil, err
+		}
+		return dbos.EncodeOutput(dbosFnFlaky, result)
+	})
+}
+
+// FlakyHandle is a typed handle to a durable call of Flaky.
+type FlakyHandle struct {
+	h *dbos.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *FlakyHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *FlakyHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *FlakyHandle) GetResult(ctx context.Context) (int, error) {
+	var result int
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnFlaky, out, &result)
+	return result, err
+}
+
+// EnqueueFlaky durably puts a call of Flaky on queue q and returns a handle to
+// it. Inside a workflow it is a checkpointed step, so a replay does not enqueue
+// twice. opts can set the workflow ID, priority, deduplication ID, delay,
+// timeout and partition key.
+func EnqueueFlaky(ctx context.Context, q *dbos.Queue, key string, failures int, opts ...dbos.EnqueueOption) (*FlakyHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: key, P1: failures})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Enqueue(ctx, q, dbosFnFlaky, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FlakyHandle{h: h}, nil
+}
+
+// StartFlaky durably starts a call of Flaky in the background, on no queue, and
+// returns a handle to it. Inside a workflow it is a checkpointed step, so a
+// replay does not start it twice. opts are the same options EnqueueFlaky takes,
+// such as dbos.WithID.
+func StartFlaky(ctx context.Context, key string, failures int, opts ...dbos.EnqueueOption) (*FlakyHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: key, P1: failures})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Start(ctx, dbosFnFlaky, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FlakyHandle{h: h}, nil
+}
+
+// RunFlaky calls Flaky durably and waits for its outcome. Inside a workflow it
+// runs as a checkpointed step: on replay its recorded outcome is returned
+// without running it again. Elsewhere it runs Flaky as a new workflow and waits
+// for it.
+func RunFlaky(ctx context.Context, key string, failures int) (int, error) {
+	var result int
+	input, err := dbos.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: key, P1: failures})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbos.Run(ctx, dbosFnFlaky, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnFlaky, out, &result)
+	return result, err
+}
+
+// RetrieveFlaky returns a typed handle to an existing call of Flaky, by
+// workflow ID, from any process sharing the database.
+func RetrieveFlaky(ctx context.Context, id string) (*FlakyHandle, error) {
+	h, err := dbos.Retrieve(ctx, dbosFnFlaky, id)
+	if err != nil {
+		return nil, err
+	}
+	return &FlakyHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string, int) (int, error) = UseFlaky
+
+// dbosFnUseFlaky describes UseFlaky to the dbos runtime.
+var dbosFnUseFlaky = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.UseFlaky", Kind: dbos.KindWorkflow}
+
+// dbosArgsUseFlaky is the encoded input of UseFlaky.
+type dbosArgsUseFlaky struct {
+	P0 string `json:"key"`
+	P1 int    `json:"failures"`
+}
+
+func init() {
+	dbos.Register(dbosFnUseFlaky, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsUseFlaky
+		if err := dbos.DecodeInput(dbosFnUseFlaky, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := UseFlaky(ctx, args.P0, args.P1)
+		if err != nil {
+			return nil, err
+		}
+		return dbos.EncodeOutput(dbosFnUseFlaky, result)
+	})
+}
+
+// UseFlakyHandle is a typed handle to a durable call of UseFlaky.
+type UseFlakyHandle struct {
+	h *dbos.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *UseFlakyHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *UseFlakyHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *UseFlakyHandle) GetResult(ctx context.Context) (int, error) {
+	var result int
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnUseFlaky, out, &result)
+	return result, err
+}
+
+// EnqueueUseFlaky durably puts a call of UseFlaky on queue q and returns a
+// handle to it. Inside a workflow it is a checkpointed step, so a replay does
+// not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
+// delay, timeout and partition key.
+func EnqueueUseFlaky(ctx context.Context, q *dbos.Queue, key string, failures int, opts ...dbos.EnqueueOption) (*UseFlakyHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: key, P1: failures})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Enqueue(ctx, q, dbosFnUseFlaky, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &UseFlakyHandle{h: h}, nil
+}
+
+// StartUseFlaky durably starts a call of UseFlaky in the background, on no
+// queue, and returns a handle to it. Inside a workflow it is a checkpointed
+// step, so a replay does not start it twice. opts are the same options
+// EnqueueUseFlaky takes, such as dbos.WithID.
+func StartUseFlaky(ctx context.Context, key string, failures int, opts ...dbos.EnqueueOption) (*UseFlakyHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: key, P1: failures})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Start(ctx, dbosFnUseFlaky, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &UseFlakyHandle{h: h}, nil
+}
+
+// RunUseFlaky calls UseFlaky durably and waits for its outcome. Inside a
+// workflow it runs as a child workflow: on replay its recorded outcome is
+// returned without running it again. Elsewhere it runs UseFlaky as a new
+// workflow and waits for it.
+func RunUseFlaky(ctx context.Context, key string, failures int) (int, error) {
+	var result int
+	input, err := dbos.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: key, P1: failures})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbos.Run(ctx, dbosFnUseFlaky, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnUseFlaky, out, &result)
+	return result, err
+}
+
+// RetrieveUseFlaky returns a typed handle to an existing call of UseFlaky, by
+// workflow ID, from any process sharing the database.
+func RetrieveUseFlaky(ctx context.Context, id string) (*UseFlakyHandle, error) {
+	h, err := dbos.Retrieve(ctx, dbosFnUseFlaky, id)
+	if err != nil {
+		return nil, err
+	}
+	return &UseFlakyHandle{h: h}, nil
 }

@@ -222,3 +222,20 @@ func appendLine(path, line string) error {
 	}
 	return f.Close()
 }
+
+// Flaky fails the first failures calls made with a key, then succeeds.
+//
+//dbos:step retries=3 backoff=1ms max_backoff=4ms
+func Flaky(ctx context.Context, key string, failures int) (int, error) {
+	name := "Flaky/" + key
+	count(name)
+	if n := CallCount(name); n <= failures {
+		return 0, fmt.Errorf("flaky failure %d", n)
+	}
+	return CallCount(name), nil
+}
+
+//dbos:workflow
+func UseFlaky(ctx context.Context, key string, failures int) (int, error) {
+	return RunFlaky(ctx, key, failures)
+}
