@@ -1,0 +1,52 @@
+// Command dbosbench benchmarks the dbos runtime's queues on Postgres and
+// SQLite and prints a table of medians per engine.
+//
+//	go run ./cmd/dbosbench [-engine postgres|sqlite|both] [-workloads a,b,...]
+//	    [-runs 3] [-json out.json] [-url URL] [-scale 1.0] [-timeout 30m]
+//
+// For example, the whole suite on both engines, three runs each:
+//
+//	go run ./cmd/dbosbench -runs 3 -json bench.json
+//
+// Every run of every workload gets a fresh database (Postgres: a database
+// dbosbench_<random> created on the server -url names and dropped
+// afterwards; SQLite: a file in a temporary directory) and fresh OS
+// processes: dbosbench re-executes itself for each, since queues are
+// declared per process and runtime state lives in the process.
+//
+// The workloads (task counts at -scale 1; -scale multiplies them, each
+// keeping a small minimum):
+//
+//	seedloop   a workflow enqueues 5,000 no-op tasks one by one on an
+//	           unlimited queue (EnqueueNoop), then awaits each result;
+//	           tasks/s from the workflow's start to its result.
+//	producers  16 goroutines enqueue 10,000 no-op tasks in all, outside a
+//	           workflow, and await them; tasks/s, first enqueue to last result.
+//	drain      100,000 no-op tasks enqueued beforehand by a producer
+//	           process that does not dispatch the queue; then one worker
+//	           process launches and runs them. tasks/s from the first start
+//	           to the last completion the database recorded, the worker's
+//	           peak RSS (VmHWM), and the producer's enqueue rate.
+//	latency    one no-op task at a time, enqueue to result, 500 times;
+//	           p50, p90, p99 and max in ms.
+//	limited    2,000 tasks of 5 ms enqueued beforehand on a Concurrency(10)
+//	           queue, then drained as above; tasks/s and % of the ideal
+//	           10 / 5 ms = 2,000 tasks/s.
+//	rate       250 no-op tasks on a RateLimit(50, 1s) queue; from the start
+//	           times the database recorded, starts/s over the full windows
+//	           as % of the allowance (a perfect limiter starts 50 at once,
+//	           50 more a second later, ...: 100%), and the number of
+//	           1-second windows, one from each start, holding more than 50
+//	           starts (must be 0).
+//
+// Drain and limited also report "reruns": task bodies that ran more than
+// once (0 expected).
+//
+// -timeout bounds each benchmark process; a drain or limited run whose
+// tasks make no progress for two minutes fails as stalled.
+//
+// The table goes to stdout (workload, task count, metric, median, unit and
+// each run's value); progress, and any warning a runtime logs, go to
+// stderr. -json writes the same numbers as JSON. A failed run is reported
+// in the table and the exit code is 1.
+package main

@@ -1,0 +1,99 @@
+package bench
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	dbos "github.com/dbosgen/dbosgen/runtime"
+)
+
+//go:generate go tool dbosgen
+
+// Queue names. A benchmark process declares (with dbos.NewQueue) only the
+// queues it should dispatch, before it launches its runtime.
+const (
+	seedQueueName      = "bench_seed"
+	producersQueueName = "bench_producers"
+	drainQueueName     = "bench_drain"
+	latencyQueueName   = "bench_latency"
+	limitedQueueName   = "bench_limited"
+	rateQueueName      = "bench_rate"
+)
+
+// Limits of the limited and rate workloads.
+const (
+	limitedConcurrency = 10
+	limitedTask        = 5 * time.Millisecond
+	rateLimit          = 50
+	ratePeriod         = time.Second
+)
+
+// seedQueue is the queue SeedLoop enqueues on. The seedloop child process
+// sets it before it launches its runtime.
+var seedQueue *dbos.Queue
+
+// ran counts the task bodies (Noop and Sleep) run in this process: a
+// worker of a pre-enqueued workload waits for it to reach its count.
+var ran struct {
+	n    atomic.Int64
+	want int64         // set before Launch
+	done chan struct{} // closed when n reaches want; set before Launch
+}
+
+// countRun counts one task body run.
+func countRun() {
+	if n := ran.n.Add(1); ran.done != nil && n == ran.want {
+		close(ran.done)
+	}
+}
+
+// Noop does nothing and returns its input.
+//
+//dbos:step
+func Noop(ctx context.Context, i int) (int, error) {
+	countRun()
+	return i, nil
+}
+
+// Sleep waits for d (or until its context ends).
+//
+//dbos:step
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	countRun()
+	return nil
+}
+
+// SeedLoop is the seed's pattern: it enqueues n Noop tasks one by one on
+// seedQueue, then waits for each result in turn, and returns how many came
+// back with the right value.
+//
+//dbos:workflow
+func SeedLoop(ctx context.Context, n int) (int, error) {
+	handles := make([]*NoopHandle, 0, n)
+	for i := range n {
+		h, err := EnqueueNoop(ctx, seedQueue, i)
+		if err != nil {
+			return 0, err
+		}
+		handles = append(handles, h)
+	}
+	right := 0
+	for i, h := range handles {
+		v, err := h.GetResult(ctx)
+		if err != nil {
+			return right, err
+		}
+		if v == i {
+			right++
+		}
+	}
+	return right, nil
+}
