@@ -62,7 +62,17 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 	} else {
 		p.State, p.ExecutorID = store.StatePending, rt.executorID
 	}
-	w, created, err := rt.store.InsertWorkflow(ctx, p)
+	var w store.Workflow
+	var created bool
+	insert := func(ctx context.Context) (err error) {
+		w, created, err = rt.store.InsertWorkflow(ctx, p)
+		return err
+	}
+	if wf != nil {
+		err = rt.persist(ctx, "insert child workflow", insert)
+	} else {
+		err = insert(ctx)
+	}
 	var dup *store.DuplicateError
 	switch {
 	case errors.As(err, &dup):
@@ -131,8 +141,13 @@ func (rt *Runtime) run(ctx context.Context, fn *Function, input []byte) ([]byte,
 		return rt.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: out, Error: errorText(err)}, err)
 	}
 	childID := wf.childID(step)
-	w, created, err := rt.store.InsertWorkflow(ctx, store.InsertParams{
-		ID: childID, Name: fn.Name, State: store.StatePending, ExecutorID: rt.executorID, Input: input, ParentID: wf.id,
+	var w store.Workflow
+	var created bool
+	err = rt.persist(ctx, "insert child workflow", func(ctx context.Context) (err error) {
+		w, created, err = rt.store.InsertWorkflow(ctx, store.InsertParams{
+			ID: childID, Name: fn.Name, State: store.StatePending, ExecutorID: rt.executorID, Input: input, ParentID: wf.id,
+		})
+		return err
 	})
 	switch {
 	case err != nil:
@@ -188,7 +203,11 @@ func (rt *Runtime) awaitID(ctx context.Context, id string) (out []byte, outcome,
 	}()
 	for {
 		woken, release := rt.waiters.subscribe(id)
-		w, err := rt.store.GetWorkflow(ctx, id)
+		var w store.Workflow
+		err := rt.persist(ctx, "read workflow", func(ctx context.Context) (err error) {
+			w, err = rt.store.GetWorkflow(ctx, id)
+			return err
+		})
 		if err != nil {
 			release()
 			if errors.Is(err, store.ErrNotFound) {
@@ -226,7 +245,12 @@ func (rt *Runtime) awaitID(ctx context.Context, id string) (out []byte, outcome,
 // the step first, its outcome wins, so every attempt sees the same one.
 func (rt *Runtime) recordStep(ctx context.Context, wf *workflowState, s store.Step, stepErr error) ([]byte, error) {
 	s.WorkflowID = wf.id
-	saved, recorded, err := rt.store.RecordStep(context.WithoutCancel(ctx), s)
+	var saved store.Step
+	var recorded bool
+	err := rt.persist(ctx, "checkpoint step", func(ctx context.Context) (err error) {
+		saved, recorded, err = rt.store.RecordStep(ctx, s)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint step %d (%s) of workflow %q: %w", s.StepID, s.Name, wf.id, err)
 	}

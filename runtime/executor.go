@@ -72,7 +72,11 @@ func (rt *Runtime) invoke(w store.Workflow) (out []byte, err error) {
 		wf := &workflowState{id: w.ID}
 		if w.Attempts > 1 {
 			// Only a workflow that ran before can have checkpoints.
-			steps, err := rt.store.Steps(ctx, w.ID)
+			var steps []store.Step
+			err := rt.persist(ctx, "load checkpoints", func(ctx context.Context) (err error) {
+				steps, err = rt.store.Steps(ctx, w.ID)
+				return err
+			})
 			if err != nil {
 				return nil, fmt.Errorf("load checkpoints of workflow %q: %w", w.ID, err)
 			}
@@ -108,10 +112,13 @@ func workflowDeadline(w store.Workflow) time.Time {
 
 // complete records a workflow's outcome and wakes its local waiters.
 func (rt *Runtime) complete(p store.CompleteParams) {
-	// Once the work is done its outcome must be written, even while the
-	// runtime is stopping.
-	ctx := context.WithoutCancel(rt.runCtx)
-	ok, err := rt.store.Complete(ctx, p)
+	// Retried until written, or until Shutdown gives up on running work:
+	// then the workflow stays PENDING and is resumed later.
+	var ok bool
+	err := rt.persist(rt.runCtx, "record workflow outcome", func(ctx context.Context) (err error) {
+		ok, err = rt.store.Complete(ctx, p)
+		return err
+	})
 	switch {
 	case err != nil:
 		rt.log.Error("dbos: record workflow outcome failed; it stays PENDING and will be resumed", "workflow_id", p.ID, "err", err)

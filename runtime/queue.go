@@ -117,6 +117,11 @@ var queues = struct {
 // NewQueue declares a queue. Call it at package level; options are checked
 // when the runtime launches, and a bad option fails Launch with an error
 // naming the queue and the option.
+//
+// Launch stores the declaration in the database, and every process's claims
+// apply the limits stored there. When processes declare the same queue with
+// different limits, the newest declaration (the latest Launch) wins for
+// every process, and the change is logged.
 func NewQueue(name string, opts ...QueueOption) *Queue {
 	q := &Queue{name: name}
 	for _, o := range opts {

@@ -39,9 +39,11 @@ type Runtime struct {
 
 var defaultRuntime atomic.Pointer[Runtime]
 
-// Launch opens the database (applying migrations), starts a dispatcher for
-// every queue declared with NewQueue, resumes the PENDING work recorded
-// under this executor's ID, and makes the runtime the process default.
+// Launch opens the database (applying migrations), stores the declaration
+// of every queue declared with NewQueue (the newest declaration of a queue
+// wins for every process; a change is logged), starts a dispatcher for each,
+// resumes the PENDING work recorded under this executor's ID, and makes the
+// runtime the process default.
 func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 	cfg, err := cfg.resolved()
 	if err != nil {
@@ -67,6 +69,11 @@ func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 		stopCh:      make(chan struct{}),
 	}
 	rt.waiters.init()
+	if err := rt.declareQueues(ctx, qs); err != nil {
+		cancelRun()
+		_ = st.Close()
+		return nil, fmt.Errorf("dbos.Launch: %w", err)
+	}
 	for _, q := range qs {
 		rt.dispatchers[q.name] = newDispatcher(rt, q)
 	}
@@ -91,6 +98,25 @@ func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 	defaultRuntime.Store(rt)
 	rt.log.Info("dbos: launched", "executor_id", rt.executorID, "engine", st.Engine(), "queues", len(qs), "resumed", len(pending))
 	return rt, nil
+}
+
+// declareQueues stores this process's declaration of each queue, replacing
+// the stored one: the newest declaration wins for every process sharing the
+// database (their claims read the limits from there). A change of limits is
+// logged.
+func (rt *Runtime) declareQueues(ctx context.Context, qs []*Queue) error {
+	for _, q := range qs {
+		c := q.storeConfig()
+		prev, existed, err := rt.store.DeclareQueue(ctx, c, rt.executorID)
+		if err != nil {
+			return err
+		}
+		if existed && prev != c.Normalized() {
+			rt.log.Info(fmt.Sprintf("dbos: queue %q limits changed from %s to %s by executor %s", q.name, prev, c.Normalized(), rt.executorID),
+				"queue", q.name, "previous", prev.String(), "limits", c.Normalized().String(), "executor_id", rt.executorID)
+		}
+	}
+	return nil
 }
 
 // openStore opens the engine a database URL names.

@@ -49,8 +49,11 @@ type record struct {
 	Proc    string `json:"proc"`
 	Index   int    `json:"index"` // the order this process enqueued it in
 	Span    Span   `json:"span"`
-	Created int64  `json:"created"` // database clock, Unix milliseconds
 	Started int64  `json:"started"` // database clock, Unix milliseconds
+	// When the enqueue call began and returned, Unix nanoseconds: an
+	// enqueue that returned before another began was enqueued first.
+	EnqueueBegan    int64 `json:"enqueue_began"`
+	EnqueueReturned int64 `json:"enqueue_returned"`
 }
 
 var declared = map[string]*dbos.Queue{
@@ -75,10 +78,14 @@ func worker() error {
 		return fmt.Errorf("expected go on stdin")
 	}
 	handles := make([]*WorkHandle, count)
+	began := make([]int64, count)
+	returned := make([]int64, count)
 	for i := range handles {
+		began[i] = time.Now().UnixNano()
 		if handles[i], err = EnqueueWork(ctx, q, fmt.Sprintf("%s-%d", label, i), task); err != nil {
 			return err
 		}
+		returned[i] = time.Now().UnixNano()
 	}
 	enc := json.NewEncoder(os.Stdout)
 	for i, h := range handles {
@@ -90,7 +97,7 @@ func worker() error {
 		if err != nil {
 			return err
 		}
-		if err := enc.Encode(record{ID: h.ID(), Proc: label, Index: i, Span: span, Created: st.CreatedAt.UnixMilli(), Started: st.StartedAt.UnixMilli()}); err != nil {
+		if err := enc.Encode(record{ID: h.ID(), Proc: label, Index: i, Span: span, Started: st.StartedAt.UnixMilli(), EnqueueBegan: began[i], EnqueueReturned: returned[i]}); err != nil {
 			return err
 		}
 	}
@@ -302,8 +309,14 @@ func TestConcurrencyOneIsStrictlyInOrderAcrossProcesses(t *testing.T) {
 				t.Fatalf("run %d was %s's task %d; that process enqueued task %d before it", i, r.Proc, r.Index, next[r.Proc])
 			}
 			next[r.Proc]++
-			if i > 0 && r.Created < records[i-1].Created {
-				t.Fatalf("run %d (%s) was enqueued at %d, before run %d (%s) at %d: not in enqueue order", i, r.ID, r.Created, i-1, records[i-1].ID, records[i-1].Created)
+		}
+		// Across processes: a task whose enqueue returned before another's
+		// began must run first.
+		for i, later := range records {
+			for _, earlier := range records[:i] {
+				if later.EnqueueReturned < earlier.EnqueueBegan {
+					t.Fatalf("%s ran after %s, but its enqueue returned before that one's began", later.ID, earlier.ID)
+				}
 			}
 		}
 	})

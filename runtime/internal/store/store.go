@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -87,25 +88,82 @@ type Step struct {
 	ChildID    string // workflow enqueued, started or awaited by this step, if any
 }
 
-// ClaimParams asks for ENQUEUED workflows of one queue.
+// QueueConfig is a queue's declaration: its limits, 0 meaning none. The
+// database keeps one per queue name, the newest (see Store.DeclareQueue),
+// and every claim of every process reads its limits from there.
+type QueueConfig struct {
+	Name string
+	// Concurrency caps the queue's PENDING rows, all executors.
+	Concurrency int
+	// WorkerConcurrency caps the queue's PENDING rows of the claiming
+	// executor.
+	WorkerConcurrency int
+	// RateLimit caps the rows of the queue with StartedAt in
+	// (now-RatePeriod, now]; RatePeriod must be positive when it is set.
+	RateLimit  int
+	RatePeriod time.Duration
+	// Per-partition limits, applied to each PartitionKey separately (rows
+	// without a key form the partition "").
+	PartitionConcurrency int           // PENDING rows of the queue with the row's PartitionKey
+	PartitionRateLimit   int           // rows of the partition with StartedAt in (now-PartitionRatePeriod, now]
+	PartitionRatePeriod  time.Duration //
+}
+
+// Normalized returns c as the database stores it: periods rounded up to
+// whole milliseconds, and a period without its rate limit dropped. Compare
+// normalized configurations to tell whether a declaration changes a stored
+// one.
+func (c QueueConfig) Normalized() QueueConfig {
+	c.RatePeriod = ceilMillis(c.RatePeriod)
+	if c.RateLimit == 0 {
+		c.RatePeriod = 0
+	}
+	c.PartitionRatePeriod = ceilMillis(c.PartitionRatePeriod)
+	if c.PartitionRateLimit == 0 {
+		c.PartitionRatePeriod = 0
+	}
+	return c
+}
+
+func ceilMillis(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return (d + time.Millisecond - 1).Truncate(time.Millisecond)
+}
+
+// String describes c's limits the way the runtime's options spell them, for
+// logs: "Concurrency(1) RateLimit(20, 1s)", or "no limits".
+func (c QueueConfig) String() string {
+	var parts []string
+	if c.Concurrency > 0 {
+		parts = append(parts, fmt.Sprintf("Concurrency(%d)", c.Concurrency))
+	}
+	if c.WorkerConcurrency > 0 {
+		parts = append(parts, fmt.Sprintf("WorkerConcurrency(%d)", c.WorkerConcurrency))
+	}
+	if c.RateLimit > 0 {
+		parts = append(parts, fmt.Sprintf("RateLimit(%d, %s)", c.RateLimit, c.RatePeriod))
+	}
+	if c.PartitionConcurrency > 0 {
+		parts = append(parts, fmt.Sprintf("PartitionConcurrency(%d)", c.PartitionConcurrency))
+	}
+	if c.PartitionRateLimit > 0 {
+		parts = append(parts, fmt.Sprintf("PartitionRateLimit(%d, %s)", c.PartitionRateLimit, c.PartitionRatePeriod))
+	}
+	if len(parts) == 0 {
+		return "no limits"
+	}
+	return strings.Join(parts, " ")
+}
+
+// ClaimParams asks for ENQUEUED workflows of one queue. The limits are not
+// the caller's: the claim reads them from the queue's stored declaration
+// (none when the queue has none) and reports them in ClaimResult.Config.
 type ClaimParams struct {
 	Queue      string
 	ExecutorID string
 	Max        int // claim at most this many (>= 1)
-	// Limits; 0 means none. When any is set the claim is serialized with
-	// every other claimer of the same queue (advisory or row lock) and the
-	// counts below are read under that lock.
-	Concurrency       int           // PENDING rows of the queue, all executors
-	WorkerConcurrency int           // PENDING rows of the queue with ExecutorID
-	RateLimit         int           // rows of the queue with StartedAt in (now-RatePeriod, now]
-	RatePeriod        time.Duration //
-	// Per-partition limits, applied to each PartitionKey separately (rows
-	// without a key form the partition ""), under the same lock; 0 means
-	// none. Added by the store engineer: partition limits must be decided
-	// in SQL like the others, so the claim has to know them.
-	PartitionConcurrency int           // PENDING rows of the queue with the row's PartitionKey
-	PartitionRateLimit   int           // rows of the partition with StartedAt in (now-PartitionRatePeriod, now]
-	PartitionRatePeriod  time.Duration //
 }
 
 // ClaimResult is what a claim took.
@@ -121,6 +179,12 @@ type ClaimResult struct {
 	// fallback poll. Also zero when the claim took Max: the caller is at
 	// its own capacity and claims again when it has room.
 	RetryAt time.Time
+	// Config is the declaration whose limits the claim applied, as stored
+	// when the claim read it (Name is the queue's; all limits 0 when the
+	// queue has no declaration). When any limit is set the claim was
+	// serialized with every other claimer of the queue (advisory or file
+	// lock) and read the declaration and the counts under that lock.
+	Config QueueConfig
 }
 
 // CompleteParams records a workflow's end.
@@ -165,8 +229,17 @@ type Store interface {
 	// GetWorkflow returns a workflow, or ErrNotFound.
 	GetWorkflow(ctx context.Context, id string) (Workflow, error)
 
+	// DeclareQueue records c as the declaration of queue c.Name, declared
+	// by executorID, replacing the stored one: the newest declaration
+	// wins, for every process, from the next claim on. It returns the
+	// declaration it replaced, with existed=false when there was none.
+	// Periods are stored in whole milliseconds (see
+	// QueueConfig.Normalized).
+	DeclareQueue(ctx context.Context, c QueueConfig, executorID string) (previous QueueConfig, existed bool, err error)
+
 	// Claim moves ENQUEUED workflows of a queue whose NotBefore has passed
-	// to PENDING for p.ExecutorID, honouring the limits.
+	// to PENDING for p.ExecutorID, honouring the limits of the queue's
+	// stored declaration.
 	Claim(ctx context.Context, p ClaimParams) (ClaimResult, error)
 
 	// Complete records a workflow's terminal state and clears its DedupID.

@@ -1,6 +1,10 @@
 -- name: ClaimUnlimited :many
 -- ClaimUnlimited claims up to max_rows ready workflows of a queue without
--- limits in one statement, skipping rows that concurrent claimers hold.
+-- limits in one statement, skipping rows that concurrent claimers hold. It
+-- claims nothing when the queue's declaration (dbos.queues) sets any limit:
+-- then the claim must go through LockQueue and QueueLoad. The declaration
+-- is one primary-key lookup, evaluated once (an InitPlan), so an unlimited
+-- claim stays one round trip.
 WITH now AS MATERIALIZED (SELECT dbos.now_ms() AS ms),
 picked AS (
     SELECT p.workflow_id
@@ -8,6 +12,12 @@ picked AS (
     WHERE p.queue_name = @queue_name::text
       AND p.state = 'ENQUEUED'
       AND (p.not_before_ms IS NULL OR p.not_before_ms <= now.ms)
+      AND NOT EXISTS (
+          SELECT 1 FROM dbos.queues l
+          WHERE l.name = @queue_name::text
+            AND (l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
+                 OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0)
+      )
     ORDER BY p.priority, p.seq
     LIMIT @max_rows::bigint
     FOR UPDATE OF p SKIP LOCKED
@@ -24,17 +34,41 @@ WHERE w.workflow_id = picked.workflow_id
 RETURNING w.*;
 
 -- name: LockQueue :exec
--- LockQueue serializes the claimers of one limited queue until the
--- transaction ends.
+-- LockQueue serializes the claimers (and declarers) of one limited queue
+-- until the transaction ends. It is the exclusive side of the lock that
+-- InsertWorkflow takes shared for every enqueue, so it also waits for the
+-- queue's enqueues in flight: see InsertWorkflow for why strict order needs
+-- that. The statements that follow it in the transaction read after the
+-- wait (READ COMMITTED takes a snapshot per statement), which is why it is
+-- a statement of its own.
 SELECT pg_advisory_xact_lock(hashtextextended('dbos.queue:' || @queue_name::text, 0));
 
 -- name: QueueLoad :one
--- QueueLoad reads, under LockQueue, the clock and what the limits count:
--- PENDING rows (all executors and this one) and the starts in the rate
--- window (now - period_ms, now] with the oldest of them (0 when none).
-WITH now AS MATERIALIZED (SELECT dbos.now_ms() AS ms)
+-- QueueLoad reads, under LockQueue, the queue's declared limits (all 0 when
+-- it has no declaration), the clock and what the limits count: PENDING rows
+-- (all executors and this one) and the starts in the rate window
+-- (now - rate_period_ms, now] with the oldest of them (0 when none).
+WITH cfg AS MATERIALIZED (
+    SELECT coalesce(max(q.concurrency), 0)::bigint AS concurrency,
+           coalesce(max(q.worker_concurrency), 0)::bigint AS worker_concurrency,
+           coalesce(max(q.rate_limit), 0)::bigint AS rate_limit,
+           coalesce(max(q.rate_period_ms), 0)::bigint AS rate_period_ms,
+           coalesce(max(q.partition_concurrency), 0)::bigint AS partition_concurrency,
+           coalesce(max(q.partition_rate_limit), 0)::bigint AS partition_rate_limit,
+           coalesce(max(q.partition_rate_period_ms), 0)::bigint AS partition_rate_period_ms
+    FROM dbos.queues q
+    WHERE q.name = @queue_name::text
+),
+now AS MATERIALIZED (SELECT dbos.now_ms() AS ms)
 SELECT
     now.ms::bigint AS now_ms,
+    cfg.concurrency,
+    cfg.worker_concurrency,
+    cfg.rate_limit,
+    cfg.rate_period_ms,
+    cfg.partition_concurrency,
+    cfg.partition_rate_limit,
+    cfg.partition_rate_period_ms,
     (SELECT count(*) FROM dbos.workflows w
      WHERE w.queue_name = @queue_name::text AND w.state = 'PENDING')::bigint AS pending,
     (SELECT count(*) FROM dbos.workflows w
@@ -42,11 +76,11 @@ SELECT
        AND w.executor_id = @executor_id::text)::bigint AS pending_here,
     (SELECT count(*) FROM dbos.workflows w
      WHERE w.queue_name = @queue_name::text
-       AND w.started_ms > now.ms - @period_ms::bigint)::bigint AS window_starts,
+       AND w.started_ms > now.ms - cfg.rate_period_ms)::bigint AS window_starts,
     (SELECT coalesce(min(w.started_ms), 0) FROM dbos.workflows w
      WHERE w.queue_name = @queue_name::text
-       AND w.started_ms > now.ms - @period_ms::bigint)::bigint AS window_oldest_ms
-FROM now;
+       AND w.started_ms > now.ms - cfg.rate_period_ms)::bigint AS window_oldest_ms
+FROM now, cfg;
 
 -- name: ClaimLimited :many
 -- ClaimLimited claims up to max_rows ready workflows at now_ms (read by
@@ -77,10 +111,18 @@ RETURNING w.*;
 -- name: QueueBacklog :one
 -- QueueBacklog says whether ENQUEUED rows of a queue are ready at now_ms
 -- (NULL: the database clock), and the earliest not_before_ms of those that
--- are not (0 when none).
+-- are not (0 when none). limited reports whether the queue's declaration
+-- sets any limit: after ClaimUnlimited took nothing, it tells an empty
+-- queue from a limited one.
 WITH now AS MATERIALIZED (SELECT coalesce(sqlc.narg(now_ms)::bigint, dbos.now_ms()) AS ms)
 SELECT
     now.ms::bigint AS now_ms,
+    EXISTS (
+        SELECT 1 FROM dbos.queues l
+        WHERE l.name = @queue_name::text
+          AND (l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
+               OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0)
+    )::boolean AS limited,
     EXISTS (
         SELECT 1 FROM dbos.workflows w
         WHERE w.queue_name = @queue_name::text AND w.state = 'ENQUEUED'

@@ -1,9 +1,17 @@
 -- name: QueueLoad :one
--- QueueLoad reads the clock and what the limits count: PENDING rows (all
+-- QueueLoad reads the queue's declared limits (all 0 when it has no
+-- declaration), the clock and what the limits count: PENDING rows (all
 -- executors and this one) and the starts in the rate window
--- (now - period_ms, now] with the oldest of them (0 when none).
+-- (now - rate_period_ms, now] with the oldest of them (0 when none).
 SELECT
     now.ms AS now_ms,
+    cfg.concurrency,
+    cfg.worker_concurrency,
+    cfg.rate_limit,
+    cfg.rate_period_ms,
+    cfg.partition_concurrency,
+    cfg.partition_rate_limit,
+    cfg.partition_rate_period_ms,
     (SELECT count(*) FROM workflows w
      WHERE w.queue_name = CAST(@queue_name AS TEXT) AND w.state = 'PENDING') AS pending,
     (SELECT count(*) FROM workflows w
@@ -11,11 +19,20 @@ SELECT
        AND w.executor_id = CAST(@executor_id AS TEXT)) AS pending_here,
     (SELECT count(*) FROM workflows w
      WHERE w.queue_name = CAST(@queue_name AS TEXT)
-       AND w.started_ms > now.ms - CAST(@period_ms AS INTEGER)) AS window_starts,
+       AND w.started_ms > now.ms - cfg.rate_period_ms) AS window_starts,
     (SELECT CAST(coalesce(min(w.started_ms), 0) AS INTEGER) FROM workflows w
      WHERE w.queue_name = CAST(@queue_name AS TEXT)
-       AND w.started_ms > now.ms - CAST(@period_ms AS INTEGER)) AS window_oldest_ms
-FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now;
+       AND w.started_ms > now.ms - cfg.rate_period_ms) AS window_oldest_ms
+FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now,
+     (SELECT CAST(coalesce(max(q.concurrency), 0) AS INTEGER) AS concurrency,
+             CAST(coalesce(max(q.worker_concurrency), 0) AS INTEGER) AS worker_concurrency,
+             CAST(coalesce(max(q.rate_limit), 0) AS INTEGER) AS rate_limit,
+             CAST(coalesce(max(q.rate_period_ms), 0) AS INTEGER) AS rate_period_ms,
+             CAST(coalesce(max(q.partition_concurrency), 0) AS INTEGER) AS partition_concurrency,
+             CAST(coalesce(max(q.partition_rate_limit), 0) AS INTEGER) AS partition_rate_limit,
+             CAST(coalesce(max(q.partition_rate_period_ms), 0) AS INTEGER) AS partition_rate_period_ms
+      FROM queues q
+      WHERE q.name = CAST(@queue_name AS TEXT)) AS cfg;
 
 -- name: ClaimReady :many
 -- ClaimReady claims up to max_rows workflows of a queue ready at now_ms.

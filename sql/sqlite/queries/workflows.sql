@@ -2,6 +2,12 @@
 -- InsertWorkflow inserts a workflow unless its ID exists (then no row is
 -- returned). A deduplication ID held on the queue fails with a unique
 -- violation of workflows_dedup_idx. Empty strings are stored as NULL.
+--
+-- Unlike Postgres (see its InsertWorkflow), no lock is needed to keep
+-- strict order: SQLite lets one writer in at a time, across connections
+-- and processes, so a row draws its seq and commits before any claim (a
+-- write transaction) can begin; a claim never sees a seq whose
+-- predecessor commits later.
 INSERT INTO workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,

@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore/pgdb"
 	"github.com/dbosgen/dbosgen/runtime/internal/store/storetest"
 	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
 	dbsql "github.com/dbosgen/dbosgen/sql"
@@ -193,4 +195,115 @@ func await(t *testing.T, ch <-chan store.Event, match func(store.Event) bool) {
 			t.Fatal("timed out waiting for an event")
 		}
 	}
+}
+
+// TestLimitedClaimWaitsForEnqueueInFlight holds an enqueue uncommitted (its
+// row has drawn its seq) while a later enqueue of the same queue commits:
+// a claim of the Concurrency(1) queue must wait for the first to commit and
+// then take it first, not run the later one ahead of it.
+func TestLimitedClaimWaitsForEnqueueInFlight(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	s, other := openStore(t, url), openStore(t, url)
+	ctx := t.Context()
+	queue := fmt.Sprintf("q-inflight-%d", time.Now().UnixNano())
+	if _, _, err := other.DeclareQueue(ctx, store.QueueConfig{Name: queue, Concurrency: 1}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	early, err := s.q.WithTx(tx).InsertWorkflow(ctx, pgdb.InsertWorkflowParams{
+		WorkflowID: queue + "-early", Name: "f", State: store.StateEnqueued, QueueName: queue,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Enqueues share the lock: a later one does not wait for the first.
+	late, _, err := other.InsertWorkflow(ctx, store.InsertParams{ID: queue + "-late", Name: "f", State: store.StateEnqueued, Queue: queue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if late.Seq <= early.Seq {
+		t.Fatalf("seq %d drawn after seq %d", late.Seq, early.Seq)
+	}
+	type result struct {
+		res store.ClaimResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := other.Claim(ctx, store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 10})
+		done <- result{res, err}
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("the claim returned %v (err %v) while an earlier enqueue was uncommitted; want it to wait", ids(r.res.Claimed), r.err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if got, want := ids(r.res.Claimed), []string{early.WorkflowID}; !slices.Equal(got, want) {
+			t.Errorf("after the commit the claim took %v, want %v (the lower seq, alone under Concurrency 1)", got, want)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the claim did not return after the enqueue committed")
+	}
+}
+
+// TestEnqueueWaitsForLimitedClaim holds a limited claim's lock: an enqueue of
+// the queue must wait for it (so that it draws a seq after every row the
+// claim saw), while an enqueue of another queue does not.
+func TestEnqueueWaitsForLimitedClaim(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	s, other := openStore(t, url), openStore(t, url)
+	ctx := t.Context()
+	queue := fmt.Sprintf("q-claiming-%d", time.Now().UnixNano())
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if err := s.q.WithTx(tx).LockQueue(ctx, queue); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := other.InsertWorkflow(ctx, store.InsertParams{ID: queue + "-elsewhere", Name: "f", State: store.StateEnqueued, Queue: queue + "-other"}); err != nil {
+		t.Fatalf("enqueue to another queue: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := other.InsertWorkflow(ctx, store.InsertParams{ID: queue + "-wf", Name: "f", State: store.StateEnqueued, Queue: queue})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the enqueue returned (err %v) while a claim held the queue's lock; want it to wait", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the enqueue did not return after the claim committed")
+	}
+}
+
+func ids(ws []store.Workflow) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = w.ID
+	}
+	return out
 }

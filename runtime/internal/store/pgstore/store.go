@@ -3,9 +3,12 @@
 // migrations applied at Open, and a LISTEN connection that turns the
 // triggers' notifications into store.Events.
 //
-// Every process sharing the database shares the queue limits: a claim on a
+// Every process sharing the database shares the queue limits: the newest
+// declaration of each queue is stored in the database, and a claim on a
 // limited queue takes a transaction-scoped advisory lock derived from the
-// queue name and reads the limits' counts under it, using the database clock.
+// queue name and reads the declaration and the limits' counts under it,
+// using the database clock. Enqueues hold the same lock in shared mode, so
+// a limited claim never overtakes an enqueue in flight (strict order).
 package pgstore
 
 import (
@@ -37,6 +40,13 @@ type Store struct {
 	q        *pgdb.Queries
 	logger   *slog.Logger
 	listener *listener
+
+	// limited holds the names of the queues whose last claim here found
+	// them limited (queue name -> struct{}{}): their next claim goes
+	// straight to the locked path instead of trying the unlimited
+	// statement first. Only a routing hint: both paths read the queue's
+	// declaration themselves.
+	limited sync.Map
 
 	closeOnce sync.Once
 }

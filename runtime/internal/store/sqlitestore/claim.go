@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
@@ -11,10 +12,12 @@ import (
 )
 
 // Claim moves ready ENQUEUED workflows of a queue to PENDING for
-// p.ExecutorID, honouring the limits. It runs in one IMMEDIATE transaction,
-// which holds the file's write lock from its start: the clock, the counts
-// the limits need and the claim itself are read and written with every other
-// writer (of any process) excluded.
+// p.ExecutorID, honouring the limits of the queue's stored declaration. It
+// runs in one IMMEDIATE transaction, which holds the file's write lock from
+// its start: the declaration, the clock, the counts the limits need and the
+// claim itself are read and written with every other writer (of any
+// process) excluded. Enqueues are writers too, so a claim never sees a row
+// whose predecessor commits later: strict order needs no further lock.
 //
 // Once started, a claim runs detached from ctx's cancellation so that it is
 // either committed and returned or rolled back.
@@ -37,35 +40,25 @@ func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResu
 	defer cancel()
 	var res store.ClaimResult
 	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
-		l, err := q.QueueLoad(ctx, sqlitedb.QueueLoadParams{
-			QueueName:  p.Queue,
-			ExecutorID: p.ExecutorID,
-			PeriodMs:   storekit.Millis(p.RatePeriod),
-		})
+		l, err := q.QueueLoad(ctx, sqlitedb.QueueLoadParams{QueueName: p.Queue, ExecutorID: p.ExecutorID})
 		if err != nil {
-			return fmt.Errorf("count running and recent workflows: %w", err)
+			return fmt.Errorf("read limits and count running and recent workflows: %w", err)
 		}
-		load := storekit.Load{
-			NowMs:          l.NowMs,
-			Pending:        l.Pending,
-			PendingHere:    l.PendingHere,
-			WindowStarts:   l.WindowStarts,
-			WindowOldestMs: l.WindowOldestMs,
-		}
+		cfg, load := loaded(p.Queue, l)
 		var rows []sqlitedb.Workflow
-		if n := storekit.Room(p, load); n > 0 {
-			if rows, err = claimReady(ctx, q, p, load.NowMs, n); err != nil {
+		if n := storekit.Room(cfg, p.Max, load); n > 0 {
+			if rows, err = claimReady(ctx, q, p, cfg, load.NowMs, n); err != nil {
 				return err
 			}
 		}
-		res = store.ClaimResult{Claimed: workflows(rows)}
+		res = store.ClaimResult{Claimed: workflows(rows), Config: cfg}
 		storekit.SortFIFO(res.Claimed)
-		if storekit.NeedBacklog(p, load, len(rows)) {
-			b, err := backlog(ctx, q, p, load.NowMs)
+		if storekit.NeedBacklog(cfg, p.Max, load, len(rows)) {
+			b, err := backlog(ctx, q, cfg, load.NowMs)
 			if err != nil {
 				return fmt.Errorf("read backlog: %w", err)
 			}
-			res.RetryAt = storekit.RetryAt(p, load, len(rows), b)
+			res.RetryAt = storekit.RetryAt(cfg, p.Max, load, len(rows), b)
 		}
 		return nil
 	})
@@ -79,38 +72,44 @@ func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResu
 // it could not (idle=true) res is what the claim would return: nothing, and
 // the RetryAt of that moment.
 func (s *Store) peek(ctx context.Context, p store.ClaimParams) (res store.ClaimResult, idle bool, err error) {
-	l, err := s.q.QueueLoad(ctx, sqlitedb.QueueLoadParams{
-		QueueName:  p.Queue,
-		ExecutorID: p.ExecutorID,
-		PeriodMs:   storekit.Millis(p.RatePeriod),
-	})
+	l, err := s.q.QueueLoad(ctx, sqlitedb.QueueLoadParams{QueueName: p.Queue, ExecutorID: p.ExecutorID})
 	if err != nil {
-		return res, false, fmt.Errorf("count running and recent workflows: %w", err)
+		return res, false, fmt.Errorf("read limits and count running and recent workflows: %w", err)
 	}
-	load := storekit.Load{
+	cfg, load := loaded(p.Queue, l)
+	res.Config = cfg
+	if storekit.Room(cfg, p.Max, load) == 0 && !storekit.NeedBacklog(cfg, p.Max, load, 0) {
+		return res, true, nil // a concurrency limit is full
+	}
+	b, err := backlog(ctx, s.q, cfg, load.NowMs)
+	if err != nil {
+		return res, false, fmt.Errorf("read backlog: %w", err)
+	}
+	if storekit.Room(cfg, p.Max, load) > 0 && b.Ready {
+		return res, false, nil // worth locking
+	}
+	res.RetryAt = storekit.RetryAt(cfg, p.Max, load, 0, b)
+	return res, true, nil
+}
+
+// loaded splits what QueueLoad read into the queue's declaration and the
+// counts.
+func loaded(queue string, l sqlitedb.QueueLoadRow) (store.QueueConfig, storekit.Load) {
+	cfg := storekit.Config(queue, l.Concurrency, l.WorkerConcurrency, l.RateLimit, l.RatePeriodMs,
+		l.PartitionConcurrency, l.PartitionRateLimit, l.PartitionRatePeriodMs)
+	return cfg, storekit.Load{
 		NowMs:          l.NowMs,
 		Pending:        l.Pending,
 		PendingHere:    l.PendingHere,
 		WindowStarts:   l.WindowStarts,
 		WindowOldestMs: l.WindowOldestMs,
 	}
-	if storekit.Room(p, load) == 0 && !storekit.NeedBacklog(p, load, 0) {
-		return res, true, nil // a concurrency limit is full
-	}
-	b, err := backlog(ctx, s.q, p, load.NowMs)
-	if err != nil {
-		return res, false, fmt.Errorf("read backlog: %w", err)
-	}
-	if storekit.Room(p, load) > 0 && b.Ready {
-		return res, false, nil // worth locking
-	}
-	return store.ClaimResult{RetryAt: storekit.RetryAt(p, load, 0, b)}, true, nil
 }
 
 // claimReady claims up to n ready rows at nowMs, within the partition limits
-// if any.
-func claimReady(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams, nowMs int64, n int) ([]sqlitedb.Workflow, error) {
-	if !storekit.Partitioned(p) {
+// of cfg if any.
+func claimReady(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams, cfg store.QueueConfig, nowMs int64, n int) ([]sqlitedb.Workflow, error) {
+	if !storekit.Partitioned(cfg) {
 		return q.ClaimReady(ctx, sqlitedb.ClaimReadyParams{
 			ExecutorID: p.ExecutorID,
 			NowMs:      nowMs,
@@ -121,9 +120,9 @@ func claimReady(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams, n
 	ids, err := q.PickPartitioned(ctx, sqlitedb.PickPartitionedParams{
 		MaxRows:              int64(n),
 		NowMs:                nowMs,
-		PartitionConcurrency: int64(p.PartitionConcurrency),
-		PartitionRateLimit:   int64(p.PartitionRateLimit),
-		PartitionPeriodMs:    storekit.Millis(p.PartitionRatePeriod),
+		PartitionConcurrency: int64(cfg.PartitionConcurrency),
+		PartitionRateLimit:   int64(cfg.PartitionRateLimit),
+		PartitionPeriodMs:    storekit.Millis(cfg.PartitionRatePeriod),
 		QueueName:            p.Queue,
 	})
 	if err != nil || len(ids) == 0 {
@@ -132,19 +131,62 @@ func claimReady(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams, n
 	return q.ClaimIDs(ctx, sqlitedb.ClaimIDsParams{ExecutorID: p.ExecutorID, NowMs: nowMs, Ids: ids})
 }
 
-// backlog reads what is left in the queue at nowMs, under the claim's
-// partition limits if any.
-func backlog(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams, nowMs int64) (storekit.Backlog, error) {
-	if storekit.Partitioned(p) {
+// backlog reads what is left in the queue at nowMs, under the partition
+// limits of cfg if any.
+func backlog(ctx context.Context, q *sqlitedb.Queries, cfg store.QueueConfig, nowMs int64) (storekit.Backlog, error) {
+	if storekit.Partitioned(cfg) {
 		b, err := q.PartitionBacklog(ctx, sqlitedb.PartitionBacklogParams{
-			QueueName:            p.Queue,
+			QueueName:            cfg.Name,
 			NowMs:                nowMs,
-			PartitionConcurrency: int64(p.PartitionConcurrency),
-			PartitionRateLimit:   int64(p.PartitionRateLimit),
-			PartitionPeriodMs:    storekit.Millis(p.PartitionRatePeriod),
+			PartitionConcurrency: int64(cfg.PartitionConcurrency),
+			PartitionRateLimit:   int64(cfg.PartitionRateLimit),
+			PartitionPeriodMs:    storekit.Millis(cfg.PartitionRatePeriod),
 		})
 		return storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs, PartitionFreeMs: b.PartitionFreeMs}, err
 	}
-	b, err := q.QueueBacklog(ctx, sqlitedb.QueueBacklogParams{QueueName: p.Queue, NowMs: nowMs})
+	b, err := q.QueueBacklog(ctx, sqlitedb.QueueBacklogParams{QueueName: cfg.Name, NowMs: nowMs})
 	return storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs}, err
+}
+
+// DeclareQueue records a queue's declaration, replacing the stored one, and
+// returns the one it replaced, in one IMMEDIATE transaction: declarations
+// and claims of every process are serialized with it.
+func (s *Store) DeclareQueue(ctx context.Context, c store.QueueConfig, executorID string) (store.QueueConfig, bool, error) {
+	if err := storekit.ValidateDeclare(c, executorID); err != nil {
+		return store.QueueConfig{}, false, err
+	}
+	c = c.Normalized()
+	var (
+		prev    store.QueueConfig
+		existed bool
+	)
+	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
+		row, err := q.GetQueue(ctx, c.Name)
+		switch {
+		case err == nil:
+			prev, existed = storekit.Config(row.Name, row.Concurrency, row.WorkerConcurrency, row.RateLimit, row.RatePeriodMs,
+				row.PartitionConcurrency, row.PartitionRateLimit, row.PartitionRatePeriodMs), true
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("read current declaration: %w", err)
+		}
+		err = q.UpsertQueue(ctx, sqlitedb.UpsertQueueParams{
+			Name:                  c.Name,
+			Concurrency:           int64(c.Concurrency),
+			WorkerConcurrency:     int64(c.WorkerConcurrency),
+			RateLimit:             int64(c.RateLimit),
+			RatePeriodMs:          storekit.Millis(c.RatePeriod),
+			PartitionConcurrency:  int64(c.PartitionConcurrency),
+			PartitionRateLimit:    int64(c.PartitionRateLimit),
+			PartitionRatePeriodMs: storekit.Millis(c.PartitionRatePeriod),
+			DeclaredBy:            executorID,
+		})
+		if err != nil {
+			return fmt.Errorf("store declaration: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.QueueConfig{}, false, fmt.Errorf("declare queue %q: %w", c.Name, err)
+	}
+	return prev, existed, nil
 }

@@ -108,13 +108,17 @@ func crossWorker(t *testing.T, spec string) {
 	defer cancel()
 	s := openStore(t, path)
 	executor := fmt.Sprintf("process-%d-%d", n, os.Getpid())
+	// Every process declares the queue, as programs sharing it do.
+	if _, _, err := s.DeclareQueue(ctx, store.QueueConfig{Name: crossQueue, Concurrency: crossConcurrency}, executor); err != nil {
+		t.Fatal(err)
+	}
 	for i := range crossPerWorker {
 		if _, _, err := s.InsertWorkflow(ctx, store.InsertParams{ID: crossID(n, i), Name: "f", State: store.StateEnqueued, Queue: crossQueue}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for !allDone(t, ctx, s) {
-		res, err := s.Claim(ctx, store.ClaimParams{Queue: crossQueue, ExecutorID: executor, Max: 2, Concurrency: crossConcurrency})
+		res, err := s.Claim(ctx, store.ClaimParams{Queue: crossQueue, ExecutorID: executor, Max: 2})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,10 +30,10 @@ func testClaimFIFO(t *testing.T, open Opener) {
 			want = slices.Clone(all)
 			slices.SortStableFunc(want, func(a, b store.Workflow) int { return a.Priority - b.Priority })
 		}
-		p := store.ClaimParams{Queue: q, ExecutorID: "e", Max: 3}
 		if limited {
-			p.Concurrency = 100
+			declare(t, ctx, s, store.QueueConfig{Name: q, Concurrency: 100})
 		}
+		p := store.ClaimParams{Queue: q, ExecutorID: "e", Max: 3}
 		var got []store.Workflow
 		for range 3 {
 			got = append(got, claim(t, ctx, s, p).Claimed...)
@@ -111,7 +111,6 @@ func testClaimRejectsInvalid(t *testing.T, open Opener) {
 		{Queue: "", ExecutorID: "e", Max: 1},
 		{Queue: "q", ExecutorID: "", Max: 1},
 		{Queue: "q", ExecutorID: "e", Max: 0},
-		{Queue: "q", ExecutorID: "e", Max: 1, RateLimit: 1},
 	} {
 		if _, err := s.Claim(ctx, p); err == nil {
 			t.Errorf("Claim(%+v) succeeded, want an error", p)
@@ -126,7 +125,7 @@ func testClaimDelay(t *testing.T, open Opener) {
 		queue := unique("q")
 		p := store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 5}
 		if limited {
-			p.Concurrency = 5
+			declare(t, ctx, s, store.QueueConfig{Name: queue, Concurrency: 5})
 		}
 		late := enqueue(t, ctx, s, store.InsertParams{Queue: queue, Delay: time.Hour})
 		if d := late.NotBefore.Sub(late.CreatedAt); d != time.Hour {
@@ -166,7 +165,8 @@ func testConcurrencyLimit(t *testing.T, open Opener) {
 	s := open(t)
 	queue := unique("q")
 	ws := enqueueN(t, ctx, s, queue, 5)
-	p := store.ClaimParams{Queue: queue, ExecutorID: "e1", Max: 10, Concurrency: 3}
+	declare(t, ctx, s, store.QueueConfig{Name: queue, Concurrency: 3})
+	p := store.ClaimParams{Queue: queue, ExecutorID: "e1", Max: 10}
 	res := claim(t, ctx, s, p)
 	if !slices.Equal(ids(res.Claimed), ids(ws[:3])) {
 		t.Fatalf("Concurrency 3: claimed %v, want %v", ids(res.Claimed), ids(ws[:3]))
@@ -190,7 +190,8 @@ func testWorkerConcurrencyLimit(t *testing.T, open Opener) {
 	s := open(t)
 	queue := unique("q")
 	ws := enqueueN(t, ctx, s, queue, 6)
-	p := store.ClaimParams{Queue: queue, ExecutorID: "e1", Max: 10, WorkerConcurrency: 2}
+	declare(t, ctx, s, store.QueueConfig{Name: queue, WorkerConcurrency: 2})
+	p := store.ClaimParams{Queue: queue, ExecutorID: "e1", Max: 10}
 	if res := claim(t, ctx, s, p); !slices.Equal(ids(res.Claimed), ids(ws[:2])) {
 		t.Fatalf("e1 claimed %v, want %v", ids(res.Claimed), ids(ws[:2]))
 	}
@@ -202,7 +203,8 @@ func testWorkerConcurrencyLimit(t *testing.T, open Opener) {
 		t.Fatalf("e2 claimed %v, want %v", ids(res.Claimed), ids(ws[2:4]))
 	}
 	// Both limits: the global one binds first.
-	p = store.ClaimParams{Queue: queue, ExecutorID: "e3", Max: 10, WorkerConcurrency: 2, Concurrency: 5}
+	declare(t, ctx, s, store.QueueConfig{Name: queue, WorkerConcurrency: 2, Concurrency: 5})
+	p = store.ClaimParams{Queue: queue, ExecutorID: "e3", Max: 10}
 	if res := claim(t, ctx, s, p); !slices.Equal(ids(res.Claimed), ids(ws[4:5])) {
 		t.Fatalf("e3 claimed %v, want %v", ids(res.Claimed), ids(ws[4:5]))
 	}
@@ -213,7 +215,8 @@ func testRateLimitRetryAt(t *testing.T, open Opener) {
 	s := open(t)
 	queue := unique("q")
 	ws := enqueueN(t, ctx, s, queue, 5)
-	p := store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 10, RateLimit: 2, RatePeriod: time.Hour}
+	declare(t, ctx, s, store.QueueConfig{Name: queue, RateLimit: 2, RatePeriod: time.Hour})
+	p := store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 10}
 	res := claim(t, ctx, s, p)
 	if !slices.Equal(ids(res.Claimed), ids(ws[:2])) {
 		t.Fatalf("RateLimit 2: claimed %v, want %v", ids(res.Claimed), ids(ws[:2]))
@@ -236,7 +239,8 @@ func testRateLimitRetryAt(t *testing.T, open Opener) {
 	// A window full but nothing left: no reason to retry.
 	empty := unique("q")
 	enqueue(t, ctx, s, store.InsertParams{Queue: empty})
-	res = claim(t, ctx, s, store.ClaimParams{Queue: empty, ExecutorID: "e", Max: 10, RateLimit: 1, RatePeriod: time.Hour})
+	declare(t, ctx, s, store.QueueConfig{Name: empty, RateLimit: 1, RatePeriod: time.Hour})
+	res = claim(t, ctx, s, store.ClaimParams{Queue: empty, ExecutorID: "e", Max: 10})
 	if len(res.Claimed) != 1 || !res.RetryAt.IsZero() {
 		t.Errorf("claimed %d with RetryAt %v from a queue left empty, want 1 and zero", len(res.Claimed), res.RetryAt)
 	}

@@ -209,12 +209,13 @@ func testConcurrencyUnderContention(t *testing.T, open Opener) {
 	stores := []store.Store{open(t), open(t)}
 	queue := unique("q")
 	ws := enqueueN(t, ctx, stores[0], queue, 30)
+	declare(t, ctx, stores[1], store.QueueConfig{Name: queue, Concurrency: 3})
 	g := newGauge()
 	var workers []worker
 	for i := range 8 {
 		workers = append(workers, worker{
 			s:        stores[i%2],
-			params:   store.ClaimParams{Queue: queue, ExecutorID: fmt.Sprintf("exec-%d", i), Max: 2, Concurrency: 3},
+			params:   store.ClaimParams{Queue: queue, ExecutorID: fmt.Sprintf("exec-%d", i), Max: 2},
 			hold:     3 * time.Millisecond,
 			onClaim:  func(store.Workflow) { g.add("", +1) },
 			onFinish: func(store.Workflow) { g.add("", -1) },
@@ -234,13 +235,14 @@ func testWorkerConcurrencyUnderContention(t *testing.T, open Opener) {
 	stores := []store.Store{open(t), open(t)}
 	queue := unique("q")
 	ws := enqueueN(t, ctx, stores[0], queue, 30)
+	declare(t, ctx, stores[1], store.QueueConfig{Name: queue, WorkerConcurrency: 2})
 	g := newGauge()
 	var workers []worker
 	for i := range 8 {
 		exec := fmt.Sprintf("exec-%d", i%2) // two executors, four claimers each
 		workers = append(workers, worker{
 			s:        stores[i%2],
-			params:   store.ClaimParams{Queue: queue, ExecutorID: exec, Max: 3, WorkerConcurrency: 2},
+			params:   store.ClaimParams{Queue: queue, ExecutorID: exec, Max: 3},
 			hold:     3 * time.Millisecond,
 			onClaim:  func(store.Workflow) { g.add(exec, +1) },
 			onFinish: func(store.Workflow) { g.add(exec, -1) },
@@ -273,6 +275,7 @@ func testStrictOrder(t *testing.T, open Opener) {
 	}
 	want := slices.Clone(ws)
 	slices.SortStableFunc(want, func(a, b store.Workflow) int { return a.Priority - b.Priority })
+	declare(t, ctx, stores[1], store.QueueConfig{Name: queue, Concurrency: 1})
 	var (
 		mu    sync.Mutex
 		order []string
@@ -281,7 +284,7 @@ func testStrictOrder(t *testing.T, open Opener) {
 	for i := range 6 {
 		workers = append(workers, worker{
 			s:      stores[i%2],
-			params: store.ClaimParams{Queue: queue, ExecutorID: fmt.Sprintf("exec-%d", i), Max: 3, Concurrency: 1},
+			params: store.ClaimParams{Queue: queue, ExecutorID: fmt.Sprintf("exec-%d", i), Max: 3},
 			hold:   time.Millisecond,
 			onClaim: func(w store.Workflow) {
 				mu.Lock()
@@ -309,11 +312,12 @@ func testRateLimitUnderContention(t *testing.T, open Opener) {
 		total  = 13 // three windows: about 0.8 s
 	)
 	ws := enqueueN(t, ctx, stores[0], queue, total)
+	declare(t, ctx, stores[1], store.QueueConfig{Name: queue, RateLimit: limit, RatePeriod: period})
 	var workers []worker
 	for i := range 6 {
 		workers = append(workers, worker{
 			s:      stores[i%2],
-			params: store.ClaimParams{Queue: queue, ExecutorID: fmt.Sprintf("exec-%d", i), Max: 2, RateLimit: limit, RatePeriod: period},
+			params: store.ClaimParams{Queue: queue, ExecutorID: fmt.Sprintf("exec-%d", i), Max: 2},
 		})
 	}
 	final := contention(t, ctx, workers, total, ws)

@@ -19,7 +19,8 @@ func testPartitionConcurrency(t *testing.T, open Opener) {
 	b1 := enqueue(t, ctx, s, store.InsertParams{Queue: queue, PartitionKey: "B"})
 	n1 := enqueue(t, ctx, s, store.InsertParams{Queue: queue}) // partition ""
 	n2 := enqueue(t, ctx, s, store.InsertParams{Queue: queue})
-	p := store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 10, PartitionConcurrency: 1}
+	declare(t, ctx, s, store.QueueConfig{Name: queue, PartitionConcurrency: 1})
+	p := store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 10}
 	res := claim(t, ctx, s, p)
 	if want := []string{a1.ID, b1.ID, n1.ID}; !slices.Equal(ids(res.Claimed), want) {
 		t.Fatalf("PartitionConcurrency 1: claimed %v, want one per partition %v", ids(res.Claimed), want)
@@ -35,7 +36,7 @@ func testPartitionConcurrency(t *testing.T, open Opener) {
 	}
 	// The queue's own limits still apply on top.
 	complete(t, ctx, s, get(t, ctx, s, n1.ID))
-	p.Concurrency = 3 // a2 and b1 run
+	declare(t, ctx, s, store.QueueConfig{Name: queue, PartitionConcurrency: 1, Concurrency: 3}) // a2 and b1 run
 	res = claim(t, ctx, s, p)
 	if want := []string{n2.ID}; !slices.Equal(ids(res.Claimed), want) {
 		t.Fatalf("claimed %v, want %v", ids(res.Claimed), want)
@@ -49,7 +50,8 @@ func testPartitionRateLimit(t *testing.T, open Opener) {
 	a1 := enqueue(t, ctx, s, store.InsertParams{Queue: queue, PartitionKey: "A"})
 	enqueue(t, ctx, s, store.InsertParams{Queue: queue, PartitionKey: "A"})
 	b1 := enqueue(t, ctx, s, store.InsertParams{Queue: queue, PartitionKey: "B"})
-	p := store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 10, PartitionRateLimit: 1, PartitionRatePeriod: time.Hour}
+	declare(t, ctx, s, store.QueueConfig{Name: queue, PartitionRateLimit: 1, PartitionRatePeriod: time.Hour})
+	p := store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 10}
 	res := claim(t, ctx, s, p)
 	if want := []string{a1.ID, b1.ID}; !slices.Equal(ids(res.Claimed), want) {
 		t.Fatalf("PartitionRateLimit 1: claimed %v, want %v", ids(res.Claimed), want)
@@ -76,6 +78,7 @@ func testPartitionsUnderContention(t *testing.T, open Opener) {
 	for i := range 18 {
 		ws = append(ws, enqueue(t, ctx, stores[i%2], store.InsertParams{Queue: queue, PartitionKey: keys[i%3]}))
 	}
+	declare(t, ctx, stores[1], store.QueueConfig{Name: queue, PartitionConcurrency: 1})
 	var (
 		mu    sync.Mutex
 		order = map[string][]string{}
@@ -85,7 +88,7 @@ func testPartitionsUnderContention(t *testing.T, open Opener) {
 	for i := range 6 {
 		workers = append(workers, worker{
 			s:      stores[i%2],
-			params: store.ClaimParams{Queue: queue, ExecutorID: fmt.Sprintf("exec-%d", i), Max: 3, PartitionConcurrency: 1},
+			params: store.ClaimParams{Queue: queue, ExecutorID: fmt.Sprintf("exec-%d", i), Max: 3},
 			hold:   2 * time.Millisecond,
 			onClaim: func(w store.Workflow) {
 				g.add(w.PartitionKey, +1)

@@ -36,6 +36,9 @@ func Run(t *testing.T, open Opener) {
 		{"InsertRejectsInvalid", testInsertRejectsInvalid},
 		{"GetNotFound", testGetNotFound},
 		{"Deduplication", testDeduplication},
+		{"DeclareQueue", testDeclareQueue},
+		{"DeclareConcurrently", testDeclareConcurrently},
+		{"ClaimFollowsDeclaration", testClaimFollowsDeclaration},
 		{"ClaimFIFO", testClaimFIFO},
 		{"ClaimMaxAndEmpty", testClaimMaxAndEmpty},
 		{"ClaimSetsDeadline", testClaimSetsDeadline},
@@ -113,6 +116,17 @@ func enqueueN(t *testing.T, ctx context.Context, s store.Store, queue string, n 
 		out[i] = enqueue(t, ctx, s, store.InsertParams{Queue: queue})
 	}
 	return out
+}
+
+// declare stores a queue's declaration (by executor "storetest") and
+// returns the one it replaced.
+func declare(t *testing.T, ctx context.Context, s store.Store, c store.QueueConfig) (prev store.QueueConfig, existed bool) {
+	t.Helper()
+	prev, existed, err := s.DeclareQueue(ctx, c, "storetest")
+	if err != nil {
+		t.Fatalf("DeclareQueue(%+v): %v", c, err)
+	}
+	return prev, existed
 }
 
 func claim(t *testing.T, ctx context.Context, s store.Store, p store.ClaimParams) store.ClaimResult {

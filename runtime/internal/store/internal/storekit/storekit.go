@@ -95,16 +95,41 @@ func ValidateClaim(p store.ClaimParams) error {
 		return fmt.Errorf("claim from queue %q: empty executor ID", p.Queue)
 	case p.Max < 1:
 		return fmt.Errorf("claim from queue %q: Max is %d, want at least 1", p.Queue, p.Max)
-	case p.Concurrency < 0 || p.WorkerConcurrency < 0 || p.RateLimit < 0:
-		return fmt.Errorf("claim from queue %q: negative limit", p.Queue)
-	case p.RateLimit > 0 && p.RatePeriod <= 0:
-		return fmt.Errorf("claim from queue %q: RateLimit %d needs a positive RatePeriod", p.Queue, p.RateLimit)
-	case p.PartitionConcurrency < 0 || p.PartitionRateLimit < 0:
-		return fmt.Errorf("claim from queue %q: negative partition limit", p.Queue)
-	case p.PartitionRateLimit > 0 && p.PartitionRatePeriod <= 0:
-		return fmt.Errorf("claim from queue %q: PartitionRateLimit %d needs a positive PartitionRatePeriod", p.Queue, p.PartitionRateLimit)
 	}
 	return nil
+}
+
+// ValidateDeclare checks a queue declaration before it reaches the database.
+func ValidateDeclare(c store.QueueConfig, executorID string) error {
+	switch {
+	case c.Name == "":
+		return errors.New("declare queue: empty queue name")
+	case executorID == "":
+		return fmt.Errorf("declare queue %q: empty executor ID", c.Name)
+	case c.Concurrency < 0 || c.WorkerConcurrency < 0 || c.RateLimit < 0 || c.RatePeriod < 0:
+		return fmt.Errorf("declare queue %q: negative limit", c.Name)
+	case c.RateLimit > 0 && c.RatePeriod <= 0:
+		return fmt.Errorf("declare queue %q: RateLimit %d needs a positive RatePeriod", c.Name, c.RateLimit)
+	case c.PartitionConcurrency < 0 || c.PartitionRateLimit < 0 || c.PartitionRatePeriod < 0:
+		return fmt.Errorf("declare queue %q: negative partition limit", c.Name)
+	case c.PartitionRateLimit > 0 && c.PartitionRatePeriod <= 0:
+		return fmt.Errorf("declare queue %q: PartitionRateLimit %d needs a positive PartitionRatePeriod", c.Name, c.PartitionRateLimit)
+	}
+	return nil
+}
+
+// Config builds a QueueConfig from the columns of a stored declaration.
+func Config(name string, concurrency, workerConcurrency, rateLimit, ratePeriodMs, partitionConcurrency, partitionRateLimit, partitionRatePeriodMs int64) store.QueueConfig {
+	return store.QueueConfig{
+		Name:                 name,
+		Concurrency:          int(concurrency),
+		WorkerConcurrency:    int(workerConcurrency),
+		RateLimit:            int(rateLimit),
+		RatePeriod:           time.Duration(ratePeriodMs) * time.Millisecond,
+		PartitionConcurrency: int(partitionConcurrency),
+		PartitionRateLimit:   int(partitionRateLimit),
+		PartitionRatePeriod:  time.Duration(partitionRatePeriodMs) * time.Millisecond,
+	}
 }
 
 // ValidateComplete checks CompleteParams before they reach the database.
@@ -120,15 +145,15 @@ func ValidateComplete(p store.CompleteParams) error {
 	return nil
 }
 
-// Limited reports whether a claim has any limit, and so must be serialized
-// with the queue's other claimers.
-func Limited(p store.ClaimParams) bool {
-	return p.Concurrency > 0 || p.WorkerConcurrency > 0 || p.RateLimit > 0 || Partitioned(p)
+// Limited reports whether a queue has any limit, so that its claims must be
+// serialized with its other claimers.
+func Limited(c store.QueueConfig) bool {
+	return c.Concurrency > 0 || c.WorkerConcurrency > 0 || c.RateLimit > 0 || Partitioned(c)
 }
 
-// Partitioned reports whether a claim has per-partition limits.
-func Partitioned(p store.ClaimParams) bool {
-	return p.PartitionConcurrency > 0 || p.PartitionRateLimit > 0
+// Partitioned reports whether a queue has per-partition limits.
+func Partitioned(c store.QueueConfig) bool {
+	return c.PartitionConcurrency > 0 || c.PartitionRateLimit > 0
 }
 
 // Load is what the limits count, read under the queue's lock, in the
@@ -141,17 +166,18 @@ type Load struct {
 	WindowOldestMs int64 // the oldest of those starts; 0 when none
 }
 
-// Room returns how many rows a claim may take: Max, lowered by each limit.
-func Room(p store.ClaimParams, l Load) int {
-	n := int64(p.Max)
-	if p.Concurrency > 0 {
-		n = min(n, int64(p.Concurrency)-l.Pending)
+// Room returns how many rows a claim of at most maxRows may take under c's
+// limits: maxRows, lowered by each limit.
+func Room(c store.QueueConfig, maxRows int, l Load) int {
+	n := int64(maxRows)
+	if c.Concurrency > 0 {
+		n = min(n, int64(c.Concurrency)-l.Pending)
 	}
-	if p.WorkerConcurrency > 0 {
-		n = min(n, int64(p.WorkerConcurrency)-l.PendingHere)
+	if c.WorkerConcurrency > 0 {
+		n = min(n, int64(c.WorkerConcurrency)-l.PendingHere)
 	}
-	if p.RateLimit > 0 {
-		n = min(n, int64(p.RateLimit)-l.WindowStarts)
+	if c.RateLimit > 0 {
+		n = min(n, int64(c.RateLimit)-l.WindowStarts)
 	}
 	return int(max(n, 0))
 }
@@ -159,17 +185,18 @@ func Room(p store.ClaimParams, l Load) int {
 // Saturated reports whether, after claiming claimed rows, a concurrency limit
 // is reached: only a completion (an event) can make room, so no RetryAt
 // applies.
-func Saturated(p store.ClaimParams, l Load, claimed int) bool {
-	c := int64(claimed)
-	return (p.Concurrency > 0 && l.Pending+c >= int64(p.Concurrency)) ||
-		(p.WorkerConcurrency > 0 && l.PendingHere+c >= int64(p.WorkerConcurrency))
+func Saturated(c store.QueueConfig, l Load, claimed int) bool {
+	n := int64(claimed)
+	return (c.Concurrency > 0 && l.Pending+n >= int64(c.Concurrency)) ||
+		(c.WorkerConcurrency > 0 && l.PendingHere+n >= int64(c.WorkerConcurrency))
 }
 
 // NeedBacklog reports whether RetryAt depends on what is left in the queue.
-// It does not when the claim took Max (the caller is at its own capacity and
-// comes back after its next completion) or a concurrency limit is reached.
-func NeedBacklog(p store.ClaimParams, l Load, claimed int) bool {
-	return claimed < p.Max && !Saturated(p, l, claimed)
+// It does not when the claim took maxRows (the caller is at its own
+// capacity and comes back after its next completion) or a concurrency limit
+// is reached.
+func NeedBacklog(c store.QueueConfig, maxRows int, l Load, claimed int) bool {
+	return claimed < maxRows && !Saturated(c, l, claimed)
 }
 
 // Backlog is what is left in a queue after a claim.
@@ -192,8 +219,8 @@ type Backlog struct {
 // otherwise, when nothing is ready, the moment the next delayed row becomes
 // ready or a partition's rate window frees a slot. Zero when NeedBacklog is
 // false or nothing is left.
-func RetryAt(p store.ClaimParams, l Load, claimed int, b Backlog) time.Time {
-	if !NeedBacklog(p, l, claimed) {
+func RetryAt(c store.QueueConfig, maxRows int, l Load, claimed int, b Backlog) time.Time {
+	if !NeedBacklog(c, maxRows, l, claimed) {
 		return time.Time{}
 	}
 	var next int64
@@ -209,12 +236,12 @@ func RetryAt(p store.ClaimParams, l Load, claimed int, b Backlog) time.Time {
 			return time.Time{} // nothing left that time frees: wait for an event
 		}
 	}
-	if p.RateLimit > 0 && l.WindowStarts+int64(claimed) >= int64(p.RateLimit) {
+	if c.RateLimit > 0 && l.WindowStarts+int64(claimed) >= int64(c.RateLimit) {
 		oldest := l.WindowOldestMs
 		if l.WindowStarts == 0 || oldest == 0 {
 			oldest = l.NowMs // only this claim's starts are in the window
 		}
-		next = max(next, oldest+Millis(p.RatePeriod))
+		next = max(next, oldest+Millis(c.RatePeriod))
 	}
 	if next <= l.NowMs {
 		// Ready now and under every limit, yet not claimed: the rows are

@@ -205,6 +205,12 @@ picked AS (
     WHERE p.queue_name = $2::text
       AND p.state = 'ENQUEUED'
       AND (p.not_before_ms IS NULL OR p.not_before_ms <= now.ms)
+      AND NOT EXISTS (
+          SELECT 1 FROM dbos.queues l
+          WHERE l.name = $2::text
+            AND (l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
+                 OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0)
+      )
     ORDER BY p.priority, p.seq
     LIMIT $3::bigint
     FOR UPDATE OF p SKIP LOCKED
@@ -228,7 +234,11 @@ type ClaimUnlimitedParams struct {
 }
 
 // ClaimUnlimited claims up to max_rows ready workflows of a queue without
-// limits in one statement, skipping rows that concurrent claimers hold.
+// limits in one statement, skipping rows that concurrent claimers hold. It
+// claims nothing when the queue's declaration (dbos.queues) sets any limit:
+// then the claim must go through LockQueue and QueueLoad. The declaration
+// is one primary-key lookup, evaluated once (an InitPlan), so an unlimited
+// claim stays one round trip.
 func (q *Queries) ClaimUnlimited(ctx context.Context, arg ClaimUnlimitedParams) ([]Workflow, error) {
 	rows, err := q.db.Query(ctx, claimUnlimited, arg.ExecutorID, arg.QueueName, arg.MaxRows)
 	if err != nil {
@@ -274,8 +284,13 @@ const lockQueue = `-- name: LockQueue :exec
 SELECT pg_advisory_xact_lock(hashtextextended('dbos.queue:' || $1::text, 0))
 `
 
-// LockQueue serializes the claimers of one limited queue until the
-// transaction ends.
+// LockQueue serializes the claimers (and declarers) of one limited queue
+// until the transaction ends. It is the exclusive side of the lock that
+// InsertWorkflow takes shared for every enqueue, so it also waits for the
+// queue's enqueues in flight: see InsertWorkflow for why strict order needs
+// that. The statements that follow it in the transaction read after the
+// wait (READ COMMITTED takes a snapshot per statement), which is why it is
+// a statement of its own.
 func (q *Queries) LockQueue(ctx context.Context, queueName string) error {
 	_, err := q.db.Exec(ctx, lockQueue, queueName)
 	return err
@@ -357,6 +372,12 @@ WITH now AS MATERIALIZED (SELECT coalesce($2::bigint, dbos.now_ms()) AS ms)
 SELECT
     now.ms::bigint AS now_ms,
     EXISTS (
+        SELECT 1 FROM dbos.queues l
+        WHERE l.name = $1::text
+          AND (l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
+               OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0)
+    )::boolean AS limited,
+    EXISTS (
         SELECT 1 FROM dbos.workflows w
         WHERE w.queue_name = $1::text AND w.state = 'ENQUEUED'
           AND (w.not_before_ms IS NULL OR w.not_before_ms <= now.ms)
@@ -374,24 +395,50 @@ type QueueBacklogParams struct {
 
 type QueueBacklogRow struct {
 	NowMs         int64
+	Limited       bool
 	Ready         bool
 	NextDelayedMs int64
 }
 
 // QueueBacklog says whether ENQUEUED rows of a queue are ready at now_ms
 // (NULL: the database clock), and the earliest not_before_ms of those that
-// are not (0 when none).
+// are not (0 when none). limited reports whether the queue's declaration
+// sets any limit: after ClaimUnlimited took nothing, it tells an empty
+// queue from a limited one.
 func (q *Queries) QueueBacklog(ctx context.Context, arg QueueBacklogParams) (QueueBacklogRow, error) {
 	row := q.db.QueryRow(ctx, queueBacklog, arg.QueueName, arg.NowMs)
 	var i QueueBacklogRow
-	err := row.Scan(&i.NowMs, &i.Ready, &i.NextDelayedMs)
+	err := row.Scan(
+		&i.NowMs,
+		&i.Limited,
+		&i.Ready,
+		&i.NextDelayedMs,
+	)
 	return i, err
 }
 
 const queueLoad = `-- name: QueueLoad :one
-WITH now AS MATERIALIZED (SELECT dbos.now_ms() AS ms)
+WITH cfg AS MATERIALIZED (
+    SELECT coalesce(max(q.concurrency), 0)::bigint AS concurrency,
+           coalesce(max(q.worker_concurrency), 0)::bigint AS worker_concurrency,
+           coalesce(max(q.rate_limit), 0)::bigint AS rate_limit,
+           coalesce(max(q.rate_period_ms), 0)::bigint AS rate_period_ms,
+           coalesce(max(q.partition_concurrency), 0)::bigint AS partition_concurrency,
+           coalesce(max(q.partition_rate_limit), 0)::bigint AS partition_rate_limit,
+           coalesce(max(q.partition_rate_period_ms), 0)::bigint AS partition_rate_period_ms
+    FROM dbos.queues q
+    WHERE q.name = $1::text
+),
+now AS MATERIALIZED (SELECT dbos.now_ms() AS ms)
 SELECT
     now.ms::bigint AS now_ms,
+    cfg.concurrency,
+    cfg.worker_concurrency,
+    cfg.rate_limit,
+    cfg.rate_period_ms,
+    cfg.partition_concurrency,
+    cfg.partition_rate_limit,
+    cfg.partition_rate_period_ms,
     (SELECT count(*) FROM dbos.workflows w
      WHERE w.queue_name = $1::text AND w.state = 'PENDING')::bigint AS pending,
     (SELECT count(*) FROM dbos.workflows w
@@ -399,35 +446,49 @@ SELECT
        AND w.executor_id = $2::text)::bigint AS pending_here,
     (SELECT count(*) FROM dbos.workflows w
      WHERE w.queue_name = $1::text
-       AND w.started_ms > now.ms - $3::bigint)::bigint AS window_starts,
+       AND w.started_ms > now.ms - cfg.rate_period_ms)::bigint AS window_starts,
     (SELECT coalesce(min(w.started_ms), 0) FROM dbos.workflows w
      WHERE w.queue_name = $1::text
-       AND w.started_ms > now.ms - $3::bigint)::bigint AS window_oldest_ms
-FROM now
+       AND w.started_ms > now.ms - cfg.rate_period_ms)::bigint AS window_oldest_ms
+FROM now, cfg
 `
 
 type QueueLoadParams struct {
 	QueueName  string
 	ExecutorID string
-	PeriodMs   int64
 }
 
 type QueueLoadRow struct {
-	NowMs          int64
-	Pending        int64
-	PendingHere    int64
-	WindowStarts   int64
-	WindowOldestMs int64
+	NowMs                 int64
+	Concurrency           int64
+	WorkerConcurrency     int64
+	RateLimit             int64
+	RatePeriodMs          int64
+	PartitionConcurrency  int64
+	PartitionRateLimit    int64
+	PartitionRatePeriodMs int64
+	Pending               int64
+	PendingHere           int64
+	WindowStarts          int64
+	WindowOldestMs        int64
 }
 
-// QueueLoad reads, under LockQueue, the clock and what the limits count:
-// PENDING rows (all executors and this one) and the starts in the rate
-// window (now - period_ms, now] with the oldest of them (0 when none).
+// QueueLoad reads, under LockQueue, the queue's declared limits (all 0 when
+// it has no declaration), the clock and what the limits count: PENDING rows
+// (all executors and this one) and the starts in the rate window
+// (now - rate_period_ms, now] with the oldest of them (0 when none).
 func (q *Queries) QueueLoad(ctx context.Context, arg QueueLoadParams) (QueueLoadRow, error) {
-	row := q.db.QueryRow(ctx, queueLoad, arg.QueueName, arg.ExecutorID, arg.PeriodMs)
+	row := q.db.QueryRow(ctx, queueLoad, arg.QueueName, arg.ExecutorID)
 	var i QueueLoadRow
 	err := row.Scan(
 		&i.NowMs,
+		&i.Concurrency,
+		&i.WorkerConcurrency,
+		&i.RateLimit,
+		&i.RatePeriodMs,
+		&i.PartitionConcurrency,
+		&i.PartitionRateLimit,
+		&i.PartitionRatePeriodMs,
 		&i.Pending,
 		&i.PendingHere,
 		&i.WindowStarts,

@@ -96,7 +96,12 @@ func (q *Queries) GetWorkflow(ctx context.Context, workflowID string) (Workflow,
 }
 
 const insertWorkflow = `-- name: InsertWorkflow :one
-WITH now AS MATERIALIZED (SELECT dbos.now_ms() AS ms)
+WITH lock AS MATERIALIZED (
+    SELECT CASE WHEN $3::text = 'ENQUEUED'
+        THEN pg_advisory_xact_lock_shared(hashtextextended('dbos.queue:' || $4::text, 0))
+    END AS locked
+),
+now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
 INSERT INTO dbos.workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
@@ -142,6 +147,26 @@ type InsertWorkflowParams struct {
 // InsertWorkflow inserts a workflow unless its ID exists (then no row is
 // returned). A deduplication ID held on the queue fails with a unique
 // violation of workflows_dedup_idx. Empty strings are stored as NULL.
+//
+// An ENQUEUED insert first takes the queue's advisory lock in shared mode
+// (the same key as LockQueue, which limited claims take exclusively) and
+// holds it until its transaction ends; the CTEs make the lock come before
+// the clock is read and before the row draws its seq. Why: seq is drawn at
+// insert, but inserts commit in any order, so without the lock a claimer
+// could see and take seq 6 while seq 5 is still uncommitted, and a
+// Concurrency(1) queue would run 6 before 5. With it:
+//   - a limited claim waits, at LockQueue, until every enqueue of the queue
+//     that already drew a seq has committed or rolled back (it holds the
+//     shared lock until then), and reads the rows after the wait;
+//   - an enqueue that starts while a claim holds the lock waits for the
+//     claim to commit, so it draws its seq after every seq the claim saw
+//     (the identity sequence has CACHE 1: values are handed out in order
+//     across sessions).
+//
+// So a limited claim never sees a gap that a later commit fills: what it
+// takes precedes everything it has not seen. Enqueues share the lock and do
+// not wait for each other. Unlimited claims promise no strict order and do
+// not take the lock.
 func (q *Queries) InsertWorkflow(ctx context.Context, arg InsertWorkflowParams) (Workflow, error) {
 	row := q.db.QueryRow(ctx, insertWorkflow,
 		arg.WorkflowID,

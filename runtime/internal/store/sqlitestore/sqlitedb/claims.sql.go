@@ -341,6 +341,13 @@ func (q *Queries) QueueBacklog(ctx context.Context, arg QueueBacklogParams) (Que
 const queueLoad = `-- name: QueueLoad :one
 SELECT
     now.ms AS now_ms,
+    cfg.concurrency,
+    cfg.worker_concurrency,
+    cfg.rate_limit,
+    cfg.rate_period_ms,
+    cfg.partition_concurrency,
+    cfg.partition_rate_limit,
+    cfg.partition_rate_period_ms,
     (SELECT count(*) FROM workflows w
      WHERE w.queue_name = CAST(?1 AS TEXT) AND w.state = 'PENDING') AS pending,
     (SELECT count(*) FROM workflows w
@@ -348,35 +355,58 @@ SELECT
        AND w.executor_id = CAST(?2 AS TEXT)) AS pending_here,
     (SELECT count(*) FROM workflows w
      WHERE w.queue_name = CAST(?1 AS TEXT)
-       AND w.started_ms > now.ms - CAST(?3 AS INTEGER)) AS window_starts,
+       AND w.started_ms > now.ms - cfg.rate_period_ms) AS window_starts,
     (SELECT CAST(coalesce(min(w.started_ms), 0) AS INTEGER) FROM workflows w
      WHERE w.queue_name = CAST(?1 AS TEXT)
-       AND w.started_ms > now.ms - CAST(?3 AS INTEGER)) AS window_oldest_ms
-FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now
+       AND w.started_ms > now.ms - cfg.rate_period_ms) AS window_oldest_ms
+FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now,
+     (SELECT CAST(coalesce(max(q.concurrency), 0) AS INTEGER) AS concurrency,
+             CAST(coalesce(max(q.worker_concurrency), 0) AS INTEGER) AS worker_concurrency,
+             CAST(coalesce(max(q.rate_limit), 0) AS INTEGER) AS rate_limit,
+             CAST(coalesce(max(q.rate_period_ms), 0) AS INTEGER) AS rate_period_ms,
+             CAST(coalesce(max(q.partition_concurrency), 0) AS INTEGER) AS partition_concurrency,
+             CAST(coalesce(max(q.partition_rate_limit), 0) AS INTEGER) AS partition_rate_limit,
+             CAST(coalesce(max(q.partition_rate_period_ms), 0) AS INTEGER) AS partition_rate_period_ms
+      FROM queues q
+      WHERE q.name = CAST(?1 AS TEXT)) AS cfg
 `
 
 type QueueLoadParams struct {
 	QueueName  string
 	ExecutorID string
-	PeriodMs   int64
 }
 
 type QueueLoadRow struct {
-	NowMs          int64
-	Pending        int64
-	PendingHere    int64
-	WindowStarts   int64
-	WindowOldestMs int64
+	NowMs                 int64
+	Concurrency           int64
+	WorkerConcurrency     int64
+	RateLimit             int64
+	RatePeriodMs          int64
+	PartitionConcurrency  int64
+	PartitionRateLimit    int64
+	PartitionRatePeriodMs int64
+	Pending               int64
+	PendingHere           int64
+	WindowStarts          int64
+	WindowOldestMs        int64
 }
 
-// QueueLoad reads the clock and what the limits count: PENDING rows (all
+// QueueLoad reads the queue's declared limits (all 0 when it has no
+// declaration), the clock and what the limits count: PENDING rows (all
 // executors and this one) and the starts in the rate window
-// (now - period_ms, now] with the oldest of them (0 when none).
+// (now - rate_period_ms, now] with the oldest of them (0 when none).
 func (q *Queries) QueueLoad(ctx context.Context, arg QueueLoadParams) (QueueLoadRow, error) {
-	row := q.db.QueryRowContext(ctx, queueLoad, arg.QueueName, arg.ExecutorID, arg.PeriodMs)
+	row := q.db.QueryRowContext(ctx, queueLoad, arg.QueueName, arg.ExecutorID)
 	var i QueueLoadRow
 	err := row.Scan(
 		&i.NowMs,
+		&i.Concurrency,
+		&i.WorkerConcurrency,
+		&i.RateLimit,
+		&i.RatePeriodMs,
+		&i.PartitionConcurrency,
+		&i.PartitionRateLimit,
+		&i.PartitionRatePeriodMs,
 		&i.Pending,
 		&i.PendingHere,
 		&i.WindowStarts,

@@ -13,6 +13,19 @@ type Migration struct {
 	AppliedMs int64
 }
 
+type Queue struct {
+	Name                  string
+	Concurrency           int64
+	WorkerConcurrency     int64
+	RateLimit             int64
+	RatePeriodMs          int64
+	PartitionConcurrency  int64
+	PartitionRateLimit    int64
+	PartitionRatePeriodMs int64
+	DeclaredBy            string
+	DeclaredMs            int64
+}
+
 type Step struct {
 	WorkflowID string
 	StepID     int64

@@ -1,0 +1,47 @@
+package dbos
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
+
+// Waits between retries of a failed database call.
+const (
+	persistFirstWait = 50 * time.Millisecond
+	persistMaxWait   = 2 * time.Second
+)
+
+// persist runs a database call that running work depends on (a checkpoint,
+// a child's insert, an outcome), retrying failures with backoff until it
+// succeeds, fails in a way retrying cannot fix (no such workflow, a
+// duplicate), or ctx ends. A database that restarts or drops a connection
+// thus delays work but never fails it.
+func (rt *Runtime) persist(ctx context.Context, what string, op func(context.Context) error) error {
+	wait := persistFirstWait
+	for {
+		// Once sent, a call must finish: never leave its outcome unknown.
+		err := op(context.WithoutCancel(ctx))
+		if err == nil || permanent(err) || ctx.Err() != nil {
+			return err
+		}
+		rt.log.Warn("dbos: database call failed; retrying", "call", what, "err", err, "wait", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+		wait = min(2*wait, persistMaxWait)
+	}
+}
+
+// permanent reports whether a store error means the same call can never
+// succeed.
+func permanent(err error) bool {
+	var dup *store.DuplicateError
+	return errors.Is(err, store.ErrNotFound) || errors.As(err, &dup)
+}
