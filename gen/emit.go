@@ -238,6 +238,11 @@ func (e *funcEmitter) handle() {
 		jen.Return(inner().Dot("Status").Call(jen.Id(l.Ctx))),
 	)
 
+	e.doc("Cancel cancels the call: it never starts if still enqueued, or stops at its next step; GetResult then returns an error matching dbos.ErrCancelled.")
+	e.f.Add(recv()).Id("Cancel").Params(jen.Id(l.Ctx).Add(ctxType())).Error().Block(
+		jen.Return(inner().Dot("Cancel").Call(jen.Id(l.Ctx))),
+	)
+
 	await := inner().Dot("Await").Call(jen.Id(l.Ctx))
 	if e.fn.Result == nil {
 		e.doc("GetResult waits for the call to finish and returns its error.")

@@ -22,6 +22,7 @@ func (rt *Runtime) eventLoop(events <-chan store.Event) {
 				}
 			case store.EventCompleted:
 				rt.waiters.notify(ev.WorkflowID)
+				rt.stopRunning(ev.WorkflowID) // cancelled elsewhere, if it runs here
 				if d := rt.dispatchers[ev.Queue]; d != nil && d.limited() {
 					d.wake()
 				}

@@ -42,6 +42,10 @@ func (rt *Runtime) execute(w store.Workflow, d *dispatcher) {
 	case err != nil && rt.interrupted():
 		rt.log.Info("dbos: workflow interrupted by shutdown; it stays PENDING", "workflow_id", w.ID)
 		return
+	case errors.Is(err, errCancelledCause):
+		rt.log.Info("dbos: workflow cancelled while running", "workflow_id", w.ID)
+		rt.waiters.notify(w.ID)
+		return
 	case errors.Is(err, errTimedOut):
 		outcome.State, outcome.Error = store.StateCancelled, timeoutMessage
 	case err != nil:
@@ -62,11 +66,16 @@ func (rt *Runtime) invoke(w store.Workflow) (out []byte, err error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %q is not registered in executor %q (is its package imported by this program?)", ErrUnregistered, w.Name, rt.executorID)
 	}
-	ctx, cancel := context.WithCancel(rt.WithContext(rt.runCtx))
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(rt.WithContext(rt.runCtx))
+	rt.active.Store(w.ID, cancel)
+	defer func() {
+		rt.active.Delete(w.ID)
+		cancel(nil)
+	}()
 	if deadline := workflowDeadline(w); !deadline.IsZero() {
-		ctx, cancel = context.WithDeadline(ctx, deadline)
-		defer cancel()
+		var stop context.CancelFunc
+		ctx, stop = context.WithDeadline(ctx, deadline)
+		defer stop()
 	}
 	if fn.Kind == KindWorkflow {
 		wf := &workflowState{id: w.ID}
@@ -89,7 +98,11 @@ func (rt *Runtime) invoke(w store.Workflow) (out []byte, err error) {
 		if p := recover(); p != nil {
 			out, err = nil, fmt.Errorf("panic in %s: %v\n%s", w.Name, p, debug.Stack())
 		}
-		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		switch {
+		case err == nil:
+		case errors.Is(context.Cause(ctx), errCancelledCause):
+			err = errCancelledCause
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
 			err = errTimedOut
 		}
 	}()

@@ -24,6 +24,7 @@ type Runtime struct {
 
 	dispatchers map[string]*dispatcher // by queue name
 	waiters     waiters
+	active      sync.Map // workflow ID -> context.CancelCauseFunc of those running here
 
 	// runCtx is the parent of every running workflow's context; cancelRun
 	// interrupts them when Shutdown's deadline passes.

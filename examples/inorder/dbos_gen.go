@@ -45,6 +45,12 @@ func (h *ProcessEventHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
 }
 
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *ProcessEventHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
 // GetResult waits for the call to finish and returns its error.
 func (h *ProcessEventHandle) GetResult(ctx context.Context) error {
 	_, err := h.h.Await(ctx)

@@ -49,6 +49,12 @@ func (h *ProcessTaskHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
 }
 
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *ProcessTaskHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
 // GetResult waits for the call to finish and returns its result.
 func (h *ProcessTaskHandle) GetResult(ctx context.Context) (Result, error) {
 	var result Result
@@ -158,6 +164,12 @@ func (h *ProcessTasksHandle) ID() string {
 // Status reads the call's current status.
 func (h *ProcessTasksHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *ProcessTasksHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
 }
 
 // GetResult waits for the call to finish and returns its result.

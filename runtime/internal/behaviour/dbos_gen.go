@@ -50,6 +50,12 @@ func (h *ProcessTaskHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
 }
 
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *ProcessTaskHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
 // GetResult waits for the call to finish and returns its result.
 func (h *ProcessTaskHandle) GetResult(ctx context.Context) (Result, error) {
 	var result Result
@@ -161,6 +167,12 @@ func (h *ProcessTasksHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
 }
 
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *ProcessTasksHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
 // GetResult waits for the call to finish and returns its result.
 func (h *ProcessTasksHandle) GetResult(ctx context.Context) ([]Result, error) {
 	var result []Result
@@ -268,6 +280,12 @@ func (h *RecordOrderHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
 }
 
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *RecordOrderHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
 // GetResult waits for the call to finish and returns its error.
 func (h *RecordOrderHandle) GetResult(ctx context.Context) error {
 	_, err := h.h.Await(ctx)
@@ -368,6 +386,12 @@ func (h *AddHandle) ID() string {
 // Status reads the call's current status.
 func (h *AddHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *AddHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
 }
 
 // GetResult waits for the call to finish and returns its result.
@@ -482,6 +506,12 @@ func (h *Sum3Handle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
 }
 
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *Sum3Handle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
 // GetResult waits for the call to finish and returns its result.
 func (h *Sum3Handle) GetResult(ctx context.Context) (int, error) {
 	var result int
@@ -590,6 +620,12 @@ func (h *ParentHandle) ID() string {
 // Status reads the call's current status.
 func (h *ParentHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *ParentHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
 }
 
 // GetResult waits for the call to finish and returns its result.
@@ -703,6 +739,12 @@ func (h *BlockerHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
 }
 
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *BlockerHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
 // GetResult waits for the call to finish and returns its result.
 func (h *BlockerHandle) GetResult(ctx context.Context) (string, error) {
 	var result string
@@ -812,6 +854,12 @@ func (h *RatioHandle) ID() string {
 // Status reads the call's current status.
 func (h *RatioHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *RatioHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
 }
 
 // GetResult waits for the call to finish and returns its result.
@@ -926,6 +974,12 @@ func (h *CrashStepHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
 }
 
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *CrashStepHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
 // GetResult waits for the call to finish and returns its result.
 func (h *CrashStepHandle) GetResult(ctx context.Context) (int, error) {
 	var result int
@@ -1035,6 +1089,12 @@ func (h *ThreeStepsHandle) ID() string {
 // Status reads the call's current status.
 func (h *ThreeStepsHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *ThreeStepsHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
 }
 
 // GetResult waits for the call to finish and returns its result.
@@ -1149,6 +1209,12 @@ func (h *FlakyHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
 }
 
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *FlakyHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
 // GetResult waits for the call to finish and returns its result.
 func (h *FlakyHandle) GetResult(ctx context.Context) (int, error) {
 	var result int
@@ -1259,6 +1325,12 @@ func (h *UseFlakyHandle) ID() string {
 // Status reads the call's current status.
 func (h *UseFlakyHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *UseFlakyHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
 }
 
 // GetResult waits for the call to finish and returns its result.

@@ -51,6 +51,12 @@ func (h *WorkHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
 }
 
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *WorkHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
 // GetResult waits for the call to finish and returns its result.
 func (h *WorkHandle) GetResult(ctx context.Context) (Span, error) {
 	var result Span
@@ -160,6 +166,12 @@ func (h *HoldHandle) ID() string {
 // Status reads the call's current status.
 func (h *HoldHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *HoldHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
 }
 
 // GetResult waits for the call to finish and returns its result.
@@ -272,6 +284,12 @@ func (h *StepsHandle) ID() string {
 // Status reads the call's current status.
 func (h *StepsHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *StepsHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
 }
 
 // GetResult waits for the call to finish and returns its result.

@@ -266,4 +266,29 @@ type Store interface {
 
 	// Close releases connections and stops the listener.
 	Close() error
+
+	// CancelWorkflow moves an ENQUEUED or PENDING workflow to
+	// StateCancelled (Error "cancelled", DedupID cleared, CompletedAt now)
+	// and returns it with changed=true. A finished workflow is returned
+	// unchanged with changed=false. ErrNotFound when it does not exist.
+	CancelWorkflow(ctx context.Context, id string) (w Workflow, changed bool, err error)
+
+	// ResumeWorkflow puts a CANCELLED workflow back to work, keeping its
+	// checkpoints: ENQUEUED on its queue, or, without a queue, PENDING
+	// under executorID with Attempts+1 and StartedAt now (the caller runs
+	// it). Any other state is returned unchanged with changed=false.
+	// ErrNotFound when it does not exist.
+	ResumeWorkflow(ctx context.Context, id, executorID string) (w Workflow, changed bool, err error)
+
+	// ListWorkflows returns the workflows matching every non-empty field
+	// of f, newest first, at most f.Limit of them.
+	ListWorkflows(ctx context.Context, f ListFilter) ([]Workflow, error)
+}
+
+// ListFilter selects workflows for ListWorkflows; empty fields match all.
+type ListFilter struct {
+	State string
+	Queue string
+	Name  string
+	Limit int // at least 1
 }

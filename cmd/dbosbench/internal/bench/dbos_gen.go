@@ -50,6 +50,12 @@ func (h *NoopHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
 }
 
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *NoopHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
 // GetResult waits for the call to finish and returns its result.
 func (h *NoopHandle) GetResult(ctx context.Context) (int, error) {
 	var result int
@@ -157,6 +163,12 @@ func (h *SleepHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
 }
 
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *SleepHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
 // GetResult waits for the call to finish and returns its error.
 func (h *SleepHandle) GetResult(ctx context.Context) error {
 	_, err := h.h.Await(ctx)
@@ -256,6 +268,12 @@ func (h *SeedLoopHandle) ID() string {
 // Status reads the call's current status.
 func (h *SeedLoopHandle) Status(ctx context.Context) (dbos.Status, error) {
 	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *SeedLoopHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
 }
 
 // GetResult waits for the call to finish and returns its result.

@@ -1,0 +1,41 @@
+-- name: CancelWorkflow :one
+-- CancelWorkflow moves an ENQUEUED or PENDING workflow to CANCELLED and
+-- frees its deduplication ID; it returns no row when the workflow is
+-- missing or already finished.
+UPDATE workflows
+SET state = 'CANCELLED',
+    error = 'cancelled',
+    dedup_id = NULL,
+    completed_ms = CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
+WHERE workflow_id = CAST(@workflow_id AS TEXT)
+  AND state IN ('ENQUEUED', 'PENDING')
+RETURNING *;
+
+-- name: ResumeWorkflow :one
+-- ResumeWorkflow puts a CANCELLED workflow back to work: ENQUEUED on its
+-- queue, or, started without a queue, PENDING under executor_id with one
+-- more attempt. Its checkpoints stay, so it resumes after its last finished
+-- step. No row when it is missing or not CANCELLED.
+UPDATE workflows
+SET state = CASE WHEN queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
+    executor_id = CASE WHEN queue_name IS NULL THEN CAST(@executor_id AS TEXT) END,
+    error = NULL,
+    output = NULL,
+    completed_ms = NULL,
+    started_ms = CASE WHEN queue_name IS NULL
+        THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) END,
+    attempts = CASE WHEN queue_name IS NULL THEN attempts + 1 ELSE attempts END,
+    deadline_ms = CASE WHEN queue_name IS NULL AND timeout_ms > 0
+        THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) + timeout_ms END
+WHERE workflow_id = CAST(@workflow_id AS TEXT) AND state = 'CANCELLED'
+RETURNING *;
+
+-- name: ListWorkflows :many
+-- ListWorkflows returns the workflows matching every filter given (NULL:
+-- any), newest first.
+SELECT * FROM workflows
+WHERE (sqlc.narg(state) IS NULL OR state = sqlc.narg(state))
+  AND (sqlc.narg(queue_name) IS NULL OR queue_name = sqlc.narg(queue_name))
+  AND (sqlc.narg(name) IS NULL OR name = sqlc.narg(name))
+ORDER BY seq DESC
+LIMIT CAST(@max_rows AS INTEGER);
