@@ -22,6 +22,9 @@ const (
 	// DefaultSQLitePoll is the poll on SQLite, which has no notifications
 	// between processes.
 	DefaultSQLitePoll = 50 * time.Millisecond
+	// DefaultLeaseDuration is how long an executor is presumed alive after
+	// its last heartbeat.
+	DefaultLeaseDuration = 5 * time.Second
 )
 
 // Config configures a runtime. The zero value is ready to use.
@@ -43,6 +46,13 @@ type Config struct {
 	// when no event woke them. Defaults to DefaultPostgresPoll on Postgres
 	// and DefaultSQLitePoll on SQLite.
 	PollInterval time.Duration
+
+	// LeaseDuration is how long this executor is presumed alive after each
+	// heartbeat (sent every LeaseDuration/5). When a process stops
+	// heartbeating for longer, any live executor takes over its PENDING
+	// workflows, which resume from their checkpoints. Defaults to
+	// DefaultLeaseDuration.
+	LeaseDuration time.Duration
 }
 
 // resolved returns the config with every default filled in.
@@ -68,6 +78,12 @@ func (c Config) resolved() (Config, error) {
 	}
 	if c.PollInterval < 0 {
 		return c, fmt.Errorf("Config.PollInterval %s: must not be negative", c.PollInterval)
+	}
+	if c.LeaseDuration < 0 || (c.LeaseDuration > 0 && c.LeaseDuration < 50*time.Millisecond) {
+		return c, fmt.Errorf("Config.LeaseDuration %s: must be at least 50ms", c.LeaseDuration)
+	}
+	if c.LeaseDuration == 0 {
+		c.LeaseDuration = DefaultLeaseDuration
 	}
 	if c.PollInterval == 0 {
 		if isPostgresURL(c.DatabaseURL) {

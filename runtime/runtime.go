@@ -78,6 +78,11 @@ func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 	for _, q := range qs {
 		rt.dispatchers[q.name] = newDispatcher(rt, q)
 	}
+	if err := st.RenewLease(ctx, rt.executorID, cfg.LeaseDuration); err != nil {
+		cancelRun()
+		_ = st.Close()
+		return nil, fmt.Errorf("dbos.Launch: %w", err)
+	}
 	pending, err := st.PendingFor(ctx, rt.executorID)
 	if err != nil {
 		cancelRun()
@@ -92,6 +97,8 @@ func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 		rt.loops.Add(1)
 		go d.loop()
 	}
+	rt.loops.Add(1)
+	go rt.leaseLoop()
 	for _, w := range pending {
 		rt.log.Info("dbos: resuming workflow", "workflow_id", w.ID, "name", w.Name, "attempt", w.Attempts)
 		rt.spawn(w)

@@ -21,13 +21,15 @@ const (
 	crashChildEnv    = "DBOS_CRASH_CHILD"
 	crashURLEnv      = "DBOS_CRASH_URL"
 	crashWorkflowEnv = "DBOS_CRASH_WORKFLOW"
+	crashLeaseEnv    = "DBOS_CRASH_LEASE"
 )
 
 // crashChild is the program under test: it launches (as $DBOS_EXECUTOR_ID),
 // starts ThreeSteps under a fixed ID, and prints its result.
 func crashChild() int {
 	ctx := context.Background()
-	rt, err := dbos.Launch(ctx, dbos.Config{DatabaseURL: os.Getenv(crashURLEnv)})
+	lease, _ := time.ParseDuration(os.Getenv(crashLeaseEnv)) // "": the default
+	rt, err := dbos.Launch(ctx, dbos.Config{DatabaseURL: os.Getenv(crashURLEnv), LeaseDuration: lease})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -113,6 +115,86 @@ func TestCrashDuringStepResumes(t *testing.T) {
 			fmt.Sprintf("step3 %d", secondPid),
 		}
 		if !slices.Equal(got, want) {
+			t.Errorf("step bodies ran as\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}
+
+// TestLiveExecutorTakesOverAfterCrash kills a process with SIGKILL during
+// step 2 and never restarts it: this test's own runtime, a live executor,
+// takes the workflow over when the dead one's lease expires and finishes it
+// from its checkpoints.
+func TestLiveExecutorTakesOverAfterCrash(t *testing.T) {
+	engines(t, func(t *testing.T, url string) {
+		const lease = time.Second
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		effects := filepath.Join(t.TempDir(), "effects.log")
+		t.Setenv(CrashLogEnv, effects) // step bodies run here after the takeover
+		n := executorSeq.Add(1)
+		id := fmt.Sprintf("takeover-%d-%d", os.Getpid(), n)
+
+		rt, err := dbos.Launch(ctx, dbos.Config{DatabaseURL: url, ExecutorID: fmt.Sprintf("survivor-%d-%d", os.Getpid(), n), LeaseDuration: lease})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rt.Shutdown(context.Background())
+
+		victim := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+		victim.Env = append(os.Environ(),
+			crashChildEnv+"=1",
+			crashURLEnv+"="+url,
+			crashWorkflowEnv+"="+id,
+			crashLeaseEnv+"="+lease.String(),
+			"DBOS_EXECUTOR_ID="+fmt.Sprintf("victim-%d-%d", os.Getpid(), n),
+			CrashLogEnv+"="+effects,
+			CrashBlockEnv+"=1",
+		)
+		victim.Stderr = os.Stderr
+		stdout, err := victim.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := victim.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := bufio.NewScanner(stdout)
+		entered := false
+		for !entered && lines.Scan() {
+			entered = lines.Text() == "step2-entered"
+		}
+		if !entered {
+			_ = victim.Wait()
+			t.Fatal("the victim ended before it reached step 2")
+		}
+		if err := victim.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = victim.Wait()
+		killed := time.Now()
+
+		h, err := RetrieveThreeSteps(rt.WithContext(ctx), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.GetResult(rt.WithContext(ctx))
+		if err != nil || got != 7123 {
+			t.Fatalf("after the takeover: %d, %v; want 7123", got, err)
+		}
+		if took := time.Since(killed); took > lease+10*time.Second {
+			t.Errorf("the takeover took %s; the lease is %s", took, lease)
+		}
+		data, err := os.ReadFile(effects)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			fmt.Sprintf("step1 %d", victim.Process.Pid),
+			fmt.Sprintf("step2 %d", victim.Process.Pid),
+			fmt.Sprintf("step2 %d", os.Getpid()),
+			fmt.Sprintf("step3 %d", os.Getpid()),
+		}
+		if got := strings.Split(strings.TrimSpace(string(data)), "\n"); !slices.Equal(got, want) {
 			t.Errorf("step bodies ran as\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	})

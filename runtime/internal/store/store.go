@@ -283,6 +283,17 @@ type Store interface {
 	// ListWorkflows returns the workflows matching every non-empty field
 	// of f, newest first, at most f.Limit of them.
 	ListWorkflows(ctx context.Context, f ListFilter) ([]Workflow, error)
+
+	// RenewLease records that executorID is alive for lease from now (the
+	// database clock).
+	RenewLease(ctx context.Context, executorID string, lease time.Duration) error
+
+	// TakeOverExpired deletes the executors, other than executorID, whose
+	// lease expired, and in the same transaction takes over their PENDING
+	// workflows: queued ones go back to ENQUEUED on their queue, the others
+	// become PENDING under executorID with Attempts+1 (the caller runs
+	// them). It returns the dead executors and every workflow it moved.
+	TakeOverExpired(ctx context.Context, executorID string) (dead []string, moved []Workflow, err error)
 }
 
 // ListFilter selects workflows for ListWorkflows; empty fields match all.

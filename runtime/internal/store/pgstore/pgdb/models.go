@@ -4,6 +4,12 @@
 
 package pgdb
 
+type DbosExecutor struct {
+	ExecutorID  string
+	HeartbeatMs int64
+	ExpiresMs   int64
+}
+
 type Migration struct {
 	Version   int64
 	AppliedMs int64

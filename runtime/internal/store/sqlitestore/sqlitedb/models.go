@@ -8,6 +8,12 @@ import (
 	"database/sql"
 )
 
+type Executor struct {
+	ExecutorID  string
+	HeartbeatMs int64
+	ExpiresMs   int64
+}
+
 type Migration struct {
 	Version   int64
 	AppliedMs int64
