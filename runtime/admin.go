@@ -50,9 +50,10 @@ func (rt *Runtime) stopRunning(id string) {
 	}
 }
 
-// Resume puts a cancelled workflow back to work from its checkpoints: on its
-// queue, or, if it was started without one, running in this process.
-// Resuming a workflow that is not cancelled changes nothing.
+// Resume puts a cancelled or dead-lettered workflow back to work from its
+// checkpoints: on its queue, or, if it was started without one, running in
+// this process. Its attempts count afresh. Resuming a workflow in any other
+// state changes nothing.
 func Resume(ctx context.Context, id string) error {
 	rt, err := runtimeFrom(ctx)
 	if err != nil {

@@ -310,6 +310,8 @@ func resultError(w store.Workflow) error {
 	switch w.State {
 	case store.StateError:
 		return &WorkflowError{WorkflowID: w.ID, Message: w.Error}
+	case store.StateDeadLetter:
+		return fmt.Errorf("workflow %q: %w: %s", w.ID, ErrDeadLetter, w.Error)
 	case store.StateCancelled:
 		if w.Error == timeoutMessage {
 			return fmt.Errorf("workflow %q: %w", w.ID, ErrTimeout)
@@ -328,7 +330,7 @@ func errorText(err error) string {
 
 // replayedSentinels are the sentinel errors a recorded error message is
 // matched against on replay, so errors.Is answers as it did the first time.
-var replayedSentinels = []error{ErrDuplicate, ErrTimeout, ErrCancelled, ErrNotFound, ErrConflictingID, ErrEncode, ErrDecode, ErrUnregistered}
+var replayedSentinels = []error{ErrDuplicate, ErrTimeout, ErrCancelled, ErrDeadLetter, ErrNotFound, ErrConflictingID, ErrEncode, ErrDecode, ErrUnregistered}
 
 // recordedError rebuilds the error a checkpointed step returned. Error
 // values cannot be stored, so replay returns one with the same message: a

@@ -37,6 +37,10 @@ var (
 	// ErrCancelled is returned by GetResult for a cancelled task.
 	ErrCancelled = errors.New("dbos: workflow cancelled")
 
+	// ErrDeadLetter is returned by GetResult for a workflow that was
+	// recovered more times than its max_recovery allows.
+	ErrDeadLetter = errors.New("dbos: workflow dead-lettered after too many recoveries")
+
 	// ErrShutdown is returned by calls made after Shutdown began.
 	ErrShutdown = errors.New("dbos: runtime is shutting down")
 )

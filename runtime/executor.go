@@ -37,6 +37,13 @@ func (rt *Runtime) execute(w store.Workflow, d *dispatcher) {
 		}()
 	}
 	outcome := store.CompleteParams{ID: w.ID, ExecutorID: rt.executorID}
+	if fn, ok := lookupFunction(w.Name); ok && w.Attempts-1 > fn.MaxRecovery {
+		outcome.State = store.StateDeadLetter
+		outcome.Error = fmt.Sprintf("recovered %d times; max_recovery is %d", w.Attempts-1, fn.MaxRecovery)
+		rt.log.Warn("dbos: workflow dead-lettered", "workflow_id", w.ID, "name", w.Name, "recoveries", w.Attempts-1)
+		rt.complete(outcome)
+		return
+	}
 	out, err := rt.invoke(w)
 	switch {
 	case err != nil && rt.interrupted():

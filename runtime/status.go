@@ -16,13 +16,17 @@ const (
 	StateSuccess State = "SUCCESS"
 	// StateError: finished with an error.
 	StateError State = "ERROR"
-	// StateCancelled: cancelled before it finished.
+	// StateCancelled: cancelled before it finished (or timed out).
 	StateCancelled State = "CANCELLED"
+	// StateDeadLetter: recovered after a crash more times than its
+	// function's max_recovery allows, so set aside instead of looping
+	// forever. Resume puts it back to work.
+	StateDeadLetter State = "DEAD_LETTER"
 )
 
 // Terminal reports whether a workflow in state s has finished.
 func (s State) Terminal() bool {
-	return s == StateSuccess || s == StateError || s == StateCancelled
+	return s == StateSuccess || s == StateError || s == StateCancelled || s == StateDeadLetter
 }
 
 // Status describes a workflow as the database records it.

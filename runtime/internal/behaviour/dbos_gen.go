@@ -1403,3 +1403,120 @@ func RetrieveUseFlaky(ctx context.Context, id string) (*UseFlakyHandle, error) {
 	}
 	return &UseFlakyHandle{h: h}, nil
 }
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string) (string, error) = Fragile
+
+// dbosFnFragile describes Fragile to the dbos runtime.
+var dbosFnFragile = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Fragile", Kind: dbos.KindWorkflow, MaxRecovery: 1}
+
+// dbosArgsFragile is the encoded input of Fragile.
+type dbosArgsFragile struct {
+	P0 string `json:"name"`
+}
+
+func init() {
+	dbos.Register(dbosFnFragile, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsFragile
+		if err := dbos.DecodeInput(dbosFnFragile, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := Fragile(ctx, args.P0)
+		if err != nil {
+			return nil, err
+		}
+		return dbos.EncodeOutput(dbosFnFragile, result)
+	})
+}
+
+// FragileHandle is a typed handle to a durable call of Fragile.
+type FragileHandle struct {
+	h *dbos.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *FragileHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *FragileHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *FragileHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *FragileHandle) GetResult(ctx context.Context) (string, error) {
+	var result string
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnFragile, out, &result)
+	return result, err
+}
+
+// EnqueueFragile durably puts a call of Fragile on queue q and returns a handle
+// to it. Inside a workflow it is a checkpointed step, so a replay does not
+// enqueue twice. opts can set the workflow ID, priority, deduplication ID,
+// delay, timeout and partition key.
+func EnqueueFragile(ctx context.Context, q *dbos.Queue, name string, opts ...dbos.EnqueueOption) (*FragileHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: name})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Enqueue(ctx, q, dbosFnFragile, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FragileHandle{h: h}, nil
+}
+
+// StartFragile durably starts a call of Fragile in the background, on no queue,
+// and returns a handle to it. Inside a workflow it is a checkpointed step, so a
+// replay does not start it twice. opts are the same options EnqueueFragile
+// takes, such as dbos.WithID.
+func StartFragile(ctx context.Context, name string, opts ...dbos.EnqueueOption) (*FragileHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: name})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Start(ctx, dbosFnFragile, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FragileHandle{h: h}, nil
+}
+
+// RunFragile calls Fragile durably and waits for its outcome. Inside a workflow
+// it runs as a child workflow: on replay its recorded outcome is returned
+// without running it again. Elsewhere it runs Fragile as a new workflow and
+// waits for it.
+func RunFragile(ctx context.Context, name string) (string, error) {
+	var result string
+	input, err := dbos.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: name})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbos.Run(ctx, dbosFnFragile, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnFragile, out, &result)
+	return result, err
+}
+
+// RetrieveFragile returns a typed handle to an existing call of Fragile, by
+// workflow ID, from any process sharing the database.
+func RetrieveFragile(ctx context.Context, id string) (*FragileHandle, error) {
+	h, err := dbos.Retrieve(ctx, dbosFnFragile, id)
+	if err != nil {
+		return nil, err
+	}
+	return &FragileHandle{h: h}, nil
+}

@@ -239,3 +239,10 @@ func Flaky(ctx context.Context, key string, failures int) (int, error) {
 func UseFlaky(ctx context.Context, key string, failures int) (int, error) {
 	return RunFlaky(ctx, key, failures)
 }
+
+// Fragile is Blocker with max_recovery=1: a second recovery dead-letters it.
+//
+//dbos:workflow max_recovery=1
+func Fragile(ctx context.Context, name string) (string, error) {
+	return RunBlocker(ctx, name)
+}

@@ -18,6 +18,9 @@ const (
 	StateSuccess   = "SUCCESS"
 	StateError     = "ERROR"
 	StateCancelled = "CANCELLED"
+	// StateDeadLetter: recovered more times than the function's
+	// max_recovery allows; terminal until resumed.
+	StateDeadLetter = "DEAD_LETTER"
 )
 
 // ErrNotFound is returned when a workflow does not exist.
@@ -191,7 +194,7 @@ type ClaimResult struct {
 type CompleteParams struct {
 	ID         string
 	ExecutorID string // only the owner may complete: the row must be PENDING with this executor
-	State      string // StateSuccess, StateError or StateCancelled
+	State      string // StateSuccess, StateError, StateCancelled or StateDeadLetter
 	Output     []byte
 	Error      string
 }
@@ -273,10 +276,13 @@ type Store interface {
 	// unchanged with changed=false. ErrNotFound when it does not exist.
 	CancelWorkflow(ctx context.Context, id string) (w Workflow, changed bool, err error)
 
-	// ResumeWorkflow puts a CANCELLED workflow back to work, keeping its
-	// checkpoints: ENQUEUED on its queue, or, without a queue, PENDING
-	// under executorID with Attempts+1 and StartedAt now (the caller runs
-	// it). Any other state is returned unchanged with changed=false.
+	// ResumeWorkflow puts a CANCELLED or DEAD_LETTER workflow back to
+	// work, keeping its checkpoints: ENQUEUED on its queue with Attempts 1
+	// (the claim makes it 2), or, without a queue, PENDING under executorID
+	// with Attempts 2 and StartedAt now (the caller runs it): attempts
+	// count afresh from a resume, and Attempts > 1 tells the runtime to
+	// load checkpoints. Any other state is returned unchanged with
+	// changed=false.
 	// ErrNotFound when it does not exist.
 	ResumeWorkflow(ctx context.Context, id, executorID string) (w Workflow, changed bool, err error)
 

@@ -12,14 +12,15 @@ WHERE workflow_id = @workflow_id::text
 RETURNING *;
 
 -- name: ResumeWorkflow :one
--- ResumeWorkflow puts a CANCELLED workflow back to work: ENQUEUED on its
+-- ResumeWorkflow puts a CANCELLED or DEAD_LETTER workflow back to work: ENQUEUED on its
 -- queue (taking the queue's lock in shared mode first, as an enqueue does,
 -- see InsertWorkflow), or, started without a queue, PENDING under
--- executor_id with one more attempt. Its checkpoints stay, so it resumes
--- after its last finished step. No row when it is missing or not CANCELLED.
+-- executor_id with attempts reset. Its checkpoints stay, so it resumes
+-- after its last finished step. Attempts count afresh (see store.ResumeWorkflow). No row when it
+-- is missing or neither CANCELLED nor DEAD_LETTER.
 WITH target AS MATERIALIZED (
     SELECT t.queue_name FROM dbos.workflows t
-    WHERE t.workflow_id = @workflow_id::text AND t.state = 'CANCELLED'
+    WHERE t.workflow_id = @workflow_id::text AND t.state IN ('CANCELLED', 'DEAD_LETTER')
 ),
 lock AS MATERIALIZED (
     SELECT CASE WHEN target.queue_name IS NOT NULL
@@ -35,10 +36,10 @@ SET state = CASE WHEN w.queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
     output = NULL,
     completed_ms = NULL,
     started_ms = CASE WHEN w.queue_name IS NULL THEN now.ms END,
-    attempts = CASE WHEN w.queue_name IS NULL THEN w.attempts + 1 ELSE w.attempts END,
+    attempts = CASE WHEN w.queue_name IS NULL THEN 2 ELSE 1 END,
     deadline_ms = CASE WHEN w.queue_name IS NULL AND w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
 FROM now
-WHERE w.workflow_id = @workflow_id::text AND w.state = 'CANCELLED'
+WHERE w.workflow_id = @workflow_id::text AND w.state IN ('CANCELLED', 'DEAD_LETTER')
 RETURNING w.*;
 
 -- name: ListWorkflows :many

@@ -12,10 +12,11 @@ WHERE workflow_id = CAST(@workflow_id AS TEXT)
 RETURNING *;
 
 -- name: ResumeWorkflow :one
--- ResumeWorkflow puts a CANCELLED workflow back to work: ENQUEUED on its
+-- ResumeWorkflow puts a CANCELLED or DEAD_LETTER workflow back to work: ENQUEUED on its
 -- queue, or, started without a queue, PENDING under executor_id with one
 -- more attempt. Its checkpoints stay, so it resumes after its last finished
--- step. No row when it is missing or not CANCELLED.
+-- step. Attempts count afresh (see store.ResumeWorkflow). No row when it
+-- is missing or neither CANCELLED nor DEAD_LETTER.
 UPDATE workflows
 SET state = CASE WHEN queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
     executor_id = CASE WHEN queue_name IS NULL THEN CAST(@executor_id AS TEXT) END,
@@ -24,10 +25,10 @@ SET state = CASE WHEN queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
     completed_ms = NULL,
     started_ms = CASE WHEN queue_name IS NULL
         THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) END,
-    attempts = CASE WHEN queue_name IS NULL THEN attempts + 1 ELSE attempts END,
+    attempts = CASE WHEN queue_name IS NULL THEN 2 ELSE 1 END,
     deadline_ms = CASE WHEN queue_name IS NULL AND timeout_ms > 0
         THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) + timeout_ms END
-WHERE workflow_id = CAST(@workflow_id AS TEXT) AND state = 'CANCELLED'
+WHERE workflow_id = CAST(@workflow_id AS TEXT) AND state IN ('CANCELLED', 'DEAD_LETTER')
 RETURNING *;
 
 -- name: ListWorkflows :many

@@ -135,7 +135,7 @@ func Config(name string, concurrency, workerConcurrency, rateLimit, ratePeriodMs
 // ValidateComplete checks CompleteParams before they reach the database.
 func ValidateComplete(p store.CompleteParams) error {
 	switch p.State {
-	case store.StateSuccess, store.StateError, store.StateCancelled:
+	case store.StateSuccess, store.StateError, store.StateCancelled, store.StateDeadLetter:
 	default:
 		return fmt.Errorf("complete workflow %q: state %q is not terminal", p.ID, p.State)
 	}

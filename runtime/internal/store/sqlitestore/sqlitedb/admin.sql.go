@@ -127,10 +127,10 @@ SET state = CASE WHEN queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
     completed_ms = NULL,
     started_ms = CASE WHEN queue_name IS NULL
         THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) END,
-    attempts = CASE WHEN queue_name IS NULL THEN attempts + 1 ELSE attempts END,
+    attempts = CASE WHEN queue_name IS NULL THEN 2 ELSE 1 END,
     deadline_ms = CASE WHEN queue_name IS NULL AND timeout_ms > 0
         THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) + timeout_ms END
-WHERE workflow_id = CAST(?2 AS TEXT) AND state = 'CANCELLED'
+WHERE workflow_id = CAST(?2 AS TEXT) AND state IN ('CANCELLED', 'DEAD_LETTER')
 RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
 `
 
@@ -139,10 +139,11 @@ type ResumeWorkflowParams struct {
 	WorkflowID string
 }
 
-// ResumeWorkflow puts a CANCELLED workflow back to work: ENQUEUED on its
+// ResumeWorkflow puts a CANCELLED or DEAD_LETTER workflow back to work: ENQUEUED on its
 // queue, or, started without a queue, PENDING under executor_id with one
 // more attempt. Its checkpoints stay, so it resumes after its last finished
-// step. No row when it is missing or not CANCELLED.
+// step. Attempts count afresh (see store.ResumeWorkflow). No row when it
+// is missing or neither CANCELLED nor DEAD_LETTER.
 func (q *Queries) ResumeWorkflow(ctx context.Context, arg ResumeWorkflowParams) (Workflow, error) {
 	row := q.db.QueryRowContext(ctx, resumeWorkflow, arg.ExecutorID, arg.WorkflowID)
 	var i Workflow
