@@ -8,6 +8,7 @@ import (
 	"time"
 
 	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
 )
 
 func TestCancelEnqueuedTaskNeverStarts(t *testing.T) {
@@ -91,4 +92,39 @@ func TestCancelRunningThenResumeFromCheckpoints(t *testing.T) {
 			t.Errorf("state after cancelling a finished workflow: %s", st.State)
 		}
 	})
+}
+
+// TestCancelFromAnotherProcessStopsTheRun cancels, from a second runtime, a
+// workflow running in the first: on Postgres the notification reaches the
+// running process, whose workflow context is cancelled at once.
+func TestCancelFromAnotherProcessStopsTheRun(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	rt1 := launch(t, url, "")
+	rt2 := launch(t, url, "")
+	id := fmt.Sprintf("remote-cancel-%d", taskIDs.Add(1))
+	h, err := StartBlocker(testCtx(t, rt1), "r", dbos.WithID(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-Gate.Entered
+	if err := dbos.Cancel(testCtx(t, rt2), id); err != nil {
+		t.Fatal(err)
+	}
+	// Blocker returns only when its context is done (or the gate opens,
+	// which this test never does).
+	if _, err := h.GetResult(testCtx(t, rt1)); !errors.Is(err, dbos.ErrCancelled) {
+		t.Fatalf("GetResult = %v, want ErrCancelled", err)
+	}
+	// And the run in the first process ended because its context was done.
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case name := <-Gate.Exited:
+			if name == "r" {
+				return
+			}
+		case <-timeout:
+			t.Fatal("the cancelled workflow's context in the first process was not cancelled")
+		}
+	}
 }

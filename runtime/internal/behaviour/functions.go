@@ -148,11 +148,13 @@ func Parent(ctx context.Context, n int) (int, error) {
 	return h.GetResult(ctx)
 }
 
-// Gate blocks Blocker until a test releases it.
+// Gate blocks Blocker until a test releases it. Exited receives the name of
+// a Blocker that stopped waiting because its context ended.
 var Gate = struct {
 	Entered chan string
 	Release chan struct{}
-}{Entered: make(chan string, 16), Release: make(chan struct{})}
+	Exited  chan string
+}{Entered: make(chan string, 16), Release: make(chan struct{}), Exited: make(chan string, 16)}
 
 //dbos:workflow
 func Blocker(ctx context.Context, name string) (string, error) {
@@ -164,6 +166,10 @@ func Blocker(ctx context.Context, name string) (string, error) {
 	select {
 	case <-Gate.Release:
 	case <-ctx.Done():
+		select {
+		case Gate.Exited <- name:
+		default:
+		}
 		return "", ctx.Err()
 	}
 	second, err := RunAdd(ctx, first, 1)
