@@ -248,9 +248,13 @@ func (rt *Runtime) recordStep(ctx context.Context, wf *workflowState, s store.St
 	var saved store.Step
 	var recorded bool
 	err := rt.persist(ctx, "checkpoint step", func(ctx context.Context) (err error) {
-		saved, recorded, err = rt.store.RecordStep(ctx, s)
+		saved, recorded, err = rt.store.RecordStep(ctx, s, wf.owner)
 		return err
 	})
+	if errors.Is(err, store.ErrFenced) {
+		// Cancelled, or taken over by a newer run: this run must stop.
+		return nil, fmt.Errorf("checkpoint step %d (%s) of workflow %q: %w: it was cancelled or is run elsewhere now", s.StepID, s.Name, wf.id, errStaleRun)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint step %d (%s) of workflow %q: %w", s.StepID, s.Name, wf.id, err)
 	}

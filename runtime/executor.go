@@ -49,6 +49,10 @@ func (rt *Runtime) execute(w store.Workflow, d *dispatcher) {
 	case err != nil && rt.interrupted():
 		rt.log.Info("dbos: workflow interrupted by shutdown; it stays PENDING", "workflow_id", w.ID)
 		return
+	case errors.Is(err, errStaleRun):
+		rt.log.Info("dbos: workflow run stopped: it was cancelled or is run elsewhere now", "workflow_id", w.ID)
+		rt.waiters.notify(w.ID)
+		return
 	case errors.Is(err, errCancelledCause):
 		rt.log.Info("dbos: workflow cancelled while running", "workflow_id", w.ID)
 		rt.waiters.notify(w.ID)
@@ -62,6 +66,11 @@ func (rt *Runtime) execute(w store.Workflow, d *dispatcher) {
 	}
 	rt.complete(outcome)
 }
+
+// errStaleRun marks a run that lost its workflow (cancelled elsewhere, or
+// taken over after this executor's lease lapsed): its outcome is not its to
+// record.
+var errStaleRun = errors.New("stale run")
 
 // errTimedOut marks a workflow that ran past its deadline.
 var errTimedOut = errors.New("timed out")
@@ -85,7 +94,7 @@ func (rt *Runtime) invoke(w store.Workflow) (out []byte, err error) {
 		defer stop()
 	}
 	if fn.Kind == KindWorkflow {
-		wf := &workflowState{id: w.ID}
+		wf := &workflowState{id: w.ID, owner: store.Owner{ExecutorID: rt.executorID, Attempts: w.Attempts}}
 		if w.Attempts > 1 {
 			// Only a workflow that ran before can have checkpoints.
 			var steps []store.Step

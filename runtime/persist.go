@@ -43,5 +43,5 @@ func (rt *Runtime) persist(ctx context.Context, what string, op func(context.Con
 // succeed.
 func permanent(err error) bool {
 	var dup *store.DuplicateError
-	return errors.Is(err, store.ErrNotFound) || errors.As(err, &dup)
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrFenced) || errors.As(err, &dup)
 }

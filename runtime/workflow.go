@@ -12,7 +12,8 @@ import (
 // step counter that numbers its durable calls, and the checkpoints recorded
 // by earlier attempts.
 type workflowState struct {
-	id string
+	id    string
+	owner store.Owner // this run's fencing token for checkpoints
 
 	mu       sync.Mutex
 	lastStep int

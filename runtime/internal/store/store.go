@@ -26,6 +26,19 @@ const (
 // ErrNotFound is returned when a workflow does not exist.
 var ErrNotFound = errors.New("workflow not found")
 
+// ErrFenced is returned by a write from a run that no longer owns its
+// workflow: the workflow was cancelled or finished, or another run of it
+// (after a recovery or a takeover) holds a newer fencing token.
+var ErrFenced = errors.New("workflow is no longer owned by this run")
+
+// Owner is a run's fencing token: the executor that claimed the workflow
+// and the workflow's Attempts at that claim. Every claim, recovery and
+// takeover increments Attempts, so a stale run's token never matches again.
+type Owner struct {
+	ExecutorID string
+	Attempts   int
+}
+
 // DuplicateError is returned by InsertWorkflow when the deduplication ID is
 // held by another ENQUEUED or PENDING workflow of the same queue.
 type DuplicateError struct {
@@ -257,10 +270,12 @@ type Store interface {
 	// Steps returns a workflow's checkpoints ordered by StepID.
 	Steps(ctx context.Context, workflowID string) ([]Step, error)
 
-	// RecordStep writes a checkpoint. When (WorkflowID, StepID) is already
-	// recorded it writes nothing and returns the recorded one with
-	// recorded=false.
-	RecordStep(ctx context.Context, s Step) (saved Step, recorded bool, err error)
+	// RecordStep writes a checkpoint for the run that owner names. When the
+	// workflow is not PENDING under owner (it was cancelled, or taken over:
+	// the run is stale) it writes nothing and returns ErrFenced. When
+	// (WorkflowID, StepID) is already recorded it writes nothing and
+	// returns the recorded one with recorded=false.
+	RecordStep(ctx context.Context, s Step, owner Owner) (saved Step, recorded bool, err error)
 
 	// Events returns a channel of notifications from other processes, or
 	// nil when the engine has none (SQLite: the runtime polls). The channel

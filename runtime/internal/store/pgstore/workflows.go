@@ -136,7 +136,7 @@ func (s *Store) Steps(ctx context.Context, workflowID string) ([]store.Step, err
 }
 
 // RecordStep writes a checkpoint once; later calls return the recorded one.
-func (s *Store) RecordStep(ctx context.Context, st store.Step) (store.Step, bool, error) {
+func (s *Store) RecordStep(ctx context.Context, st store.Step, owner store.Owner) (store.Step, bool, error) {
 	row, err := s.q.InsertStep(ctx, pgdb.InsertStepParams{
 		WorkflowID: st.WorkflowID,
 		StepID:     int32(st.StepID),
@@ -144,12 +144,22 @@ func (s *Store) RecordStep(ctx context.Context, st store.Step) (store.Step, bool
 		Output:     st.Output,
 		Error:      st.Error,
 		ChildID:    st.ChildID,
+		ExecutorID: owner.ExecutorID,
+		Attempts:   int32(owner.Attempts),
 	})
 	if err == nil {
 		return step(row), true, nil
 	}
 	if !isNoRows(err) {
 		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: %w", st.StepID, st.WorkflowID, err)
+	}
+	// Not inserted: a stale run, or the step is recorded already.
+	w, err := s.q.GetWorkflow(ctx, st.WorkflowID)
+	if err != nil && !isNoRows(err) {
+		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: read workflow: %w", st.StepID, st.WorkflowID, err)
+	}
+	if err != nil || !storekit.Owns(workflow(w), owner) {
+		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: %w", st.StepID, st.WorkflowID, store.ErrFenced)
 	}
 	row, err = s.q.GetStep(ctx, pgdb.GetStepParams{WorkflowID: st.WorkflowID, StepID: int32(st.StepID)})
 	if err != nil {

@@ -154,7 +154,7 @@ func (s *Store) Steps(ctx context.Context, workflowID string) ([]store.Step, err
 }
 
 // RecordStep writes a checkpoint once; later calls return the recorded one.
-func (s *Store) RecordStep(ctx context.Context, st store.Step) (store.Step, bool, error) {
+func (s *Store) RecordStep(ctx context.Context, st store.Step, owner store.Owner) (store.Step, bool, error) {
 	var (
 		saved    store.Step
 		recorded bool
@@ -167,6 +167,8 @@ func (s *Store) RecordStep(ctx context.Context, st store.Step) (store.Step, bool
 			Output:     st.Output,
 			Error:      st.Error,
 			ChildID:    st.ChildID,
+			ExecutorID: owner.ExecutorID,
+			Attempts:   int64(owner.Attempts),
 		})
 		if err == nil {
 			saved, recorded = step(row), true
@@ -174,6 +176,14 @@ func (s *Store) RecordStep(ctx context.Context, st store.Step) (store.Step, bool
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
+		}
+		// Not inserted: a stale run, or the step is recorded already.
+		w, err := q.GetWorkflow(ctx, st.WorkflowID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read workflow: %w", err)
+		}
+		if err != nil || !storekit.Owns(workflow(w), owner) {
+			return store.ErrFenced
 		}
 		row, err = q.GetStep(ctx, sqlitedb.GetStepParams{WorkflowID: st.WorkflowID, StepID: int64(st.StepID)})
 		if err != nil {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -11,16 +12,16 @@ import (
 func testRecordStepOnce(t *testing.T, open Opener) {
 	ctx := testContext(t)
 	s := open(t)
-	wf := unique("wf")
+	wf, owner := running(t, s)
 	first := store.Step{WorkflowID: wf, StepID: 1, Name: "pkg.Step", Output: []byte(`42`), ChildID: "child-1"}
-	saved, recorded, err := s.RecordStep(ctx, first)
+	saved, recorded, err := s.RecordStep(ctx, first, owner)
 	if err != nil || !recorded {
 		t.Fatalf("RecordStep = recorded %v, %v; want true", recorded, err)
 	}
 	if saved.WorkflowID != wf || saved.StepID != 1 || saved.Name != "pkg.Step" || string(saved.Output) != "42" || saved.Error != "" || saved.ChildID != "child-1" {
 		t.Errorf("RecordStep returned %+v, want %+v", saved, first)
 	}
-	saved, recorded, err = s.RecordStep(ctx, store.Step{WorkflowID: wf, StepID: 1, Name: "pkg.Other", Error: "failed"})
+	saved, recorded, err = s.RecordStep(ctx, store.Step{WorkflowID: wf, StepID: 1, Name: "pkg.Other", Error: "failed"}, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func testRecordStepOnce(t *testing.T, open Opener) {
 	if saved.Name != "pkg.Step" || string(saved.Output) != "42" || saved.Error != "" || saved.ChildID != "child-1" {
 		t.Errorf("a second RecordStep returned %+v, want the first %+v", saved, first)
 	}
-	failed, recorded, err := s.RecordStep(ctx, store.Step{WorkflowID: wf, StepID: 2, Name: "pkg.Fail", Error: "boom"})
+	failed, recorded, err := s.RecordStep(ctx, store.Step{WorkflowID: wf, StepID: 2, Name: "pkg.Fail", Error: "boom"}, owner)
 	if err != nil || !recorded || failed.Error != "boom" || failed.Output != nil {
 		t.Errorf("RecordStep of a failed step = %+v, %v, %v", failed, recorded, err)
 	}
@@ -39,7 +40,7 @@ func testRecordStepOnce(t *testing.T, open Opener) {
 func testRecordStepConcurrent(t *testing.T, open Opener) {
 	ctx := testContext(t)
 	stores := []store.Store{open(t), open(t)}
-	wf := unique("wf")
+	wf, owner := running(t, stores[0])
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
@@ -48,7 +49,7 @@ func testRecordStepConcurrent(t *testing.T, open Opener) {
 	)
 	for i := range 12 {
 		wg.Go(func() {
-			saved, rec, err := stores[i%2].RecordStep(ctx, store.Step{WorkflowID: wf, StepID: 1, Name: "s", Output: []byte{byte('a' + i)}})
+			saved, rec, err := stores[i%2].RecordStep(ctx, store.Step{WorkflowID: wf, StepID: 1, Name: "s", Output: []byte{byte('a' + i)}}, owner)
 			if err != nil {
 				t.Errorf("RecordStep: %v", err)
 				return
@@ -70,16 +71,17 @@ func testRecordStepConcurrent(t *testing.T, open Opener) {
 func testStepsOrdered(t *testing.T, open Opener) {
 	ctx := testContext(t)
 	s := open(t)
-	wf := unique("wf")
+	wf, owner := running(t, s)
 	if steps, err := s.Steps(ctx, wf); err != nil || len(steps) != 0 {
 		t.Fatalf("Steps of a workflow without steps = %v, %v; want none", steps, err)
 	}
 	for _, id := range []int{3, 1, 10, 2} {
-		if _, _, err := s.RecordStep(ctx, store.Step{WorkflowID: wf, StepID: id, Name: "s"}); err != nil {
+		if _, _, err := s.RecordStep(ctx, store.Step{WorkflowID: wf, StepID: id, Name: "s"}, owner); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := s.RecordStep(ctx, store.Step{WorkflowID: unique("wf"), StepID: 4, Name: "s"}); err != nil {
+	other, otherOwner := running(t, s)
+	if _, _, err := s.RecordStep(ctx, store.Step{WorkflowID: other, StepID: 4, Name: "s"}, otherOwner); err != nil {
 		t.Fatal(err)
 	}
 	steps, err := s.Steps(ctx, wf)
@@ -92,5 +94,50 @@ func testStepsOrdered(t *testing.T, open Opener) {
 	}
 	if want := []int{1, 2, 3, 10}; !slices.Equal(got, want) {
 		t.Errorf("Steps = %v, want %v", got, want)
+	}
+}
+
+// running inserts a workflow PENDING under a fresh executor and returns its
+// ID and its run's fencing token.
+func running(t *testing.T, s store.Store) (string, store.Owner) {
+	t.Helper()
+	exec := unique("exec")
+	w, _, err := s.InsertWorkflow(testContext(t), store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: exec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.ID, store.Owner{ExecutorID: exec, Attempts: w.Attempts}
+}
+
+func testRecordStepFenced(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	wf, owner := running(t, s)
+	for name, stale := range map[string]store.Owner{
+		"another executor":   {ExecutorID: "someone-else", Attempts: owner.Attempts},
+		"an earlier attempt": {ExecutorID: owner.ExecutorID, Attempts: owner.Attempts - 1},
+		"a missing workflow": owner,
+	} {
+		id := wf
+		if name == "a missing workflow" {
+			id = unique("missing")
+		}
+		if _, _, err := s.RecordStep(ctx, store.Step{WorkflowID: id, StepID: 1, Name: "s"}, stale); !errors.Is(err, store.ErrFenced) {
+			t.Errorf("RecordStep from %s: err = %v, want ErrFenced", name, err)
+		}
+	}
+	if _, recorded, err := s.RecordStep(ctx, store.Step{WorkflowID: wf, StepID: 1, Name: "s"}, owner); err != nil || !recorded {
+		t.Fatalf("RecordStep by the owner = %v, %v", recorded, err)
+	}
+	// A finished (here: cancelled) workflow takes no more checkpoints, even
+	// from its last owner.
+	if _, _, err := s.CancelWorkflow(ctx, wf); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.RecordStep(ctx, store.Step{WorkflowID: wf, StepID: 2, Name: "s"}, owner); !errors.Is(err, store.ErrFenced) {
+		t.Errorf("RecordStep after cancel: err = %v, want ErrFenced", err)
+	}
+	if steps, _ := s.Steps(ctx, wf); len(steps) != 1 {
+		t.Errorf("%d checkpoints, want the owner's one", len(steps))
 	}
 }

@@ -60,6 +60,7 @@ func Run(t *testing.T, open Opener) {
 		{"PendingFor", testPendingFor},
 		{"RecordStepOnce", testRecordStepOnce},
 		{"RecordStepConcurrent", testRecordStepConcurrent},
+		{"RecordStepFenced", testRecordStepFenced},
 		{"StepsOrdered", testStepsOrdered},
 		{"Events", testEvents},
 		{"EventsCloseWithStore", testEventsClose},

@@ -265,3 +265,9 @@ func SortFIFO(ws []store.Workflow) {
 func SortBySeq(ws []store.Workflow) {
 	slices.SortFunc(ws, func(a, b store.Workflow) int { return cmp.Compare(a.Seq, b.Seq) })
 }
+
+// Owns reports whether owner's run still owns w: w is PENDING under the
+// same executor at the same attempt.
+func Owns(w store.Workflow, owner store.Owner) bool {
+	return w.State == store.StatePending && w.ExecutorID == owner.ExecutorID && w.Attempts == owner.Attempts
+}

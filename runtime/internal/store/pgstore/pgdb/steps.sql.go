@@ -35,7 +35,7 @@ func (q *Queries) GetStep(ctx context.Context, arg GetStepParams) (Step, error) 
 
 const insertStep = `-- name: InsertStep :one
 INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, created_ms)
-VALUES (
+SELECT
     $1::text,
     $2::integer,
     $3::text,
@@ -43,7 +43,11 @@ VALUES (
     nullif($5::text, ''),
     nullif($6::text, ''),
     dbos.now_ms()
-)
+FROM dbos.workflows w
+WHERE w.workflow_id = $1::text
+  AND w.state = 'PENDING'
+  AND w.executor_id = $7::text
+  AND w.attempts = $8::integer
 ON CONFLICT (workflow_id, step_id) DO NOTHING
 RETURNING workflow_id, step_id, name, output, error, child_id, created_ms
 `
@@ -55,10 +59,14 @@ type InsertStepParams struct {
 	Output     []byte
 	Error      string
 	ChildID    string
+	ExecutorID string
+	Attempts   int32
 }
 
-// InsertStep records a checkpoint unless (workflow_id, step_id) is recorded
-// (then no row is returned).
+// InsertStep records a checkpoint for the workflow's owner: only while the
+// workflow is PENDING under executor_id at attempt `attempts` (the fencing
+// token its run was given), and unless (workflow_id, step_id) is recorded.
+// No row is returned otherwise.
 func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, error) {
 	row := q.db.QueryRow(ctx, insertStep,
 		arg.WorkflowID,
@@ -67,6 +75,8 @@ func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, e
 		arg.Output,
 		arg.Error,
 		arg.ChildID,
+		arg.ExecutorID,
+		arg.Attempts,
 	)
 	var i Step
 	err := row.Scan(

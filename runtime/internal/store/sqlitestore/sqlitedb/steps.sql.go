@@ -35,7 +35,7 @@ func (q *Queries) GetStep(ctx context.Context, arg GetStepParams) (Step, error) 
 
 const insertStep = `-- name: InsertStep :one
 INSERT INTO steps (workflow_id, step_id, name, output, error, child_id, created_ms)
-VALUES (
+SELECT
     CAST(?1 AS TEXT),
     CAST(?2 AS INTEGER),
     CAST(?3 AS TEXT),
@@ -43,7 +43,11 @@ VALUES (
     nullif(CAST(?5 AS TEXT), ''),
     nullif(CAST(?6 AS TEXT), ''),
     CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
-)
+FROM workflows w
+WHERE w.workflow_id = CAST(?1 AS TEXT)
+  AND w.state = 'PENDING'
+  AND w.executor_id = CAST(?7 AS TEXT)
+  AND w.attempts = CAST(?8 AS INTEGER)
 ON CONFLICT (workflow_id, step_id) DO NOTHING
 RETURNING workflow_id, step_id, name, output, error, child_id, created_ms
 `
@@ -55,10 +59,14 @@ type InsertStepParams struct {
 	Output     []byte
 	Error      string
 	ChildID    string
+	ExecutorID string
+	Attempts   int64
 }
 
-// InsertStep records a checkpoint unless (workflow_id, step_id) is recorded
-// (then no row is returned).
+// InsertStep records a checkpoint for the workflow's owner: only while the
+// workflow is PENDING under executor_id at attempt `attempts` (the fencing
+// token its run was given), and unless (workflow_id, step_id) is recorded.
+// No row is returned otherwise.
 func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, error) {
 	row := q.db.QueryRowContext(ctx, insertStep,
 		arg.WorkflowID,
@@ -67,6 +75,8 @@ func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, e
 		arg.Output,
 		arg.Error,
 		arg.ChildID,
+		arg.ExecutorID,
+		arg.Attempts,
 	)
 	var i Step
 	err := row.Scan(
