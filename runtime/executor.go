@@ -36,7 +36,7 @@ func (rt *Runtime) execute(w store.Workflow, d *dispatcher) {
 			d.wake()
 		}()
 	}
-	outcome := store.CompleteParams{ID: w.ID, ExecutorID: rt.executorID}
+	outcome := store.CompleteParams{ID: w.ID, ExecutorID: rt.executorID, Attempts: w.Attempts}
 	if fn, ok := lookupFunction(w.Name); ok && w.Attempts-1 > fn.MaxRecovery {
 		outcome.State = store.StateDeadLetter
 		outcome.Error = fmt.Sprintf("recovered %d times; max_recovery is %d", w.Attempts-1, fn.MaxRecovery)

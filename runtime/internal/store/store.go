@@ -207,6 +207,7 @@ type ClaimResult struct {
 type CompleteParams struct {
 	ID         string
 	ExecutorID string // only the owner may complete: the row must be PENDING with this executor
+	Attempts   int    // and at this attempt: the run's fencing token (see Owner)
 	State      string // StateSuccess, StateError, StateCancelled or StateDeadLetter
 	Output     []byte
 	Error      string
@@ -260,7 +261,7 @@ type Store interface {
 
 	// Complete records a workflow's terminal state and clears its DedupID.
 	// It returns false (and writes nothing) when the row is not PENDING
-	// under p.ExecutorID.
+	// under p.ExecutorID at p.Attempts: a stale run cannot complete.
 	Complete(ctx context.Context, p CompleteParams) (bool, error)
 
 	// PendingFor returns the PENDING workflows owned by an executor, oldest

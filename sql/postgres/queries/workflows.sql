@@ -62,8 +62,9 @@ SELECT workflow_id FROM dbos.workflows
 WHERE queue_name = @queue_name::text AND dedup_id = @dedup_id::text;
 
 -- name: CompleteWorkflow :execrows
--- CompleteWorkflow records a terminal state, fenced by the owner: it changes
--- nothing unless the row is PENDING under executor_id.
+-- CompleteWorkflow records a terminal state, fenced by the owner's run: it
+-- changes nothing unless the row is PENDING under executor_id at attempt
+-- `attempts` (the run's fencing token, see store.Owner).
 UPDATE dbos.workflows
 SET state = @state::text,
     output = @output::bytea,
@@ -72,7 +73,8 @@ SET state = @state::text,
     completed_ms = dbos.now_ms()
 WHERE workflow_id = @workflow_id::text
   AND state = 'PENDING'
-  AND executor_id = @executor_id::text;
+  AND executor_id = @executor_id::text
+  AND attempts = @attempts::integer;
 
 -- name: ResumePending :many
 -- ResumePending counts one more attempt for each PENDING workflow of an

@@ -45,8 +45,9 @@ SELECT workflow_id FROM workflows
 WHERE queue_name = CAST(@queue_name AS TEXT) AND dedup_id = CAST(@dedup_id AS TEXT);
 
 -- name: CompleteWorkflow :execrows
--- CompleteWorkflow records a terminal state, fenced by the owner: it changes
--- nothing unless the row is PENDING under executor_id.
+-- CompleteWorkflow records a terminal state, fenced by the owner's run: it
+-- changes nothing unless the row is PENDING under executor_id at attempt
+-- `attempts` (the run's fencing token, see store.Owner).
 UPDATE workflows
 SET state = CAST(@state AS TEXT),
     output = CAST(@output AS BLOB),
@@ -55,7 +56,8 @@ SET state = CAST(@state AS TEXT),
     completed_ms = CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
 WHERE workflow_id = CAST(@workflow_id AS TEXT)
   AND state = 'PENDING'
-  AND executor_id = CAST(@executor_id AS TEXT);
+  AND executor_id = CAST(@executor_id AS TEXT)
+  AND attempts = CAST(@attempts AS INTEGER);
 
 -- name: ResumePending :many
 -- ResumePending counts one more attempt for each PENDING workflow of an

@@ -98,6 +98,7 @@ func (s *Store) Complete(ctx context.Context, p store.CompleteParams) (bool, err
 		Error:      p.Error,
 		WorkflowID: p.ID,
 		ExecutorID: p.ExecutorID,
+		Attempts:   int32(p.Attempts),
 	})
 	if err != nil {
 		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)

@@ -128,7 +128,7 @@ func crossWorker(t *testing.T, spec string) {
 		}
 		time.Sleep(3 * time.Millisecond) // run
 		for _, w := range res.Claimed {
-			if ok, err := s.Complete(ctx, store.CompleteParams{ID: w.ID, ExecutorID: executor, State: store.StateSuccess}); err != nil || !ok {
+			if ok, err := s.Complete(ctx, store.CompleteParams{ID: w.ID, ExecutorID: executor, Attempts: w.Attempts, State: store.StateSuccess}); err != nil || !ok {
 				t.Fatalf("Complete(%s) = %v, %v", w.ID, ok, err)
 			}
 		}

@@ -110,6 +110,7 @@ func (s *Store) Complete(ctx context.Context, p store.CompleteParams) (bool, err
 			Error:      p.Error,
 			WorkflowID: p.ID,
 			ExecutorID: p.ExecutorID,
+			Attempts:   int64(p.Attempts),
 		})
 		return err
 	})

@@ -18,6 +18,7 @@ func testCompleteFenced(t *testing.T, open Opener) {
 	if len(res.Claimed) != 1 || res.Claimed[0].ID != w.ID {
 		t.Fatalf("claimed %v, want [%s]", ids(res.Claimed), w.ID)
 	}
+	run := res.Claimed[0].Attempts // the owner's fencing token
 	try := func(what string, p store.CompleteParams, want bool) {
 		t.Helper()
 		ok, err := s.Complete(ctx, p)
@@ -28,14 +29,15 @@ func testCompleteFenced(t *testing.T, open Opener) {
 			t.Fatalf("%s: Complete = %v, want %v", what, ok, want)
 		}
 	}
-	try("another executor", store.CompleteParams{ID: w.ID, ExecutorID: "intruder", State: store.StateSuccess, Output: []byte("x")}, false)
+	try("another executor", store.CompleteParams{ID: w.ID, ExecutorID: "intruder", Attempts: run, State: store.StateSuccess, Output: []byte("x")}, false)
+	try("an earlier run of the owner", store.CompleteParams{ID: w.ID, ExecutorID: "owner", Attempts: run - 1, State: store.StateSuccess, Output: []byte("x")}, false)
 	if got := get(t, ctx, s, w.ID); got.State != store.StatePending || got.Output != nil || !got.CompletedAt.IsZero() {
 		t.Fatalf("a fenced-off Complete wrote: state %s output %q completed %v", got.State, got.Output, got.CompletedAt)
 	}
-	try("an ENQUEUED workflow", store.CompleteParams{ID: waiting.ID, ExecutorID: "owner", State: store.StateSuccess}, false)
-	try("a missing workflow", store.CompleteParams{ID: unique("missing"), ExecutorID: "owner", State: store.StateSuccess}, false)
-	try("the owner", store.CompleteParams{ID: w.ID, ExecutorID: "owner", State: store.StateSuccess, Output: []byte(`{"r":1}`)}, true)
-	try("the owner again", store.CompleteParams{ID: w.ID, ExecutorID: "owner", State: store.StateError, Error: "late"}, false)
+	try("an ENQUEUED workflow", store.CompleteParams{ID: waiting.ID, ExecutorID: "owner", Attempts: waiting.Attempts, State: store.StateSuccess}, false)
+	try("a missing workflow", store.CompleteParams{ID: unique("missing"), ExecutorID: "owner", Attempts: run, State: store.StateSuccess}, false)
+	try("the owner", store.CompleteParams{ID: w.ID, ExecutorID: "owner", Attempts: run, State: store.StateSuccess, Output: []byte(`{"r":1}`)}, true)
+	try("the owner again", store.CompleteParams{ID: w.ID, ExecutorID: "owner", Attempts: run, State: store.StateError, Error: "late"}, false)
 	got := get(t, ctx, s, w.ID)
 	if got.State != store.StateSuccess || string(got.Output) != `{"r":1}` || got.Error != "" {
 		t.Errorf("after completion: state %s output %q error %q", got.State, got.Output, got.Error)
@@ -65,7 +67,7 @@ func testCompleteStates(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ok, err := s.Complete(ctx, store.CompleteParams{ID: w.ID, ExecutorID: "x", State: tc.state, Output: tc.output, Error: tc.errMsg})
+		ok, err := s.Complete(ctx, store.CompleteParams{ID: w.ID, ExecutorID: "x", Attempts: w.Attempts, State: tc.state, Output: tc.output, Error: tc.errMsg})
 		if err != nil || !ok {
 			t.Fatalf("Complete(%s) = %v, %v", tc.state, ok, err)
 		}

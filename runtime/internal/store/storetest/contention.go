@@ -76,7 +76,7 @@ func contention(t *testing.T, ctx context.Context, workers []worker, total int, 
 					if w.onFinish != nil {
 						w.onFinish(c)
 					}
-					ok, err := w.s.Complete(ctx, store.CompleteParams{ID: c.ID, ExecutorID: c.ExecutorID, State: store.StateSuccess})
+					ok, err := w.s.Complete(ctx, store.CompleteParams{ID: c.ID, ExecutorID: c.ExecutorID, Attempts: c.Attempts, State: store.StateSuccess})
 					if err != nil {
 						fail(err)
 						return

@@ -141,7 +141,7 @@ func claim(t *testing.T, ctx context.Context, s store.Store, p store.ClaimParams
 
 func complete(t *testing.T, ctx context.Context, s store.Store, w store.Workflow) {
 	t.Helper()
-	ok, err := s.Complete(ctx, store.CompleteParams{ID: w.ID, ExecutorID: w.ExecutorID, State: store.StateSuccess, Output: []byte(`"ok"`)})
+	ok, err := s.Complete(ctx, store.CompleteParams{ID: w.ID, ExecutorID: w.ExecutorID, Attempts: w.Attempts, State: store.StateSuccess, Output: []byte(`"ok"`)})
 	if err != nil {
 		t.Fatalf("Complete(%s): %v", w.ID, err)
 	}

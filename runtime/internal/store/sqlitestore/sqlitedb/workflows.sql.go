@@ -19,6 +19,7 @@ SET state = CAST(?1 AS TEXT),
 WHERE workflow_id = CAST(?4 AS TEXT)
   AND state = 'PENDING'
   AND executor_id = CAST(?5 AS TEXT)
+  AND attempts = CAST(?6 AS INTEGER)
 `
 
 type CompleteWorkflowParams struct {
@@ -27,10 +28,12 @@ type CompleteWorkflowParams struct {
 	Error      string
 	WorkflowID string
 	ExecutorID string
+	Attempts   int64
 }
 
-// CompleteWorkflow records a terminal state, fenced by the owner: it changes
-// nothing unless the row is PENDING under executor_id.
+// CompleteWorkflow records a terminal state, fenced by the owner's run: it
+// changes nothing unless the row is PENDING under executor_id at attempt
+// `attempts` (the run's fencing token, see store.Owner).
 func (q *Queries) CompleteWorkflow(ctx context.Context, arg CompleteWorkflowParams) (int64, error) {
 	result, err := q.db.ExecContext(ctx, completeWorkflow,
 		arg.State,
@@ -38,6 +41,7 @@ func (q *Queries) CompleteWorkflow(ctx context.Context, arg CompleteWorkflowPara
 		arg.Error,
 		arg.WorkflowID,
 		arg.ExecutorID,
+		arg.Attempts,
 	)
 	if err != nil {
 		return 0, err
