@@ -39,6 +39,7 @@ func (rt *Runtime) cancel(ctx context.Context, id string) error {
 	if changed {
 		rt.stopRunning(w.ID)
 		rt.waiters.notify(w.ID)
+		rt.notifier.completed(w.Queue, w.ID)
 	}
 	return nil
 }
@@ -71,8 +72,11 @@ func Resume(ctx context.Context, id string) error {
 	}
 	if w.Queue == "" {
 		rt.spawn(w)
-	} else if d := rt.dispatchers[w.Queue]; d != nil {
-		d.wake()
+	} else {
+		if d := rt.dispatchers[w.Queue]; d != nil {
+			d.wake()
+		}
+		rt.notifier.enqueued(w.Queue)
 	}
 	return nil
 }

@@ -65,7 +65,7 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 	var w store.Workflow
 	var created bool
 	insert := func(ctx context.Context) (err error) {
-		w, created, err = rt.store.InsertWorkflow(ctx, p)
+		w, created, err = rt.insert(ctx, p)
 		return err
 	}
 	if wf != nil {
@@ -89,8 +89,11 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 	if created {
 		if q == nil {
 			rt.spawn(w)
-		} else if d := rt.dispatchers[q.name]; d != nil {
-			d.wake()
+		} else {
+			if d := rt.dispatchers[q.name]; d != nil {
+				d.wake()
+			}
+			rt.notifier.enqueued(q.name)
 		}
 	}
 	if wf != nil {
@@ -99,6 +102,39 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 		}
 	}
 	return &Handle{rt: rt, fn: fn, id: id}, nil
+}
+
+// maxInsertBatch caps the workflows one store call inserts.
+const maxInsertBatch = 128
+
+// insert inserts a workflow (see store.InsertWorkflow) with the concurrent
+// inserts of the same queue (or of workflows started without one): one
+// statement and one commit for all (see batcher and
+// store.InsertWorkflows). It returns once the workflow is committed; a
+// caller whose ctx ends while it waits for a call gives up.
+func (rt *Runtime) insert(ctx context.Context, p store.InsertParams) (store.Workflow, bool, error) {
+	r, err := rt.inserter(p.Queue).do(ctx, p)
+	if err != nil {
+		return store.Workflow{}, false, err
+	}
+	return r.Workflow, r.Created, r.Err
+}
+
+// inserter returns the batcher of the inserts on queue.
+func (rt *Runtime) inserter(queue string) *batcher[store.InsertParams, store.InsertResult] {
+	if b, ok := rt.inserters.Load(queue); ok {
+		return b.(*batcher[store.InsertParams, store.InsertResult])
+	}
+	b := &batcher[store.InsertParams, store.InsertResult]{
+		call: func(ps []store.InsertParams) ([]store.InsertResult, error) {
+			// The call inserts for every caller of the batch: no one
+			// caller's cancellation may interrupt it.
+			return rt.store.InsertWorkflows(context.WithoutCancel(rt.runCtx), ps)
+		},
+		max: maxInsertBatch,
+	}
+	actual, _ := rt.inserters.LoadOrStore(queue, b)
+	return actual.(*batcher[store.InsertParams, store.InsertResult])
 }
 
 // queueOnly rejects options that only mean something on a queue.
@@ -144,7 +180,7 @@ func (rt *Runtime) run(ctx context.Context, fn *Function, input []byte) ([]byte,
 	var w store.Workflow
 	var created bool
 	err = rt.persist(ctx, "insert child workflow", func(ctx context.Context) (err error) {
-		w, created, err = rt.store.InsertWorkflow(ctx, store.InsertParams{
+		w, created, err = rt.insert(ctx, store.InsertParams{
 			ID: childID, Name: fn.Name, State: store.StatePending, ExecutorID: rt.executorID, Input: input, ParentID: wf.id,
 		})
 		return err
@@ -202,7 +238,7 @@ func (rt *Runtime) awaitID(ctx context.Context, id string) (out []byte, outcome,
 		}
 	}()
 	for {
-		woken, release := rt.waiters.subscribe(id)
+		entry, release := rt.waiters.subscribe(id)
 		var w store.Workflow
 		err := rt.persist(ctx, "read workflow", func(ctx context.Context) (err error) {
 			w, err = rt.store.GetWorkflow(ctx, id)
@@ -225,7 +261,12 @@ func (rt *Runtime) awaitID(ctx context.Context, id string) (out []byte, outcome,
 			timer.Reset(rt.cfg.PollInterval)
 		}
 		select {
-		case <-woken:
+		case <-entry.ch:
+			if w := entry.outcome; w != nil {
+				// Finished here: its end is known without reading it.
+				release()
+				return w.Output, resultError(*w), nil
+			}
 		case <-timer.C:
 		case <-ctx.Done():
 			release()

@@ -31,16 +31,22 @@ type dispatcher struct {
 	rt      *Runtime
 	q       *Queue
 	wakeCh  chan struct{} // capacity 1: wakes coalesce
-	running atomic.Int64  // tasks of this queue running in this process
+	running atomic.Int64  // tasks of this queue running (or claimed to run) in this process
+	done    *completer    // records the outcomes of the queue's tasks and claims their successors
 
 	// From the declaration the last claim applied (at first, this
 	// process's own, which Launch has just stored as the newest).
 	shared      atomic.Bool  // a limit counting every process's tasks
+	concOnly    atomic.Bool  // the shared limits are a Concurrency limit alone
 	workerLimit atomic.Int64 // WorkerConcurrency; 0: none
+
+	yieldUntil atomic.Int64 // unix nanoseconds: until then, give way (see yield)
+	hungryAt   atomic.Int64 // unix nanoseconds: when this process last said it was hungry
 }
 
 func newDispatcher(rt *Runtime, q *Queue) *dispatcher {
 	d := &dispatcher{rt: rt, q: q, wakeCh: make(chan struct{}, 1)}
+	d.done = newCompleter(rt, d)
 	d.adopt(q.storeConfig())
 	return d
 }
@@ -63,6 +69,7 @@ func (q *Queue) storeConfig() store.QueueConfig {
 // adopt takes the limits of the queue's declaration as stored.
 func (d *dispatcher) adopt(c store.QueueConfig) {
 	d.shared.Store(c.Concurrency > 0 || c.RateLimit > 0 || c.PartitionConcurrency > 0 || c.PartitionRateLimit > 0)
+	d.concOnly.Store(c.Concurrency > 0 && c.RateLimit == 0 && c.PartitionConcurrency == 0 && c.PartitionRateLimit == 0)
 	d.workerLimit.Store(int64(c.WorkerConcurrency))
 }
 
@@ -115,15 +122,105 @@ func (d *dispatcher) loop() {
 	}
 }
 
+// claimsOnCompletion reports whether the calls that record the outcomes of
+// the queue's tasks also claim its next tasks (see completer). They do
+// unless the queue has limits shared with other processes. Then such a
+// claim would keep the slots this process's tasks free away from the
+// others, who learn of a free slot only after its commit: so only for a
+// Concurrency limit alone, and only on an engine with notifications, by
+// which a process that gets no slot says so (hungry) and the others give
+// way (yield) for a while. Otherwise the freed slots go to whichever
+// process's dispatcher claims first.
+func (d *dispatcher) claimsOnCompletion() bool {
+	if !d.shared.Load() {
+		return true
+	}
+	return d.concOnly.Load() && d.rt.notifier != nil && time.Now().UnixNano() >= d.yieldUntil.Load()
+}
+
+// Hunger and yielding (see claimsOnCompletion).
+const (
+	// yieldFor is how long this process gives way after another one said
+	// it was hungry for the queue's tasks.
+	yieldFor = time.Second
+	// hungerEvery spaces this process's hunger notifications per queue.
+	hungerEvery = 100 * time.Millisecond
+)
+
+// yield gives way to another process hungry for the queue's tasks.
+func (d *dispatcher) yield() {
+	d.yieldUntil.Store(time.Now().Add(yieldFor).UnixNano())
+}
+
+// hungry tells the other processes that a claim of the queue, which has a
+// Concurrency limit, found no slot (or no task): those holding the slots
+// give way.
+func (d *dispatcher) hungry() {
+	now := time.Now().UnixNano()
+	last := d.hungryAt.Load()
+	if now-last < int64(hungerEvery) || !d.hungryAt.CompareAndSwap(last, now) {
+		return
+	}
+	d.rt.notifier.hungry(d.q.name)
+}
+
+// reserve counts up to claimBatch more tasks in the local count, as many
+// as the local limit leaves room for once finished more tasks (still
+// counted) are gone, and returns how many: the most a claim may take. The
+// claimer releases what it did not take.
+func (d *dispatcher) reserve(finished int) int {
+	for {
+		cur := d.running.Load()
+		n := min(int64(claimBatch), int64(d.localLimit())-cur+int64(finished))
+		if n <= 0 {
+			return 0
+		}
+		if d.running.CompareAndSwap(cur, cur+n) {
+			return int(n)
+		}
+	}
+}
+
+// claimWith claims up to n tasks, reserved with reserve, after recording
+// the outcomes ps in the same store call, and starts the tasks. It returns
+// what the store reports for each outcome.
+func (d *dispatcher) claimWith(ctx context.Context, n int, ps []store.CompleteParams) ([]bool, error) {
+	res, err := d.rt.store.Claim(ctx, store.ClaimParams{
+		Queue:      d.q.name,
+		ExecutorID: d.rt.executorID,
+		Max:        n,
+		Complete:   ps,
+	})
+	if err != nil {
+		d.running.Add(-int64(n))
+		return nil, err
+	}
+	d.started(n, res)
+	if !res.RetryAt.IsZero() || len(res.Claimed) == n {
+		// Its timer must know when to claim next, or more may be ready.
+		d.wake()
+	}
+	return res.Completed, nil
+}
+
+// started takes what a claim of up to n reserved tasks found: it adopts the
+// limits, starts the tasks and releases the unused reservations.
+func (d *dispatcher) started(n int, res store.ClaimResult) {
+	d.adopt(res.Config)
+	d.running.Add(int64(len(res.Claimed) - n))
+	for _, w := range res.Claimed {
+		d.rt.start(w, d)
+	}
+}
+
 // claim takes as many tasks as the limits allow and starts them. It returns
 // when the next claim could succeed without an event (zero: unknown).
 func (d *dispatcher) claim() time.Time {
 	for {
-		free := d.localLimit() - int(d.running.Load())
-		if free <= 0 {
+		n := d.reserve(0)
+		if n == 0 {
 			return time.Time{} // a local completion will wake us
 		}
-		n := min(free, claimBatch)
 		// A claim that locked rows must finish: never interrupt it.
 		ctx := context.WithoutCancel(d.rt.runCtx)
 		res, err := d.rt.store.Claim(ctx, store.ClaimParams{
@@ -132,14 +229,15 @@ func (d *dispatcher) claim() time.Time {
 			Max:        n,
 		})
 		if err != nil {
+			d.running.Add(-int64(n))
 			d.rt.log.Error("dbos: claim failed; retrying at the next poll", "queue", d.q.name, "err", err)
 			return time.Time{}
 		}
-		d.adopt(res.Config)
-		for _, w := range res.Claimed {
-			d.rt.spawn(w)
-		}
+		d.started(n, res)
 		if len(res.Claimed) < n {
+			if len(res.Claimed) == 0 && res.Config.Concurrency > 0 {
+				d.hungry()
+			}
 			return res.RetryAt
 		}
 		select {

@@ -4,7 +4,9 @@ import "github.com/dbosgen/dbosgen/runtime/internal/store"
 
 // eventLoop turns notifications from other processes into local wake-ups:
 // an enqueue wakes that queue's dispatcher, a completion wakes the
-// workflow's waiters and, on a limited queue, the dispatcher (a slot freed).
+// workflow's waiters and, on a limited queue, the dispatcher (a slot freed;
+// not for the echo of a completion of this process, whose dispatcher knows);
+// another process's hunger for a queue's tasks makes this one give way.
 func (rt *Runtime) eventLoop(events <-chan store.Event) {
 	defer rt.loops.Done()
 	for {
@@ -22,11 +24,17 @@ func (rt *Runtime) eventLoop(events <-chan store.Event) {
 				}
 			case store.EventCompleted:
 				rt.waiters.notify(ev.WorkflowID)
-				rt.stopRunning(ev.WorkflowID) // cancelled elsewhere, if it runs here
-				if d := rt.dispatchers[ev.Queue]; d != nil && d.limited() {
+				rt.stopRunning(ev.WorkflowID)          // cancelled elsewhere, if it runs here
+				own := rt.notifier.echo(ev.WorkflowID) // acted on already
+				if d := rt.dispatchers[ev.Queue]; d != nil && d.limited() && !own {
 					d.wake()
 				}
+			case store.EventHungry:
+				if d := rt.dispatchers[ev.Queue]; d != nil && !rt.notifier.hungerEcho(ev.Queue) {
+					d.yield()
+				}
 			case store.EventResync:
+				rt.notifier.forgetEchoes()
 				rt.waiters.notifyAll()
 				for _, d := range rt.dispatchers {
 					d.wake()

@@ -16,24 +16,36 @@ const (
 	timeoutMessage = "workflow timed out"
 )
 
-// spawn runs a PENDING workflow owned by this executor in a new goroutine.
+// spawn runs a PENDING workflow owned by this executor in a new goroutine,
+// counting it in its queue's local count.
 func (rt *Runtime) spawn(w store.Workflow) {
 	d := rt.dispatchers[w.Queue]
 	if d != nil {
 		d.running.Add(1)
 	}
+	rt.start(w, d)
+}
+
+// start runs a PENDING workflow in a new goroutine; d, if not nil, is its
+// queue's dispatcher, whose local count already counts it.
+func (rt *Runtime) start(w store.Workflow, d *dispatcher) {
 	rt.running.Add(1)
 	go rt.execute(w, d)
 }
 
 // execute runs one workflow to its end (or to an interruption at Shutdown)
-// and records the outcome.
+// and records the outcome. Its slot in the queue's local count is freed
+// then; when the call that recorded the outcome did not claim the queue's
+// next tasks, the dispatcher is woken to.
 func (rt *Runtime) execute(w store.Workflow, d *dispatcher) {
 	defer rt.running.Done()
+	claimed := false
 	if d != nil {
 		defer func() {
 			d.running.Add(-1)
-			d.wake()
+			if !claimed {
+				d.wake()
+			}
 		}()
 	}
 	outcome := store.CompleteParams{ID: w.ID, ExecutorID: rt.executorID, Attempts: w.Attempts}
@@ -41,7 +53,7 @@ func (rt *Runtime) execute(w store.Workflow, d *dispatcher) {
 		outcome.State = store.StateDeadLetter
 		outcome.Error = fmt.Sprintf("recovered %d times; max_recovery is %d", w.Attempts-1, fn.MaxRecovery)
 		rt.log.Warn("dbos: workflow dead-lettered", "workflow_id", w.ID, "name", w.Name, "recoveries", w.Attempts-1)
-		rt.complete(outcome)
+		claimed = rt.complete(w.Queue, d, outcome)
 		return
 	}
 	out, err := rt.invoke(w)
@@ -64,7 +76,7 @@ func (rt *Runtime) execute(w store.Workflow, d *dispatcher) {
 	default:
 		outcome.State, outcome.Output = store.StateSuccess, out
 	}
-	rt.complete(outcome)
+	claimed = rt.complete(w.Queue, d, outcome)
 }
 
 // errStaleRun marks a run that lost its workflow (cancelled elsewhere, or
@@ -139,13 +151,21 @@ func workflowDeadline(w store.Workflow) time.Time {
 	return time.Time{}
 }
 
-// complete records a workflow's outcome and wakes its local waiters.
-func (rt *Runtime) complete(p store.CompleteParams) {
+// complete records the outcome of a workflow of queue ("" if none), with
+// other outcomes (see completer), wakes its local waiters and notifies other
+// processes. d, if not nil, is the queue's dispatcher: the call that records
+// the outcome may claim the queue's next tasks, and complete reports
+// whether it did.
+func (rt *Runtime) complete(queue string, d *dispatcher, p store.CompleteParams) (claimed bool) {
+	c := rt.done
+	if d != nil {
+		c = d.done
+	}
 	// Retried until written, or until Shutdown gives up on running work:
 	// then the workflow stays PENDING and is resumed later.
 	var ok bool
-	err := rt.persist(rt.runCtx, "record workflow outcome", func(ctx context.Context) (err error) {
-		ok, err = rt.store.Complete(ctx, p)
+	err := rt.persist(rt.runCtx, "record workflow outcome", func(context.Context) (err error) {
+		ok, claimed, err = c.complete(p)
 		return err
 	})
 	switch {
@@ -153,6 +173,11 @@ func (rt *Runtime) complete(p store.CompleteParams) {
 		rt.log.Error("dbos: record workflow outcome failed; it stays PENDING and will be resumed", "workflow_id", p.ID, "err", err)
 	case !ok:
 		rt.log.Warn("dbos: workflow outcome not recorded: another executor owns it now", "workflow_id", p.ID)
+	default:
+		rt.notifier.completed(queue, p.ID)
+		rt.waiters.finished(p.ID, &store.Workflow{ID: p.ID, State: p.State, Output: p.Output, Error: p.Error})
+		return claimed
 	}
 	rt.waiters.notify(p.ID)
+	return claimed
 }

@@ -50,6 +50,7 @@ func (rt *Runtime) heartbeat(lease *leaseState) {
 		rt.log.Info("dbos: lease renewed after a gap; no takeovers for one lease", "gap", now.Sub(lease.lastRenewed))
 	}
 	lease.lastRenewed = now
+	rt.stopDisowned(ctx)
 	if now.Before(lease.quietUntil) {
 		return
 	}
@@ -65,8 +66,42 @@ func (rt *Runtime) heartbeat(lease *leaseState) {
 	for _, w := range moved {
 		if w.Queue == "" {
 			rt.spawn(w)
-		} else if d := rt.dispatchers[w.Queue]; d != nil {
-			d.wake()
+		} else {
+			if d := rt.dispatchers[w.Queue]; d != nil {
+				d.wake()
+			}
+			rt.notifier.enqueued(w.Queue)
+		}
+	}
+}
+
+// stopDisowned cancels the context of every workflow running here that this
+// executor no longer owns: cancelled from another process (where no
+// notification reached this one, as on SQLite) or taken over after this
+// executor's lease lapsed. Such a run would be refused at its next
+// checkpoint anyway; this ends it sooner.
+func (rt *Runtime) stopDisowned(ctx context.Context) {
+	var running []string
+	rt.active.Range(func(id, _ any) bool {
+		running = append(running, id.(string))
+		return true
+	})
+	if len(running) == 0 {
+		return
+	}
+	owned, err := rt.store.OwnedWorkflows(ctx, rt.executorID, running)
+	if err != nil {
+		rt.log.Warn("dbos: check running workflows failed", "err", err)
+		return
+	}
+	still := make(map[string]bool, len(owned))
+	for _, id := range owned {
+		still[id] = true
+	}
+	for _, id := range running {
+		if !still[id] {
+			rt.log.Info("dbos: stopping a workflow this executor no longer owns", "workflow_id", id)
+			rt.stopRunning(id)
 		}
 	}
 }

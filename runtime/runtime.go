@@ -24,7 +24,10 @@ type Runtime struct {
 
 	dispatchers map[string]*dispatcher // by queue name
 	waiters     waiters
-	active      sync.Map // workflow ID -> context.CancelCauseFunc of those running here
+	notifier    *notifier  // nil when the engine has no notifications
+	done        *completer // records outcomes of workflows of no dispatched queue
+	inserters   sync.Map   // queue name ("": none) -> *batcher of its inserts
+	active      sync.Map   // workflow ID -> context.CancelCauseFunc of those running here
 
 	// runCtx is the parent of every running workflow's context; cancelRun
 	// interrupts them when Shutdown's deadline passes.
@@ -70,6 +73,7 @@ func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 		stopCh:      make(chan struct{}),
 	}
 	rt.waiters.init()
+	rt.done = newCompleter(rt, nil)
 	if err := rt.declareQueues(ctx, qs); err != nil {
 		cancelRun()
 		_ = st.Close()
@@ -89,6 +93,7 @@ func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 		_ = st.Close()
 		return nil, fmt.Errorf("dbos.Launch: find work to resume for executor %q: %w", rt.executorID, err)
 	}
+	rt.notifier = newNotifier(st, rt.log)
 	if events := st.Events(); events != nil {
 		rt.loops.Add(1)
 		go rt.eventLoop(events)
@@ -174,6 +179,7 @@ func (rt *Runtime) Shutdown(ctx context.Context) error {
 		rt.cancelRun()
 		defaultRuntime.CompareAndSwap(rt, nil)
 		rt.closed.Store(true)
+		rt.notifier.close() // the last completions are committed
 		if err := rt.store.Close(); err != nil && result == nil {
 			result = fmt.Errorf("dbos: shutdown: close database: %w", err)
 		}

@@ -1,6 +1,10 @@
 package dbos
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
 
 // waiters wakes goroutines waiting for workflows to finish. A waiter
 // subscribes before it reads the workflow's state, so a completion between
@@ -13,13 +17,16 @@ type waiters struct {
 type waitEntry struct {
 	ch   chan struct{} // closed when the workflow may have finished
 	refs int
+	// outcome, when not nil (set before ch closes), is the workflow's
+	// recorded end, known to whoever closed ch: no need to read it.
+	outcome *store.Workflow
 }
 
 func (w *waiters) init() { w.byID = map[string]*waitEntry{} }
 
-// subscribe returns a channel closed at the next notify for id, and a
-// function that releases the subscription.
-func (w *waiters) subscribe(id string) (<-chan struct{}, func()) {
+// subscribe returns an entry whose channel closes at the next notify for
+// id, and a function that releases the subscription.
+func (w *waiters) subscribe(id string) (*waitEntry, func()) {
 	w.mu.Lock()
 	e := w.byID[id]
 	if e == nil {
@@ -28,7 +35,7 @@ func (w *waiters) subscribe(id string) (<-chan struct{}, func()) {
 	}
 	e.refs++
 	w.mu.Unlock()
-	return e.ch, func() {
+	return e, func() {
 		w.mu.Lock()
 		e.refs--
 		if e.refs == 0 && w.byID[id] == e {
@@ -39,9 +46,14 @@ func (w *waiters) subscribe(id string) (<-chan struct{}, func()) {
 }
 
 // notify wakes every waiter of id.
-func (w *waiters) notify(id string) {
+func (w *waiters) notify(id string) { w.finished(id, nil) }
+
+// finished wakes every waiter of id, handing them its recorded end when
+// outcome is not nil.
+func (w *waiters) finished(id string, outcome *store.Workflow) {
 	w.mu.Lock()
 	if e := w.byID[id]; e != nil {
+		e.outcome = outcome
 		close(e.ch)
 		delete(w.byID, id)
 	}

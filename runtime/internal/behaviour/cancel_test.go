@@ -8,7 +8,6 @@ import (
 	"time"
 
 	dbos "github.com/dbosgen/dbosgen/runtime"
-	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
 )
 
 func TestCancelEnqueuedTaskNeverStarts(t *testing.T) {
@@ -95,36 +94,37 @@ func TestCancelRunningThenResumeFromCheckpoints(t *testing.T) {
 }
 
 // TestCancelFromAnotherProcessStopsTheRun cancels, from a second runtime, a
-// workflow running in the first: on Postgres the notification reaches the
-// running process, whose workflow context is cancelled at once.
+// workflow running in the first: the running process cancels the
+// workflow's context, on Postgres when the notification arrives, on SQLite
+// at its next heartbeat.
 func TestCancelFromAnotherProcessStopsTheRun(t *testing.T) {
-	url := testdb.PostgresURL(t)
-	rt1 := launch(t, url, "")
-	rt2 := launch(t, url, "")
-	id := fmt.Sprintf("remote-cancel-%d", taskIDs.Add(1))
-	h, err := StartBlocker(testCtx(t, rt1), "r", dbos.WithID(id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	<-Gate.Entered
-	if err := dbos.Cancel(testCtx(t, rt2), id); err != nil {
-		t.Fatal(err)
-	}
-	// Blocker returns only when its context is done (or the gate opens,
-	// which this test never does).
-	if _, err := h.GetResult(testCtx(t, rt1)); !errors.Is(err, dbos.ErrCancelled) {
-		t.Fatalf("GetResult = %v, want ErrCancelled", err)
-	}
-	// And the run in the first process ended because its context was done.
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case name := <-Gate.Exited:
-			if name == "r" {
-				return
-			}
-		case <-timeout:
-			t.Fatal("the cancelled workflow's context in the first process was not cancelled")
+	engines(t, func(t *testing.T, url string) {
+		rt1 := launch(t, url, "")
+		rt2 := launch(t, url, "")
+		name := fmt.Sprintf("remote-%d", taskIDs.Add(1))
+		h, err := StartBlocker(testCtx(t, rt1), name)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		<-Gate.Entered
+		if err := dbos.Cancel(testCtx(t, rt2), h.ID()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.GetResult(testCtx(t, rt1)); !errors.Is(err, dbos.ErrCancelled) {
+			t.Fatalf("GetResult = %v, want ErrCancelled", err)
+		}
+		// Blocker returns only when its context is done (or the gate
+		// opens, which this test never does).
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case exited := <-Gate.Exited:
+				if exited == name {
+					return
+				}
+			case <-timeout:
+				t.Fatal("the cancelled workflow's context in the first process was not cancelled")
+			}
+		}
+	})
 }

@@ -94,6 +94,13 @@ type InsertParams struct {
 	Timeout      time.Duration
 }
 
+// InsertResult is InsertWorkflows' report on one workflow.
+type InsertResult struct {
+	Workflow Workflow // the inserted row, or the existing one
+	Created  bool
+	Err      error // a *DuplicateError, or another error of this workflow alone
+}
+
 // Step is a checkpoint: the recorded outcome of one step of a workflow.
 type Step struct {
 	WorkflowID string
@@ -180,6 +187,12 @@ type ClaimParams struct {
 	Queue      string
 	ExecutorID string
 	Max        int // claim at most this many (>= 1)
+	// Complete, when not empty, are outcomes the claimer records first,
+	// as CompleteMany would (distinct IDs): a worker finishing tasks
+	// claims their successors in the same call, with one commit when the
+	// engine can. The claim reads after them, so the slots they free are
+	// claimed at once. ClaimResult.Completed reports each one.
+	Complete []CompleteParams
 }
 
 // ClaimResult is what a claim took.
@@ -201,6 +214,9 @@ type ClaimResult struct {
 	// serialized with every other claimer of the queue (advisory or file
 	// lock) and read the declaration and the counts under that lock.
 	Config QueueConfig
+	// Completed[i] is what CompleteMany would report for
+	// ClaimParams.Complete[i]: whether that outcome was recorded.
+	Completed []bool
 }
 
 // CompleteParams records a workflow's end.
@@ -213,13 +229,14 @@ type CompleteParams struct {
 	Error      string
 }
 
-// Event is a notification from another process (Postgres LISTEN/NOTIFY).
+// Event is a notification between processes sharing a database (Postgres
+// LISTEN/NOTIFY): sent with Store.Notify, received from Store.Events.
 type Event struct {
-	// Kind is EventEnqueued or EventCompleted, or EventResync when
-	// notifications may have been lost (the listener reconnected or a
-	// payload overflowed): recheck everything.
+	// Kind is EventEnqueued, EventCompleted or EventHungry, or
+	// EventResync when notifications may have been lost (the listener
+	// reconnected or a payload overflowed): recheck everything.
 	Kind       EventKind
-	Queue      string // the queue enqueued to or completed from; "" if none
+	Queue      string // the queue enqueued to, completed from or wanted; "" if none
 	WorkflowID string // for EventCompleted
 }
 
@@ -228,9 +245,15 @@ type EventKind int
 
 // The kinds of Event.
 const (
-	EventEnqueued EventKind = iota + 1
-	EventCompleted
-	EventResync
+	EventEnqueued  EventKind = iota + 1 // ENQUEUED rows appeared on Queue
+	EventCompleted                      // WorkflowID (of Queue) reached a terminal state
+	EventResync                         // events may have been lost
+	// EventHungry: a process wants tasks of Queue that the queue's shared
+	// concurrency limit keeps it from claiming. Processes holding the
+	// queue's slots should let the slots their tasks free go to whoever
+	// claims first, rather than take them back in their completions'
+	// transactions.
+	EventHungry
 )
 
 // Store is one database engine. Every method is safe for concurrent use.
@@ -242,6 +265,14 @@ type Store interface {
 	// nothing and returns the existing row with created=false. When p.DedupID
 	// is held on p.Queue it returns a *DuplicateError.
 	InsertWorkflow(ctx context.Context, p InsertParams) (w Workflow, created bool, err error)
+
+	// InsertWorkflows is InsertWorkflow for many workflows, in one
+	// statement and one commit where the engine can: res[i] is what
+	// InsertWorkflow would report for ps[i], as if they were inserted one
+	// after another (of two with one ID, or one deduplication ID on one
+	// queue, the later finds the earlier). An error means nothing was
+	// inserted; an error of one workflow alone is its InsertResult.Err.
+	InsertWorkflows(ctx context.Context, ps []InsertParams) (res []InsertResult, err error)
 
 	// GetWorkflow returns a workflow, or ErrNotFound.
 	GetWorkflow(ctx context.Context, id string) (Workflow, error)
@@ -256,13 +287,21 @@ type Store interface {
 
 	// Claim moves ENQUEUED workflows of a queue whose NotBefore has passed
 	// to PENDING for p.ExecutorID, honouring the limits of the queue's
-	// stored declaration.
+	// stored declaration, after recording the outcomes of p.Complete. An
+	// error means that none of those was recorded; when they were but
+	// the claim then failed (a fallback claim after the first commit),
+	// Claim reports them with nothing claimed and RetryAt set to now.
 	Claim(ctx context.Context, p ClaimParams) (ClaimResult, error)
 
 	// Complete records a workflow's terminal state and clears its DedupID.
 	// It returns false (and writes nothing) when the row is not PENDING
 	// under p.ExecutorID at p.Attempts: a stale run cannot complete.
 	Complete(ctx context.Context, p CompleteParams) (bool, error)
+
+	// CompleteMany is Complete for many workflows (distinct IDs) in one
+	// statement and one commit: ok[i] reports ps[i]. On error nothing was
+	// recorded.
+	CompleteMany(ctx context.Context, ps []CompleteParams) (ok []bool, err error)
 
 	// PendingFor returns the PENDING workflows owned by an executor, oldest
 	// first, incrementing each one's Attempts (used to resume at Launch).
@@ -278,10 +317,23 @@ type Store interface {
 	// returns the recorded one with recorded=false.
 	RecordStep(ctx context.Context, s Step, owner Owner) (saved Step, recorded bool, err error)
 
-	// Events returns a channel of notifications from other processes, or
-	// nil when the engine has none (SQLite: the runtime polls). The channel
-	// closes when the store closes.
+	// Events returns a channel of the notifications every process sharing
+	// the database sends with Notify (this one's included), or nil when
+	// the engine has none (SQLite: the runtime polls). The channel closes
+	// when the store closes.
 	Events() <-chan Event
+
+	// Notify sends evs to the Events of every process sharing the
+	// database, in one round trip and one transaction however many there
+	// are. The store's writes notify nobody themselves: whoever commits an
+	// enqueue (a row becoming ENQUEUED) or a completion (a row becoming
+	// terminal) sends EventEnqueued or EventCompleted afterwards, so that
+	// the commits of the writes never wait for one another (Postgres
+	// serializes the commits of notifying transactions). Receivers may get
+	// one EventEnqueued (or EventHungry) for several of a queue, or an
+	// EventResync instead of any events. A no-op when the engine has no
+	// notifications (Events returns nil).
+	Notify(ctx context.Context, evs []Event) error
 
 	// Close releases connections and stops the listener.
 	Close() error
@@ -316,6 +368,10 @@ type Store interface {
 	// become PENDING under executorID with Attempts+1 (the caller runs
 	// them). It returns the dead executors and every workflow it moved.
 	TakeOverExpired(ctx context.Context, executorID string) (dead []string, moved []Workflow, err error)
+
+	// OwnedWorkflows returns those of ids that are still PENDING under
+	// executorID; the others were cancelled, finished or taken over.
+	OwnedWorkflows(ctx context.Context, executorID string, ids []string) ([]string, error)
 }
 
 // ListFilter selects workflows for ListWorkflows; empty fields match all.

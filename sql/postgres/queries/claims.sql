@@ -1,10 +1,10 @@
--- name: ClaimUnlimited :many
+-- name: ClaimUnlimited :batchmany
 -- ClaimUnlimited claims up to max_rows ready workflows of a queue without
 -- limits in one statement, skipping rows that concurrent claimers hold. It
 -- claims nothing when the queue's declaration (dbos.queues) sets any limit:
--- then the claim must go through LockQueue and QueueLoad. The declaration
--- is one primary-key lookup, evaluated once (an InitPlan), so an unlimited
--- claim stays one round trip.
+-- then the claim must go through LockQueues and ClaimUnderLock. The
+-- declaration is one primary-key lookup, evaluated once (an InitPlan), so
+-- an unlimited claim stays one statement.
 WITH now AS MATERIALIZED (SELECT dbos.now_ms() AS ms),
 picked AS (
     SELECT p.workflow_id
@@ -28,8 +28,8 @@ SET state = 'PENDING',
     started_ms = now.ms,
     attempts = w.attempts + 1,
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
-FROM picked, now
-WHERE w.workflow_id = picked.workflow_id
+FROM now
+WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
   AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
 RETURNING w.*;
 
@@ -41,6 +41,11 @@ RETURNING w.*;
 -- that. The statements that follow it in the transaction read after the
 -- wait (READ COMMITTED takes a snapshot per statement), which is why it is
 -- a statement of its own.
+SELECT pg_advisory_xact_lock(hashtextextended('dbos.queue:' || @queue_name::text, 0));
+
+-- name: LockQueues :batchexec
+-- LockQueues is LockQueue for a pipeline (one pgx batch: one round trip,
+-- one implicit transaction) whose later statements claim under the lock.
 SELECT pg_advisory_xact_lock(hashtextextended('dbos.queue:' || @queue_name::text, 0));
 
 -- name: QueueLoad :one
@@ -82,11 +87,50 @@ SELECT
        AND w.started_ms > now.ms - cfg.rate_period_ms)::bigint AS window_oldest_ms
 FROM now, cfg;
 
--- name: ClaimLimited :many
--- ClaimLimited claims up to max_rows ready workflows at now_ms (read by
--- QueueLoad) under LockQueue. It waits for row locks instead of skipping
--- them so that the order stays strict.
-WITH now AS (SELECT @now_ms::bigint AS ms),
+-- name: ClaimUnderLock :batchmany
+-- ClaimUnderLock claims, under LockQueues (a statement before it in its
+-- transaction, so that it reads after the lock's wait), as many ready
+-- workflows of a queue as the queue's declared limits leave room for, at
+-- most max_rows, waiting on (not skipping) row locks so that the order
+-- stays strict. It reads the declaration, the clock and the counts itself,
+-- in one statement (QueueLoad's reads, then storekit.Room: keep them in
+-- step). It claims nothing from a queue with partition limits, which
+-- ClaimPartitioned claims. It leaves the clock it read in the transaction's
+-- setting dbos.claim_now_ms, for QueueState.
+WITH cfg AS MATERIALIZED (
+    SELECT coalesce(max(q.concurrency), 0)::bigint AS concurrency,
+           coalesce(max(q.worker_concurrency), 0)::bigint AS worker_concurrency,
+           coalesce(max(q.rate_limit), 0)::bigint AS rate_limit,
+           coalesce(max(q.rate_period_ms), 0)::bigint AS rate_period_ms,
+           coalesce(max(q.partition_concurrency), 0)::bigint AS partition_concurrency,
+           coalesce(max(q.partition_rate_limit), 0)::bigint AS partition_rate_limit
+    FROM dbos.queues q
+    WHERE q.name = @queue_name::text
+),
+now AS MATERIALIZED (
+    SELECT set_config('dbos.claim_now_ms', dbos.now_ms()::text, true)::bigint AS ms
+),
+room AS MATERIALIZED (
+    SELECT CASE
+        WHEN cfg.partition_concurrency > 0 OR cfg.partition_rate_limit > 0 THEN 0
+        ELSE greatest(0, least(
+            @max_rows::bigint,
+            -- least() ignores NULL: a limit that is not set.
+            CASE WHEN cfg.concurrency > 0 THEN cfg.concurrency - (
+                SELECT count(*) FROM dbos.workflows c
+                WHERE c.queue_name = @queue_name::text AND c.state = 'PENDING') END,
+            CASE WHEN cfg.worker_concurrency > 0 THEN cfg.worker_concurrency - (
+                SELECT count(*) FROM dbos.workflows c
+                WHERE c.queue_name = @queue_name::text AND c.state = 'PENDING'
+                  AND c.executor_id = @executor_id::text) END,
+            CASE WHEN cfg.rate_limit > 0 THEN cfg.rate_limit - (
+                SELECT count(*) FROM dbos.workflows c
+                WHERE c.queue_name = @queue_name::text
+                  AND c.started_ms > now.ms - cfg.rate_period_ms) END
+        ))
+    END AS n
+    FROM cfg, now
+),
 picked AS (
     SELECT p.workflow_id
     FROM dbos.workflows p, now
@@ -94,7 +138,7 @@ picked AS (
       AND p.state = 'ENQUEUED'
       AND (p.not_before_ms IS NULL OR p.not_before_ms <= now.ms)
     ORDER BY p.priority, p.seq
-    LIMIT @max_rows::bigint
+    LIMIT (SELECT room.n FROM room)
     FOR UPDATE OF p
 )
 UPDATE dbos.workflows w
@@ -103,12 +147,68 @@ SET state = 'PENDING',
     started_ms = now.ms,
     attempts = w.attempts + 1,
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
-FROM picked, now
-WHERE w.workflow_id = picked.workflow_id
+FROM now
+WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
   AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
 RETURNING w.*;
 
--- name: QueueBacklog :one
+-- name: QueueState :batchone
+-- QueueState reads, after ClaimUnderLock in the same transaction, what the
+-- claim's result needs, at the moment the claim read (dbos.claim_now_ms;
+-- the clock when no claim ran): the queue's declared limits (all 0 when it
+-- has no declaration), the counts of the limits that are set (QueueLoad's;
+-- 0 for the others), and what is left (QueueBacklog's: whether ENQUEUED
+-- rows are ready, and the earliest not_before_ms of those that are not, 0
+-- when none).
+WITH cfg AS MATERIALIZED (
+    SELECT coalesce(max(q.concurrency), 0)::bigint AS concurrency,
+           coalesce(max(q.worker_concurrency), 0)::bigint AS worker_concurrency,
+           coalesce(max(q.rate_limit), 0)::bigint AS rate_limit,
+           coalesce(max(q.rate_period_ms), 0)::bigint AS rate_period_ms,
+           coalesce(max(q.partition_concurrency), 0)::bigint AS partition_concurrency,
+           coalesce(max(q.partition_rate_limit), 0)::bigint AS partition_rate_limit,
+           coalesce(max(q.partition_rate_period_ms), 0)::bigint AS partition_rate_period_ms
+    FROM dbos.queues q
+    WHERE q.name = @queue_name::text
+),
+now AS MATERIALIZED (
+    SELECT coalesce(nullif(current_setting('dbos.claim_now_ms', true), '')::bigint, dbos.now_ms()) AS ms
+)
+SELECT
+    now.ms::bigint AS now_ms,
+    cfg.concurrency,
+    cfg.worker_concurrency,
+    cfg.rate_limit,
+    cfg.rate_period_ms,
+    cfg.partition_concurrency,
+    cfg.partition_rate_limit,
+    cfg.partition_rate_period_ms,
+    (CASE WHEN cfg.concurrency > 0 THEN (
+        SELECT count(*) FROM dbos.workflows w
+        WHERE w.queue_name = @queue_name::text AND w.state = 'PENDING') ELSE 0 END)::bigint AS pending,
+    (CASE WHEN cfg.worker_concurrency > 0 THEN (
+        SELECT count(*) FROM dbos.workflows w
+        WHERE w.queue_name = @queue_name::text AND w.state = 'PENDING'
+          AND w.executor_id = @executor_id::text) ELSE 0 END)::bigint AS pending_here,
+    (CASE WHEN cfg.rate_limit > 0 THEN (
+        SELECT count(*) FROM dbos.workflows w
+        WHERE w.queue_name = @queue_name::text
+          AND w.started_ms > now.ms - cfg.rate_period_ms) ELSE 0 END)::bigint AS window_starts,
+    (CASE WHEN cfg.rate_limit > 0 THEN (
+        SELECT coalesce(min(w.started_ms), 0) FROM dbos.workflows w
+        WHERE w.queue_name = @queue_name::text
+          AND w.started_ms > now.ms - cfg.rate_period_ms) ELSE 0 END)::bigint AS window_oldest_ms,
+    EXISTS (
+        SELECT 1 FROM dbos.workflows w
+        WHERE w.queue_name = @queue_name::text AND w.state = 'ENQUEUED'
+          AND (w.not_before_ms IS NULL OR w.not_before_ms <= now.ms)
+    )::boolean AS ready,
+    (SELECT coalesce(min(w.not_before_ms), 0) FROM dbos.workflows w
+     WHERE w.queue_name = @queue_name::text AND w.state = 'ENQUEUED'
+       AND w.not_before_ms > now.ms)::bigint AS next_delayed_ms
+FROM now, cfg;
+
+-- name: QueueBacklog :batchone
 -- QueueBacklog says whether ENQUEUED rows of a queue are ready at now_ms
 -- (NULL: the database clock), and the earliest not_before_ms of those that
 -- are not (0 when none). limited reports whether the queue's declaration
@@ -134,7 +234,7 @@ SELECT
 FROM now;
 
 -- name: ClaimPartitioned :many
--- ClaimPartitioned is ClaimLimited with per-partition limits: a ready row is
+-- ClaimPartitioned is ClaimUnderLock with per-partition limits: a ready row is
 -- eligible when the rows before it in its partition (FIFO order) plus the
 -- partition's PENDING rows (or its starts in the partition's rate window)
 -- stay under the partition's limits; the first max_rows eligible rows in
@@ -178,8 +278,8 @@ SET state = 'PENDING',
     started_ms = arg.now_ms,
     attempts = w.attempts + 1,
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN arg.now_ms + w.timeout_ms END
-FROM picked, arg
-WHERE w.workflow_id = picked.workflow_id
+FROM arg
+WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
   AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
 RETURNING w.*;
 

@@ -37,3 +37,11 @@ SET state = CASE WHEN w.queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
 FROM now
 WHERE w.state = 'PENDING' AND w.executor_id = @dead_id::text
 RETURNING w.*;
+
+-- name: OwnedWorkflows :many
+-- OwnedWorkflows returns which of the given workflows are still PENDING
+-- under executor_id: the others were cancelled, finished or taken over.
+SELECT workflow_id FROM dbos.workflows
+WHERE workflow_id = ANY(@ids::text[])
+  AND state = 'PENDING'
+  AND executor_id = @executor_id::text;

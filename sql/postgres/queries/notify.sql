@@ -3,3 +3,24 @@ LISTEN dbos_enqueued;
 
 -- name: ListenCompleted :exec
 LISTEN dbos_completed;
+
+-- name: ListenHungry :exec
+LISTEN dbos_hungry;
+
+-- name: Notify :exec
+-- Notify sends one notification per (channel, payload) pair, all in one
+-- statement and so in one transaction: Postgres serializes the commits of
+-- notifying transactions server-wide, so one commit should carry many.
+-- The channels and payloads (Store.Notify builds them, the listener parses
+-- them):
+--
+--   dbos_enqueued   payload: a queue name; ENQUEUED rows appeared on it.
+--   dbos_completed  payload: a JSON array of {"queue": q, "id": id} for
+--                   workflows that reached a terminal state ("queue" is ""
+--                   for a workflow started without a queue), at most 7900
+--                   bytes; or the string "resync": listeners must recheck
+--                   everything.
+--   dbos_hungry     payload: a queue name; a process wants tasks of it that
+--                   the queue's concurrency limit keeps it from claiming.
+SELECT pg_notify((@channels::text[])[i], (@payloads::text[])[i])
+FROM generate_subscripts(@channels::text[], 1) AS i;

@@ -53,6 +53,65 @@ FROM now
 ON CONFLICT (workflow_id) DO NOTHING
 RETURNING *;
 
+-- name: InsertWorkflows :batchmany
+-- InsertWorkflows is InsertWorkflow for many workflows in one statement:
+-- element i of the arrays describes one. It returns the rows it inserted;
+-- it skips (inserts nothing for) a workflow whose ID exists or whose
+-- deduplication ID is held on its queue, also by a row inserted before it
+-- by the same statement. Before drawing any seq it takes, in shared mode,
+-- the advisory lock of each queue it enqueues to, in the order of the
+-- queue names (see InsertWorkflow).
+WITH arg AS (
+    SELECT unnest(@workflow_ids::text[]) AS workflow_id,
+           unnest(@names::text[]) AS name,
+           unnest(@states::text[]) AS state,
+           unnest(@queue_names::text[]) AS queue_name,
+           unnest(@executor_ids::text[]) AS executor_id,
+           unnest(@inputs::bytea[]) AS input,
+           unnest(@priorities::integer[]) AS priority,
+           unnest(@dedup_ids::text[]) AS dedup_id,
+           unnest(@partition_keys::text[]) AS partition_key,
+           unnest(@parent_ids::text[]) AS parent_id,
+           unnest(@timeouts_ms::bigint[]) AS timeout_ms,
+           unnest(@delays_ms::bigint[]) AS delay_ms,
+           generate_subscripts(@workflow_ids::text[], 1) AS ord
+),
+lock AS MATERIALIZED (
+    SELECT count(pg_advisory_xact_lock_shared(hashtextextended('dbos.queue:' || l.queue_name, 0))) AS locked
+    FROM (
+        SELECT DISTINCT a.queue_name FROM arg a
+        WHERE a.state = 'ENQUEUED'
+        ORDER BY a.queue_name
+    ) AS l
+),
+now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
+INSERT INTO dbos.workflows (
+    workflow_id, name, state, queue_name, executor_id, input, priority,
+    dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
+    not_before_ms, attempts, created_ms, started_ms
+)
+SELECT
+    a.workflow_id,
+    a.name,
+    a.state,
+    nullif(a.queue_name, ''),
+    nullif(a.executor_id, ''),
+    a.input,
+    a.priority,
+    nullif(a.dedup_id, ''),
+    nullif(a.partition_key, ''),
+    nullif(a.parent_id, ''),
+    a.timeout_ms,
+    CASE WHEN a.state = 'PENDING' AND a.timeout_ms > 0 THEN now.ms + a.timeout_ms END,
+    CASE WHEN a.delay_ms > 0 THEN now.ms + a.delay_ms END,
+    CASE WHEN a.state = 'PENDING' THEN 1 ELSE 0 END,
+    now.ms,
+    CASE WHEN a.state = 'PENDING' THEN now.ms END
+FROM arg a, now
+ORDER BY a.ord
+ON CONFLICT DO NOTHING
+RETURNING *;
+
 -- name: GetWorkflow :one
 SELECT * FROM dbos.workflows WHERE workflow_id = @workflow_id::text;
 
@@ -75,6 +134,32 @@ WHERE workflow_id = @workflow_id::text
   AND state = 'PENDING'
   AND executor_id = @executor_id::text
   AND attempts = @attempts::integer;
+
+-- name: CompleteWorkflows :batchmany
+-- CompleteWorkflows is CompleteWorkflow for many workflows in one statement:
+-- element i of the arrays describes one outcome. It returns the IDs of the
+-- workflows it finished; the others were not PENDING under their
+-- executor_ids[i] at attempt attempts[i] and are unchanged. An ID must not
+-- appear twice.
+UPDATE dbos.workflows w
+SET state = c.state,
+    output = c.output,
+    error = nullif(c.error, ''),
+    dedup_id = NULL,
+    completed_ms = dbos.now_ms()
+FROM (
+    SELECT unnest(@workflow_ids::text[]) AS workflow_id,
+           unnest(@executor_ids::text[]) AS executor_id,
+           unnest(@attempts::integer[]) AS attempts,
+           unnest(@states::text[]) AS state,
+           unnest(@outputs::bytea[]) AS output,
+           unnest(@errors::text[]) AS error
+) AS c
+WHERE w.workflow_id = c.workflow_id
+  AND w.state = 'PENDING'
+  AND w.executor_id = c.executor_id
+  AND w.attempts = c.attempts
+RETURNING w.workflow_id;
 
 -- name: ResumePending :many
 -- ResumePending counts one more attempt for each PENDING workflow of an

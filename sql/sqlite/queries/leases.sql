@@ -29,3 +29,11 @@ SET state = CASE WHEN queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
         THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) ELSE started_ms END
 WHERE state = 'PENDING' AND executor_id = CAST(@dead_id AS TEXT)
 RETURNING *;
+
+-- name: OwnedWorkflows :many
+-- OwnedWorkflows returns which of the given workflows are still PENDING
+-- under executor_id: the others were cancelled, finished or taken over.
+SELECT workflow_id FROM workflows
+WHERE workflow_id IN (sqlc.slice(ids))
+  AND state = 'PENDING'
+  AND executor_id = CAST(@executor_id AS TEXT);

@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -11,26 +12,32 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore/pgdb"
 )
 
-// Claim moves ready ENQUEUED workflows of a queue to PENDING for
-// p.ExecutorID, honouring the limits of the queue's stored declaration.
+// Claim records the outcomes of p.Complete, then moves ready ENQUEUED
+// workflows of a queue to PENDING for p.ExecutorID, honouring the limits of
+// the queue's stored declaration.
 //
 // A queue without limits is claimed in one statement (FOR UPDATE SKIP
 // LOCKED), so concurrent claimers take disjoint batches without waiting;
 // that statement checks the declaration itself and claims nothing from a
-// limited queue. A queue with any limit is claimed in one transaction that
-// first takes an advisory lock derived from the queue name (which also
-// waits for the queue's enqueues in flight, see InsertWorkflow), then reads
-// the declaration, the database clock and the counts the limits need, then
-// claims what they leave room for, waiting on (not skipping) row locks so
-// the order stays strict. Partition limits rank each partition's ready rows
-// and keep those within the partition's room.
+// limited queue. A queue with limits is claimed under an advisory lock
+// derived from the queue name (which also waits for the queue's enqueues in
+// flight, see InsertWorkflow), by statements that read the declaration, the
+// database clock and the counts the limits need after the lock's wait, and
+// claim what the limits leave room for, waiting on (not skipping) row locks
+// so the order stays strict: one round trip (a pipeline, see ClaimUnderLock
+// and QueueState), or, for per-partition limits, a transaction of a few
+// (claimPartitioned). Either way the outcomes of p.Complete are recorded by
+// the first statements sent, in the same transaction.
 //
-// Which of the two a claim tries first follows what the previous claim of
-// the queue found (Store.limited); either way the limits applied are the
-// ones the database holds when the claim reads them.
+// Which path a claim tries first follows what the previous claim of the
+// queue found (Store.limited); either way the limits applied are the ones
+// the database holds when the claim reads them. When the first path finds
+// that another one applies, it has committed the outcomes, and the claim
+// continues on the right path.
 //
-// Once it holds its locks, a claim runs detached from ctx's cancellation so
-// that the rows it locked are either claimed and returned or left untouched.
+// A claim runs detached from ctx's cancellation once sent, so that the rows
+// it locked are either claimed and returned or left untouched (a claim of
+// a limited queue thus waits for the queue's lock however long it takes).
 func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResult, error) {
 	if err := storekit.ValidateClaim(p); err != nil {
 		return store.ClaimResult{}, err
@@ -38,71 +45,268 @@ func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResu
 	if err := ctx.Err(); err != nil {
 		return store.ClaimResult{}, fmt.Errorf("claim from queue %q: %w", p.Queue, err)
 	}
-	detached, cancel := storekit.Detach(ctx)
+	ctx, cancel := storekit.Detach(ctx)
 	defer cancel()
-	var (
-		res store.ClaimResult
-		err error
-	)
-	if _, limited := s.limited.Load(p.Queue); limited {
-		res, err = s.claimLocked(ctx, detached, p)
-	} else {
-		var limited bool
-		res, limited, err = s.claimUnlimited(detached, p)
-		if err == nil && limited {
-			res, err = s.claimLocked(ctx, detached, p)
+	path := pathUnlimited
+	if v, ok := s.limited.Load(p.Queue); ok {
+		path = v.(claimPath)
+	}
+	var completed []bool // the outcomes of p.Complete, once recorded
+	for {
+		var (
+			res  store.ClaimResult
+			next claimPath
+			err  error
+		)
+		switch path {
+		case pathUnlimited:
+			res, next, err = s.claimUnlimited(ctx, p)
+		case pathLimited:
+			res, next, err = s.claimLimited(ctx, p)
+		default:
+			res, err = s.claimPartitioned(ctx, p)
+			next = path
 		}
+		if err != nil {
+			if completed == nil {
+				return store.ClaimResult{}, fmt.Errorf("claim from queue %q: %w", p.Queue, err)
+			}
+			// The outcomes are recorded: report them, and that the claim
+			// should be tried again.
+			s.logger.Warn("claim after recording outcomes failed", "queue", p.Queue, "error", err)
+			return store.ClaimResult{Completed: completed, Config: store.QueueConfig{Name: p.Queue}, RetryAt: time.Now()}, nil
+		}
+		if len(p.Complete) > 0 {
+			completed = res.Completed
+			p.Complete = nil // recorded: the next path must not record them again
+		}
+		res.Completed = completed
+		if next == path {
+			return res, nil
+		}
+		path = next // nothing was claimed: claim on the right path
 	}
-	if err != nil {
-		return store.ClaimResult{}, fmt.Errorf("claim from queue %q: %w", p.Queue, err)
+}
+
+// claimPath is the way a queue's claims go, by its limits.
+type claimPath int
+
+const (
+	pathUnlimited   claimPath = iota // no limits: ClaimUnlimited
+	pathLimited                      // limits without partitions: ClaimUnderLock
+	pathPartitioned                  // per-partition limits: ClaimPartitioned
+)
+
+// pathOf returns the way claims of a queue with cfg's limits go.
+func pathOf(cfg store.QueueConfig) claimPath {
+	switch {
+	case storekit.Partitioned(cfg):
+		return pathPartitioned
+	case storekit.Limited(cfg):
+		return pathLimited
 	}
-	return res, nil
+	return pathUnlimited
+}
+
+// route remembers the way the next claim of a queue tries first.
+func (s *Store) route(queue string, path claimPath) {
+	if path == pathUnlimited {
+		s.limited.Delete(queue)
+	} else {
+		s.limited.Store(queue, path)
+	}
+}
+
+// completeArgs are the arguments of CompleteWorkflows for ps.
+func completeArgs(ps []store.CompleteParams) pgdb.CompleteWorkflowsParams {
+	a := pgdb.CompleteWorkflowsParams{
+		WorkflowIds: make([]string, len(ps)),
+		ExecutorIds: make([]string, len(ps)),
+		Attempts:    make([]int32, len(ps)),
+		States:      make([]string, len(ps)),
+		Outputs:     make([][]byte, len(ps)),
+		Errors:      make([]string, len(ps)),
+	}
+	for i, p := range ps {
+		a.WorkflowIds[i], a.ExecutorIds[i], a.Attempts[i] = p.ID, p.ExecutorID, int32(p.Attempts)
+		a.States[i], a.Outputs[i], a.Errors[i] = p.State, p.Output, p.Error
+	}
+	return a
+}
+
+// firstErr keeps the first error it is given.
+type firstErr struct{ err error }
+
+func (f *firstErr) keep(err error) {
+	if f.err == nil {
+		f.err = err
+	}
+}
+
+// queueCompletions queues, when there are outcomes to record, the statement
+// that records them, and returns a function that reads its result into
+// res.Completed.
+func queueCompletions(ctx context.Context, q *pgdb.Queries, ps []store.CompleteParams, res *store.ClaimResult, fe *firstErr) func() {
+	if len(ps) == 0 {
+		return func() {}
+	}
+	done := q.CompleteWorkflows(ctx, []pgdb.CompleteWorkflowsParams{completeArgs(ps)})
+	return func() {
+		done.Query(func(_ int, finished []string, err error) {
+			fe.keep(err)
+			res.Completed = storekit.Completed(ps, finished)
+		})
+	}
 }
 
 // claimUnlimited claims from a queue as if it had no limits, which the
-// statement itself checks. limited reports that the queue's declaration
-// sets a limit, so the claim took nothing and must be made by claimLocked.
-func (s *Store) claimUnlimited(ctx context.Context, p store.ClaimParams) (res store.ClaimResult, limited bool, err error) {
-	rows, err := s.q.ClaimUnlimited(ctx, pgdb.ClaimUnlimitedParams{
+// statement itself checks, in one round trip: the outcomes of p.Complete,
+// ClaimUnlimited and QueueBacklog (what is left, for RetryAt; cheap, and
+// read whether needed or not, to save a round trip when it is). next is
+// the path the claim must take instead when the queue's declaration sets a
+// limit and nothing was claimed.
+func (s *Store) claimUnlimited(ctx context.Context, p store.ClaimParams) (res store.ClaimResult, next claimPath, err error) {
+	var (
+		pl   pipeline
+		fe   firstErr
+		rows []pgdb.Workflow
+		b    pgdb.QueueBacklogRow
+	)
+	q := pgdb.New(&pl)
+	readDone := queueCompletions(ctx, q, p.Complete, &res, &fe)
+	claim := q.ClaimUnlimited(ctx, []pgdb.ClaimUnlimitedParams{{
 		ExecutorID: p.ExecutorID,
 		QueueName:  p.Queue,
 		MaxRows:    int64(p.Max),
-	})
-	if err != nil {
-		return store.ClaimResult{}, false, err
+	}})
+	backlog := q.QueueBacklog(ctx, []pgdb.QueueBacklogParams{{QueueName: p.Queue}})
+	pl.send(ctx, s.pool)
+	readDone()
+	claim.Query(func(_ int, r []pgdb.Workflow, err error) { rows = r; fe.keep(err) })
+	backlog.QueryRow(func(_ int, r pgdb.QueueBacklogRow, err error) { b = r; fe.keep(err) })
+	fe.keep(pl.close())
+	if fe.err != nil {
+		return store.ClaimResult{}, pathUnlimited, fe.err
 	}
 	cfg := store.QueueConfig{Name: p.Queue} // what ClaimUnlimited applies
-	res = store.ClaimResult{Claimed: workflows(rows), Config: cfg}
+	res.Claimed, res.Config = workflows(rows), cfg
 	storekit.SortFIFO(res.Claimed)
 	if !storekit.NeedBacklog(cfg, p.Max, storekit.Load{}, len(rows)) {
-		return res, false, nil
-	}
-	b, err := s.q.QueueBacklog(ctx, pgdb.QueueBacklogParams{QueueName: p.Queue})
-	if err != nil {
-		return store.ClaimResult{}, false, fmt.Errorf("read backlog: %w", err)
+		return res, pathUnlimited, nil
 	}
 	if b.Limited {
 		// Declared with limits meanwhile (rows were claimed) or before
 		// (nothing was): claims of this queue go through the lock now.
-		s.limited.Store(p.Queue, struct{}{})
+		s.route(p.Queue, pathLimited)
 		if len(rows) == 0 {
-			return store.ClaimResult{}, true, nil
+			return res, pathLimited, nil
 		}
+		return res, pathUnlimited, nil
 	}
 	load := storekit.Load{NowMs: b.NowMs}
 	res.RetryAt = storekit.RetryAt(cfg, p.Max, load, len(rows), storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs})
-	return res, false, nil
+	return res, pathUnlimited, nil
 }
 
-// claimLocked claims under the queue's advisory lock, with the limits of the
-// declaration read under it. It waits for the lock under the caller's ctx
-// (giving up changes nothing) and runs the rest under the detached one.
-func (s *Store) claimLocked(caller, ctx context.Context, p store.ClaimParams) (store.ClaimResult, error) {
+// queueBacklog runs QueueBacklog (at nowMs, nil: the database clock) via db.
+func (s *Store) queueBacklog(ctx context.Context, via batchSender, queue string, nowMs *int64) (pgdb.QueueBacklogRow, error) {
+	var (
+		pl pipeline
+		fe firstErr
+		b  pgdb.QueueBacklogRow
+	)
+	r := pgdb.New(&pl).QueueBacklog(ctx, []pgdb.QueueBacklogParams{{QueueName: queue, NowMs: nowMs}})
+	pl.send(ctx, via)
+	r.QueryRow(func(_ int, row pgdb.QueueBacklogRow, err error) { b = row; fe.keep(err) })
+	fe.keep(pl.close())
+	return b, fe.err
+}
+
+// claimLimited claims from a queue with limits but no partition limits, in
+// one round trip: LockQueues, the outcomes of p.Complete, ClaimUnderLock and
+// QueueState, one implicit transaction. next is the path the claim must take
+// instead when the declaration it read sets partition limits (then nothing
+// was claimed).
+func (s *Store) claimLimited(ctx context.Context, p store.ClaimParams) (res store.ClaimResult, next claimPath, err error) {
+	var (
+		pl   pipeline
+		fe   firstErr
+		rows []pgdb.Workflow
+		st   pgdb.QueueStateRow
+	)
+	q := pgdb.New(&pl)
+	lock := q.LockQueues(ctx, []string{p.Queue})
+	readDone := queueCompletions(ctx, q, p.Complete, &res, &fe)
+	claim := q.ClaimUnderLock(ctx, []pgdb.ClaimUnderLockParams{{
+		ExecutorID: p.ExecutorID,
+		QueueName:  p.Queue,
+		MaxRows:    int64(p.Max),
+	}})
+	state := q.QueueState(ctx, []pgdb.QueueStateParams{{QueueName: p.Queue, ExecutorID: p.ExecutorID}})
+	pl.send(ctx, s.pool)
+	lock.Exec(func(_ int, err error) { fe.keep(err) })
+	readDone()
+	claim.Query(func(_ int, r []pgdb.Workflow, err error) { rows = r; fe.keep(err) })
+	state.QueryRow(func(_ int, r pgdb.QueueStateRow, err error) { st = r; fe.keep(err) })
+	fe.keep(pl.close())
+	if fe.err != nil {
+		return store.ClaimResult{}, pathLimited, fe.err
+	}
+	cfg := storekit.Config(p.Queue, st.Concurrency, st.WorkerConcurrency, st.RateLimit, st.RatePeriodMs,
+		st.PartitionConcurrency, st.PartitionRateLimit, st.PartitionRatePeriodMs)
+	path := pathOf(cfg)
+	s.route(p.Queue, path)
+	res.Claimed, res.Config = workflows(rows), cfg
+	storekit.SortFIFO(res.Claimed)
+	if path == pathPartitioned {
+		return res, path, nil // ClaimUnderLock claimed nothing
+	}
+	// QueueState read after the claim, at the claim's moment: the load
+	// before it is that minus what it claimed.
+	n := int64(len(rows))
+	load := storekit.Load{
+		NowMs:          st.NowMs,
+		Pending:        max(st.Pending-n, 0),
+		PendingHere:    max(st.PendingHere-n, 0),
+		WindowStarts:   st.WindowStarts,
+		WindowOldestMs: st.WindowOldestMs,
+	}
+	if cfg.RateLimit > 0 {
+		from := st.NowMs - storekit.Millis(cfg.RatePeriod)
+		for _, w := range rows {
+			if w.StartedMs != nil && *w.StartedMs > from {
+				load.WindowStarts--
+			}
+		}
+		load.WindowStarts = max(load.WindowStarts, 0)
+	}
+	res.RetryAt = storekit.RetryAt(cfg, p.Max, load, len(rows), storekit.Backlog{Ready: st.Ready, NextDelayedMs: st.NextDelayedMs})
+	return res, pathLimited, nil
+}
+
+// claimPartitioned claims from a queue with per-partition limits in one
+// transaction: LockQueue, the outcomes of p.Complete, QueueLoad (the
+// declaration, the clock and the counts, read after the lock's wait), then
+// ClaimPartitioned for what the limits leave room for. It waits for the
+// lock under ctx's deadline, if any.
+func (s *Store) claimPartitioned(ctx context.Context, p store.ClaimParams) (store.ClaimResult, error) {
 	var res store.ClaimResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		if err := q.LockQueue(caller, p.Queue); err != nil {
+		if err := q.LockQueue(ctx, p.Queue); err != nil {
 			return fmt.Errorf("lock queue: %w", err)
+		}
+		if len(p.Complete) > 0 {
+			var (
+				pl pipeline
+				fe firstErr
+			)
+			readDone := queueCompletions(ctx, pgdb.New(&pl), p.Complete, &res, &fe)
+			pl.send(ctx, tx)
+			readDone()
+			if fe.keep(pl.close()); fe.err != nil {
+				return fmt.Errorf("record outcomes: %w", fe.err)
+			}
 		}
 		l, err := q.QueueLoad(ctx, pgdb.QueueLoadParams{QueueName: p.Queue, ExecutorID: p.ExecutorID})
 		if err != nil {
@@ -110,11 +314,7 @@ func (s *Store) claimLocked(caller, ctx context.Context, p store.ClaimParams) (s
 		}
 		cfg := storekit.Config(p.Queue, l.Concurrency, l.WorkerConcurrency, l.RateLimit, l.RatePeriodMs,
 			l.PartitionConcurrency, l.PartitionRateLimit, l.PartitionRatePeriodMs)
-		if storekit.Limited(cfg) {
-			s.limited.Store(p.Queue, struct{}{})
-		} else {
-			s.limited.Delete(p.Queue) // the next claim tries the fast path
-		}
+		s.route(p.Queue, pathOf(cfg))
 		load := storekit.Load{
 			NowMs:          l.NowMs,
 			Pending:        l.Pending,
@@ -133,22 +333,18 @@ func (s *Store) claimLocked(caller, ctx context.Context, p store.ClaimParams) (s
 					QueueName:            p.Queue,
 					MaxRows:              int64(n),
 				})
-			} else {
-				rows, err = q.ClaimLimited(ctx, pgdb.ClaimLimitedParams{
-					ExecutorID: p.ExecutorID,
-					NowMs:      load.NowMs,
-					QueueName:  p.Queue,
-					MaxRows:    int64(n),
-				})
+				if err != nil {
+					return err
+				}
 			}
-			if err != nil {
-				return err
-			}
+			// Else the declaration changed meanwhile: the next claim takes
+			// the path it now needs.
 		}
-		res = store.ClaimResult{Claimed: workflows(rows), Config: cfg}
+		completed := res.Completed
+		res = store.ClaimResult{Claimed: workflows(rows), Config: cfg, Completed: completed}
 		storekit.SortFIFO(res.Claimed)
 		if storekit.NeedBacklog(cfg, p.Max, load, len(rows)) {
-			b, err := s.backlog(ctx, q, cfg, load.NowMs)
+			b, err := s.backlog(ctx, tx, cfg, load.NowMs)
 			if err != nil {
 				return fmt.Errorf("read backlog: %w", err)
 			}
@@ -161,9 +357,9 @@ func (s *Store) claimLocked(caller, ctx context.Context, p store.ClaimParams) (s
 
 // backlog reads what is left in the queue at nowMs, under the partition
 // limits of cfg if any.
-func (s *Store) backlog(ctx context.Context, q *pgdb.Queries, cfg store.QueueConfig, nowMs int64) (storekit.Backlog, error) {
+func (s *Store) backlog(ctx context.Context, tx pgx.Tx, cfg store.QueueConfig, nowMs int64) (storekit.Backlog, error) {
 	if storekit.Partitioned(cfg) {
-		b, err := q.PartitionBacklog(ctx, pgdb.PartitionBacklogParams{
+		b, err := s.q.WithTx(tx).PartitionBacklog(ctx, pgdb.PartitionBacklogParams{
 			QueueName:            cfg.Name,
 			NowMs:                nowMs,
 			PartitionConcurrency: int64(cfg.PartitionConcurrency),
@@ -172,7 +368,7 @@ func (s *Store) backlog(ctx context.Context, q *pgdb.Queries, cfg store.QueueCon
 		})
 		return storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs, PartitionFreeMs: b.PartitionFreeMs}, err
 	}
-	b, err := q.QueueBacklog(ctx, pgdb.QueueBacklogParams{QueueName: cfg.Name, NowMs: &nowMs})
+	b, err := s.queueBacklog(ctx, tx, cfg.Name, &nowMs)
 	return storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs}, err
 }
 

@@ -16,10 +16,11 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore/pgdb"
 )
 
-// The channels and payloads of the notification triggers (0001_init.sql).
+// The channels and payloads of Notify (see sql/postgres/queries/notify.sql).
 const (
 	channelEnqueued  = "dbos_enqueued"  // payload: queue name
 	channelCompleted = "dbos_completed" // payload: JSON [{"queue":..,"id":..}] or "resync"
+	channelHungry    = "dbos_hungry"    // payload: queue name
 	payloadResync    = "resync"
 )
 
@@ -85,6 +86,10 @@ func (l *listener) connect(ctx context.Context) (*pgx.Conn, error) {
 	if err := q.ListenCompleted(ctx); err != nil {
 		conn.Close(context.Background())
 		return nil, fmt.Errorf("listen %s: %w", channelCompleted, err)
+	}
+	if err := q.ListenHungry(ctx); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("listen %s: %w", channelHungry, err)
 	}
 	l.mu.Lock()
 	l.conn = conn
@@ -216,6 +221,8 @@ func parseNotification(n *pgconn.Notification) []store.Event {
 	switch n.Channel {
 	case channelEnqueued:
 		return []store.Event{{Kind: store.EventEnqueued, Queue: n.Payload}}
+	case channelHungry:
+		return []store.Event{{Kind: store.EventHungry, Queue: n.Payload}}
 	case channelCompleted:
 		if n.Payload == payloadResync {
 			return []store.Event{{Kind: store.EventResync}}

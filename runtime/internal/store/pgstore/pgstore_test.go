@@ -107,7 +107,7 @@ func TestListenerReconnectsAndResyncs(t *testing.T) {
 	}
 	// Notifications flow again on the new connection.
 	queue := fmt.Sprintf("q-reconnect-%d", time.Now().UnixNano())
-	if _, _, err := other.InsertWorkflow(ctx, store.InsertParams{ID: queue + "-wf", Name: "f", State: store.StateEnqueued, Queue: queue}); err != nil {
+	if err := other.Notify(ctx, []store.Event{{Kind: store.EventEnqueued, Queue: queue}}); err != nil {
 		t.Fatal(err)
 	}
 	await(t, s.Events(), func(ev store.Event) bool { return ev == store.Event{Kind: store.EventEnqueued, Queue: queue} })
@@ -132,7 +132,7 @@ func TestSlowConsumerGetsResync(t *testing.T) {
 	other := openStore(t, url)
 	for i := range n {
 		q := fmt.Sprintf("%s-%d", prefix, i)
-		if _, _, err := other.InsertWorkflow(t.Context(), store.InsertParams{ID: q, Name: "f", State: store.StateEnqueued, Queue: q}); err != nil {
+		if err := other.Notify(t.Context(), []store.Event{{Kind: store.EventEnqueued, Queue: q}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -174,6 +174,57 @@ func TestParseNotification(t *testing.T) {
 		got := parseNotification(&pgconn.Notification{Channel: tc.channel, Payload: tc.payload})
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("parseNotification(%s, %q) = %v, want %v", tc.channel, tc.payload, got, tc.want)
+		}
+	}
+}
+
+// TestNotifications checks the payloads Notify builds: one per queue
+// enqueued to, completions packed into JSON arrays that parse back and stay
+// under maxPayload, and a resync for what no payload can hold.
+func TestNotifications(t *testing.T) {
+	var evs []store.Event
+	var want []store.Event
+	for i := range 500 {
+		c := store.Event{Kind: store.EventCompleted, Queue: fmt.Sprintf("q%d", i%3), WorkflowID: fmt.Sprintf("wf-%d-%s", i, strings.Repeat("z", i%50))}
+		evs = append(evs, c, store.Event{Kind: store.EventEnqueued, Queue: fmt.Sprintf("q%d", i%3)})
+		want = append(want, c)
+	}
+	channels, payloads := notifications(evs)
+	var got []store.Event
+	enqueued := map[string]int{}
+	for i := range channels {
+		if len(payloads[i]) > maxPayload {
+			t.Errorf("payload %d is %d bytes, over %d", i, len(payloads[i]), maxPayload)
+		}
+		for _, ev := range parseNotification(&pgconn.Notification{Channel: channels[i], Payload: payloads[i]}) {
+			switch ev.Kind {
+			case store.EventCompleted:
+				got = append(got, ev)
+			case store.EventEnqueued:
+				enqueued[ev.Queue]++
+			default:
+				t.Errorf("unexpected %+v", ev)
+			}
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("completions: got %d events, want %d in order", len(got), len(want))
+	}
+	if len(enqueued) != 3 || enqueued["q0"] != 1 || enqueued["q1"] != 1 || enqueued["q2"] != 1 {
+		t.Errorf("enqueue notifications %v, want one per queue", enqueued)
+	}
+	if n := len(channels) - len(enqueued); n < 2 {
+		t.Errorf("%d completion payloads, want the completions split over several", n)
+	}
+
+	for _, ev := range []store.Event{
+		{Kind: store.EventResync},
+		{Kind: store.EventCompleted, WorkflowID: strings.Repeat("x", maxPayload)},
+		{Kind: store.EventEnqueued, Queue: strings.Repeat("x", maxPayload+1)},
+	} {
+		channels, payloads := notifications([]store.Event{ev, ev})
+		if !slices.Equal(channels, []string{channelCompleted}) || !slices.Equal(payloads, []string{payloadResync}) {
+			t.Errorf("notifications(%.40v twice) = %v %.40q, want one resync", ev, channels, payloads)
 		}
 	}
 }
@@ -306,4 +357,52 @@ func ids(ws []store.Workflow) []string {
 		out[i] = w.ID
 	}
 	return out
+}
+
+// TestBatchEnqueueWaitsForLimitedClaim is TestEnqueueWaitsForLimitedClaim
+// for InsertWorkflows: a batch enqueuing to a queue whose lock a claim holds
+// waits for the claim, whatever else it enqueues.
+func TestBatchEnqueueWaitsForLimitedClaim(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	s, other := openStore(t, url), openStore(t, url)
+	ctx := t.Context()
+	queue := fmt.Sprintf("q-batch-claiming-%d", time.Now().UnixNano())
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if err := s.q.WithTx(tx).LockQueue(ctx, queue); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.InsertWorkflows(ctx, []store.InsertParams{
+		{ID: queue + "-elsewhere", Name: "f", State: store.StateEnqueued, Queue: queue + "-other"},
+		{ID: queue + "-direct", Name: "f", State: store.StatePending, ExecutorID: "e"},
+	}); err != nil {
+		t.Fatalf("enqueue to another queue: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := other.InsertWorkflows(ctx, []store.InsertParams{
+			{ID: queue + "-a", Name: "f", State: store.StateEnqueued, Queue: queue + "-a"},
+			{ID: queue + "-wf", Name: "f", State: store.StateEnqueued, Queue: queue},
+		})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the enqueue returned (err %v) while a claim held the queue's lock; want it to wait", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the enqueue did not return after the claim committed")
+	}
 }

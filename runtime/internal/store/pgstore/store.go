@@ -1,7 +1,8 @@
 // Package pgstore is the Postgres engine of the store: a pgx connection pool
 // running the sqlc queries of sql/postgres (package pgdb), the embedded
 // migrations applied at Open, and a LISTEN connection that turns the
-// triggers' notifications into store.Events.
+// notifications of Notify, sent by every process sharing the database,
+// into store.Events.
 //
 // Every process sharing the database shares the queue limits: the newest
 // declaration of each queue is stored in the database, and a claim on a

@@ -65,6 +65,88 @@ func (s *Store) InsertWorkflow(ctx context.Context, p store.InsertParams) (store
 	return store.Workflow{}, false, fmt.Errorf("insert workflow %q: deduplication ID %q on queue %q kept changing hands", p.ID, p.DedupID, p.Queue)
 }
 
+// InsertWorkflows inserts many workflows with one statement (one commit),
+// then looks up, one by one, why each one it skipped was skipped: its ID
+// exists (the existing row), or its deduplication ID is held (the holder;
+// when the holder finished meanwhile, the workflow is inserted alone).
+func (s *Store) InsertWorkflows(ctx context.Context, ps []store.InsertParams) ([]store.InsertResult, error) {
+	for _, p := range ps {
+		if err := storekit.ValidateInsert(p); err != nil {
+			return nil, err
+		}
+	}
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	a := pgdb.InsertWorkflowsParams{
+		WorkflowIds:   make([]string, len(ps)),
+		Names:         make([]string, len(ps)),
+		States:        make([]string, len(ps)),
+		QueueNames:    make([]string, len(ps)),
+		ExecutorIds:   make([]string, len(ps)),
+		Inputs:        make([][]byte, len(ps)),
+		Priorities:    make([]int32, len(ps)),
+		DedupIds:      make([]string, len(ps)),
+		PartitionKeys: make([]string, len(ps)),
+		ParentIds:     make([]string, len(ps)),
+		TimeoutsMs:    make([]int64, len(ps)),
+		DelaysMs:      make([]int64, len(ps)),
+	}
+	for i, p := range ps {
+		a.WorkflowIds[i], a.Names[i], a.States[i], a.QueueNames[i], a.ExecutorIds[i] = p.ID, p.Name, p.State, p.Queue, p.ExecutorID
+		a.Inputs[i], a.Priorities[i], a.DedupIds[i], a.PartitionKeys[i], a.ParentIds[i] = p.Input, int32(p.Priority), p.DedupID, p.PartitionKey, p.ParentID
+		a.TimeoutsMs[i], a.DelaysMs[i] = storekit.Millis(p.Timeout), storekit.Millis(p.Delay)
+	}
+	var (
+		pl   pipeline
+		fe   firstErr
+		rows []pgdb.Workflow
+	)
+	ins := pgdb.New(&pl).InsertWorkflows(ctx, []pgdb.InsertWorkflowsParams{a})
+	pl.send(ctx, s.pool)
+	ins.Query(func(_ int, r []pgdb.Workflow, err error) { rows = r; fe.keep(err) })
+	if fe.keep(pl.close()); fe.err != nil {
+		return nil, fmt.Errorf("insert %d workflows: %w", len(ps), fe.err)
+	}
+	inserted := make(map[string]pgdb.Workflow, len(rows))
+	for _, r := range rows {
+		inserted[r.WorkflowID] = r
+	}
+	res := make([]store.InsertResult, len(ps))
+	for i, p := range ps {
+		if r, ok := inserted[p.ID]; ok {
+			delete(inserted, p.ID) // a second row with this ID was skipped
+			res[i] = store.InsertResult{Workflow: workflow(r), Created: true}
+			continue
+		}
+		res[i] = s.skipped(ctx, p)
+	}
+	return res, nil
+}
+
+// skipped reports on a workflow InsertWorkflows did not insert.
+func (s *Store) skipped(ctx context.Context, p store.InsertParams) store.InsertResult {
+	w, err := s.GetWorkflow(ctx, p.ID)
+	switch {
+	case err == nil:
+		return store.InsertResult{Workflow: w}
+	case !errors.Is(err, store.ErrNotFound):
+		return store.InsertResult{Err: fmt.Errorf("insert workflow %q: read existing: %w", p.ID, err)}
+	}
+	if p.DedupID != "" {
+		holder, err := s.q.DedupHolder(ctx, pgdb.DedupHolderParams{QueueName: p.Queue, DedupID: p.DedupID})
+		switch {
+		case err == nil:
+			return store.InsertResult{Err: &store.DuplicateError{Queue: p.Queue, DedupID: p.DedupID, ExistingID: holder}}
+		case !isNoRows(err):
+			return store.InsertResult{Err: fmt.Errorf("insert workflow %q: find deduplication ID holder: %w", p.ID, err)}
+		}
+	}
+	// What stood in the way is gone: insert it alone.
+	w, created, err := s.InsertWorkflow(ctx, p)
+	return store.InsertResult{Workflow: w, Created: created, Err: err}
+}
+
 func isDedupConflict(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == dedupIndex
@@ -104,6 +186,33 @@ func (s *Store) Complete(ctx context.Context, p store.CompleteParams) (bool, err
 		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)
 	}
 	return n == 1, nil
+}
+
+// CompleteMany records many terminal states in one statement (one commit).
+func (s *Store) CompleteMany(ctx context.Context, ps []store.CompleteParams) ([]bool, error) {
+	if err := storekit.ValidateCompleteMany(ps); err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("complete %d workflows: %w", len(ps), err)
+	}
+	ctx, cancel := storekit.Detach(ctx)
+	defer cancel()
+	var (
+		pl  pipeline
+		fe  firstErr
+		res store.ClaimResult
+	)
+	readDone := queueCompletions(ctx, pgdb.New(&pl), ps, &res, &fe)
+	pl.send(ctx, s.pool)
+	readDone()
+	if fe.keep(pl.close()); fe.err != nil {
+		return nil, fmt.Errorf("complete %d workflows: %w", len(ps), fe.err)
+	}
+	return res.Completed, nil
 }
 
 // PendingFor returns an executor's PENDING workflows, oldest first, counting

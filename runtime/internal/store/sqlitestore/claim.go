@@ -11,12 +11,12 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/store/sqlitestore/sqlitedb"
 )
 
-// Claim moves ready ENQUEUED workflows of a queue to PENDING for
-// p.ExecutorID, honouring the limits of the queue's stored declaration. It
-// runs in one IMMEDIATE transaction, which holds the file's write lock from
-// its start: the declaration, the clock, the counts the limits need and the
-// claim itself are read and written with every other writer (of any
-// process) excluded. Enqueues are writers too, so a claim never sees a row
+// Claim records the outcomes of p.Complete, then moves ready ENQUEUED
+// workflows of a queue to PENDING for p.ExecutorID, honouring the limits of
+// the queue's stored declaration. It runs in one IMMEDIATE transaction,
+// which holds the file's write lock from its start: the outcomes, the
+// declaration, the clock, the counts the limits need and the claim itself
+// are read and written with every other writer (of any process) excluded. Enqueues are writers too, so a claim never sees a row
 // whose predecessor commits later: strict order needs no further lock.
 //
 // Once started, a claim runs detached from ctx's cancellation so that it is
@@ -31,15 +31,25 @@ func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResu
 	// Look first without the write lock: when the limits leave no room or
 	// nothing is ready, the answer needs no lock, and idle pollers of other
 	// processes stay out of the way of the writers that have work to do.
-	if res, idle, err := s.peek(ctx, p); err != nil {
-		return store.ClaimResult{}, fmt.Errorf("claim from queue %q: %w", p.Queue, err)
-	} else if idle {
-		return res, nil
+	// Outcomes to record need the lock anyway.
+	if len(p.Complete) == 0 {
+		if res, idle, err := s.peek(ctx, p); err != nil {
+			return store.ClaimResult{}, fmt.Errorf("claim from queue %q: %w", p.Queue, err)
+		} else if idle {
+			return res, nil
+		}
 	}
 	ctx, cancel := storekit.Detach(ctx)
 	defer cancel()
 	var res store.ClaimResult
 	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
+		var completed []bool
+		if len(p.Complete) > 0 {
+			var err error
+			if completed, err = completeAll(ctx, q, p.Complete); err != nil {
+				return err
+			}
+		}
 		l, err := q.QueueLoad(ctx, sqlitedb.QueueLoadParams{QueueName: p.Queue, ExecutorID: p.ExecutorID})
 		if err != nil {
 			return fmt.Errorf("read limits and count running and recent workflows: %w", err)
@@ -51,7 +61,7 @@ func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResu
 				return err
 			}
 		}
-		res = store.ClaimResult{Claimed: workflows(rows), Config: cfg}
+		res = store.ClaimResult{Claimed: workflows(rows), Config: cfg, Completed: completed}
 		storekit.SortFIFO(res.Claimed)
 		if storekit.NeedBacklog(cfg, p.Max, load, len(rows)) {
 			b, err := backlog(ctx, q, cfg, load.NowMs)

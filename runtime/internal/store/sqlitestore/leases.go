@@ -47,3 +47,15 @@ func (s *Store) TakeOverExpired(ctx context.Context, executorID string) ([]strin
 	}
 	return dead, moved, nil
 }
+
+// OwnedWorkflows implements store.Store.
+func (s *Store) OwnedWorkflows(ctx context.Context, executorID string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	owned, err := s.q.OwnedWorkflows(ctx, sqlitedb.OwnedWorkflowsParams{Ids: ids, ExecutorID: executorID})
+	if err != nil {
+		return nil, fmt.Errorf("check the workflows executor %q runs: %w", executorID, err)
+	}
+	return owned, nil
+}

@@ -185,6 +185,9 @@ func (s *Store) Engine() string { return "sqlite" }
 // Events returns nil: SQLite has no notifications.
 func (s *Store) Events() <-chan store.Event { return nil }
 
+// Notify does nothing: SQLite has no notifications.
+func (s *Store) Notify(context.Context, []store.Event) error { return nil }
+
 // Close closes the database. It is safe to call twice.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {

@@ -22,56 +22,81 @@ func (s *Store) InsertWorkflow(ctx context.Context, p store.InsertParams) (store
 	if err := storekit.ValidateInsert(p); err != nil {
 		return store.Workflow{}, false, err
 	}
-	var (
-		w       store.Workflow
-		created bool
-		dup     *store.DuplicateError
-	)
-	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
-		row, err := q.InsertWorkflow(ctx, sqlitedb.InsertWorkflowParams{
-			WorkflowID:   p.ID,
-			Name:         p.Name,
-			State:        p.State,
-			QueueName:    p.Queue,
-			ExecutorID:   p.ExecutorID,
-			Input:        p.Input,
-			Priority:     int64(p.Priority),
-			DedupID:      p.DedupID,
-			PartitionKey: p.PartitionKey,
-			ParentID:     p.ParentID,
-			TimeoutMs:    storekit.Millis(p.Timeout),
-			DelayMs:      storekit.Millis(p.Delay),
-		})
-		switch {
-		case err == nil:
-			w, created = workflow(row), true
-			return nil
-		case errors.Is(err, sql.ErrNoRows): // the ID exists
-			row, err := q.GetWorkflow(ctx, p.ID)
-			if err != nil {
-				return fmt.Errorf("read existing: %w", err)
-			}
-			w = workflow(row)
-			return nil
-		case isDedupConflict(err):
-			// Under the write lock the holder cannot change meanwhile.
-			holder, err := q.DedupHolder(ctx, sqlitedb.DedupHolderParams{QueueName: p.Queue, DedupID: p.DedupID})
-			if err != nil {
-				return fmt.Errorf("find deduplication ID holder: %w", err)
-			}
-			dup = &store.DuplicateError{Queue: p.Queue, DedupID: p.DedupID, ExistingID: holder}
-			return nil
-		default:
-			return err
-		}
+	var r store.InsertResult
+	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) (err error) {
+		r, err = insertOne(ctx, q, p)
+		return err
 	})
 	if err != nil {
 		return store.Workflow{}, false, fmt.Errorf("insert workflow %q: %w", p.ID, err)
 	}
-	if dup != nil {
-		return store.Workflow{}, false, dup
+	return r.Workflow, r.Created, r.Err
+}
+
+// InsertWorkflows inserts many workflows in one IMMEDIATE transaction.
+func (s *Store) InsertWorkflows(ctx context.Context, ps []store.InsertParams) ([]store.InsertResult, error) {
+	for _, p := range ps {
+		if err := storekit.ValidateInsert(p); err != nil {
+			return nil, err
+		}
 	}
-	return w, created, nil
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	res := make([]store.InsertResult, len(ps))
+	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
+		for i, p := range ps {
+			r, err := insertOne(ctx, q, p)
+			if err != nil {
+				return fmt.Errorf("insert workflow %q: %w", p.ID, err)
+			}
+			res[i] = r
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("insert %d workflows: %w", len(ps), err)
+	}
+	return res, nil
+}
+
+// insertOne inserts a workflow in the caller's transaction. A held
+// deduplication ID is reported in the result's Err; err is any other
+// failure.
+func insertOne(ctx context.Context, q *sqlitedb.Queries, p store.InsertParams) (store.InsertResult, error) {
+	row, err := q.InsertWorkflow(ctx, sqlitedb.InsertWorkflowParams{
+		WorkflowID:   p.ID,
+		Name:         p.Name,
+		State:        p.State,
+		QueueName:    p.Queue,
+		ExecutorID:   p.ExecutorID,
+		Input:        p.Input,
+		Priority:     int64(p.Priority),
+		DedupID:      p.DedupID,
+		PartitionKey: p.PartitionKey,
+		ParentID:     p.ParentID,
+		TimeoutMs:    storekit.Millis(p.Timeout),
+		DelayMs:      storekit.Millis(p.Delay),
+	})
+	switch {
+	case err == nil:
+		return store.InsertResult{Workflow: workflow(row), Created: true}, nil
+	case errors.Is(err, sql.ErrNoRows): // the ID exists
+		row, err := q.GetWorkflow(ctx, p.ID)
+		if err != nil {
+			return store.InsertResult{}, fmt.Errorf("read existing: %w", err)
+		}
+		return store.InsertResult{Workflow: workflow(row)}, nil
+	case isDedupConflict(err):
+		// Under the write lock the holder cannot change meanwhile.
+		holder, err := q.DedupHolder(ctx, sqlitedb.DedupHolderParams{QueueName: p.Queue, DedupID: p.DedupID})
+		if err != nil {
+			return store.InsertResult{}, fmt.Errorf("find deduplication ID holder: %w", err)
+		}
+		return store.InsertResult{Err: &store.DuplicateError{Queue: p.Queue, DedupID: p.DedupID, ExistingID: holder}}, nil
+	default:
+		return store.InsertResult{}, err
+	}
 }
 
 func isDedupConflict(err error) bool {
@@ -118,6 +143,50 @@ func (s *Store) Complete(ctx context.Context, p store.CompleteParams) (bool, err
 		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)
 	}
 	return n == 1, nil
+}
+
+// CompleteMany records many terminal states in one IMMEDIATE transaction.
+func (s *Store) CompleteMany(ctx context.Context, ps []store.CompleteParams) ([]bool, error) {
+	if err := storekit.ValidateCompleteMany(ps); err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("complete %d workflows: %w", len(ps), err)
+	}
+	ctx, cancel := storekit.Detach(ctx)
+	defer cancel()
+	var ok []bool
+	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) (err error) {
+		ok, err = completeAll(ctx, q, ps)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("complete %d workflows: %w", len(ps), err)
+	}
+	return ok, nil
+}
+
+// completeAll records ps in the caller's transaction.
+func completeAll(ctx context.Context, q *sqlitedb.Queries, ps []store.CompleteParams) ([]bool, error) {
+	ok := make([]bool, len(ps))
+	for i, p := range ps {
+		n, err := q.CompleteWorkflow(ctx, sqlitedb.CompleteWorkflowParams{
+			State:      p.State,
+			Output:     p.Output,
+			Error:      p.Error,
+			WorkflowID: p.ID,
+			ExecutorID: p.ExecutorID,
+			Attempts:   int64(p.Attempts),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("complete workflow %q: %w", p.ID, err)
+		}
+		ok[i] = n == 1
+	}
+	return ok, nil
 }
 
 // PendingFor returns an executor's PENDING workflows, oldest first, counting

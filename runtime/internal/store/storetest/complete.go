@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -122,5 +123,157 @@ func testPendingFor(t *testing.T, open Opener) {
 	none, err := s.PendingFor(ctx, unique("idle"))
 	if err != nil || len(none) != 0 {
 		t.Errorf("PendingFor of an executor with nothing = %v, %v; want none", ids(none), err)
+	}
+}
+
+func testCompleteMany(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	if ok, err := s.CompleteMany(ctx, nil); err != nil || len(ok) != 0 {
+		t.Fatalf("CompleteMany(nil) = %v, %v; want nothing", ok, err)
+	}
+	queue := unique("q")
+	waiting := enqueue(t, ctx, s, store.InsertParams{Queue: queue, Priority: 1})
+	enqueueN(t, ctx, s, queue, 4)
+	res := claim(t, ctx, s, store.ClaimParams{Queue: queue, ExecutorID: "owner", Max: 4})
+	if len(res.Claimed) != 4 {
+		t.Fatalf("claimed %d, want 4", len(res.Claimed))
+	}
+	direct, _, err := s.InsertWorkflow(ctx, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: "owner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Claimed
+	run := c[0].Attempts // the owner's fencing token
+	ps := []store.CompleteParams{
+		{ID: c[0].ID, ExecutorID: "owner", Attempts: run, State: store.StateSuccess, Output: []byte(`{"r":0}`)},
+		{ID: c[1].ID, ExecutorID: "intruder", Attempts: run, State: store.StateSuccess, Output: []byte("x")},
+		{ID: waiting.ID, ExecutorID: "owner", Attempts: waiting.Attempts, State: store.StateSuccess},
+		{ID: unique("missing"), ExecutorID: "owner", Attempts: run, State: store.StateSuccess},
+		{ID: c[2].ID, ExecutorID: "owner", Attempts: run, State: store.StateError, Error: "boom"},
+		{ID: direct.ID, ExecutorID: "owner", Attempts: direct.Attempts, State: store.StateSuccess}, // no output
+		{ID: c[3].ID, ExecutorID: "owner", Attempts: run - 1, State: store.StateSuccess},           // an earlier run
+	}
+	ok, err := s.CompleteMany(ctx, ps)
+	if err != nil {
+		t.Fatalf("CompleteMany: %v", err)
+	}
+	if want := []bool{true, false, false, false, true, true, false}; !slices.Equal(ok, want) {
+		t.Fatalf("CompleteMany = %v, want %v", ok, want)
+	}
+	for _, tc := range []struct {
+		id, state, output, errMsg string
+		nilOutput                 bool
+	}{
+		{c[0].ID, store.StateSuccess, `{"r":0}`, "", false},
+		{c[1].ID, store.StatePending, "", "", true},
+		{waiting.ID, store.StateEnqueued, "", "", true},
+		{c[2].ID, store.StateError, "", "boom", true},
+		{direct.ID, store.StateSuccess, "", "", true},
+		{c[3].ID, store.StatePending, "", "", true},
+	} {
+		got := get(t, ctx, s, tc.id)
+		if got.State != tc.state || string(got.Output) != tc.output || got.Error != tc.errMsg || (tc.nilOutput && got.Output != nil) {
+			t.Errorf("%s: state %s output %q error %q; want %s %q %q", tc.id, got.State, got.Output, got.Error, tc.state, tc.output, tc.errMsg)
+		}
+		if terminal := tc.state != store.StatePending && tc.state != store.StateEnqueued; terminal == got.CompletedAt.IsZero() {
+			t.Errorf("%s: CompletedAt %v in state %s", tc.id, got.CompletedAt, got.State)
+		}
+	}
+	// Invalid input records nothing.
+	for _, bad := range [][]store.CompleteParams{
+		{{ID: c[1].ID, ExecutorID: "owner", Attempts: run, State: store.StateSuccess}, {ID: c[1].ID, ExecutorID: "owner", Attempts: run, State: store.StateError}},
+		{{ID: c[1].ID, ExecutorID: "owner", Attempts: run, State: store.StateSuccess}, {ID: waiting.ID, ExecutorID: "owner", State: store.StatePending}},
+	} {
+		if _, err := s.CompleteMany(ctx, bad); err == nil {
+			t.Errorf("CompleteMany(%+v) succeeded, want an error", bad)
+		}
+	}
+	if got := get(t, ctx, s, c[1].ID); got.State != store.StatePending {
+		t.Errorf("a rejected CompleteMany wrote: %s is %s", c[1].ID, got.State)
+	}
+}
+
+// testClaimCompletes claims with outcomes to record first, on a queue of
+// each kind: the outcomes are recorded and the slots they free claimed in
+// the same call.
+func testClaimCompletes(t *testing.T, open Opener) {
+	for _, tc := range []struct {
+		name string
+		cfg  store.QueueConfig
+	}{
+		{"unlimited", store.QueueConfig{}},
+		{"concurrency", store.QueueConfig{Concurrency: 2}},
+		{"worker concurrency", store.QueueConfig{WorkerConcurrency: 2}},
+		{"partitions", store.QueueConfig{Concurrency: 2, PartitionConcurrency: 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testContext(t)
+			s := open(t)
+			queue := unique("q")
+			tc.cfg.Name = queue
+			declare(t, ctx, s, tc.cfg)
+			ws := enqueueN(t, ctx, s, queue, 6)
+			p := store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 2}
+			first := claim(t, ctx, s, p)
+			if !slices.Equal(ids(first.Claimed), ids(ws[:2])) {
+				t.Fatalf("claimed %v, want %v", ids(first.Claimed), ids(ws[:2]))
+			}
+			if first.Completed != nil {
+				t.Errorf("Completed = %v for a claim without outcomes, want nil", first.Completed)
+			}
+			run := first.Claimed[0].Attempts
+			p.Complete = []store.CompleteParams{
+				{ID: ws[0].ID, ExecutorID: "e", Attempts: run, State: store.StateSuccess, Output: []byte(`1`)},
+				{ID: ws[1].ID, ExecutorID: "e", Attempts: run, State: store.StateSuccess, Output: []byte(`2`)},
+				{ID: ws[5].ID, ExecutorID: "e", Attempts: run, State: store.StateSuccess}, // still ENQUEUED
+			}
+			p.Max = 10
+			res := claim(t, ctx, s, p)
+			if want := []bool{true, true, false}; !slices.Equal(res.Completed, want) {
+				t.Fatalf("Completed = %v, want %v", res.Completed, want)
+			}
+			want := ids(ws[2:4]) // the two freed slots
+			if tc.cfg.Concurrency == 0 && tc.cfg.WorkerConcurrency == 0 {
+				want = ids(ws[2:])
+			}
+			if !slices.Equal(ids(res.Claimed), want) {
+				t.Fatalf("claimed %v after completing 2, want %v", ids(res.Claimed), want)
+			}
+			for i, w := range ws[:2] {
+				if got := get(t, ctx, s, w.ID); got.State != store.StateSuccess || string(got.Output) != fmt.Sprint(i+1) {
+					t.Errorf("%s: state %s output %q after its outcome was recorded", w.ID, got.State, got.Output)
+				}
+			}
+			// Invalid outcomes: nothing recorded, nothing claimed.
+			p.Complete = []store.CompleteParams{{ID: res.Claimed[0].ID, ExecutorID: "e", Attempts: run, State: store.StatePending}}
+			if _, err := s.Claim(ctx, p); err == nil {
+				t.Error("Claim with a non-terminal outcome succeeded, want an error")
+			}
+		})
+	}
+}
+
+// testClaimCompletesFindsLimits records outcomes with a claim made by a
+// store that has not claimed from the queue before (so it tries the path of
+// a queue without limits first) on a queue with a concurrency limit.
+func testClaimCompletesFindsLimits(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	queue := unique("q")
+	declare(t, ctx, s, store.QueueConfig{Name: queue, Concurrency: 1})
+	ws := enqueueN(t, ctx, s, queue, 3)
+	res := claim(t, ctx, open(t), store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 5})
+	if !slices.Equal(ids(res.Claimed), ids(ws[:1])) {
+		t.Fatalf("claimed %v, want %v", ids(res.Claimed), ids(ws[:1]))
+	}
+	res = claim(t, ctx, open(t), store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 5, Complete: []store.CompleteParams{
+		{ID: ws[0].ID, ExecutorID: "e", Attempts: res.Claimed[0].Attempts, State: store.StateSuccess},
+	}})
+	if !slices.Equal(res.Completed, []bool{true}) || !slices.Equal(ids(res.Claimed), ids(ws[1:2])) {
+		t.Fatalf("completed %v and claimed %v; want [true] and %v", res.Completed, ids(res.Claimed), ids(ws[1:2]))
+	}
+	if res.Config.Concurrency != 1 {
+		t.Errorf("Config = %+v, want Concurrency 1", res.Config)
 	}
 }

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,10 +41,14 @@ func testEvents(t *testing.T, open Opener) {
 	a, b := open(t), open(t) // two processes
 	events := b.Events()
 	if events == nil {
+		if err := a.Notify(ctx, []store.Event{{Kind: store.EventEnqueued, Queue: "q"}}); err != nil {
+			t.Errorf("Notify on engine %s without events = %v, want nil (a no-op)", a.Engine(), err)
+		}
 		t.Skipf("engine %s has no events", b.Engine())
 	}
 	queue := unique("q")
 	w := enqueue(t, ctx, a, store.InsertParams{Queue: queue})
+	notify(t, ctx, a, store.Event{Kind: store.EventEnqueued, Queue: queue})
 	awaitEvent(t, ctx, events, store.Event{Kind: store.EventEnqueued, Queue: queue})
 
 	res := claim(t, ctx, a, store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 1})
@@ -50,20 +56,122 @@ func testEvents(t *testing.T, open Opener) {
 		t.Fatalf("claimed %d, want 1", len(res.Claimed))
 	}
 	complete(t, ctx, a, res.Claimed[0])
-	awaitEvent(t, ctx, events, store.Event{Kind: store.EventCompleted, Queue: queue, WorkflowID: w.ID})
-
 	// A workflow started without a queue completes with Queue "".
 	direct, _, err := a.InsertWorkflow(ctx, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: "e"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	complete(t, ctx, a, direct)
+	notify(t, ctx, a,
+		store.Event{Kind: store.EventCompleted, Queue: queue, WorkflowID: w.ID},
+		store.Event{Kind: store.EventCompleted, WorkflowID: direct.ID})
+	awaitEvent(t, ctx, events, store.Event{Kind: store.EventCompleted, Queue: queue, WorkflowID: w.ID})
 	awaitEvent(t, ctx, events, store.Event{Kind: store.EventCompleted, WorkflowID: direct.ID})
 
-	// The process's own changes are reported too.
+	// The process's own notifications are reported too.
 	own := unique("q")
-	enqueue(t, ctx, b, store.InsertParams{Queue: own})
+	notify(t, ctx, b, store.Event{Kind: store.EventEnqueued, Queue: own})
 	awaitEvent(t, ctx, events, store.Event{Kind: store.EventEnqueued, Queue: own})
+
+	notify(t, ctx, a, store.Event{Kind: store.EventResync})
+	awaitEvent(t, ctx, events, store.Event{Kind: store.EventResync})
+}
+
+// testEventsNotFromWrites checks that the store's writes notify nobody: the
+// notification of a Notify sent after them arrives with nothing before it.
+func testEventsNotFromWrites(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	a, b := open(t), open(t)
+	events := b.Events()
+	if events == nil {
+		t.Skipf("engine %s has no events", b.Engine())
+	}
+	queue := unique("q")
+	w := enqueue(t, ctx, a, store.InsertParams{Queue: queue})
+	res := claim(t, ctx, a, store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 1})
+	if len(res.Claimed) != 1 {
+		t.Fatalf("claimed %d, want 1", len(res.Claimed))
+	}
+	complete(t, ctx, a, res.Claimed[0])
+	marker := unique("marker")
+	notify(t, ctx, a, store.Event{Kind: store.EventEnqueued, Queue: marker})
+	timer := time.NewTimer(eventTimeout)
+	defer timer.Stop()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatal("Events closed")
+			}
+			if ev.Queue == queue || ev.WorkflowID == w.ID {
+				t.Fatalf("got %+v: the store's writes sent a notification", ev)
+			}
+			if ev.Queue == marker {
+				return
+			}
+		case <-timer.C:
+			t.Fatalf("no event for the marker within %v", eventTimeout)
+		}
+	}
+}
+
+// testNotifyBatch sends many events in one Notify, more than one payload
+// holds: every one arrives, the enqueues once per queue.
+func testNotifyBatch(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	a, b := open(t), open(t)
+	events := b.Events()
+	if events == nil {
+		t.Skipf("engine %s has no events", b.Engine())
+	}
+	const n = 600 // a few payloads of JSON, under the Events buffer
+	queue := unique("q")
+	want := map[store.Event]bool{}
+	var evs []store.Event
+	for i := range n {
+		ev := store.Event{Kind: store.EventCompleted, Queue: queue, WorkflowID: unique(strings.Repeat("x", 40) + strconv.Itoa(i))}
+		if i%3 == 0 {
+			ev.Queue = "" // started without a queue
+		}
+		want[ev] = true
+		evs = append(evs, ev, store.Event{Kind: store.EventEnqueued, Queue: queue})
+	}
+	want[store.Event{Kind: store.EventEnqueued, Queue: queue}] = true
+	notify(t, ctx, a, evs...)
+	enqueues := 0
+	timer := time.NewTimer(eventTimeout)
+	defer timer.Stop()
+	for len(want) > 0 {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatal("Events closed")
+			}
+			if ev.Kind == store.EventResync {
+				t.Fatal("EventResync: a payload was dropped or too long")
+			}
+			if ev.Kind == store.EventEnqueued && ev.Queue == queue {
+				enqueues++
+			}
+			delete(want, ev)
+		case <-timer.C:
+			t.Fatalf("%d of the %d events did not arrive within %v", len(want), n+1, eventTimeout)
+		}
+	}
+	if enqueues != 1 {
+		t.Errorf("%d notifications of the enqueues on one queue, want 1", enqueues)
+	}
+
+	// An event too long for any payload arrives as a resync.
+	notify(t, ctx, a, store.Event{Kind: store.EventCompleted, Queue: queue, WorkflowID: strings.Repeat("y", 9000)})
+	awaitEvent(t, ctx, events, store.Event{Kind: store.EventResync})
+}
+
+func notify(t *testing.T, ctx context.Context, s store.Store, evs ...store.Event) {
+	t.Helper()
+	if err := s.Notify(ctx, evs); err != nil {
+		t.Fatalf("Notify(%d events): %v", len(evs), err)
+	}
 }
 
 func testEventsClose(t *testing.T, open Opener) {

@@ -241,3 +241,84 @@ func testDeduplication(t *testing.T, open Opener) {
 		t.Errorf("DedupID = %q, want %q", next.DedupID, dedup)
 	}
 }
+
+// testInsertMany inserts a batch mixing every case InsertWorkflow knows:
+// each workflow's result is the one InsertWorkflow would give, inserting
+// them one after another.
+func testInsertMany(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	if res, err := s.InsertWorkflows(ctx, nil); err != nil || len(res) != 0 {
+		t.Fatalf("InsertWorkflows(nil) = %v, %v; want nothing", res, err)
+	}
+	q1, q2 := unique("q"), unique("q")
+	existing := enqueue(t, ctx, s, store.InsertParams{Queue: q1, DedupID: "held"})
+	dupID := unique("wf")
+	ps := []store.InsertParams{
+		{ID: unique("wf"), Name: "f", State: store.StateEnqueued, Queue: q1, Input: []byte(`1`), Priority: 2, PartitionKey: "p", ParentID: "parent"},
+		{ID: existing.ID, Name: "f", State: store.StateEnqueued, Queue: q1},                   // the ID exists
+		{ID: unique("wf"), Name: "f", State: store.StateEnqueued, Queue: q1, DedupID: "held"}, // held by existing
+		{ID: dupID, Name: "f", State: store.StateEnqueued, Queue: q2, DedupID: "d", Delay: time.Hour},
+		{ID: dupID, Name: "g", State: store.StateEnqueued, Queue: q2},                      // the same ID again
+		{ID: unique("wf"), Name: "f", State: store.StateEnqueued, Queue: q2, DedupID: "d"}, // held by dupID
+		{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: "e", Timeout: time.Minute},
+		{ID: unique("wf"), Name: "f", State: store.StateEnqueued, Queue: q1},
+	}
+	before := time.Now()
+	res, err := s.InsertWorkflows(ctx, ps)
+	if err != nil {
+		t.Fatalf("InsertWorkflows: %v", err)
+	}
+	if len(res) != len(ps) {
+		t.Fatalf("%d results for %d workflows", len(res), len(ps))
+	}
+	for _, i := range []int{0, 3, 6, 7} {
+		r := res[i]
+		if r.Err != nil || !r.Created || r.Workflow.ID != ps[i].ID || r.Workflow.State != ps[i].State {
+			t.Errorf("workflow %d: %+v, want created %s in state %s", i, r, ps[i].ID, ps[i].State)
+		}
+	}
+	if w := res[0].Workflow; string(w.Input) != "1" || w.Priority != 2 || w.PartitionKey != "p" || w.ParentID != "parent" || w.Queue != q1 {
+		t.Errorf("workflow 0 stored as %+v", w)
+	}
+	if w := res[3].Workflow; w.DedupID != "d" || !near(w.NotBefore, before.Add(time.Hour)) {
+		t.Errorf("workflow 3: DedupID %q NotBefore %v, want d and an hour from now", w.DedupID, w.NotBefore)
+	}
+	if w := res[6].Workflow; w.ExecutorID != "e" || w.Attempts != 1 || w.StartedAt.IsZero() || !w.Deadline.Equal(w.StartedAt.Add(time.Minute)) {
+		t.Errorf("workflow 6 (PENDING): ExecutorID %q Attempts %d StartedAt %v Deadline %v", w.ExecutorID, w.Attempts, w.StartedAt, w.Deadline)
+	}
+	if res[0].Workflow.Seq >= res[7].Workflow.Seq {
+		t.Errorf("seq %d then %d: want them in the order given", res[0].Workflow.Seq, res[7].Workflow.Seq)
+	}
+	for _, tc := range []struct {
+		i      int
+		holder string
+	}{{2, existing.ID}, {5, dupID}} {
+		var dup *store.DuplicateError
+		if !errors.As(res[tc.i].Err, &dup) || dup.ExistingID != tc.holder || res[tc.i].Created {
+			t.Errorf("workflow %d: %+v, want a *DuplicateError naming %s", tc.i, res[tc.i], tc.holder)
+		}
+		if _, err := s.GetWorkflow(ctx, ps[tc.i].ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("workflow %d was inserted with a held deduplication ID (GetWorkflow: %v)", tc.i, err)
+		}
+	}
+	for _, tc := range []struct {
+		i    int
+		want store.Workflow
+	}{{1, existing}, {4, res[3].Workflow}} {
+		if r := res[tc.i]; r.Err != nil || r.Created || r.Workflow.ID != tc.want.ID || r.Workflow.Name != tc.want.Name || r.Workflow.Seq != tc.want.Seq {
+			t.Errorf("workflow %d: %+v, want the existing %+v", tc.i, r, tc.want)
+		}
+	}
+	// An invalid workflow: nothing inserted.
+	bad := []store.InsertParams{
+		{ID: unique("wf"), Name: "f", State: store.StateEnqueued, Queue: q1},
+		{ID: unique("wf"), Name: "f", State: store.StateEnqueued}, // no queue
+	}
+	if _, err := s.InsertWorkflows(ctx, bad); err == nil {
+		t.Error("InsertWorkflows with an invalid workflow succeeded, want an error")
+	}
+	if _, err := s.GetWorkflow(ctx, bad[0].ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a rejected InsertWorkflows inserted %s (GetWorkflow: %v)", bad[0].ID, err)
+	}
+}

@@ -96,6 +96,9 @@ func ValidateClaim(p store.ClaimParams) error {
 	case p.Max < 1:
 		return fmt.Errorf("claim from queue %q: Max is %d, want at least 1", p.Queue, p.Max)
 	}
+	if err := ValidateCompleteMany(p.Complete); err != nil {
+		return fmt.Errorf("claim from queue %q: %w", p.Queue, err)
+	}
 	return nil
 }
 
@@ -143,6 +146,36 @@ func ValidateComplete(p store.CompleteParams) error {
 		return fmt.Errorf("complete workflow %q: empty executor ID", p.ID)
 	}
 	return nil
+}
+
+// ValidateCompleteMany checks the outcomes of CompleteMany (or of
+// ClaimParams.Complete): each one valid, no workflow twice.
+func ValidateCompleteMany(ps []store.CompleteParams) error {
+	seen := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		if err := ValidateComplete(p); err != nil {
+			return err
+		}
+		if seen[p.ID] {
+			return fmt.Errorf("complete workflow %q: listed twice", p.ID)
+		}
+		seen[p.ID] = true
+	}
+	return nil
+}
+
+// Completed maps the IDs of the workflows a CompleteMany statement finished
+// to its result: ok[i] reports ps[i].
+func Completed(ps []store.CompleteParams, finished []string) []bool {
+	done := make(map[string]bool, len(finished))
+	for _, id := range finished {
+		done[id] = true
+	}
+	ok := make([]bool, len(ps))
+	for i, p := range ps {
+		ok[i] = done[p.ID]
+	}
+	return ok
 }
 
 // Limited reports whether a queue has any limit, so that its claims must be

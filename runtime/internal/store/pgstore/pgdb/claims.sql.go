@@ -9,86 +9,6 @@ import (
 	"context"
 )
 
-const claimLimited = `-- name: ClaimLimited :many
-WITH now AS (SELECT $2::bigint AS ms),
-picked AS (
-    SELECT p.workflow_id
-    FROM dbos.workflows p, now
-    WHERE p.queue_name = $3::text
-      AND p.state = 'ENQUEUED'
-      AND (p.not_before_ms IS NULL OR p.not_before_ms <= now.ms)
-    ORDER BY p.priority, p.seq
-    LIMIT $4::bigint
-    FOR UPDATE OF p
-)
-UPDATE dbos.workflows w
-SET state = 'PENDING',
-    executor_id = $1::text,
-    started_ms = now.ms,
-    attempts = w.attempts + 1,
-    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
-FROM picked, now
-WHERE w.workflow_id = picked.workflow_id
-  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
-`
-
-type ClaimLimitedParams struct {
-	ExecutorID string
-	NowMs      int64
-	QueueName  string
-	MaxRows    int64
-}
-
-// ClaimLimited claims up to max_rows ready workflows at now_ms (read by
-// QueueLoad) under LockQueue. It waits for row locks instead of skipping
-// them so that the order stays strict.
-func (q *Queries) ClaimLimited(ctx context.Context, arg ClaimLimitedParams) ([]Workflow, error) {
-	rows, err := q.db.Query(ctx, claimLimited,
-		arg.ExecutorID,
-		arg.NowMs,
-		arg.QueueName,
-		arg.MaxRows,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []Workflow
-	for rows.Next() {
-		var i Workflow
-		if err := rows.Scan(
-			&i.Seq,
-			&i.WorkflowID,
-			&i.Name,
-			&i.State,
-			&i.QueueName,
-			&i.ExecutorID,
-			&i.Input,
-			&i.Output,
-			&i.Error,
-			&i.Priority,
-			&i.DedupID,
-			&i.PartitionKey,
-			&i.ParentID,
-			&i.TimeoutMs,
-			&i.DeadlineMs,
-			&i.NotBeforeMs,
-			&i.Attempts,
-			&i.CreatedMs,
-			&i.StartedMs,
-			&i.CompletedMs,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const claimPartitioned = `-- name: ClaimPartitioned :many
 WITH arg AS MATERIALIZED (
     SELECT dbos.now_ms() AS now_ms,
@@ -127,8 +47,8 @@ SET state = 'PENDING',
     started_ms = arg.now_ms,
     attempts = w.attempts + 1,
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN arg.now_ms + w.timeout_ms END
-FROM picked, arg
-WHERE w.workflow_id = picked.workflow_id
+FROM arg
+WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
   AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
 RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
 `
@@ -142,7 +62,7 @@ type ClaimPartitionedParams struct {
 	MaxRows              int64
 }
 
-// ClaimPartitioned is ClaimLimited with per-partition limits: a ready row is
+// ClaimPartitioned is ClaimUnderLock with per-partition limits: a ready row is
 // eligible when the rows before it in its partition (FIFO order) plus the
 // partition's PENDING rows (or its starts in the partition's rate window)
 // stay under the partition's limits; the first max_rows eligible rows in
@@ -158,89 +78,6 @@ func (q *Queries) ClaimPartitioned(ctx context.Context, arg ClaimPartitionedPara
 		arg.QueueName,
 		arg.MaxRows,
 	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []Workflow
-	for rows.Next() {
-		var i Workflow
-		if err := rows.Scan(
-			&i.Seq,
-			&i.WorkflowID,
-			&i.Name,
-			&i.State,
-			&i.QueueName,
-			&i.ExecutorID,
-			&i.Input,
-			&i.Output,
-			&i.Error,
-			&i.Priority,
-			&i.DedupID,
-			&i.PartitionKey,
-			&i.ParentID,
-			&i.TimeoutMs,
-			&i.DeadlineMs,
-			&i.NotBeforeMs,
-			&i.Attempts,
-			&i.CreatedMs,
-			&i.StartedMs,
-			&i.CompletedMs,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const claimUnlimited = `-- name: ClaimUnlimited :many
-WITH now AS MATERIALIZED (SELECT dbos.now_ms() AS ms),
-picked AS (
-    SELECT p.workflow_id
-    FROM dbos.workflows p, now
-    WHERE p.queue_name = $2::text
-      AND p.state = 'ENQUEUED'
-      AND (p.not_before_ms IS NULL OR p.not_before_ms <= now.ms)
-      AND NOT EXISTS (
-          SELECT 1 FROM dbos.queues l
-          WHERE l.name = $2::text
-            AND (l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
-                 OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0)
-      )
-    ORDER BY p.priority, p.seq
-    LIMIT $3::bigint
-    FOR UPDATE OF p SKIP LOCKED
-)
-UPDATE dbos.workflows w
-SET state = 'PENDING',
-    executor_id = $1::text,
-    started_ms = now.ms,
-    attempts = w.attempts + 1,
-    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
-FROM picked, now
-WHERE w.workflow_id = picked.workflow_id
-  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
-`
-
-type ClaimUnlimitedParams struct {
-	ExecutorID string
-	QueueName  string
-	MaxRows    int64
-}
-
-// ClaimUnlimited claims up to max_rows ready workflows of a queue without
-// limits in one statement, skipping rows that concurrent claimers hold. It
-// claims nothing when the queue's declaration (dbos.queues) sets any limit:
-// then the claim must go through LockQueue and QueueLoad. The declaration
-// is one primary-key lookup, evaluated once (an InitPlan), so an unlimited
-// claim stays one round trip.
-func (q *Queries) ClaimUnlimited(ctx context.Context, arg ClaimUnlimitedParams) ([]Workflow, error) {
-	rows, err := q.db.Query(ctx, claimUnlimited, arg.ExecutorID, arg.QueueName, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -364,56 +201,6 @@ func (q *Queries) PartitionBacklog(ctx context.Context, arg PartitionBacklogPara
 	)
 	var i PartitionBacklogRow
 	err := row.Scan(&i.Ready, &i.PartitionFreeMs, &i.NextDelayedMs)
-	return i, err
-}
-
-const queueBacklog = `-- name: QueueBacklog :one
-WITH now AS MATERIALIZED (SELECT coalesce($2::bigint, dbos.now_ms()) AS ms)
-SELECT
-    now.ms::bigint AS now_ms,
-    EXISTS (
-        SELECT 1 FROM dbos.queues l
-        WHERE l.name = $1::text
-          AND (l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
-               OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0)
-    )::boolean AS limited,
-    EXISTS (
-        SELECT 1 FROM dbos.workflows w
-        WHERE w.queue_name = $1::text AND w.state = 'ENQUEUED'
-          AND (w.not_before_ms IS NULL OR w.not_before_ms <= now.ms)
-    )::boolean AS ready,
-    (SELECT coalesce(min(w.not_before_ms), 0) FROM dbos.workflows w
-     WHERE w.queue_name = $1::text AND w.state = 'ENQUEUED'
-       AND w.not_before_ms > now.ms)::bigint AS next_delayed_ms
-FROM now
-`
-
-type QueueBacklogParams struct {
-	QueueName string
-	NowMs     *int64
-}
-
-type QueueBacklogRow struct {
-	NowMs         int64
-	Limited       bool
-	Ready         bool
-	NextDelayedMs int64
-}
-
-// QueueBacklog says whether ENQUEUED rows of a queue are ready at now_ms
-// (NULL: the database clock), and the earliest not_before_ms of those that
-// are not (0 when none). limited reports whether the queue's declaration
-// sets any limit: after ClaimUnlimited took nothing, it tells an empty
-// queue from a limited one.
-func (q *Queries) QueueBacklog(ctx context.Context, arg QueueBacklogParams) (QueueBacklogRow, error) {
-	row := q.db.QueryRow(ctx, queueBacklog, arg.QueueName, arg.NowMs)
-	var i QueueBacklogRow
-	err := row.Scan(
-		&i.NowMs,
-		&i.Limited,
-		&i.Ready,
-		&i.NextDelayedMs,
-	)
 	return i, err
 }
 

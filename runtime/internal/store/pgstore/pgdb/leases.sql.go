@@ -9,6 +9,40 @@ import (
 	"context"
 )
 
+const ownedWorkflows = `-- name: OwnedWorkflows :many
+SELECT workflow_id FROM dbos.workflows
+WHERE workflow_id = ANY($1::text[])
+  AND state = 'PENDING'
+  AND executor_id = $2::text
+`
+
+type OwnedWorkflowsParams struct {
+	Ids        []string
+	ExecutorID string
+}
+
+// OwnedWorkflows returns which of the given workflows are still PENDING
+// under executor_id: the others were cancelled, finished or taken over.
+func (q *Queries) OwnedWorkflows(ctx context.Context, arg OwnedWorkflowsParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, ownedWorkflows, arg.Ids, arg.ExecutorID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var workflow_id string
+		if err := rows.Scan(&workflow_id); err != nil {
+			return nil, err
+		}
+		items = append(items, workflow_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const reapExecutors = `-- name: ReapExecutors :many
 DELETE FROM dbos.executors
 WHERE expires_ms < dbos.now_ms() AND executor_id <> $1::text

@@ -26,3 +26,41 @@ func (q *Queries) ListenEnqueued(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, listenEnqueued)
 	return err
 }
+
+const listenHungry = `-- name: ListenHungry :exec
+LISTEN dbos_hungry
+`
+
+func (q *Queries) ListenHungry(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, listenHungry)
+	return err
+}
+
+const notify = `-- name: Notify :exec
+SELECT pg_notify(($1::text[])[i], ($2::text[])[i])
+FROM generate_subscripts($1::text[], 1) AS i
+`
+
+type NotifyParams struct {
+	Channels []string
+	Payloads []string
+}
+
+// Notify sends one notification per (channel, payload) pair, all in one
+// statement and so in one transaction: Postgres serializes the commits of
+// notifying transactions server-wide, so one commit should carry many.
+// The channels and payloads (Store.Notify builds them, the listener parses
+// them):
+//
+//	dbos_enqueued   payload: a queue name; ENQUEUED rows appeared on it.
+//	dbos_completed  payload: a JSON array of {"queue": q, "id": id} for
+//	                workflows that reached a terminal state ("queue" is ""
+//	                for a workflow started without a queue), at most 7900
+//	                bytes; or the string "resync": listeners must recheck
+//	                everything.
+//	dbos_hungry     payload: a queue name; a process wants tasks of it that
+//	                the queue's concurrency limit keeps it from claiming.
+func (q *Queries) Notify(ctx context.Context, arg NotifyParams) error {
+	_, err := q.db.Exec(ctx, notify, arg.Channels, arg.Payloads)
+	return err
+}

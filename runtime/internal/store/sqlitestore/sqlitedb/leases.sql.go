@@ -7,7 +7,56 @@ package sqlitedb
 
 import (
 	"context"
+	"strings"
 )
+
+const ownedWorkflows = `-- name: OwnedWorkflows :many
+SELECT workflow_id FROM workflows
+WHERE workflow_id IN (/*SLICE:ids*/?)
+  AND state = 'PENDING'
+  AND executor_id = CAST(?2 AS TEXT)
+`
+
+type OwnedWorkflowsParams struct {
+	Ids        []string
+	ExecutorID string
+}
+
+// OwnedWorkflows returns which of the given workflows are still PENDING
+// under executor_id: the others were cancelled, finished or taken over.
+func (q *Queries) OwnedWorkflows(ctx context.Context, arg OwnedWorkflowsParams) ([]string, error) {
+	query := ownedWorkflows
+	var queryParams []interface{}
+	if len(arg.Ids) > 0 {
+		for _, v := range arg.Ids {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:ids*/?", strings.Repeat(",?", len(arg.Ids))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
+	}
+	queryParams = append(queryParams, arg.ExecutorID)
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var workflow_id string
+		if err := rows.Scan(&workflow_id); err != nil {
+			return nil, err
+		}
+		items = append(items, workflow_id)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
 
 const reapExecutors = `-- name: ReapExecutors :many
 DELETE FROM executors

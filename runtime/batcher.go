@@ -1,0 +1,147 @@
+package dbos
+
+import (
+	"context"
+	"slices"
+	"sync"
+)
+
+// batcher makes one call for many concurrent requests (group commit): each
+// caller waits for its own result, but while a call is in flight the
+// requests that arrive meanwhile gather, and the next call takes them all
+// (at most max; two requests with one key never share a call). No goroutine
+// of its own: the first caller to find no call in flight makes it (leads);
+// when it is done it hands the next batch, which holds the oldest waiting
+// request, to that request's caller, who leads the next call.
+type batcher[T, R any] struct {
+	// call makes the call for a batch: one result per request, in order,
+	// or an error for them all.
+	call func(batch []T) ([]R, error)
+	key  func(T) string // nil: any requests may share a call
+	max  int
+
+	mu      sync.Mutex
+	pending []*request[T, R] // waiting for a call, oldest first
+	leading bool             // a call is in flight
+}
+
+// request is one caller's wait.
+type request[T, R any] struct {
+	in  T
+	out R
+	err error
+	// wake receives nil when the request is done, or a batch, holding the
+	// request first, that its caller must make the call for. Capacity 1:
+	// it receives once.
+	wake chan []*request[T, R]
+}
+
+// do makes in part of the next call and returns its result. A caller
+// whose ctx ends before its request is taken into a call gives up with
+// ctx's error; once taken (the call may be in flight) it waits for the
+// result.
+func (b *batcher[T, R]) do(ctx context.Context, in T) (R, error) {
+	var zero R
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	r := &request[T, R]{in: in, wake: make(chan []*request[T, R], 1)}
+	b.mu.Lock()
+	b.pending = append(b.pending, r)
+	var batch []*request[T, R]
+	if !b.leading {
+		// Nothing waits while no call is in flight: the batch is [r].
+		b.leading = true
+		batch = b.take()
+	}
+	b.mu.Unlock()
+	if batch == nil {
+		select {
+		case batch = <-r.wake:
+		case <-ctx.Done():
+			if b.forget(r) {
+				return zero, ctx.Err()
+			}
+			batch = <-r.wake // taken: the result, or the lead, comes soon
+		}
+	}
+	if batch != nil {
+		b.run(batch)
+		b.handOff()
+	}
+	return r.out, r.err
+}
+
+// forget removes r from the waiting requests; false when it was taken.
+func (b *batcher[T, R]) forget(r *request[T, R]) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.Index(b.pending, r)
+	if i < 0 {
+		return false
+	}
+	b.pending = slices.Delete(b.pending, i, i+1)
+	return true
+}
+
+// take removes the next batch from the waiting requests, with b.mu held:
+// the oldest, at most max, none with the key of one taken before it (such
+// a request waits for the next batch).
+func (b *batcher[T, R]) take() []*request[T, R] {
+	batch := make([]*request[T, R], 0, min(len(b.pending), b.max))
+	var seen map[string]bool
+	if b.key != nil {
+		seen = make(map[string]bool, cap(batch))
+	}
+	rest := b.pending[:0]
+	for _, r := range b.pending {
+		k := ""
+		if seen != nil {
+			k = b.key(r.in)
+		}
+		if len(batch) < b.max && !seen[k] {
+			if seen != nil {
+				seen[k] = true
+			}
+			batch = append(batch, r)
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	clear(b.pending[len(rest):])
+	b.pending = rest
+	return batch
+}
+
+// run makes the call for a batch led by its first request's caller, and
+// wakes the others.
+func (b *batcher[T, R]) run(batch []*request[T, R]) {
+	in := make([]T, len(batch))
+	for i, r := range batch {
+		in[i] = r.in
+	}
+	out, err := b.call(in)
+	for i, r := range batch {
+		if err != nil {
+			r.err = err
+		} else {
+			r.out = out[i]
+		}
+		if i > 0 {
+			r.wake <- nil // never blocks: a request is woken once
+		}
+	}
+}
+
+// handOff gives the next batch to the caller of its first request, who
+// makes the next call; with nothing waiting, no call is in flight.
+func (b *batcher[T, R]) handOff() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.pending) == 0 {
+		b.leading = false
+		return
+	}
+	batch := b.take()
+	batch[0].wake <- batch
+}

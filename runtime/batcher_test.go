@@ -1,0 +1,151 @@
+package dbos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestBatcherGathersConcurrentRequests: while one call is in flight the
+// requests that arrive gather into the next; every caller gets its own
+// result; no call is larger than max or holds one key twice.
+func TestBatcherGathersConcurrentRequests(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		sizes  []int
+		inCall atomic.Int32
+	)
+	release := make(chan struct{})
+	first := true
+	b := &batcher[int, string]{
+		call: func(in []int) ([]string, error) {
+			if inCall.Add(1) != 1 {
+				t.Error("two calls in flight at once")
+			}
+			defer inCall.Add(-1)
+			mu.Lock()
+			sizes = append(sizes, len(in))
+			wait := first
+			first = false
+			mu.Unlock()
+			if wait {
+				<-release // hold the first call while the others arrive
+			}
+			seen := map[int]bool{}
+			out := make([]string, len(in))
+			for i, v := range in {
+				if seen[v%10] {
+					t.Errorf("key %d twice in one call %v", v%10, in)
+				}
+				seen[v%10] = true
+				out[i] = fmt.Sprint("r", v)
+			}
+			return out, nil
+		},
+		key: func(v int) string { return fmt.Sprint(v % 10) },
+		max: 8,
+	}
+	const n = 40
+	var wg sync.WaitGroup
+	results := make([]string, n)
+	wg.Go(func() { results[0], _ = b.do(context.Background(), 0) })
+	for !b.leadingNow() {
+		time.Sleep(time.Millisecond)
+	}
+	for i := 1; i < n; i++ {
+		wg.Go(func() {
+			r, err := b.do(context.Background(), i)
+			if err != nil {
+				t.Errorf("do(%d): %v", i, err)
+			}
+			results[i] = r
+		})
+	}
+	for b.waiting() < n-1 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	for i, r := range results {
+		if r != fmt.Sprint("r", i) {
+			t.Errorf("result %d = %q", i, r)
+		}
+	}
+	// 1 alone, then 39 in calls of at most 8 (and at most one of each key).
+	if sizes[0] != 1 || len(sizes) < 1+5 || slices.Max(sizes) > 8 {
+		t.Errorf("call sizes %v, want [1] then calls of up to 8", sizes)
+	}
+	if b.leadingNow() || b.waiting() != 0 {
+		t.Error("the batcher is not idle after every call returned")
+	}
+}
+
+// TestBatcherErrorsAndGivingUp: a failed call fails each of its requests;
+// a caller whose context ends while it waits gives up without being called.
+func TestBatcherErrorsAndGivingUp(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int32
+	boom := errors.New("boom")
+	b := &batcher[int, int]{
+		call: func(in []int) ([]int, error) {
+			calls.Add(1)
+			if in[0] == 0 {
+				<-release
+				return nil, boom
+			}
+			return in, nil
+		},
+		max: 10,
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.do(context.Background(), 0)
+		done <- err
+	}()
+	for !b.leadingNow() {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, err := b.do(ctx, 1)
+		gaveUp <- err
+	}()
+	for b.waiting() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+		t.Errorf("a waiting caller whose context ended got %v, want context.Canceled", err)
+	}
+	close(release)
+	if err := <-done; !errors.Is(err, boom) {
+		t.Errorf("the failed call's caller got %v, want boom", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d calls, want 1: the caller who gave up must not be called", n)
+	}
+	if got, err := b.do(context.Background(), 5); got != 5 || err != nil {
+		t.Errorf("after an error: do(5) = %v, %v", got, err)
+	}
+	if _, err := b.do(ctx, 6); !errors.Is(err, context.Canceled) {
+		t.Errorf("do with an ended context = %v, want context.Canceled", err)
+	}
+}
+
+func (b *batcher[T, R]) leadingNow() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.leading
+}
+
+func (b *batcher[T, R]) waiting() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.pending)
+}

@@ -1,0 +1,88 @@
+package dbos
+
+import (
+	"context"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
+
+// maxCompleteBatch caps the outcomes one store call records.
+const maxCompleteBatch = 128
+
+// completer records the outcomes of the workflows that finish in this
+// process, many per store call (a batcher): each caller waits until its own
+// outcome is committed and gets its own fenced result, and the outcomes
+// that arrive while a call is in flight are recorded together by the next,
+// with one statement and one commit.
+//
+// The completer of a dispatched queue may also claim that queue's next
+// tasks in the same store call (store.ClaimParams.Complete; see
+// dispatcher.claimsOnCompletion): the slots the outcomes free are taken at
+// once, with the outcomes' commit, instead of after a wake-up of the
+// dispatcher and a claim of its own. Workflows of other queues, or of none,
+// go through the runtime's completer, which only records.
+type completer struct {
+	rt *Runtime
+	d  *dispatcher // the queue whose tasks finish here; nil: claim nothing
+	b  batcher[store.CompleteParams, completed]
+}
+
+// completed is the result of one outcome.
+type completed struct {
+	ok      bool // recorded (false: fenced off)
+	claimed bool // the call that recorded it claimed for the queue
+}
+
+func newCompleter(rt *Runtime, d *dispatcher) *completer {
+	c := &completer{rt: rt, d: d}
+	c.b = batcher[store.CompleteParams, completed]{
+		call: c.record,
+		key:  func(p store.CompleteParams) string { return p.ID }, // one outcome of a workflow per statement
+		max:  maxCompleteBatch,
+	}
+	return c
+}
+
+// complete records p, with the outcomes of other callers, and returns
+// whether it was recorded (false: the workflow is not PENDING under
+// p.ExecutorID) and whether the same call claimed for the dispatcher's
+// queue. On error nothing was recorded.
+func (c *completer) complete(p store.CompleteParams) (ok, claimed bool, err error) {
+	r, err := c.b.do(context.Background(), p)
+	return r.ok, r.claimed, err
+}
+
+// record makes the store call for a batch of outcomes.
+func (c *completer) record(ps []store.CompleteParams) ([]completed, error) {
+	// A call that began must finish: never leave its outcome unknown.
+	ctx := context.WithoutCancel(c.rt.runCtx)
+	var (
+		oks     []bool
+		claimed bool
+		err     error
+	)
+	if n := c.reserve(len(ps)); n > 0 {
+		oks, err = c.d.claimWith(ctx, n, ps)
+		claimed = true
+	} else {
+		oks, err = c.rt.store.CompleteMany(ctx, ps)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]completed, len(ps))
+	for i, ok := range oks {
+		out[i] = completed{ok: ok, claimed: claimed}
+	}
+	return out, nil
+}
+
+// reserve returns how many tasks the call recording n outcomes may claim
+// for the dispatcher's queue (reserved in its local count), 0 when it
+// claims nothing.
+func (c *completer) reserve(n int) int {
+	if c.d == nil || c.rt.stopping.Load() || !c.d.claimsOnCompletion() {
+		return 0
+	}
+	return c.d.reserve(n)
+}

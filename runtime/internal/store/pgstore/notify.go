@@ -1,0 +1,86 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore/pgdb"
+)
+
+// maxPayload is the longest payload Notify sends, in bytes (Postgres refuses
+// 8000 or more).
+const maxPayload = 7900
+
+// Notify sends evs with one statement (so one notifying commit however many
+// there are): one dbos_enqueued (dbos_hungry) per distinct queue enqueued
+// to (wanted), the completions packed
+// into as few dbos_completed JSON arrays of at most maxPayload bytes as they
+// fit in, and one dbos_completed "resync" for any EventResync, or in place
+// of an event too long for a payload.
+func (s *Store) Notify(ctx context.Context, evs []store.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	channels, payloads := notifications(evs)
+	if err := s.q.Notify(ctx, pgdb.NotifyParams{Channels: channels, Payloads: payloads}); err != nil {
+		return fmt.Errorf("notify %d events: %w", len(evs), err)
+	}
+	return nil
+}
+
+// notifications builds the (channel, payload) pairs of Notify.
+func notifications(evs []store.Event) (channels, payloads []string) {
+	add := func(channel, payload string) {
+		channels = append(channels, channel)
+		payloads = append(payloads, payload)
+	}
+	resync := false
+	seen := make(map[store.Event]bool) // EventEnqueued and EventHungry of a queue, once
+	var batch []byte                   // a JSON array being filled, without its closing ']'
+	flush := func() {
+		if len(batch) > 0 {
+			add(channelCompleted, string(append(batch, ']')))
+			batch = batch[:0:0]
+		}
+	}
+	for _, ev := range evs {
+		switch ev.Kind {
+		case store.EventEnqueued, store.EventHungry:
+			channel := channelEnqueued
+			if ev.Kind == store.EventHungry {
+				channel = channelHungry
+			}
+			key := store.Event{Kind: ev.Kind, Queue: ev.Queue}
+			if len(ev.Queue) > maxPayload {
+				resync = true
+			} else if !seen[key] {
+				seen[key] = true
+				add(channel, ev.Queue)
+			}
+		case store.EventCompleted:
+			row, err := json.Marshal(completedRow{Queue: ev.Queue, ID: ev.WorkflowID})
+			if err != nil || len(row)+2 > maxPayload {
+				resync = true
+				continue
+			}
+			if len(batch)+1+len(row)+1 > maxPayload {
+				flush()
+			}
+			if len(batch) == 0 {
+				batch = append(batch, '[')
+			} else {
+				batch = append(batch, ',')
+			}
+			batch = append(batch, row...)
+		default:
+			resync = true
+		}
+	}
+	flush()
+	if resync {
+		add(channelCompleted, payloadResync)
+	}
+	return channels, payloads
+}

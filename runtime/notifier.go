@@ -1,0 +1,240 @@
+package dbos
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
+
+const (
+	// maxPendingEvents is how many completions the notifier holds before it
+	// collapses them into one EventResync (every listener then rechecks
+	// everything, which costs them more than the events would, but the
+	// notifier's memory stays bounded however far it falls behind).
+	maxPendingEvents = 4096
+	// notifyTimeout bounds one Notify call.
+	notifyTimeout = 10 * time.Second
+	// notifyRetryWait is the pause after a failed Notify before the next
+	// try (which sends an EventResync for what was lost).
+	notifyRetryWait = 100 * time.Millisecond
+)
+
+// notifier tells the other processes sharing a Postgres database what this
+// one committed: that a queue has new ENQUEUED work, that a workflow
+// finished; and that it is hungry for a queue's tasks. The store's writes notify nobody (a notifying transaction
+// commits under a server-wide lock, see store.Store.Notify); instead each
+// writer, once its write committed, hands the event to the notifier, which
+// never blocks it. One goroutine sends the pending events with one Notify
+// call; the events that arrive while a call is in flight go together in the
+// next one, so the busier the process, the bigger the batches.
+//
+// A nil *notifier (an engine without notifications: SQLite) ignores every
+// event.
+type notifier struct {
+	store store.Store
+	log   *slog.Logger
+
+	mu       sync.Mutex
+	queues   map[store.Event]struct{} // EventEnqueued and EventHungry, by kind and queue
+	finished []store.Event            // EventCompleted, in order
+	resync   bool                     // send an EventResync (events were lost or collapsed)
+	// echoes are the workflows whose completion this process notified and
+	// has not heard back yet (see echo).
+	echoes map[string]struct{}
+	// hungerEchoes counts, by queue, the EventHungry this process sent and
+	// has not heard back yet (see hungerEcho).
+	hungerEchoes map[string]int
+
+	kick chan struct{} // capacity 1: events are pending
+	stop chan struct{} // closed by close: flush and exit
+	done chan struct{} // closed when the goroutine has exited
+}
+
+// newNotifier starts the notifier of a store with notifications, or returns
+// nil for one without.
+func newNotifier(st store.Store, log *slog.Logger) *notifier {
+	if st.Events() == nil {
+		return nil
+	}
+	n := &notifier{
+		store:  st,
+		log:    log,
+		queues: map[store.Event]struct{}{},
+		echoes: map[string]struct{}{},
+
+		hungerEchoes: map[string]int{},
+		kick:         make(chan struct{}, 1),
+		stop:         make(chan struct{}),
+		done:         make(chan struct{}),
+	}
+	go n.loop()
+	return n
+}
+
+// enqueued reports ENQUEUED rows committed on queue.
+func (n *notifier) enqueued(queue string) { n.queueEvent(store.EventEnqueued, queue) }
+
+// hungry reports that this process wants tasks of queue that its shared
+// concurrency limit keeps it from claiming (see store.EventHungry).
+func (n *notifier) hungry(queue string) { n.queueEvent(store.EventHungry, queue) }
+
+func (n *notifier) queueEvent(kind store.EventKind, queue string) {
+	if n == nil || queue == "" {
+		return
+	}
+	ev := store.Event{Kind: kind, Queue: queue}
+	n.mu.Lock()
+	if _, pending := n.queues[ev]; !pending && kind == store.EventHungry {
+		n.hungerEchoes[queue]++
+	}
+	n.queues[ev] = struct{}{}
+	n.mu.Unlock()
+	n.wake()
+}
+
+// completed reports that workflow id (of queue, "" if none) committed a
+// terminal state.
+func (n *notifier) completed(queue, id string) {
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	if len(n.echoes) >= maxPendingEvents {
+		clear(n.echoes) // echoes lost: forget them (see echo)
+	}
+	n.echoes[id] = struct{}{}
+	if n.resync {
+		// Already collapsed: the resync covers this completion too.
+	} else if len(n.finished) >= maxPendingEvents {
+		n.finished, n.resync = nil, true
+	} else {
+		n.finished = append(n.finished, store.Event{Kind: store.EventCompleted, Queue: queue, WorkflowID: id})
+	}
+	n.mu.Unlock()
+	n.wake()
+}
+
+// echo reports whether a completion notification is this process's own
+// (it hears its own notifications too), forgetting it. The process already
+// acted on its own completions; their echoes must not wake its dispatchers
+// a second time. Echoes that never come (lost notifications) are forgotten
+// in bulk when too many pile up: the worst a mistake costs is a useless
+// wake-up.
+func (n *notifier) echo(id string) bool {
+	if n == nil {
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, ok := n.echoes[id]
+	delete(n.echoes, id)
+	return ok
+}
+
+// hungerEcho reports whether an EventHungry for queue is (as far as this
+// process can tell) its own, forgetting it: a process must not give way to
+// its own hunger. An echo mistaken for another process's event, or the
+// reverse, swaps which of two events is heeded, no more.
+func (n *notifier) hungerEcho(queue string) bool {
+	if n == nil {
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.hungerEchoes[queue] == 0 {
+		return false
+	}
+	n.hungerEchoes[queue]--
+	return true
+}
+
+// forgetEchoes drops the echoes expected, after notifications were lost.
+func (n *notifier) forgetEchoes() {
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	clear(n.echoes)
+	clear(n.hungerEchoes)
+}
+
+func (n *notifier) wake() {
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
+
+// take removes and returns the pending events.
+func (n *notifier) take() []store.Event {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	evs := make([]store.Event, 0, len(n.queues)+len(n.finished)+1)
+	for ev := range n.queues {
+		evs = append(evs, ev)
+	}
+	clear(n.queues)
+	if n.resync {
+		evs = append(evs, store.Event{Kind: store.EventResync})
+		n.resync = false
+	} else {
+		evs = append(evs, n.finished...)
+	}
+	n.finished = nil
+	return evs
+}
+
+func (n *notifier) loop() {
+	defer close(n.done)
+	for {
+		select {
+		case <-n.kick:
+		case <-n.stop:
+			n.flush()
+			return
+		}
+		if !n.flush() {
+			select {
+			case <-time.After(notifyRetryWait):
+			case <-n.stop:
+				n.flush()
+				return
+			}
+		}
+	}
+}
+
+// flush sends the pending events. When Notify fails, the events are lost:
+// it schedules an EventResync in their place and returns false.
+func (n *notifier) flush() bool {
+	evs := n.take()
+	if len(evs) == 0 {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
+	defer cancel()
+	if err := n.store.Notify(ctx, evs); err != nil {
+		n.log.Warn("dbos: notifying other processes failed; they will resynchronize", "events", len(evs), "err", err)
+		n.mu.Lock()
+		n.finished, n.resync = nil, true
+		clear(n.hungerEchoes)
+		n.mu.Unlock()
+		n.wake()
+		return false
+	}
+	return true
+}
+
+// close sends what is pending and stops the notifier; call it once, after
+// the last event and before the store closes.
+func (n *notifier) close() {
+	if n == nil {
+		return
+	}
+	close(n.stop)
+	<-n.done
+}
