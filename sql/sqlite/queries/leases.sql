@@ -33,7 +33,9 @@ RETURNING *;
 -- name: OwnedWorkflows :many
 -- OwnedWorkflows returns which of the given workflows are still PENDING
 -- under executor_id: the others were cancelled, finished or taken over.
+-- (executor_id comes first: sqlc numbers it ?1, and the slice's
+-- placeholders follow it.)
 SELECT workflow_id FROM workflows
-WHERE workflow_id IN (sqlc.slice(ids))
+WHERE executor_id = CAST(@executor_id AS TEXT)
   AND state = 'PENDING'
-  AND executor_id = CAST(@executor_id AS TEXT);
+  AND workflow_id IN (sqlc.slice(ids));

@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordStepOnce", testRecordStepOnce},
 		{"RecordStepConcurrent", testRecordStepConcurrent},
 		{"RecordStepFenced", testRecordStepFenced},
+		{"OwnedWorkflows", testOwnedWorkflows},
 		{"StepsOrdered", testStepsOrdered},
 		{"Events", testEvents},
 		{"EventsNotFromWrites", testEventsNotFromWrites},

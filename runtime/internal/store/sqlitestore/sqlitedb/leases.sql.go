@@ -12,21 +12,24 @@ import (
 
 const ownedWorkflows = `-- name: OwnedWorkflows :many
 SELECT workflow_id FROM workflows
-WHERE workflow_id IN (/*SLICE:ids*/?)
+WHERE executor_id = CAST(?1 AS TEXT)
   AND state = 'PENDING'
-  AND executor_id = CAST(?2 AS TEXT)
+  AND workflow_id IN (/*SLICE:ids*/?)
 `
 
 type OwnedWorkflowsParams struct {
-	Ids        []string
 	ExecutorID string
+	Ids        []string
 }
 
 // OwnedWorkflows returns which of the given workflows are still PENDING
 // under executor_id: the others were cancelled, finished or taken over.
+// (executor_id comes first: sqlc numbers it ?1, and the slice's
+// placeholders follow it.)
 func (q *Queries) OwnedWorkflows(ctx context.Context, arg OwnedWorkflowsParams) ([]string, error) {
 	query := ownedWorkflows
 	var queryParams []interface{}
+	queryParams = append(queryParams, arg.ExecutorID)
 	if len(arg.Ids) > 0 {
 		for _, v := range arg.Ids {
 			queryParams = append(queryParams, v)
@@ -35,7 +38,6 @@ func (q *Queries) OwnedWorkflows(ctx context.Context, arg OwnedWorkflowsParams) 
 	} else {
 		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
 	}
-	queryParams = append(queryParams, arg.ExecutorID)
 	rows, err := q.db.QueryContext(ctx, query, queryParams...)
 	if err != nil {
 		return nil, err
