@@ -3,9 +3,10 @@ package dbos
 import "github.com/dbosgen/dbosgen/runtime/internal/store"
 
 // eventLoop turns notifications from other processes into local wake-ups:
-// an enqueue wakes that queue's dispatcher, a completion wakes the
-// workflow's waiters and, on a limited queue, the dispatcher (a slot freed;
-// not for the echo of a completion of this process, whose dispatcher knows);
+// an enqueue wakes that queue's dispatcher; a completion wakes the
+// workflow's waiters, stops its run here if any (cancelled elsewhere) and,
+// on a limited queue, wakes the dispatcher (a slot freed), except for the
+// echo of a completion or cancel of this process (see notifier.echo);
 // another process's hunger for a queue's tasks makes this one give way.
 func (rt *Runtime) eventLoop(events <-chan store.Event) {
 	defer rt.loops.Done()
@@ -24,9 +25,14 @@ func (rt *Runtime) eventLoop(events <-chan store.Event) {
 				}
 			case store.EventCompleted:
 				rt.waiters.notify(ev.WorkflowID)
-				rt.stopRunning(ev.WorkflowID)          // cancelled elsewhere, if it runs here
-				own := rt.notifier.echo(ev.WorkflowID) // acted on already
-				if d := rt.dispatchers[ev.Queue]; d != nil && d.limited() && !own {
+				if rt.notifier.echo(ev.WorkflowID) {
+					// This process's own completion or cancel, acted on
+					// already; a run of the workflow here now is a newer
+					// one (resumed since).
+					break
+				}
+				rt.stopRunning(ev.WorkflowID) // cancelled elsewhere, if it runs here
+				if d := rt.dispatchers[ev.Queue]; d != nil && d.limited() {
 					d.wake()
 				}
 			case store.EventHungry:

@@ -24,10 +24,11 @@ const (
 
 // notifier tells the other processes sharing a Postgres database what this
 // one committed: that a queue has new ENQUEUED work, that a workflow
-// finished; and that it is hungry for a queue's tasks. The store's writes notify nobody (a notifying transaction
-// commits under a server-wide lock, see store.Store.Notify); instead each
-// writer, once its write committed, hands the event to the notifier, which
-// never blocks it. One goroutine sends the pending events with one Notify
+// finished; and that it is hungry for a queue's tasks (see
+// dispatcher.claimsOnCompletion). The store's writes notify nobody (a
+// notifying transaction commits under a server-wide lock, see
+// store.Store.Notify); instead each writer, once its write committed, hands
+// the event to the notifier, which never blocks it. One goroutine sends the pending events with one Notify
 // call; the events that arrive while a call is in flight go together in the
 // next one, so the busier the process, the bigger the batches.
 //
@@ -41,9 +42,9 @@ type notifier struct {
 	queues   map[store.Event]struct{} // EventEnqueued and EventHungry, by kind and queue
 	finished []store.Event            // EventCompleted, in order
 	resync   bool                     // send an EventResync (events were lost or collapsed)
-	// echoes are the workflows whose completion this process notified and
-	// has not heard back yet (see echo).
-	echoes map[string]struct{}
+	// echoes counts, by workflow, the completions this process notified
+	// and has not heard back yet (see echo).
+	echoes map[string]int
 	// hungerEchoes counts, by queue, the EventHungry this process sent and
 	// has not heard back yet (see hungerEcho).
 	hungerEchoes map[string]int
@@ -60,11 +61,10 @@ func newNotifier(st store.Store, log *slog.Logger) *notifier {
 		return nil
 	}
 	n := &notifier{
-		store:  st,
-		log:    log,
-		queues: map[store.Event]struct{}{},
-		echoes: map[string]struct{}{},
-
+		store:        st,
+		log:          log,
+		queues:       map[store.Event]struct{}{},
+		echoes:       map[string]int{},
 		hungerEchoes: map[string]int{},
 		kick:         make(chan struct{}, 1),
 		stop:         make(chan struct{}),
@@ -105,7 +105,7 @@ func (n *notifier) completed(queue, id string) {
 	if len(n.echoes) >= maxPendingEvents {
 		clear(n.echoes) // echoes lost: forget them (see echo)
 	}
-	n.echoes[id] = struct{}{}
+	n.echoes[id]++
 	if n.resync {
 		// Already collapsed: the resync covers this completion too.
 	} else if len(n.finished) >= maxPendingEvents {
@@ -119,19 +119,25 @@ func (n *notifier) completed(queue, id string) {
 
 // echo reports whether a completion notification is this process's own
 // (it hears its own notifications too), forgetting it. The process already
-// acted on its own completions; their echoes must not wake its dispatchers
-// a second time. Echoes that never come (lost notifications) are forgotten
-// in bulk when too many pile up: the worst a mistake costs is a useless
-// wake-up.
+// acted on its own completions (and cancels): their echoes must not wake
+// its dispatchers a second time, nor stop a run of the workflow that
+// started since (a resume). Echoes that never come (lost notifications)
+// are forgotten in bulk when too many pile up: the worst a mistake costs
+// is a useless wake-up, or a stale run stopped at the heartbeat instead of
+// at once.
 func (n *notifier) echo(id string) bool {
 	if n == nil {
 		return false
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	_, ok := n.echoes[id]
-	delete(n.echoes, id)
-	return ok
+	if n.echoes[id] == 0 {
+		return false
+	}
+	if n.echoes[id]--; n.echoes[id] == 0 {
+		delete(n.echoes, id)
+	}
+	return true
 }
 
 // hungerEcho reports whether an EventHungry for queue is (as far as this

@@ -22,5 +22,10 @@ LISTEN dbos_hungry;
 --                   everything.
 --   dbos_hungry     payload: a queue name; a process wants tasks of it that
 --                   the queue's concurrency limit keeps it from claiming.
+--
+-- The transaction commits without waiting for its WAL flush
+-- (synchronous_commit off, for this transaction only): it records nothing
+-- that must survive a crash, and a crash loses the notifications anyway.
 SELECT pg_notify((@channels::text[])[i], (@payloads::text[])[i])
-FROM generate_subscripts(@channels::text[], 1) AS i;
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async,
+     generate_subscripts(@channels::text[], 1) AS i;

@@ -38,7 +38,8 @@ func (q *Queries) ListenHungry(ctx context.Context) error {
 
 const notify = `-- name: Notify :exec
 SELECT pg_notify(($1::text[])[i], ($2::text[])[i])
-FROM generate_subscripts($1::text[], 1) AS i
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async,
+     generate_subscripts($1::text[], 1) AS i
 `
 
 type NotifyParams struct {
@@ -60,6 +61,10 @@ type NotifyParams struct {
 //	                everything.
 //	dbos_hungry     payload: a queue name; a process wants tasks of it that
 //	                the queue's concurrency limit keeps it from claiming.
+//
+// The transaction commits without waiting for its WAL flush
+// (synchronous_commit off, for this transaction only): it records nothing
+// that must survive a crash, and a crash loses the notifications anyway.
 func (q *Queries) Notify(ctx context.Context, arg NotifyParams) error {
 	_, err := q.db.Exec(ctx, notify, arg.Channels, arg.Payloads)
 	return err
