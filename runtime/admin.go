@@ -70,14 +70,7 @@ func Resume(ctx context.Context, id string) error {
 	if !changed {
 		return nil
 	}
-	if w.Queue == "" {
-		rt.spawn(w)
-	} else {
-		if d := rt.dispatchers[w.Queue]; d != nil {
-			d.wake()
-		}
-		rt.notifier.enqueued(w.Queue)
-	}
+	rt.schedule(w)
 	return nil
 }
 

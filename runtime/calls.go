@@ -87,14 +87,7 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 		return nil, fmt.Errorf("%s %s: %w: %q runs %s", verb, fn.Name, ErrConflictingID, id, w.Name)
 	}
 	if created {
-		if q == nil {
-			rt.spawn(w)
-		} else {
-			if d := rt.dispatchers[q.name]; d != nil {
-				d.wake()
-			}
-			rt.notifier.enqueued(q.name)
-		}
+		rt.schedule(w)
 	}
 	if wf != nil {
 		if _, err := rt.recordStep(ctx, wf, store.Step{StepID: step, Name: verb + " " + fn.Name, ChildID: id}, nil); err != nil {

@@ -16,6 +16,21 @@ const (
 	timeoutMessage = "workflow timed out"
 )
 
+// schedule puts a workflow that just became ready to work: one PENDING
+// under this executor (started directly, resumed, taken over) runs here at
+// once; one ENQUEUED on a queue wakes this process's dispatcher of that
+// queue and, through the notifier, the other processes'.
+func (rt *Runtime) schedule(w store.Workflow) {
+	if w.Queue == "" {
+		rt.spawn(w)
+		return
+	}
+	if d := rt.dispatchers[w.Queue]; d != nil {
+		d.wake()
+	}
+	rt.notifier.enqueued(w.Queue)
+}
+
 // spawn runs a PENDING workflow owned by this executor in a new goroutine,
 // counting it in its queue's local count.
 func (rt *Runtime) spawn(w store.Workflow) {

@@ -64,14 +64,7 @@ func (rt *Runtime) heartbeat(lease *leaseState) {
 	}
 	rt.log.Info("dbos: took over the work of executors whose lease expired", "executors", dead, "workflows", len(moved))
 	for _, w := range moved {
-		if w.Queue == "" {
-			rt.spawn(w)
-		} else {
-			if d := rt.dispatchers[w.Queue]; d != nil {
-				d.wake()
-			}
-			rt.notifier.enqueued(w.Queue)
-		}
+		rt.schedule(w)
 	}
 }
 
