@@ -67,30 +67,7 @@ func TestCrashDuringStepResumes(t *testing.T) {
 			CrashLogEnv+"="+effects,
 		)
 
-		first := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-		first.Env = append(slices.Clone(env), CrashBlockEnv+"=1")
-		first.Stderr = os.Stderr
-		stdout, err := first.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := first.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := bufio.NewScanner(stdout)
-		entered := false
-		for !entered && lines.Scan() {
-			entered = lines.Text() == "step2-entered"
-		}
-		if !entered {
-			_ = first.Wait()
-			t.Fatal("the first run ended before it reached step 2")
-		}
-		if err := first.Process.Kill(); err != nil { // SIGKILL
-			t.Fatal(err)
-		}
-		_ = first.Wait()
-		firstPid := first.Process.Pid
+		firstPid := killInStep2(t, ctx, env)
 
 		second := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 		second.Env = env
@@ -103,20 +80,7 @@ func TestCrashDuringStepResumes(t *testing.T) {
 		}
 		secondPid := second.Process.Pid
 
-		data, err := os.ReadFile(effects)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := strings.Split(strings.TrimSpace(string(data)), "\n")
-		want := []string{
-			fmt.Sprintf("step1 %d", firstPid),
-			fmt.Sprintf("step2 %d", firstPid),
-			fmt.Sprintf("step2 %d", secondPid),
-			fmt.Sprintf("step3 %d", secondPid),
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("step bodies ran as\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
+		checkResumedRun(t, effects, firstPid, secondPid)
 	})
 }
 
@@ -140,37 +104,14 @@ func TestLiveExecutorTakesOverAfterCrash(t *testing.T) {
 		}
 		defer rt.Shutdown(context.Background())
 
-		victim := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-		victim.Env = append(os.Environ(),
+		victimPid := killInStep2(t, ctx, append(os.Environ(),
 			crashChildEnv+"=1",
 			crashURLEnv+"="+url,
 			crashWorkflowEnv+"="+id,
 			crashLeaseEnv+"="+lease.String(),
 			"DBOS_EXECUTOR_ID="+fmt.Sprintf("victim-%d-%d", os.Getpid(), n),
 			CrashLogEnv+"="+effects,
-			CrashBlockEnv+"=1",
-		)
-		victim.Stderr = os.Stderr
-		stdout, err := victim.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := victim.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := bufio.NewScanner(stdout)
-		entered := false
-		for !entered && lines.Scan() {
-			entered = lines.Text() == "step2-entered"
-		}
-		if !entered {
-			_ = victim.Wait()
-			t.Fatal("the victim ended before it reached step 2")
-		}
-		if err := victim.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		_ = victim.Wait()
+		))
 		killed := time.Now()
 
 		h, err := RetrieveThreeSteps(rt.WithContext(ctx), id)
@@ -184,18 +125,56 @@ func TestLiveExecutorTakesOverAfterCrash(t *testing.T) {
 		if took := time.Since(killed); took > lease+10*time.Second {
 			t.Errorf("the takeover took %s; the lease is %s", took, lease)
 		}
-		data, err := os.ReadFile(effects)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := []string{
-			fmt.Sprintf("step1 %d", victim.Process.Pid),
-			fmt.Sprintf("step2 %d", victim.Process.Pid),
-			fmt.Sprintf("step2 %d", os.Getpid()),
-			fmt.Sprintf("step3 %d", os.Getpid()),
-		}
-		if got := strings.Split(strings.TrimSpace(string(data)), "\n"); !slices.Equal(got, want) {
-			t.Errorf("step bodies ran as\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
+		checkResumedRun(t, effects, victimPid, os.Getpid())
 	})
+}
+
+// killInStep2 runs the crash program with env, made to block in step 2,
+// sends it SIGKILL once it announces step 2, and returns its pid.
+func killInStep2(t *testing.T, ctx context.Context, env []string) int {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(slices.Clone(env), CrashBlockEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	entered := false
+	for !entered && lines.Scan() {
+		entered = lines.Text() == "step2-entered"
+	}
+	if !entered {
+		_ = cmd.Wait()
+		t.Fatal("the program ended before it reached step 2")
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	return cmd.Process.Pid
+}
+
+// checkResumedRun checks from the side-effect log that step 1 ran once in
+// the crashed process, step 2 ran there and again in the resuming one, and
+// step 3 ran once, in the resuming one.
+func checkResumedRun(t *testing.T, effects string, crashed, resumed int) {
+	t.Helper()
+	data, err := os.ReadFile(effects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		fmt.Sprintf("step1 %d", crashed),
+		fmt.Sprintf("step2 %d", crashed),
+		fmt.Sprintf("step2 %d", resumed),
+		fmt.Sprintf("step3 %d", resumed),
+	}
+	if got := strings.Split(strings.TrimSpace(string(data)), "\n"); !slices.Equal(got, want) {
+		t.Errorf("step bodies ran as\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
