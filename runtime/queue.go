@@ -34,9 +34,7 @@ type QueueOption func(*queueConfig)
 // number may run. Concurrency(1) runs tasks strictly one at a time, in order.
 func Concurrency(n int) QueueOption {
 	return func(c *queueConfig) {
-		if n < 1 {
-			c.setErr(fmt.Errorf("Concurrency(%d): must be at least 1", n))
-		}
+		c.checkCount("Concurrency", n)
 		c.concurrency = n
 	}
 }
@@ -45,9 +43,7 @@ func Concurrency(n int) QueueOption {
 // this process. n must be at least 1 and not above Concurrency.
 func WorkerConcurrency(n int) QueueOption {
 	return func(c *queueConfig) {
-		if n < 1 {
-			c.setErr(fmt.Errorf("WorkerConcurrency(%d): must be at least 1", n))
-		}
+		c.checkCount("WorkerConcurrency", n)
 		c.workerConcurrency = n
 	}
 }
@@ -56,12 +52,7 @@ func WorkerConcurrency(n int) QueueOption {
 // across every process, counted from the start times the database records.
 func RateLimit(limit int, period time.Duration) QueueOption {
 	return func(c *queueConfig) {
-		if limit < 1 {
-			c.setErr(fmt.Errorf("RateLimit(%d, %s): limit must be at least 1", limit, period))
-		}
-		if period <= 0 {
-			c.setErr(fmt.Errorf("RateLimit(%d, %s): period must be positive", limit, period))
-		}
+		c.checkRate("RateLimit", limit, period)
 		c.rateLimit, c.ratePeriod = limit, period
 	}
 }
@@ -72,9 +63,7 @@ func RateLimit(limit int, period time.Duration) QueueOption {
 // at least 1.
 func PartitionConcurrency(n int) QueueOption {
 	return func(c *queueConfig) {
-		if n < 1 {
-			c.setErr(fmt.Errorf("PartitionConcurrency(%d): must be at least 1", n))
-		}
+		c.checkCount("PartitionConcurrency", n)
 		c.partitionConcurrency = n
 	}
 }
@@ -83,13 +72,25 @@ func PartitionConcurrency(n int) QueueOption {
 // window of length period, across every process.
 func PartitionRateLimit(limit int, period time.Duration) QueueOption {
 	return func(c *queueConfig) {
-		if limit < 1 {
-			c.setErr(fmt.Errorf("PartitionRateLimit(%d, %s): limit must be at least 1", limit, period))
-		}
-		if period <= 0 {
-			c.setErr(fmt.Errorf("PartitionRateLimit(%d, %s): period must be positive", limit, period))
-		}
+		c.checkRate("PartitionRateLimit", limit, period)
 		c.partitionRateLimit, c.partitionRatePeriod = limit, period
+	}
+}
+
+// checkCount records an error for a count option below 1.
+func (c *queueConfig) checkCount(option string, n int) {
+	if n < 1 {
+		c.setErr(fmt.Errorf("%s(%d): must be at least 1", option, n))
+	}
+}
+
+// checkRate records an error for a rate option out of range.
+func (c *queueConfig) checkRate(option string, limit int, period time.Duration) {
+	if limit < 1 {
+		c.setErr(fmt.Errorf("%s(%d, %s): limit must be at least 1", option, limit, period))
+	}
+	if period <= 0 {
+		c.setErr(fmt.Errorf("%s(%d, %s): period must be positive", option, limit, period))
 	}
 }
 
