@@ -64,14 +64,21 @@ func (rt *Runtime) execute(w store.Workflow, d *dispatcher) {
 		}()
 	}
 	outcome := store.CompleteParams{ID: w.ID, ExecutorID: rt.executorID, Attempts: w.Attempts}
-	if fn, ok := lookupFunction(w.Name); ok && w.Attempts-1 > fn.MaxRecovery {
+	fn, ok := lookupFunction(w.Name)
+	if ok && w.Attempts-1 > fn.MaxRecovery {
 		outcome.State = store.StateDeadLetter
 		outcome.Error = fmt.Sprintf("recovered %d times; max_recovery is %d", w.Attempts-1, fn.MaxRecovery)
 		rt.log.Warn("dbos: workflow dead-lettered", "workflow_id", w.ID, "name", w.Name, "recoveries", w.Attempts-1)
 		claimed = rt.complete(w.Queue, d, outcome)
 		return
 	}
-	out, err := rt.invoke(w)
+	var out []byte
+	var err error
+	if ok {
+		out, err = rt.invoke(w, fn)
+	} else {
+		err = fmt.Errorf("%w: %q is not registered in executor %q (is its package imported by this program?)", ErrUnregistered, w.Name, rt.executorID)
+	}
 	switch {
 	case err != nil && rt.interrupted():
 		rt.log.Info("dbos: workflow interrupted by shutdown; it stays PENDING", "workflow_id", w.ID)
@@ -104,11 +111,7 @@ var errTimedOut = errors.New("timed out")
 
 // invoke calls the workflow's function with a context carrying the runtime
 // (and, for a workflow, its checkpoint state). A panic becomes an error.
-func (rt *Runtime) invoke(w store.Workflow) (out []byte, err error) {
-	fn, ok := lookupFunction(w.Name)
-	if !ok {
-		return nil, fmt.Errorf("%w: %q is not registered in executor %q (is its package imported by this program?)", ErrUnregistered, w.Name, rt.executorID)
-	}
+func (rt *Runtime) invoke(w store.Workflow, fn *Function) (out []byte, err error) {
 	ctx, cancel := context.WithCancelCause(rt.WithContext(rt.runCtx))
 	rt.active.Store(w.ID, cancel)
 	defer func() {
