@@ -54,6 +54,7 @@ func analyzePackage(pkg *packages.Package, ds *diagnostics) *pkgModel {
 		outer[im.Name] = true
 	}
 	for _, fn := range m.Funcs {
+		chooseBatchFields(fn)
 		chooseLocals(fn, pkg.Types, outer)
 	}
 	return m
@@ -141,7 +142,7 @@ func (a *analyzer) params(fn *funcModel, fd *ast.FuncDecl, sig *types.Signature,
 		case !a.checkType(v.Type(), fields[i], fmt.Sprintf("parameter %s of %s", label, fn.Name), paramRoot(v.Name(), i)):
 			ok = false
 		default:
-			fn.Params = append(fn.Params, paramModel{Name: v.Name(), Type: v.Type()})
+			fn.Params = append(fn.Params, paramModel{Name: v.Name(), Named: isNamed(v.Name()), Type: v.Type()})
 		}
 	}
 	return ok

@@ -2,8 +2,9 @@
 //
 // For every package it is given, it finds the functions annotated with
 // //dbos:step or //dbos:workflow and writes dbos_gen.go beside them: typed
-// Enqueue, Start, Run and Retrieve functions, a typed handle, and an init
-// function that registers each annotated function with the dbos runtime.
+// Enqueue, Start, Run and Retrieve functions, a typed batch enqueue, a typed
+// handle, and an init function that registers each annotated function with
+// the dbos runtime.
 //
 // Generation runs in phases, one file each:
 //
@@ -65,6 +66,22 @@
 // runtime's defaults apply to the others; durations are written as
 // constant expressions such as 100 * time.Millisecond. Keys are listed in
 // one table (directiveKeys) so new ones are a single entry.
+//
+// # Batch enqueue
+//
+// For every function F, EnqueueFBatch(ctx, q, calls []FArgs, opts...)
+// enqueues one call of F per element of calls through dbos.EnqueueBatch
+// (one multi-row insert per 1000 calls; inside a workflow, one
+// checkpointed step). FArgs has one exported field per parameter after the
+// context, in order: the parameter's name with its first letter upper
+// cased (task becomes Task). An unnamed or blank parameter, one whose name
+// does not become exported that way (_x), and the later of two whose names
+// capitalise alike (x, then X) get Arg<i> instead, i counting the
+// parameters after the context from 0; a parameter named like another's
+// Arg<i> (arg2) gives the name up to it. A function with no parameters
+// besides the context gets an empty FArgs, so every function has the same
+// batch API. Like the other generated names, FArgs and EnqueueFBatch are
+// unexported (fArgs, enqueueFBatch) when F is.
 //
 // # Supported signatures
 //

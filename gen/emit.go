@@ -71,6 +71,10 @@ func (e *funcEmitter) emit() {
 	e.handle()
 	e.l = e.fn.Locals
 	e.enqueue()
+	e.l = e.fn.Inner
+	e.batchArgsType()
+	e.enqueueBatch()
+	e.l = e.fn.Locals
 	e.start()
 	e.run()
 	e.l = e.fn.Inner
@@ -294,6 +298,67 @@ func (e *funcEmitter) enqueue() {
 	e.startLike(n.Enqueue,
 		[]jen.Code{jen.Id(l.Ctx).Add(ctxType()), jen.Id(l.Q).Op("*").Add(rt("Queue"))},
 		rt("Enqueue").Call(jen.Id(l.Ctx), jen.Id(l.Q), jen.Id(n.Fn), jen.Id(l.Input), jen.Id(l.Opts).Op("...")))
+}
+
+// batchArgsType declares FArgs, the arguments of one call in
+// EnqueueFBatch: one field per parameter, in order. A function without
+// parameters besides the context gets an empty FArgs, so that every
+// function has the same batch API.
+func (e *funcEmitter) batchArgsType() {
+	n := e.n
+	fields := make([]jen.Code, 0, 2*len(e.fn.Params))
+	for i, p := range e.fn.Params {
+		what := "parameter " + p.JSON
+		if !p.Named {
+			what = fmt.Sprintf("parameter #%d, which has no name", i+2)
+		}
+		fields = append(fields,
+			jen.Comment(fmt.Sprintf("%s is the argument for %s.", p.BatchField, what)),
+			jen.Id(p.BatchField).Add(typeCode(p.Type)))
+	}
+	if len(e.fn.Params) == 0 {
+		e.doc("%s holds the arguments of one call of %s, for %s. %s takes no arguments besides its context, so %s is empty: pass one %s{} per call.",
+			n.BatchArgs, e.fn.Name, n.EnqueueBatch, e.fn.Name, n.BatchArgs, n.BatchArgs)
+	} else {
+		e.doc("%s holds the arguments of one call of %s, for %s.", n.BatchArgs, e.fn.Name, n.EnqueueBatch)
+	}
+	e.f.Type().Id(n.BatchArgs).Struct(fields...)
+}
+
+// enqueueBatch writes EnqueueFBatch: encode every call as EnqueueF does,
+// then one dbos.EnqueueBatch, then wrap the handles.
+func (e *funcEmitter) enqueueBatch() {
+	l, n := e.l, e.n
+	e.doc("%s durably puts one call of %s per element of %s on queue %s, inserting them with one multi-row insert per 1000 calls, and returns their handles in the order of %s. Inside a workflow the whole batch is one checkpointed step, so a replay does not enqueue twice. %s apply to every call: priority, delay, timeout and partition key. dbos.WithID and dbos.WithDeduplicationID name a single workflow, so they are rejected: enqueue such calls one by one with %s. When %s is empty it enqueues nothing and returns nil, nil.",
+		n.EnqueueBatch, e.fn.Name, l.Calls, l.Q, l.Calls, l.Opts, n.Enqueue, l.Calls)
+	vals := make([]jen.Code, len(e.fn.Params))
+	for i, p := range e.fn.Params {
+		vals[i] = jen.Id(p.Field).Op(":").Id(l.Call).Dot(p.BatchField)
+	}
+	loopVars := jen.List(jen.Id(l.I), jen.Id(l.Call))
+	if len(e.fn.Params) == 0 {
+		loopVars = jen.Id(l.I) // FArgs is empty: nothing to read from a call
+	}
+	e.f.Func().Id(n.EnqueueBatch).Params(
+		jen.Id(l.Ctx).Add(ctxType()),
+		jen.Id(l.Q).Op("*").Add(rt("Queue")),
+		jen.Id(l.Calls).Index().Id(n.BatchArgs),
+		jen.Id(l.Opts).Op("...").Add(rt("EnqueueOption")),
+	).Params(jen.Index().Op("*").Id(n.Handle), jen.Error()).Block(
+		jen.Id(l.Inputs).Op(":=").Make(jen.Index().Index().Byte(), jen.Len(jen.Id(l.Calls))),
+		jen.For(loopVars.Op(":=").Range().Id(l.Calls)).Block(
+			jen.List(jen.Id(l.Input), jen.Id(l.Err)).Op(":=").Add(rt("EncodeInput")).Call(jen.Id(n.Fn), jen.Id(n.Args).Values(vals...)),
+			e.ifErr(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(n.EnqueueBatch+": calls[%d]: %w"), jen.Id(l.I), jen.Id(l.Err))),
+			jen.Id(l.Inputs).Index(jen.Id(l.I)).Op("=").Id(l.Input),
+		),
+		jen.List(jen.Id(l.Hs), jen.Id(l.Err)).Op(":=").Add(rt("EnqueueBatch")).Call(jen.Id(l.Ctx), jen.Id(l.Q), jen.Id(n.Fn), jen.Id(l.Inputs), jen.Id(l.Opts).Op("...")),
+		e.ifErr(jen.Nil(), jen.Id(l.Err)),
+		jen.Id(l.Handles).Op(":=").Make(jen.Index().Op("*").Id(n.Handle), jen.Len(jen.Id(l.Hs))),
+		jen.For(jen.List(jen.Id(l.I), jen.Id(l.H)).Op(":=").Range().Id(l.Hs)).Block(
+			jen.Id(l.Handles).Index(jen.Id(l.I)).Op("=").Op("&").Id(n.Handle).Values(jen.Id("h").Op(":").Id(l.H)),
+		),
+		jen.Return(jen.Id(l.Handles), jen.Nil()),
+	)
 }
 
 // start writes StartF.

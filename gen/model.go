@@ -100,8 +100,8 @@ type funcModel struct {
 	// that take the user's parameters: EnqueueF, StartF and RunF.
 	Locals localNames
 	// Inner are the generated parameters and locals of the other
-	// functions: the registered invoke body, the handle's methods and
-	// RetrieveF.
+	// functions: the registered invoke body, the handle's methods,
+	// EnqueueFBatch and RetrieveF.
 	Inner localNames
 }
 
@@ -114,6 +114,12 @@ type paramModel struct {
 	// JSON is the field's JSON key: the user's parameter name, or "p<i>"
 	// when it is unnamed or blank.
 	JSON string
+	// BatchField is the parameter's field in FArgs, the argument struct of
+	// EnqueueFBatch: the user's parameter name with its first letter upper
+	// cased, or "Arg<i>" (see chooseBatchFields).
+	BatchField string
+	// Named says whether the user named the parameter (not blank).
+	Named bool
 	// Type is the parameter's type.
 	Type types.Type
 }
@@ -127,11 +133,15 @@ type genNames struct {
 	Start    string // StartF
 	Run      string // RunF
 	Retrieve string // RetrieveF
+	// BatchArgs is FArgs: the arguments of one call in EnqueueFBatch.
+	BatchArgs string
+	// EnqueueBatch is EnqueueFBatch.
+	EnqueueBatch string
 }
 
 // list returns the names in a fixed order.
 func (n genNames) list() []string {
-	return []string{n.Fn, n.Args, n.Handle, n.Enqueue, n.Start, n.Run, n.Retrieve}
+	return []string{n.Fn, n.Args, n.Handle, n.Enqueue, n.Start, n.Run, n.Retrieve, n.BatchArgs, n.EnqueueBatch}
 }
 
 // localNames are the identifiers generated code declares inside functions,
@@ -139,4 +149,6 @@ func (n genNames) list() []string {
 // bodies refer to.
 type localNames struct {
 	Ctx, Q, Opts, Input, H, Err, Result, Out, Args, ID string
+	// The locals of EnqueueFBatch.
+	Calls, Inputs, I, Call, Hs, Handles string
 }

@@ -19,13 +19,15 @@ const runtimeName = "dbos"
 // namesFor returns the package-level names generated for the function
 // called name. They are exported when the function is.
 func namesFor(name string) genNames {
-	n := genNames{Fn: "dbosFn" + name, Args: "dbosArgs" + name, Handle: name + "Handle"}
+	n := genNames{Fn: "dbosFn" + name, Args: "dbosArgs" + name, Handle: name + "Handle", BatchArgs: name + "Args"}
 	if token.IsExported(name) {
 		n.Enqueue, n.Start, n.Run, n.Retrieve = "Enqueue"+name, "Start"+name, "Run"+name, "Retrieve"+name
+		n.EnqueueBatch = "Enqueue" + name + "Batch"
 		return n
 	}
 	up := upperFirst(name)
 	n.Enqueue, n.Start, n.Run, n.Retrieve = "enqueue"+up, "start"+up, "run"+up, "retrieve"+up
+	n.EnqueueBatch = "enqueue" + up + "Batch"
 	return n
 }
 
@@ -60,12 +62,12 @@ func unique(base string, taken ...nameSet) string {
 }
 
 // chooseImports names the packages the generated file imports: context,
-// the runtime, time when a descriptor sets a duration, and every package
-// the annotated signatures mention. A name
+// fmt (for EnqueueFBatch's errors), the runtime, time when a descriptor
+// sets a duration, and every package the annotated signatures mention. A name
 // taken by a package-level identifier of the user's package or by a
 // generated name gets a number appended.
 func chooseImports(pkg *types.Package, funcs []*funcModel, taken ...nameSet) []importName {
-	names := map[string]string{"context": "context", runtimePath: runtimeName}
+	names := map[string]string{"context": "context", "fmt": "fmt", runtimePath: runtimeName}
 	for _, fn := range funcs {
 		if fn.Policy.usesTime() {
 			names["time"] = "time"
@@ -103,6 +105,52 @@ func signatureTypes(fn *funcModel) []types.Type {
 		ts = append(ts, fn.Result)
 	}
 	return ts
+}
+
+// chooseBatchFields names the fields of FArgs, one per parameter of fn,
+// from the user's parameter names (call it before chooseLocals renames
+// them): a name with its first letter upper cased. A parameter that is
+// unnamed or blank, whose name does not become exported that way (such as
+// _x), or whose field name an earlier parameter took (x, then X), gets
+// "Arg<i>" instead, i counting the parameters after the context from 0.
+// "Arg<i>" belongs to parameter i: a parameter named arg2 gives that field
+// name up when parameter 2 needs it, and gets its own "Arg<i>".
+func chooseBatchFields(fn *funcModel) {
+	fields := make([]string, len(fn.Params))
+	seen := nameSet{}
+	for i, p := range fn.Params {
+		if !p.Named {
+			continue
+		}
+		if f := upperFirst(p.Name); token.IsExported(f) && !seen[f] {
+			fields[i] = f
+			seen[f] = true
+		}
+	}
+	argField := func(i int) string { return "Arg" + strconv.Itoa(i) }
+	// Each pass may make more parameters use their Arg<i>; it stops when
+	// no name chosen above is the Arg<i> of a parameter that uses it.
+	for changed := true; changed; {
+		changed = false
+		positional := nameSet{}
+		for i, f := range fields {
+			if f == "" {
+				positional[argField(i)] = true
+			}
+		}
+		for i, f := range fields {
+			if f != "" && positional[f] {
+				fields[i] = ""
+				changed = true
+			}
+		}
+	}
+	for i := range fn.Params {
+		if fields[i] == "" {
+			fields[i] = argField(i)
+		}
+		fn.Params[i].BatchField = fields[i]
+	}
 }
 
 // chooseLocals names fn's parameters in generated signatures and the
@@ -161,6 +209,7 @@ func pickLocals(taken ...nameSet) localNames {
 	return localNames{
 		Ctx: pick("ctx"), Q: pick("q"), Opts: pick("opts"), Input: pick("input"), H: pick("h"),
 		Err: pick("err"), Result: pick("result"), Out: pick("out"), Args: pick("args"), ID: pick("id"),
+		Calls: pick("calls"), Inputs: pick("inputs"), I: pick("i"), Call: pick("call"), Hs: pick("hs"), Handles: pick("handles"),
 	}
 }
 

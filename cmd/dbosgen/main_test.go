@@ -215,7 +215,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run the generated program: %v\n%s", err, out)
 	}
-	want := "1 ALPHA\n2 BETA\n3 GAMMA\ne2e-batch e2e.ProcessTasks SUCCESS\ncheck failed: empty batch\n"
+	want := "1 ALPHA\n2 BETA\n3 GAMMA\ne2e-batch e2e.ProcessTasks SUCCESS\ncheck failed: empty batch\nbatch 4 DELTA\nbatch 5 EPSILON\n"
 	if string(out) != want {
 		t.Fatalf("program output:\n%s\nwant:\n%s", out, want)
 	}

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
 )
 
@@ -71,6 +72,41 @@ func EnqueueProcessEvent(ctx context.Context, q *dbos.Queue, event string, opts 
 		return nil, err
 	}
 	return &ProcessEventHandle{h: h}, nil
+}
+
+// ProcessEventArgs holds the arguments of one call of ProcessEvent, for
+// EnqueueProcessEventBatch.
+type ProcessEventArgs struct {
+	// Event is the argument for parameter event.
+	Event string
+}
+
+// EnqueueProcessEventBatch durably puts one call of ProcessEvent per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueProcessEvent. When calls is empty
+// it enqueues nothing and returns nil, nil.
+func EnqueueProcessEventBatch(ctx context.Context, q *dbos.Queue, calls []ProcessEventArgs, opts ...dbos.EnqueueOption) ([]*ProcessEventHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnProcessEvent, dbosArgsProcessEvent{P0: call.Event})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueProcessEventBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnProcessEvent, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ProcessEventHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ProcessEventHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartProcessEvent durably starts a call of ProcessEvent in the background, on

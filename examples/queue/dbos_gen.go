@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
 )
 
@@ -80,6 +81,41 @@ func EnqueueProcessTask(ctx context.Context, q *dbos.Queue, task Task, opts ...d
 		return nil, err
 	}
 	return &ProcessTaskHandle{h: h}, nil
+}
+
+// ProcessTaskArgs holds the arguments of one call of ProcessTask, for
+// EnqueueProcessTaskBatch.
+type ProcessTaskArgs struct {
+	// Task is the argument for parameter task.
+	Task Task
+}
+
+// EnqueueProcessTaskBatch durably puts one call of ProcessTask per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueProcessTask. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueProcessTaskBatch(ctx context.Context, q *dbos.Queue, calls []ProcessTaskArgs, opts ...dbos.EnqueueOption) ([]*ProcessTaskHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: call.Task})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueProcessTaskBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnProcessTask, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ProcessTaskHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ProcessTaskHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartProcessTask durably starts a call of ProcessTask in the background, on
@@ -197,6 +233,41 @@ func EnqueueProcessTasks(ctx context.Context, q *dbos.Queue, tasks []Task, opts 
 		return nil, err
 	}
 	return &ProcessTasksHandle{h: h}, nil
+}
+
+// ProcessTasksArgs holds the arguments of one call of ProcessTasks, for
+// EnqueueProcessTasksBatch.
+type ProcessTasksArgs struct {
+	// Tasks is the argument for parameter tasks.
+	Tasks []Task
+}
+
+// EnqueueProcessTasksBatch durably puts one call of ProcessTasks per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueProcessTasks. When calls is empty
+// it enqueues nothing and returns nil, nil.
+func EnqueueProcessTasksBatch(ctx context.Context, q *dbos.Queue, calls []ProcessTasksArgs, opts ...dbos.EnqueueOption) ([]*ProcessTasksHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: call.Tasks})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueProcessTasksBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnProcessTasks, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ProcessTasksHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ProcessTasksHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartProcessTasks durably starts a call of ProcessTasks in the background, on

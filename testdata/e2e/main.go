@@ -64,5 +64,13 @@ func run(dbFile string) error {
 		return fmt.Errorf("RunCheck(0) returned %v, want a *dbos.WorkflowError", err)
 	}
 	fmt.Printf("check failed: %s\n", we.Message)
+
+	batch, err := tasks.RunProcessBatch(ctx, []tasks.Task{{ID: 4, Name: "delta"}, {ID: 5, Name: "epsilon"}})
+	if err != nil {
+		return fmt.Errorf("batch: %w", err)
+	}
+	for _, r := range batch {
+		fmt.Printf("batch %d %s\n", r.ID, r.Upper)
+	}
 	return nil
 }

@@ -48,3 +48,12 @@ func Unnamed(stdcontext.Context, int, string) error {
 func Shadow(ctx stdcontext.Context, args args, string string, len int) (args, error) {
 	return args, nil
 }
+
+// Fields has parameters whose FArgs field names collide: x and X
+// capitalise alike, _x does not become exported, arg4 is named like the
+// positional field of the unnamed fifth parameter.
+//
+//dbos:step
+func Fields(ctx stdcontext.Context, arg4 int, x int, X string, _x bool, _ float64) error {
+	return nil
+}

@@ -15,3 +15,18 @@ func Send(ctx context.Context) error { return nil }
 
 // RunSend is declared by the user, but dbosgen generates it for Send.
 func RunSend() {}
+
+// SendArgs and EnqueueSendBatch are declared by the user, but dbosgen
+// generates them for Send.
+type SendArgs struct{}
+
+func EnqueueSendBatch() {}
+
+// Mail and MailBatch both get an EnqueueMailBatch: one for Mail's batch,
+// one for enqueueing MailBatch.
+//
+//dbos:step
+func Mail(ctx context.Context) error { return nil }
+
+//dbos:step
+func MailBatch(ctx context.Context) error { return nil }

@@ -6,6 +6,7 @@ package behaviour
 
 import (
 	"context"
+	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
 	"time"
 )
@@ -81,6 +82,41 @@ func EnqueueProcessTask(ctx context.Context, q *dbos.Queue, task Task, opts ...d
 		return nil, err
 	}
 	return &ProcessTaskHandle{h: h}, nil
+}
+
+// ProcessTaskArgs holds the arguments of one call of ProcessTask, for
+// EnqueueProcessTaskBatch.
+type ProcessTaskArgs struct {
+	// Task is the argument for parameter task.
+	Task Task
+}
+
+// EnqueueProcessTaskBatch durably puts one call of ProcessTask per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueProcessTask. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueProcessTaskBatch(ctx context.Context, q *dbos.Queue, calls []ProcessTaskArgs, opts ...dbos.EnqueueOption) ([]*ProcessTaskHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: call.Task})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueProcessTaskBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnProcessTask, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ProcessTaskHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ProcessTaskHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartProcessTask durably starts a call of ProcessTask in the background, on
@@ -200,6 +236,41 @@ func EnqueueProcessTasks(ctx context.Context, q *dbos.Queue, tasks []Task, opts 
 	return &ProcessTasksHandle{h: h}, nil
 }
 
+// ProcessTasksArgs holds the arguments of one call of ProcessTasks, for
+// EnqueueProcessTasksBatch.
+type ProcessTasksArgs struct {
+	// Tasks is the argument for parameter tasks.
+	Tasks []Task
+}
+
+// EnqueueProcessTasksBatch durably puts one call of ProcessTasks per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueProcessTasks. When calls is empty
+// it enqueues nothing and returns nil, nil.
+func EnqueueProcessTasksBatch(ctx context.Context, q *dbos.Queue, calls []ProcessTasksArgs, opts ...dbos.EnqueueOption) ([]*ProcessTasksHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: call.Tasks})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueProcessTasksBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnProcessTasks, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ProcessTasksHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ProcessTasksHandle{h: h}
+	}
+	return handles, nil
+}
+
 // StartProcessTasks durably starts a call of ProcessTasks in the background, on
 // no queue, and returns a handle to it. Inside a workflow it is a checkpointed
 // step, so a replay does not start it twice. opts are the same options
@@ -306,6 +377,41 @@ func EnqueueRecordOrder(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.
 		return nil, err
 	}
 	return &RecordOrderHandle{h: h}, nil
+}
+
+// RecordOrderArgs holds the arguments of one call of RecordOrder, for
+// EnqueueRecordOrderBatch.
+type RecordOrderArgs struct {
+	// N is the argument for parameter n.
+	N int
+}
+
+// EnqueueRecordOrderBatch durably puts one call of RecordOrder per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueRecordOrder. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueRecordOrderBatch(ctx context.Context, q *dbos.Queue, calls []RecordOrderArgs, opts ...dbos.EnqueueOption) ([]*RecordOrderHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnRecordOrder, dbosArgsRecordOrder{P0: call.N})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueRecordOrderBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnRecordOrder, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*RecordOrderHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &RecordOrderHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartRecordOrder durably starts a call of RecordOrder in the background, on
@@ -419,6 +525,42 @@ func EnqueueAdd(ctx context.Context, q *dbos.Queue, a int, b int, opts ...dbos.E
 		return nil, err
 	}
 	return &AddHandle{h: h}, nil
+}
+
+// AddArgs holds the arguments of one call of Add, for EnqueueAddBatch.
+type AddArgs struct {
+	// A is the argument for parameter a.
+	A int
+	// B is the argument for parameter b.
+	B int
+}
+
+// EnqueueAddBatch durably puts one call of Add per element of calls on queue q,
+// inserting them with one multi-row insert per 1000 calls, and returns their
+// handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueAdd. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueAddBatch(ctx context.Context, q *dbos.Queue, calls []AddArgs, opts ...dbos.EnqueueOption) ([]*AddHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnAdd, dbosArgsAdd{P0: call.A, P1: call.B})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueAddBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnAdd, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*AddHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &AddHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartAdd durably starts a call of Add in the background, on no queue, and
@@ -539,6 +681,44 @@ func EnqueueSum3(ctx context.Context, q *dbos.Queue, a int, b int, c int, opts .
 	return &Sum3Handle{h: h}, nil
 }
 
+// Sum3Args holds the arguments of one call of Sum3, for EnqueueSum3Batch.
+type Sum3Args struct {
+	// A is the argument for parameter a.
+	A int
+	// B is the argument for parameter b.
+	B int
+	// C is the argument for parameter c.
+	C int
+}
+
+// EnqueueSum3Batch durably puts one call of Sum3 per element of calls on queue
+// q, inserting them with one multi-row insert per 1000 calls, and returns their
+// handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueSum3. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueSum3Batch(ctx context.Context, q *dbos.Queue, calls []Sum3Args, opts ...dbos.EnqueueOption) ([]*Sum3Handle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnSum3, dbosArgsSum3{P0: call.A, P1: call.B, P2: call.C})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueSum3Batch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnSum3, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*Sum3Handle, len(hs))
+	for i, h := range hs {
+		handles[i] = &Sum3Handle{h: h}
+	}
+	return handles, nil
+}
+
 // StartSum3 durably starts a call of Sum3 in the background, on no queue, and
 // returns a handle to it. Inside a workflow it is a checkpointed step, so a
 // replay does not start it twice. opts are the same options EnqueueSum3 takes,
@@ -653,6 +833,40 @@ func EnqueueParent(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.Enque
 		return nil, err
 	}
 	return &ParentHandle{h: h}, nil
+}
+
+// ParentArgs holds the arguments of one call of Parent, for EnqueueParentBatch.
+type ParentArgs struct {
+	// N is the argument for parameter n.
+	N int
+}
+
+// EnqueueParentBatch durably puts one call of Parent per element of calls on
+// queue q, inserting them with one multi-row insert per 1000 calls, and returns
+// their handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueParent. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueParentBatch(ctx context.Context, q *dbos.Queue, calls []ParentArgs, opts ...dbos.EnqueueOption) ([]*ParentHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnParent, dbosArgsParent{P0: call.N})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueParentBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnParent, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ParentHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ParentHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartParent durably starts a call of Parent in the background, on no queue,
@@ -772,6 +986,41 @@ func EnqueueBlocker(ctx context.Context, q *dbos.Queue, name string, opts ...dbo
 	return &BlockerHandle{h: h}, nil
 }
 
+// BlockerArgs holds the arguments of one call of Blocker, for
+// EnqueueBlockerBatch.
+type BlockerArgs struct {
+	// Name is the argument for parameter name.
+	Name string
+}
+
+// EnqueueBlockerBatch durably puts one call of Blocker per element of calls on
+// queue q, inserting them with one multi-row insert per 1000 calls, and returns
+// their handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueBlocker. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueBlockerBatch(ctx context.Context, q *dbos.Queue, calls []BlockerArgs, opts ...dbos.EnqueueOption) ([]*BlockerHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnBlocker, dbosArgsBlocker{P0: call.Name})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueBlockerBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnBlocker, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*BlockerHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &BlockerHandle{h: h}
+	}
+	return handles, nil
+}
+
 // StartBlocker durably starts a call of Blocker in the background, on no queue,
 // and returns a handle to it. Inside a workflow it is a checkpointed step, so a
 // replay does not start it twice. opts are the same options EnqueueBlocker
@@ -887,6 +1136,40 @@ func EnqueueRatio(ctx context.Context, q *dbos.Queue, x float64, opts ...dbos.En
 		return nil, err
 	}
 	return &RatioHandle{h: h}, nil
+}
+
+// RatioArgs holds the arguments of one call of Ratio, for EnqueueRatioBatch.
+type RatioArgs struct {
+	// X is the argument for parameter x.
+	X float64
+}
+
+// EnqueueRatioBatch durably puts one call of Ratio per element of calls on
+// queue q, inserting them with one multi-row insert per 1000 calls, and returns
+// their handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueRatio. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueRatioBatch(ctx context.Context, q *dbos.Queue, calls []RatioArgs, opts ...dbos.EnqueueOption) ([]*RatioHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnRatio, dbosArgsRatio{P0: call.X})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueRatioBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnRatio, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*RatioHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &RatioHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartRatio durably starts a call of Ratio in the background, on no queue, and
@@ -1007,6 +1290,43 @@ func EnqueueCrashStep(ctx context.Context, q *dbos.Queue, step int, input int, o
 	return &CrashStepHandle{h: h}, nil
 }
 
+// CrashStepArgs holds the arguments of one call of CrashStep, for
+// EnqueueCrashStepBatch.
+type CrashStepArgs struct {
+	// Step is the argument for parameter step.
+	Step int
+	// Input is the argument for parameter input.
+	Input int
+}
+
+// EnqueueCrashStepBatch durably puts one call of CrashStep per element of calls
+// on queue q, inserting them with one multi-row insert per 1000 calls, and
+// returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueCrashStep. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueCrashStepBatch(ctx context.Context, q *dbos.Queue, calls []CrashStepArgs, opts ...dbos.EnqueueOption) ([]*CrashStepHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnCrashStep, dbosArgsCrashStep{P0: call.Step, P1: call.Input})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueCrashStepBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnCrashStep, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*CrashStepHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &CrashStepHandle{h: h}
+	}
+	return handles, nil
+}
+
 // StartCrashStep durably starts a call of CrashStep in the background, on no
 // queue, and returns a handle to it. Inside a workflow it is a checkpointed
 // step, so a replay does not start it twice. opts are the same options
@@ -1122,6 +1442,41 @@ func EnqueueThreeSteps(ctx context.Context, q *dbos.Queue, seed int, opts ...dbo
 		return nil, err
 	}
 	return &ThreeStepsHandle{h: h}, nil
+}
+
+// ThreeStepsArgs holds the arguments of one call of ThreeSteps, for
+// EnqueueThreeStepsBatch.
+type ThreeStepsArgs struct {
+	// Seed is the argument for parameter seed.
+	Seed int
+}
+
+// EnqueueThreeStepsBatch durably puts one call of ThreeSteps per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueThreeSteps. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueThreeStepsBatch(ctx context.Context, q *dbos.Queue, calls []ThreeStepsArgs, opts ...dbos.EnqueueOption) ([]*ThreeStepsHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnThreeSteps, dbosArgsThreeSteps{P0: call.Seed})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueThreeStepsBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnThreeSteps, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ThreeStepsHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ThreeStepsHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartThreeSteps durably starts a call of ThreeSteps in the background, on no
@@ -1242,6 +1597,42 @@ func EnqueueFlaky(ctx context.Context, q *dbos.Queue, key string, failures int, 
 	return &FlakyHandle{h: h}, nil
 }
 
+// FlakyArgs holds the arguments of one call of Flaky, for EnqueueFlakyBatch.
+type FlakyArgs struct {
+	// Key is the argument for parameter key.
+	Key string
+	// Failures is the argument for parameter failures.
+	Failures int
+}
+
+// EnqueueFlakyBatch durably puts one call of Flaky per element of calls on
+// queue q, inserting them with one multi-row insert per 1000 calls, and returns
+// their handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueFlaky. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueFlakyBatch(ctx context.Context, q *dbos.Queue, calls []FlakyArgs, opts ...dbos.EnqueueOption) ([]*FlakyHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: call.Key, P1: call.Failures})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueFlakyBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnFlaky, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*FlakyHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &FlakyHandle{h: h}
+	}
+	return handles, nil
+}
+
 // StartFlaky durably starts a call of Flaky in the background, on no queue, and
 // returns a handle to it. Inside a workflow it is a checkpointed step, so a
 // replay does not start it twice. opts are the same options EnqueueFlaky takes,
@@ -1360,6 +1751,43 @@ func EnqueueUseFlaky(ctx context.Context, q *dbos.Queue, key string, failures in
 	return &UseFlakyHandle{h: h}, nil
 }
 
+// UseFlakyArgs holds the arguments of one call of UseFlaky, for
+// EnqueueUseFlakyBatch.
+type UseFlakyArgs struct {
+	// Key is the argument for parameter key.
+	Key string
+	// Failures is the argument for parameter failures.
+	Failures int
+}
+
+// EnqueueUseFlakyBatch durably puts one call of UseFlaky per element of calls
+// on queue q, inserting them with one multi-row insert per 1000 calls, and
+// returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueUseFlaky. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueUseFlakyBatch(ctx context.Context, q *dbos.Queue, calls []UseFlakyArgs, opts ...dbos.EnqueueOption) ([]*UseFlakyHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: call.Key, P1: call.Failures})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueUseFlakyBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnUseFlaky, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*UseFlakyHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &UseFlakyHandle{h: h}
+	}
+	return handles, nil
+}
+
 // StartUseFlaky durably starts a call of UseFlaky in the background, on no
 // queue, and returns a handle to it. Inside a workflow it is a checkpointed
 // step, so a replay does not start it twice. opts are the same options
@@ -1475,6 +1903,41 @@ func EnqueueFragile(ctx context.Context, q *dbos.Queue, name string, opts ...dbo
 		return nil, err
 	}
 	return &FragileHandle{h: h}, nil
+}
+
+// FragileArgs holds the arguments of one call of Fragile, for
+// EnqueueFragileBatch.
+type FragileArgs struct {
+	// Name is the argument for parameter name.
+	Name string
+}
+
+// EnqueueFragileBatch durably puts one call of Fragile per element of calls on
+// queue q, inserting them with one multi-row insert per 1000 calls, and returns
+// their handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueFragile. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueFragileBatch(ctx context.Context, q *dbos.Queue, calls []FragileArgs, opts ...dbos.EnqueueOption) ([]*FragileHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: call.Name})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueFragileBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnFragile, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*FragileHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &FragileHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartFragile durably starts a call of Fragile in the background, on no queue,

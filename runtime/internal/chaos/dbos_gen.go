@@ -6,6 +6,7 @@ package chaos
 
 import (
 	"context"
+	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
 	"time"
 )
@@ -84,6 +85,46 @@ func EnqueueStep(ctx context.Context, q *dbos.Queue, id string, step int, acc in
 		return nil, err
 	}
 	return &StepHandle{h: h}, nil
+}
+
+// StepArgs holds the arguments of one call of Step, for EnqueueStepBatch.
+type StepArgs struct {
+	// Id is the argument for parameter id.
+	Id string
+	// Step is the argument for parameter step.
+	Step int
+	// Acc is the argument for parameter acc.
+	Acc int64
+	// D is the argument for parameter d.
+	D time.Duration
+}
+
+// EnqueueStepBatch durably puts one call of Step per element of calls on queue
+// q, inserting them with one multi-row insert per 1000 calls, and returns their
+// handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueStep. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueStepBatch(ctx context.Context, q *dbos.Queue, calls []StepArgs, opts ...dbos.EnqueueOption) ([]*StepHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnStep, dbosArgsStep{P0: call.Id, P1: call.Step, P2: call.Acc, P3: call.D})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueStepBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnStep, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*StepHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &StepHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartStep durably starts a call of Step in the background, on no queue, and
@@ -201,6 +242,40 @@ func EnqueueChaos(ctx context.Context, q *dbos.Queue, job Job, opts ...dbos.Enqu
 		return nil, err
 	}
 	return &ChaosHandle{h: h}, nil
+}
+
+// ChaosArgs holds the arguments of one call of Chaos, for EnqueueChaosBatch.
+type ChaosArgs struct {
+	// Job is the argument for parameter job.
+	Job Job
+}
+
+// EnqueueChaosBatch durably puts one call of Chaos per element of calls on
+// queue q, inserting them with one multi-row insert per 1000 calls, and returns
+// their handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueChaos. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueChaosBatch(ctx context.Context, q *dbos.Queue, calls []ChaosArgs, opts ...dbos.EnqueueOption) ([]*ChaosHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnChaos, dbosArgsChaos{P0: call.Job})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueChaosBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnChaos, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ChaosHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ChaosHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartChaos durably starts a call of Chaos in the background, on no queue, and

@@ -6,6 +6,7 @@ package flowtest
 
 import (
 	"context"
+	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
 	"time"
 )
@@ -82,6 +83,42 @@ func EnqueueWork(ctx context.Context, q *dbos.Queue, label string, d time.Durati
 		return nil, err
 	}
 	return &WorkHandle{h: h}, nil
+}
+
+// WorkArgs holds the arguments of one call of Work, for EnqueueWorkBatch.
+type WorkArgs struct {
+	// Label is the argument for parameter label.
+	Label string
+	// D is the argument for parameter d.
+	D time.Duration
+}
+
+// EnqueueWorkBatch durably puts one call of Work per element of calls on queue
+// q, inserting them with one multi-row insert per 1000 calls, and returns their
+// handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueWork. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueWorkBatch(ctx context.Context, q *dbos.Queue, calls []WorkArgs, opts ...dbos.EnqueueOption) ([]*WorkHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnWork, dbosArgsWork{P0: call.Label, P1: call.D})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueWorkBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnWork, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*WorkHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &WorkHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartWork durably starts a call of Work in the background, on no queue, and
@@ -201,6 +238,40 @@ func EnqueueHold(ctx context.Context, q *dbos.Queue, name string, opts ...dbos.E
 	return &HoldHandle{h: h}, nil
 }
 
+// HoldArgs holds the arguments of one call of Hold, for EnqueueHoldBatch.
+type HoldArgs struct {
+	// Name is the argument for parameter name.
+	Name string
+}
+
+// EnqueueHoldBatch durably puts one call of Hold per element of calls on queue
+// q, inserting them with one multi-row insert per 1000 calls, and returns their
+// handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueHold. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueHoldBatch(ctx context.Context, q *dbos.Queue, calls []HoldArgs, opts ...dbos.EnqueueOption) ([]*HoldHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnHold, dbosArgsHold{P0: call.Name})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueHoldBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnHold, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*HoldHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &HoldHandle{h: h}
+	}
+	return handles, nil
+}
+
 // StartHold durably starts a call of Hold in the background, on no queue, and
 // returns a handle to it. Inside a workflow it is a checkpointed step, so a
 // replay does not start it twice. opts are the same options EnqueueHold takes,
@@ -317,6 +388,42 @@ func EnqueueSteps(ctx context.Context, q *dbos.Queue, n int, d time.Duration, op
 		return nil, err
 	}
 	return &StepsHandle{h: h}, nil
+}
+
+// StepsArgs holds the arguments of one call of Steps, for EnqueueStepsBatch.
+type StepsArgs struct {
+	// N is the argument for parameter n.
+	N int
+	// D is the argument for parameter d.
+	D time.Duration
+}
+
+// EnqueueStepsBatch durably puts one call of Steps per element of calls on
+// queue q, inserting them with one multi-row insert per 1000 calls, and returns
+// their handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueSteps. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueStepsBatch(ctx context.Context, q *dbos.Queue, calls []StepsArgs, opts ...dbos.EnqueueOption) ([]*StepsHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnSteps, dbosArgsSteps{P0: call.N, P1: call.D})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueStepsBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnSteps, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*StepsHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &StepsHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartSteps durably starts a call of Steps in the background, on no queue, and

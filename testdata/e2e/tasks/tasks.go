@@ -1,6 +1,6 @@
 // Package tasks is the user-like package of the end-to-end test: a
 // workflow that enqueues a step per task on a queue and collects the
-// results.
+// results, and one that enqueues the steps as one batch.
 package tasks
 
 import (
@@ -59,6 +59,30 @@ func ProcessTasks(ctx context.Context, tasks []Task) ([]Result, error) {
 			return nil, err
 		}
 		handles = append(handles, h)
+	}
+	results := make([]Result, 0, len(handles))
+	for _, h := range handles {
+		r, err := h.GetResult(ctx)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+// ProcessBatch enqueues every task on the queue as one batch (one insert,
+// one checkpointed step) and collects the results in order.
+//
+//dbos:workflow
+func ProcessBatch(ctx context.Context, tasks []Task) ([]Result, error) {
+	calls := make([]ProcessTaskArgs, len(tasks))
+	for i, t := range tasks {
+		calls[i] = ProcessTaskArgs{Task: t}
+	}
+	handles, err := EnqueueProcessTaskBatch(ctx, taskQueue, calls)
+	if err != nil {
+		return nil, err
 	}
 	results := make([]Result, 0, len(handles))
 	for _, h := range handles {

@@ -6,6 +6,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
 	"time"
 )
@@ -81,6 +82,40 @@ func EnqueueNoop(ctx context.Context, q *dbos.Queue, i int, opts ...dbos.Enqueue
 		return nil, err
 	}
 	return &NoopHandle{h: h}, nil
+}
+
+// NoopArgs holds the arguments of one call of Noop, for EnqueueNoopBatch.
+type NoopArgs struct {
+	// I is the argument for parameter i.
+	I int
+}
+
+// EnqueueNoopBatch durably puts one call of Noop per element of calls on queue
+// q, inserting them with one multi-row insert per 1000 calls, and returns their
+// handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueNoop. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueNoopBatch(ctx context.Context, q *dbos.Queue, calls []NoopArgs, opts ...dbos.EnqueueOption) ([]*NoopHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnNoop, dbosArgsNoop{P0: call.I})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueNoopBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnNoop, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*NoopHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &NoopHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartNoop durably starts a call of Noop in the background, on no queue, and
@@ -189,6 +224,40 @@ func EnqueueSleep(ctx context.Context, q *dbos.Queue, d time.Duration, opts ...d
 		return nil, err
 	}
 	return &SleepHandle{h: h}, nil
+}
+
+// SleepArgs holds the arguments of one call of Sleep, for EnqueueSleepBatch.
+type SleepArgs struct {
+	// D is the argument for parameter d.
+	D time.Duration
+}
+
+// EnqueueSleepBatch durably puts one call of Sleep per element of calls on
+// queue q, inserting them with one multi-row insert per 1000 calls, and returns
+// their handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueSleep. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueSleepBatch(ctx context.Context, q *dbos.Queue, calls []SleepArgs, opts ...dbos.EnqueueOption) ([]*SleepHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnSleep, dbosArgsSleep{P0: call.D})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueSleepBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnSleep, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*SleepHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &SleepHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartSleep durably starts a call of Sleep in the background, on no queue, and
@@ -301,6 +370,41 @@ func EnqueueSeedLoop(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.Enq
 		return nil, err
 	}
 	return &SeedLoopHandle{h: h}, nil
+}
+
+// SeedLoopArgs holds the arguments of one call of SeedLoop, for
+// EnqueueSeedLoopBatch.
+type SeedLoopArgs struct {
+	// N is the argument for parameter n.
+	N int
+}
+
+// EnqueueSeedLoopBatch durably puts one call of SeedLoop per element of calls
+// on queue q, inserting them with one multi-row insert per 1000 calls, and
+// returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueSeedLoop. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueSeedLoopBatch(ctx context.Context, q *dbos.Queue, calls []SeedLoopArgs, opts ...dbos.EnqueueOption) ([]*SeedLoopHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnSeedLoop, dbosArgsSeedLoop{P0: call.N})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueSeedLoopBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnSeedLoop, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*SeedLoopHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &SeedLoopHandle{h: h}
+	}
+	return handles, nil
 }
 
 // StartSeedLoop durably starts a call of SeedLoop in the background, on no
