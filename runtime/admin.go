@@ -29,6 +29,9 @@ func Cancel(ctx context.Context, id string) error {
 func (h *Handle) Cancel(ctx context.Context) error { return h.rt.cancel(ctx, h.id) }
 
 func (rt *Runtime) cancel(ctx context.Context, id string) error {
+	if err := rt.flushFrom(ctx); err != nil {
+		return err
+	}
 	w, changed, err := rt.store.CancelWorkflow(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		err = ErrNotFound
@@ -58,6 +61,9 @@ func (rt *Runtime) stopRunning(id string) {
 func Resume(ctx context.Context, id string) error {
 	rt, err := runtimeFrom(ctx)
 	if err != nil {
+		return err
+	}
+	if err := rt.flushFrom(ctx); err != nil {
 		return err
 	}
 	w, changed, err := rt.store.ResumeWorkflow(ctx, id, rt.executorID)
@@ -93,6 +99,9 @@ func ListWorkflows(ctx context.Context, f ListFilter) ([]Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := rt.flushFrom(ctx); err != nil {
+		return nil, err
+	}
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
@@ -126,6 +135,9 @@ type StepInfo struct {
 func Steps(ctx context.Context, id string) ([]StepInfo, error) {
 	rt, err := runtimeFrom(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := rt.flushFrom(ctx); err != nil {
 		return nil, err
 	}
 	steps, err := rt.store.Steps(ctx, id)

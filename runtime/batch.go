@@ -114,6 +114,10 @@ func (rt *Runtime) enqueueBatch(ctx context.Context, q *Queue, fn *Function, inp
 		}
 		return rt.batchHandles(fn, wf, step, rec.Output, len(inputs))
 	}
+	// Earlier enqueues still waiting to be written go first (deferred.go).
+	if err := rt.flush(ctx, wf); err != nil {
+		return nil, err
+	}
 	ids := make([]string, len(inputs))
 	for i := range inputs {
 		ids[i] = wf.childID(step) + "-" + strconv.Itoa(i)

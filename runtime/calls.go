@@ -41,6 +41,21 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 		if id == "" {
 			id = wf.childID(step)
 		}
+		if q != nil && cfg.id == "" && cfg.dedupID == "" {
+			// Nothing can make this enqueue fail: it waits for the
+			// workflow's next blocking point (see deferred.go).
+			p := store.InsertParams{
+				ID: id, Name: fn.Name, State: store.StateEnqueued, Queue: q.name, Input: input, ParentID: wf.id,
+				Priority: cfg.priority, PartitionKey: cfg.partitionKey, Delay: cfg.delay, Timeout: cfg.timeout,
+			}
+			if err := rt.deferEnqueue(ctx, wf, p, store.Step{WorkflowID: wf.id, StepID: step, Name: verb + " " + fn.Name, ChildID: id}); err != nil {
+				return nil, err
+			}
+			return &Handle{rt: rt, fn: fn, id: id}, nil
+		}
+		if err := rt.flush(ctx, wf); err != nil {
+			return nil, err
+		}
 	} else if id == "" {
 		id = newWorkflowID()
 	}
@@ -162,6 +177,10 @@ func (rt *Runtime) run(ctx context.Context, fn *Function, input []byte) ([]byte,
 	if done {
 		return rec.Output, recordedError(rec)
 	}
+	// The step's body, or the child, may look at what this run did so far.
+	if err := rt.flush(ctx, wf); err != nil {
+		return nil, err
+	}
 	if fn.Kind == KindStep {
 		out, err := callStep(outsideWorkflow(ctx), fn, input)
 		if err != nil && ctx.Err() != nil {
@@ -213,11 +232,29 @@ func (rt *Runtime) await(ctx context.Context, h *Handle) ([]byte, error) {
 	if done {
 		return rec.Output, recordedError(rec)
 	}
+	checkpoint := func(out []byte, outcome error) ([]byte, error) {
+		s := store.Step{WorkflowID: wf.id, StepID: step, Name: "get result " + h.fn.Name, Output: out, Error: errorText(outcome), ChildID: h.id}
+		if !final(outcome) {
+			return rt.recordStep(ctx, wf, s, outcome)
+		}
+		// A replay would find the same result: no need to write it now
+		// (see deferred.go).
+		wf.deferStep(s)
+		return out, outcome
+	}
+	if w := wf.finishedChild(h.id); w != nil {
+		return checkpoint(w.Output, resultError(*w))
+	}
+	// About to wait: write what waits for a blocking point (the child's
+	// row among it, perhaps).
+	if err := rt.flush(ctx, wf); err != nil {
+		return nil, err
+	}
 	out, outcome, err := rt.awaitID(ctx, h.id)
 	if err != nil {
 		return nil, err
 	}
-	return rt.recordStep(ctx, wf, store.Step{StepID: step, Name: "get result " + h.fn.Name, Output: out, Error: errorText(outcome), ChildID: h.id}, outcome)
+	return checkpoint(out, outcome)
 }
 
 // awaitID waits until workflow id finishes. It returns the workflow's output
@@ -279,6 +316,9 @@ func (rt *Runtime) awaitID(ctx context.Context, id string) (out []byte, outcome,
 // the step first, its outcome wins, so every attempt sees the same one.
 func (rt *Runtime) recordStep(ctx context.Context, wf *workflowState, s store.Step, stepErr error) ([]byte, error) {
 	s.WorkflowID = wf.id
+	if err := rt.flush(ctx, wf); err != nil {
+		return nil, err
+	}
 	var saved store.Step
 	var recorded bool
 	err := rt.persist(ctx, "checkpoint step", func(ctx context.Context) (err error) {
@@ -302,6 +342,9 @@ func (rt *Runtime) status(ctx context.Context, id string) (Status, error) {
 	if err := rt.checkOpen(); err != nil {
 		return Status{}, err
 	}
+	if err := rt.flushFrom(ctx); err != nil {
+		return Status{}, err
+	}
 	w, err := rt.store.GetWorkflow(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		err = ErrNotFound
@@ -313,6 +356,9 @@ func (rt *Runtime) status(ctx context.Context, id string) (Status, error) {
 }
 
 func (rt *Runtime) retrieve(ctx context.Context, fn *Function, id string) (*Handle, error) {
+	if err := rt.flushFrom(ctx); err != nil {
+		return nil, err
+	}
 	w, err := rt.store.GetWorkflow(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		err = ErrNotFound

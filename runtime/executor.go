@@ -123,8 +123,9 @@ func (rt *Runtime) invoke(w store.Workflow, fn *Function) (out []byte, err error
 		ctx, stop = context.WithDeadline(ctx, deadline)
 		defer stop()
 	}
+	var wf *workflowState
 	if fn.Kind == KindWorkflow {
-		wf := &workflowState{id: w.ID, owner: store.Owner{ExecutorID: rt.executorID, Attempts: w.Attempts}}
+		wf = &workflowState{id: w.ID, owner: store.Owner{ExecutorID: rt.executorID, Attempts: w.Attempts}}
 		if w.Attempts > 1 {
 			// Only a workflow that ran before can have checkpoints.
 			var steps []store.Step
@@ -143,6 +144,11 @@ func (rt *Runtime) invoke(w store.Workflow, fn *Function) (out []byte, err error
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, fmt.Errorf("panic in %s: %v\n%s", w.Name, p, debug.Stack())
+		}
+		if wf != nil {
+			if ferr := rt.finish(ctx, wf); ferr != nil {
+				out, err = nil, ferr
+			}
 		}
 		switch {
 		case err == nil:

@@ -18,6 +18,14 @@ type workflowState struct {
 	mu       sync.Mutex
 	lastStep int
 	recorded map[int]store.Step
+
+	// Writes that wait for the workflow's next blocking point (see
+	// deferred.go), guarded by mu.
+	deferredInserts []store.InsertParams
+	deferredSteps   []store.Step
+	flushErr        error                 // a failed flush: the run must not finish as if it had succeeded
+	children        map[string]childWatch // children enqueued by this run, watched until awaited
+	flushMu         sync.Mutex            // held while a flush writes: one at a time, in order
 }
 
 type workflowKey struct{}

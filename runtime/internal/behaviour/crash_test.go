@@ -22,10 +22,12 @@ const (
 	crashURLEnv      = "DBOS_CRASH_URL"
 	crashWorkflowEnv = "DBOS_CRASH_WORKFLOW"
 	crashLeaseEnv    = "DBOS_CRASH_LEASE"
+	crashProgramEnv  = "DBOS_CRASH_PROGRAM" // "fanout": FanOutAndBlock; else ThreeSteps
 )
 
 // crashChild is the program under test: it launches (as $DBOS_EXECUTOR_ID),
-// starts ThreeSteps under a fixed ID, and prints its result.
+// starts ThreeSteps (or FanOutAndBlock) under a fixed ID, and prints its
+// result.
 func crashChild() int {
 	ctx := context.Background()
 	lease, _ := time.ParseDuration(os.Getenv(crashLeaseEnv)) // "": the default
@@ -35,12 +37,19 @@ func crashChild() int {
 		return 1
 	}
 	defer rt.Shutdown(ctx)
-	h, err := StartThreeSteps(ctx, 7, dbos.WithID(os.Getenv(crashWorkflowEnv)))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	id := dbos.WithID(os.Getenv(crashWorkflowEnv))
+	var result int
+	if os.Getenv(crashProgramEnv) == "fanout" {
+		var h *FanOutAndBlockHandle
+		if h, err = StartFanOutAndBlock(ctx, fanOutFirst, fanOutSecond, id); err == nil {
+			result, err = h.GetResult(ctx)
+		}
+	} else {
+		var h *ThreeStepsHandle
+		if h, err = StartThreeSteps(ctx, 7, id); err == nil {
+			result, err = h.GetResult(ctx)
+		}
 	}
-	result, err := h.GetResult(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -133,8 +142,15 @@ func TestLiveExecutorTakesOverAfterCrash(t *testing.T) {
 // sends it SIGKILL once it announces step 2, and returns its pid.
 func killInStep2(t *testing.T, ctx context.Context, env []string) int {
 	t.Helper()
+	return killAt(t, ctx, append(slices.Clone(env), CrashBlockEnv+"=1"), "step2-entered")
+}
+
+// killAt runs the crash program with env, sends it SIGKILL once it prints
+// the line marker, and returns its pid.
+func killAt(t *testing.T, ctx context.Context, env []string, marker string) int {
+	t.Helper()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(slices.Clone(env), CrashBlockEnv+"=1")
+	cmd.Env = env
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -146,11 +162,11 @@ func killInStep2(t *testing.T, ctx context.Context, env []string) int {
 	lines := bufio.NewScanner(stdout)
 	entered := false
 	for !entered && lines.Scan() {
-		entered = lines.Text() == "step2-entered"
+		entered = lines.Text() == marker
 	}
 	if !entered {
 		_ = cmd.Wait()
-		t.Fatal("the program ended before it reached step 2")
+		t.Fatalf("the program ended before it printed %q", marker)
 	}
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)

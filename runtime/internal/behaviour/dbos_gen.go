@@ -1983,3 +1983,773 @@ func RetrieveFragile(ctx context.Context, id string) (*FragileHandle, error) {
 	}
 	return &FragileHandle{h: h}, nil
 }
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, int) (int, error) = LoggedTask
+
+// dbosFnLoggedTask describes LoggedTask to the dbos runtime.
+var dbosFnLoggedTask = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.LoggedTask", Kind: dbos.KindStep}
+
+// dbosArgsLoggedTask is the encoded input of LoggedTask.
+type dbosArgsLoggedTask struct {
+	P0 int `json:"id"`
+}
+
+func init() {
+	dbos.Register(dbosFnLoggedTask, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsLoggedTask
+		if err := dbos.DecodeInput(dbosFnLoggedTask, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := LoggedTask(ctx, args.P0)
+		if err != nil {
+			return nil, err
+		}
+		return dbos.EncodeOutput(dbosFnLoggedTask, result)
+	})
+}
+
+// LoggedTaskHandle is a typed handle to a durable call of LoggedTask.
+type LoggedTaskHandle struct {
+	h *dbos.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *LoggedTaskHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *LoggedTaskHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *LoggedTaskHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *LoggedTaskHandle) GetResult(ctx context.Context) (int, error) {
+	var result int
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnLoggedTask, out, &result)
+	return result, err
+}
+
+// EnqueueLoggedTask durably puts a call of LoggedTask on queue q and returns a
+// handle to it. Inside a workflow it is a checkpointed step, so a replay does
+// not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
+// delay, timeout and partition key.
+func EnqueueLoggedTask(ctx context.Context, q *dbos.Queue, id int, opts ...dbos.EnqueueOption) (*LoggedTaskHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: id})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Enqueue(ctx, q, dbosFnLoggedTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &LoggedTaskHandle{h: h}, nil
+}
+
+// LoggedTaskArgs holds the arguments of one call of LoggedTask, for
+// EnqueueLoggedTaskBatch.
+type LoggedTaskArgs struct {
+	// Id is the argument for parameter id.
+	Id int
+}
+
+// EnqueueLoggedTaskBatch durably puts one call of LoggedTask per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueLoggedTask. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueLoggedTaskBatch(ctx context.Context, q *dbos.Queue, calls []LoggedTaskArgs, opts ...dbos.EnqueueOption) ([]*LoggedTaskHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: call.Id})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueLoggedTaskBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnLoggedTask, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*LoggedTaskHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &LoggedTaskHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartLoggedTask durably starts a call of LoggedTask in the background, on no
+// queue, and returns a handle to it. Inside a workflow it is a checkpointed
+// step, so a replay does not start it twice. opts are the same options
+// EnqueueLoggedTask takes, such as dbos.WithID.
+func StartLoggedTask(ctx context.Context, id int, opts ...dbos.EnqueueOption) (*LoggedTaskHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: id})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Start(ctx, dbosFnLoggedTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &LoggedTaskHandle{h: h}, nil
+}
+
+// RunLoggedTask calls LoggedTask durably and waits for its outcome. Inside a
+// workflow it runs as a checkpointed step: on replay its recorded outcome is
+// returned without running it again. Elsewhere it runs LoggedTask as a new
+// workflow and waits for it.
+func RunLoggedTask(ctx context.Context, id int) (int, error) {
+	var result int
+	input, err := dbos.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: id})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbos.Run(ctx, dbosFnLoggedTask, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnLoggedTask, out, &result)
+	return result, err
+}
+
+// RetrieveLoggedTask returns a typed handle to an existing call of LoggedTask,
+// by workflow ID, from any process sharing the database.
+func RetrieveLoggedTask(ctx context.Context, id string) (*LoggedTaskHandle, error) {
+	h, err := dbos.Retrieve(ctx, dbosFnLoggedTask, id)
+	if err != nil {
+		return nil, err
+	}
+	return &LoggedTaskHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, []int, []int) (int, error) = FanOutAndBlock
+
+// dbosFnFanOutAndBlock describes FanOutAndBlock to the dbos runtime.
+var dbosFnFanOutAndBlock = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.FanOutAndBlock", Kind: dbos.KindWorkflow}
+
+// dbosArgsFanOutAndBlock is the encoded input of FanOutAndBlock.
+type dbosArgsFanOutAndBlock struct {
+	P0 []int `json:"first"`
+	P1 []int `json:"second"`
+}
+
+func init() {
+	dbos.Register(dbosFnFanOutAndBlock, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsFanOutAndBlock
+		if err := dbos.DecodeInput(dbosFnFanOutAndBlock, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := FanOutAndBlock(ctx, args.P0, args.P1)
+		if err != nil {
+			return nil, err
+		}
+		return dbos.EncodeOutput(dbosFnFanOutAndBlock, result)
+	})
+}
+
+// FanOutAndBlockHandle is a typed handle to a durable call of FanOutAndBlock.
+type FanOutAndBlockHandle struct {
+	h *dbos.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *FanOutAndBlockHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *FanOutAndBlockHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *FanOutAndBlockHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *FanOutAndBlockHandle) GetResult(ctx context.Context) (int, error) {
+	var result int
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnFanOutAndBlock, out, &result)
+	return result, err
+}
+
+// EnqueueFanOutAndBlock durably puts a call of FanOutAndBlock on queue q and
+// returns a handle to it. Inside a workflow it is a checkpointed step, so a
+// replay does not enqueue twice. opts can set the workflow ID, priority,
+// deduplication ID, delay, timeout and partition key.
+func EnqueueFanOutAndBlock(ctx context.Context, q *dbos.Queue, first []int, second []int, opts ...dbos.EnqueueOption) (*FanOutAndBlockHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: first, P1: second})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Enqueue(ctx, q, dbosFnFanOutAndBlock, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FanOutAndBlockHandle{h: h}, nil
+}
+
+// FanOutAndBlockArgs holds the arguments of one call of FanOutAndBlock, for
+// EnqueueFanOutAndBlockBatch.
+type FanOutAndBlockArgs struct {
+	// First is the argument for parameter first.
+	First []int
+	// Second is the argument for parameter second.
+	Second []int
+}
+
+// EnqueueFanOutAndBlockBatch durably puts one call of FanOutAndBlock per
+// element of calls on queue q, inserting them with one multi-row insert per
+// 1000 calls, and returns their handles in the order of calls. Inside a
+// workflow the whole batch is one checkpointed step, so a replay does not
+// enqueue twice. opts apply to every call: priority, delay, timeout and
+// partition key. dbos.WithID and dbos.WithDeduplicationID name a single
+// workflow, so they are rejected: enqueue such calls one by one with
+// EnqueueFanOutAndBlock. When calls is empty it enqueues nothing and returns
+// nil, nil.
+func EnqueueFanOutAndBlockBatch(ctx context.Context, q *dbos.Queue, calls []FanOutAndBlockArgs, opts ...dbos.EnqueueOption) ([]*FanOutAndBlockHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: call.First, P1: call.Second})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueFanOutAndBlockBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnFanOutAndBlock, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*FanOutAndBlockHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &FanOutAndBlockHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartFanOutAndBlock durably starts a call of FanOutAndBlock in the
+// background, on no queue, and returns a handle to it. Inside a workflow it is
+// a checkpointed step, so a replay does not start it twice. opts are the same
+// options EnqueueFanOutAndBlock takes, such as dbos.WithID.
+func StartFanOutAndBlock(ctx context.Context, first []int, second []int, opts ...dbos.EnqueueOption) (*FanOutAndBlockHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: first, P1: second})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Start(ctx, dbosFnFanOutAndBlock, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FanOutAndBlockHandle{h: h}, nil
+}
+
+// RunFanOutAndBlock calls FanOutAndBlock durably and waits for its outcome.
+// Inside a workflow it runs as a child workflow: on replay its recorded outcome
+// is returned without running it again. Elsewhere it runs FanOutAndBlock as a
+// new workflow and waits for it.
+func RunFanOutAndBlock(ctx context.Context, first []int, second []int) (int, error) {
+	var result int
+	input, err := dbos.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: first, P1: second})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbos.Run(ctx, dbosFnFanOutAndBlock, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnFanOutAndBlock, out, &result)
+	return result, err
+}
+
+// RetrieveFanOutAndBlock returns a typed handle to an existing call of
+// FanOutAndBlock, by workflow ID, from any process sharing the database.
+func RetrieveFanOutAndBlock(ctx context.Context, id string) (*FanOutAndBlockHandle, error) {
+	h, err := dbos.Retrieve(ctx, dbosFnFanOutAndBlock, id)
+	if err != nil {
+		return nil, err
+	}
+	return &FanOutAndBlockHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string) (string, error) = ChildState
+
+// dbosFnChildState describes ChildState to the dbos runtime.
+var dbosFnChildState = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ChildState", Kind: dbos.KindStep}
+
+// dbosArgsChildState is the encoded input of ChildState.
+type dbosArgsChildState struct {
+	P0 string `json:"id"`
+}
+
+func init() {
+	dbos.Register(dbosFnChildState, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsChildState
+		if err := dbos.DecodeInput(dbosFnChildState, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := ChildState(ctx, args.P0)
+		if err != nil {
+			return nil, err
+		}
+		return dbos.EncodeOutput(dbosFnChildState, result)
+	})
+}
+
+// ChildStateHandle is a typed handle to a durable call of ChildState.
+type ChildStateHandle struct {
+	h *dbos.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *ChildStateHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *ChildStateHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *ChildStateHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *ChildStateHandle) GetResult(ctx context.Context) (string, error) {
+	var result string
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnChildState, out, &result)
+	return result, err
+}
+
+// EnqueueChildState durably puts a call of ChildState on queue q and returns a
+// handle to it. Inside a workflow it is a checkpointed step, so a replay does
+// not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
+// delay, timeout and partition key.
+func EnqueueChildState(ctx context.Context, q *dbos.Queue, id string, opts ...dbos.EnqueueOption) (*ChildStateHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: id})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Enqueue(ctx, q, dbosFnChildState, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ChildStateHandle{h: h}, nil
+}
+
+// ChildStateArgs holds the arguments of one call of ChildState, for
+// EnqueueChildStateBatch.
+type ChildStateArgs struct {
+	// Id is the argument for parameter id.
+	Id string
+}
+
+// EnqueueChildStateBatch durably puts one call of ChildState per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueChildState. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueChildStateBatch(ctx context.Context, q *dbos.Queue, calls []ChildStateArgs, opts ...dbos.EnqueueOption) ([]*ChildStateHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: call.Id})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueChildStateBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnChildState, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ChildStateHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ChildStateHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartChildState durably starts a call of ChildState in the background, on no
+// queue, and returns a handle to it. Inside a workflow it is a checkpointed
+// step, so a replay does not start it twice. opts are the same options
+// EnqueueChildState takes, such as dbos.WithID.
+func StartChildState(ctx context.Context, id string, opts ...dbos.EnqueueOption) (*ChildStateHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: id})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Start(ctx, dbosFnChildState, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ChildStateHandle{h: h}, nil
+}
+
+// RunChildState calls ChildState durably and waits for its outcome. Inside a
+// workflow it runs as a checkpointed step: on replay its recorded outcome is
+// returned without running it again. Elsewhere it runs ChildState as a new
+// workflow and waits for it.
+func RunChildState(ctx context.Context, id string) (string, error) {
+	var result string
+	input, err := dbos.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: id})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbos.Run(ctx, dbosFnChildState, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnChildState, out, &result)
+	return result, err
+}
+
+// RetrieveChildState returns a typed handle to an existing call of ChildState,
+// by workflow ID, from any process sharing the database.
+func RetrieveChildState(ctx context.Context, id string) (*ChildStateHandle, error) {
+	h, err := dbos.Retrieve(ctx, dbosFnChildState, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ChildStateHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, Task) (string, error) = EnqueueThenInspect
+
+// dbosFnEnqueueThenInspect describes EnqueueThenInspect to the dbos runtime.
+var dbosFnEnqueueThenInspect = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueThenInspect", Kind: dbos.KindWorkflow}
+
+// dbosArgsEnqueueThenInspect is the encoded input of EnqueueThenInspect.
+type dbosArgsEnqueueThenInspect struct {
+	P0 Task `json:"task"`
+}
+
+func init() {
+	dbos.Register(dbosFnEnqueueThenInspect, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsEnqueueThenInspect
+		if err := dbos.DecodeInput(dbosFnEnqueueThenInspect, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := EnqueueThenInspect(ctx, args.P0)
+		if err != nil {
+			return nil, err
+		}
+		return dbos.EncodeOutput(dbosFnEnqueueThenInspect, result)
+	})
+}
+
+// EnqueueThenInspectHandle is a typed handle to a durable call of
+// EnqueueThenInspect.
+type EnqueueThenInspectHandle struct {
+	h *dbos.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *EnqueueThenInspectHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *EnqueueThenInspectHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *EnqueueThenInspectHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *EnqueueThenInspectHandle) GetResult(ctx context.Context) (string, error) {
+	var result string
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnEnqueueThenInspect, out, &result)
+	return result, err
+}
+
+// EnqueueEnqueueThenInspect durably puts a call of EnqueueThenInspect on queue
+// q and returns a handle to it. Inside a workflow it is a checkpointed step, so
+// a replay does not enqueue twice. opts can set the workflow ID, priority,
+// deduplication ID, delay, timeout and partition key.
+func EnqueueEnqueueThenInspect(ctx context.Context, q *dbos.Queue, task Task, opts ...dbos.EnqueueOption) (*EnqueueThenInspectHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: task})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Enqueue(ctx, q, dbosFnEnqueueThenInspect, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueThenInspectHandle{h: h}, nil
+}
+
+// EnqueueThenInspectArgs holds the arguments of one call of EnqueueThenInspect,
+// for EnqueueEnqueueThenInspectBatch.
+type EnqueueThenInspectArgs struct {
+	// Task is the argument for parameter task.
+	Task Task
+}
+
+// EnqueueEnqueueThenInspectBatch durably puts one call of EnqueueThenInspect
+// per element of calls on queue q, inserting them with one multi-row insert per
+// 1000 calls, and returns their handles in the order of calls. Inside a
+// workflow the whole batch is one checkpointed step, so a replay does not
+// enqueue twice. opts apply to every call: priority, delay, timeout and
+// partition key. dbos.WithID and dbos.WithDeduplicationID name a single
+// workflow, so they are rejected: enqueue such calls one by one with
+// EnqueueEnqueueThenInspect. When calls is empty it enqueues nothing and
+// returns nil, nil.
+func EnqueueEnqueueThenInspectBatch(ctx context.Context, q *dbos.Queue, calls []EnqueueThenInspectArgs, opts ...dbos.EnqueueOption) ([]*EnqueueThenInspectHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: call.Task})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueEnqueueThenInspectBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnEnqueueThenInspect, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*EnqueueThenInspectHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &EnqueueThenInspectHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartEnqueueThenInspect durably starts a call of EnqueueThenInspect in the
+// background, on no queue, and returns a handle to it. Inside a workflow it is
+// a checkpointed step, so a replay does not start it twice. opts are the same
+// options EnqueueEnqueueThenInspect takes, such as dbos.WithID.
+func StartEnqueueThenInspect(ctx context.Context, task Task, opts ...dbos.EnqueueOption) (*EnqueueThenInspectHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: task})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Start(ctx, dbosFnEnqueueThenInspect, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueThenInspectHandle{h: h}, nil
+}
+
+// RunEnqueueThenInspect calls EnqueueThenInspect durably and waits for its
+// outcome. Inside a workflow it runs as a child workflow: on replay its
+// recorded outcome is returned without running it again. Elsewhere it runs
+// EnqueueThenInspect as a new workflow and waits for it.
+func RunEnqueueThenInspect(ctx context.Context, task Task) (string, error) {
+	var result string
+	input, err := dbos.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: task})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbos.Run(ctx, dbosFnEnqueueThenInspect, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnEnqueueThenInspect, out, &result)
+	return result, err
+}
+
+// RetrieveEnqueueThenInspect returns a typed handle to an existing call of
+// EnqueueThenInspect, by workflow ID, from any process sharing the database.
+func RetrieveEnqueueThenInspect(ctx context.Context, id string) (*EnqueueThenInspectHandle, error) {
+	h, err := dbos.Retrieve(ctx, dbosFnEnqueueThenInspect, id)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueThenInspectHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, []Task, bool) ([]string, error) = EnqueueAndLeave
+
+// dbosFnEnqueueAndLeave describes EnqueueAndLeave to the dbos runtime.
+var dbosFnEnqueueAndLeave = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueAndLeave", Kind: dbos.KindWorkflow}
+
+// dbosArgsEnqueueAndLeave is the encoded input of EnqueueAndLeave.
+type dbosArgsEnqueueAndLeave struct {
+	P0 []Task `json:"tasks"`
+	P1 bool   `json:"fail"`
+}
+
+func init() {
+	dbos.Register(dbosFnEnqueueAndLeave, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsEnqueueAndLeave
+		if err := dbos.DecodeInput(dbosFnEnqueueAndLeave, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := EnqueueAndLeave(ctx, args.P0, args.P1)
+		if err != nil {
+			return nil, err
+		}
+		return dbos.EncodeOutput(dbosFnEnqueueAndLeave, result)
+	})
+}
+
+// EnqueueAndLeaveHandle is a typed handle to a durable call of EnqueueAndLeave.
+type EnqueueAndLeaveHandle struct {
+	h *dbos.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *EnqueueAndLeaveHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *EnqueueAndLeaveHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *EnqueueAndLeaveHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *EnqueueAndLeaveHandle) GetResult(ctx context.Context) ([]string, error) {
+	var result []string
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnEnqueueAndLeave, out, &result)
+	return result, err
+}
+
+// EnqueueEnqueueAndLeave durably puts a call of EnqueueAndLeave on queue q and
+// returns a handle to it. Inside a workflow it is a checkpointed step, so a
+// replay does not enqueue twice. opts can set the workflow ID, priority,
+// deduplication ID, delay, timeout and partition key.
+func EnqueueEnqueueAndLeave(ctx context.Context, q *dbos.Queue, tasks []Task, fail bool, opts ...dbos.EnqueueOption) (*EnqueueAndLeaveHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: tasks, P1: fail})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Enqueue(ctx, q, dbosFnEnqueueAndLeave, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueAndLeaveHandle{h: h}, nil
+}
+
+// EnqueueAndLeaveArgs holds the arguments of one call of EnqueueAndLeave, for
+// EnqueueEnqueueAndLeaveBatch.
+type EnqueueAndLeaveArgs struct {
+	// Tasks is the argument for parameter tasks.
+	Tasks []Task
+	// Fail is the argument for parameter fail.
+	Fail bool
+}
+
+// EnqueueEnqueueAndLeaveBatch durably puts one call of EnqueueAndLeave per
+// element of calls on queue q, inserting them with one multi-row insert per
+// 1000 calls, and returns their handles in the order of calls. Inside a
+// workflow the whole batch is one checkpointed step, so a replay does not
+// enqueue twice. opts apply to every call: priority, delay, timeout and
+// partition key. dbos.WithID and dbos.WithDeduplicationID name a single
+// workflow, so they are rejected: enqueue such calls one by one with
+// EnqueueEnqueueAndLeave. When calls is empty it enqueues nothing and returns
+// nil, nil.
+func EnqueueEnqueueAndLeaveBatch(ctx context.Context, q *dbos.Queue, calls []EnqueueAndLeaveArgs, opts ...dbos.EnqueueOption) ([]*EnqueueAndLeaveHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbos.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: call.Tasks, P1: call.Fail})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueEnqueueAndLeaveBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnEnqueueAndLeave, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*EnqueueAndLeaveHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &EnqueueAndLeaveHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartEnqueueAndLeave durably starts a call of EnqueueAndLeave in the
+// background, on no queue, and returns a handle to it. Inside a workflow it is
+// a checkpointed step, so a replay does not start it twice. opts are the same
+// options EnqueueEnqueueAndLeave takes, such as dbos.WithID.
+func StartEnqueueAndLeave(ctx context.Context, tasks []Task, fail bool, opts ...dbos.EnqueueOption) (*EnqueueAndLeaveHandle, error) {
+	input, err := dbos.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: tasks, P1: fail})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbos.Start(ctx, dbosFnEnqueueAndLeave, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueAndLeaveHandle{h: h}, nil
+}
+
+// RunEnqueueAndLeave calls EnqueueAndLeave durably and waits for its outcome.
+// Inside a workflow it runs as a child workflow: on replay its recorded outcome
+// is returned without running it again. Elsewhere it runs EnqueueAndLeave as a
+// new workflow and waits for it.
+func RunEnqueueAndLeave(ctx context.Context, tasks []Task, fail bool) ([]string, error) {
+	var result []string
+	input, err := dbos.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: tasks, P1: fail})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbos.Run(ctx, dbosFnEnqueueAndLeave, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbos.DecodeOutput(dbosFnEnqueueAndLeave, out, &result)
+	return result, err
+}
+
+// RetrieveEnqueueAndLeave returns a typed handle to an existing call of
+// EnqueueAndLeave, by workflow ID, from any process sharing the database.
+func RetrieveEnqueueAndLeave(ctx context.Context, id string) (*EnqueueAndLeaveHandle, error) {
+	h, err := dbos.Retrieve(ctx, dbosFnEnqueueAndLeave, id)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueAndLeaveHandle{h: h}, nil
+}

@@ -252,3 +252,101 @@ func UseFlaky(ctx context.Context, key string, failures int) (int, error) {
 func Fragile(ctx context.Context, name string) (string, error) {
 	return RunBlocker(ctx, name)
 }
+
+// FanOutBlockEnv, when "1", makes FanOutAndBlock announce "fanout-blocked"
+// on stdout and block, outside any step, until the process is killed.
+const FanOutBlockEnv = "DBOS_FANOUT_BLOCK"
+
+//dbos:step
+func LoggedTask(ctx context.Context, id int) (int, error) {
+	if err := appendLine(os.Getenv(CrashLogEnv), fmt.Sprintf("task%d %d", id, os.Getpid())); err != nil {
+		return 0, err
+	}
+	return id * 2, nil
+}
+
+// FanOutAndBlock enqueues first and awaits them (which writes those
+// enqueues), enqueues second (noted, not yet written), and then, if
+// FanOutBlockEnv says so, blocks where a crash loses the notes. It returns
+// the sum of all results.
+//
+//dbos:workflow
+func FanOutAndBlock(ctx context.Context, first, second []int) (int, error) {
+	var handles []*LoggedTaskHandle
+	for _, id := range first {
+		h, err := EnqueueLoggedTask(ctx, TaskQueue, id)
+		if err != nil {
+			return 0, err
+		}
+		handles = append(handles, h)
+	}
+	sum := 0
+	for _, h := range handles {
+		r, err := h.GetResult(ctx)
+		if err != nil {
+			return 0, err
+		}
+		sum += r
+	}
+	for _, id := range second {
+		h, err := EnqueueLoggedTask(ctx, TaskQueue, id)
+		if err != nil {
+			return 0, err
+		}
+		handles = append(handles, h)
+	}
+	if os.Getenv(FanOutBlockEnv) == "1" {
+		fmt.Println("fanout-blocked")
+		<-ctx.Done() // until SIGKILL
+		return 0, ctx.Err()
+	}
+	for _, h := range handles[len(first):] {
+		r, err := h.GetResult(ctx)
+		if err != nil {
+			return 0, err
+		}
+		sum += r
+	}
+	return sum, nil
+}
+
+//dbos:step
+func ChildState(ctx context.Context, id string) (string, error) {
+	h, err := RetrieveProcessTask(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	st, err := h.Status(ctx)
+	return string(st.State), err
+}
+
+// EnqueueThenInspect enqueues a task and, in a step, reads its state from
+// the database: the step must find it.
+//
+//dbos:workflow
+func EnqueueThenInspect(ctx context.Context, task Task) (string, error) {
+	h, err := EnqueueProcessTask(ctx, TaskQueue, task)
+	if err != nil {
+		return "", err
+	}
+	return RunChildState(ctx, h.ID())
+}
+
+// EnqueueAndLeave enqueues tasks and returns their IDs without awaiting
+// them; with fail set it returns an error instead.
+//
+//dbos:workflow
+func EnqueueAndLeave(ctx context.Context, tasks []Task, fail bool) ([]string, error) {
+	var ids []string
+	for _, t := range tasks {
+		h, err := EnqueueProcessTask(ctx, TaskQueue, t)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, h.ID())
+	}
+	if fail {
+		return nil, errors.New("leaving with an error")
+	}
+	return ids, nil
+}

@@ -317,6 +317,13 @@ type Store interface {
 	// returns the recorded one with recorded=false.
 	RecordStep(ctx context.Context, s Step, owner Owner) (saved Step, recorded bool, err error)
 
+	// RecordSteps is RecordStep for many checkpoints of one workflow (each
+	// Step's WorkflowID is workflowID), in one statement and one commit
+	// where the engine can. The steps already recorded are skipped, their
+	// recorded outcomes standing; when the workflow is not PENDING under
+	// owner it writes nothing and returns ErrFenced.
+	RecordSteps(ctx context.Context, workflowID string, steps []Step, owner Owner) error
+
 	// Events returns a channel of the notifications every process sharing
 	// the database sends with Notify (this one's included), or nil when
 	// the engine has none (SQLite: the runtime polls). The channel closes

@@ -25,3 +25,34 @@ SELECT * FROM dbos.steps WHERE workflow_id = @workflow_id::text AND step_id = @s
 
 -- name: ListSteps :many
 SELECT * FROM dbos.steps WHERE workflow_id = @workflow_id::text ORDER BY step_id;
+
+-- name: InsertSteps :execrows
+-- InsertSteps is InsertStep for many checkpoints of one workflow in one
+-- statement: element i of the arrays describes one. Rows already recorded
+-- are skipped; nothing is written unless the workflow is PENDING under the
+-- owner (executor_id, attempts).
+WITH arg AS (
+    SELECT unnest(@step_ids::integer[]) AS step_id,
+           unnest(@names::text[]) AS name,
+           unnest(@outputs::bytea[]) AS output,
+           unnest(@errors::text[]) AS error,
+           unnest(@child_ids::text[]) AS child_id
+)
+INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, created_ms)
+SELECT
+    @workflow_id::text,
+    a.step_id,
+    a.name,
+    a.output,
+    nullif(a.error, ''),
+    nullif(a.child_id, ''),
+    dbos.now_ms()
+FROM arg a
+WHERE EXISTS (
+    SELECT 1 FROM dbos.workflows w
+    WHERE w.workflow_id = @workflow_id::text
+      AND w.state = 'PENDING'
+      AND w.executor_id = @executor_id::text
+      AND w.attempts = @attempts::integer
+)
+ON CONFLICT (workflow_id, step_id) DO NOTHING;

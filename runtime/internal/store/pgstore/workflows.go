@@ -321,3 +321,40 @@ func step(r pgdb.Step) store.Step {
 		ChildID:    storekit.Str(r.ChildID),
 	}
 }
+
+// RecordSteps writes many checkpoints of one workflow with one statement.
+func (s *Store) RecordSteps(ctx context.Context, workflowID string, steps []store.Step, owner store.Owner) error {
+	if err := storekit.ValidateSteps(workflowID, steps); err != nil || len(steps) == 0 {
+		return err
+	}
+	a := pgdb.InsertStepsParams{
+		WorkflowID: workflowID,
+		ExecutorID: owner.ExecutorID,
+		Attempts:   int32(owner.Attempts),
+		StepIds:    make([]int32, len(steps)),
+		Names:      make([]string, len(steps)),
+		Outputs:    make([][]byte, len(steps)),
+		Errors:     make([]string, len(steps)),
+		ChildIds:   make([]string, len(steps)),
+	}
+	for i, st := range steps {
+		a.StepIds[i], a.Names[i], a.Outputs[i], a.Errors[i], a.ChildIds[i] = int32(st.StepID), st.Name, st.Output, st.Error, st.ChildID
+	}
+	n, err := s.q.InsertSteps(ctx, a)
+	if err != nil {
+		return fmt.Errorf("record %d steps of workflow %q: %w", len(steps), workflowID, err)
+	}
+	if n == int64(len(steps)) {
+		return nil
+	}
+	// Fewer rows: some were recorded already, or the run is stale (then
+	// the statement wrote none).
+	w, err := s.q.GetWorkflow(ctx, workflowID)
+	if err != nil && !isNoRows(err) {
+		return fmt.Errorf("record %d steps of workflow %q: read workflow: %w", len(steps), workflowID, err)
+	}
+	if err != nil || !storekit.Owns(workflow(w), owner) {
+		return fmt.Errorf("record %d steps of workflow %q: %w", len(steps), workflowID, store.ErrFenced)
+	}
+	return nil
+}

@@ -318,3 +318,47 @@ func step(r sqlitedb.Step) store.Step {
 		ChildID:    r.ChildID.String,
 	}
 }
+
+// RecordSteps writes many checkpoints of one workflow in one transaction.
+func (s *Store) RecordSteps(ctx context.Context, workflowID string, steps []store.Step, owner store.Owner) error {
+	if err := storekit.ValidateSteps(workflowID, steps); err != nil || len(steps) == 0 {
+		return err
+	}
+	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
+		skipped := false
+		for _, st := range steps {
+			_, err := q.InsertStep(ctx, sqlitedb.InsertStepParams{
+				WorkflowID: workflowID,
+				StepID:     int64(st.StepID),
+				Name:       st.Name,
+				Output:     st.Output,
+				Error:      st.Error,
+				ChildID:    st.ChildID,
+				ExecutorID: owner.ExecutorID,
+				Attempts:   int64(owner.Attempts),
+			})
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				skipped = true
+			case err != nil:
+				return err
+			}
+		}
+		if !skipped {
+			return nil
+		}
+		// Some were not written: recorded already, or the run is stale.
+		w, err := q.GetWorkflow(ctx, workflowID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read workflow: %w", err)
+		}
+		if err != nil || !storekit.Owns(workflow(w), owner) {
+			return store.ErrFenced
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record %d steps of workflow %q: %w", len(steps), workflowID, err)
+	}
+	return nil
+}

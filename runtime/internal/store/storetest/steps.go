@@ -141,3 +141,59 @@ func testRecordStepFenced(t *testing.T, open Opener) {
 		t.Errorf("%d checkpoints, want the owner's one", len(steps))
 	}
 }
+
+func testRecordSteps(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	wf, owner := running(t, s)
+	if _, _, err := s.RecordStep(ctx, store.Step{WorkflowID: wf, StepID: 2, Name: "first", Output: []byte(`1`)}, owner); err != nil {
+		t.Fatal(err)
+	}
+	batch := []store.Step{
+		{WorkflowID: wf, StepID: 1, Name: "enqueue pkg.F", ChildID: wf + "-1"},
+		{WorkflowID: wf, StepID: 2, Name: "second", Output: []byte(`2`)}, // recorded already: skipped
+		{WorkflowID: wf, StepID: 3, Name: "get result pkg.F", Output: []byte(`"ok"`), ChildID: wf + "-1"},
+		{WorkflowID: wf, StepID: 4, Name: "failed", Error: "boom"},
+	}
+	if err := s.RecordSteps(ctx, wf, batch, owner); err != nil {
+		t.Fatalf("RecordSteps: %v", err)
+	}
+	steps, err := s.Steps(ctx, wf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Step{
+		batch[0],
+		{WorkflowID: wf, StepID: 2, Name: "first", Output: []byte(`1`)},
+		batch[2],
+		batch[3],
+	}
+	if len(steps) != len(want) {
+		t.Fatalf("Steps = %+v, want %+v", steps, want)
+	}
+	for i := range want {
+		got := steps[i]
+		if got.StepID != want[i].StepID || got.Name != want[i].Name || string(got.Output) != string(want[i].Output) || got.Error != want[i].Error || got.ChildID != want[i].ChildID {
+			t.Errorf("step %d = %+v, want %+v", i+1, got, want[i])
+		}
+	}
+	if err := s.RecordSteps(ctx, wf, nil, owner); err != nil {
+		t.Errorf("RecordSteps of nothing: %v", err)
+	}
+	if err := s.RecordSteps(ctx, wf, []store.Step{{WorkflowID: "other", StepID: 5, Name: "x"}}, owner); err == nil {
+		t.Error("RecordSteps accepted a step of another workflow")
+	}
+	stale := store.Owner{ExecutorID: owner.ExecutorID, Attempts: owner.Attempts - 1}
+	if err := s.RecordSteps(ctx, wf, []store.Step{{WorkflowID: wf, StepID: 5, Name: "x"}}, stale); !errors.Is(err, store.ErrFenced) {
+		t.Errorf("RecordSteps from an earlier attempt: err = %v, want ErrFenced", err)
+	}
+	if _, _, err := s.CancelWorkflow(ctx, wf); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordSteps(ctx, wf, []store.Step{{WorkflowID: wf, StepID: 5, Name: "x"}, {WorkflowID: wf, StepID: 6, Name: "y"}}, owner); !errors.Is(err, store.ErrFenced) {
+		t.Errorf("RecordSteps after cancel: err = %v, want ErrFenced", err)
+	}
+	if steps, _ := s.Steps(ctx, wf); len(steps) != 4 {
+		t.Errorf("a fenced RecordSteps wrote: %d steps, want 4", len(steps))
+	}
+}

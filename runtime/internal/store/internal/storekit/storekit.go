@@ -164,6 +164,24 @@ func ValidateCompleteMany(ps []store.CompleteParams) error {
 	return nil
 }
 
+// ValidateSteps checks the checkpoints of RecordSteps: all of workflowID,
+// numbered from 1, no step twice.
+func ValidateSteps(workflowID string, steps []store.Step) error {
+	seen := make(map[int]bool, len(steps))
+	for _, st := range steps {
+		switch {
+		case st.WorkflowID != workflowID:
+			return fmt.Errorf("record steps of workflow %q: step %d belongs to workflow %q", workflowID, st.StepID, st.WorkflowID)
+		case st.StepID < 1:
+			return fmt.Errorf("record steps of workflow %q: step number %d is below 1", workflowID, st.StepID)
+		case seen[st.StepID]:
+			return fmt.Errorf("record steps of workflow %q: step %d listed twice", workflowID, st.StepID)
+		}
+		seen[st.StepID] = true
+	}
+	return nil
+}
+
 // Completed maps the IDs of the workflows a CompleteMany statement finished
 // to its result: ok[i] reports ps[i].
 func Completed(ps []store.CompleteParams, finished []string) []bool {

@@ -91,6 +91,66 @@ func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, e
 	return i, err
 }
 
+const insertSteps = `-- name: InsertSteps :execrows
+WITH arg AS (
+    SELECT unnest($4::integer[]) AS step_id,
+           unnest($5::text[]) AS name,
+           unnest($6::bytea[]) AS output,
+           unnest($7::text[]) AS error,
+           unnest($8::text[]) AS child_id
+)
+INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, created_ms)
+SELECT
+    $1::text,
+    a.step_id,
+    a.name,
+    a.output,
+    nullif(a.error, ''),
+    nullif(a.child_id, ''),
+    dbos.now_ms()
+FROM arg a
+WHERE EXISTS (
+    SELECT 1 FROM dbos.workflows w
+    WHERE w.workflow_id = $1::text
+      AND w.state = 'PENDING'
+      AND w.executor_id = $2::text
+      AND w.attempts = $3::integer
+)
+ON CONFLICT (workflow_id, step_id) DO NOTHING
+`
+
+type InsertStepsParams struct {
+	WorkflowID string
+	ExecutorID string
+	Attempts   int32
+	StepIds    []int32
+	Names      []string
+	Outputs    [][]byte
+	Errors     []string
+	ChildIds   []string
+}
+
+// InsertSteps is InsertStep for many checkpoints of one workflow in one
+// statement: element i of the arrays describes one. Rows already recorded
+// are skipped; nothing is written unless the workflow is PENDING under the
+// owner (executor_id, attempts).
+func (q *Queries) InsertSteps(ctx context.Context, arg InsertStepsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, insertSteps,
+		arg.WorkflowID,
+		arg.ExecutorID,
+		arg.Attempts,
+		arg.StepIds,
+		arg.Names,
+		arg.Outputs,
+		arg.Errors,
+		arg.ChildIds,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const listSteps = `-- name: ListSteps :many
 SELECT workflow_id, step_id, name, output, error, child_id, created_ms FROM dbos.steps WHERE workflow_id = $1::text ORDER BY step_id
 `
