@@ -230,16 +230,7 @@ func (s *Store) RecordStep(ctx context.Context, st store.Step, owner store.Owner
 		recorded bool
 	)
 	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
-		row, err := q.InsertStep(ctx, sqlitedb.InsertStepParams{
-			WorkflowID: st.WorkflowID,
-			StepID:     int64(st.StepID),
-			Name:       st.Name,
-			Output:     st.Output,
-			Error:      st.Error,
-			ChildID:    st.ChildID,
-			ExecutorID: owner.ExecutorID,
-			Attempts:   int64(owner.Attempts),
-		})
+		row, err := q.InsertStep(ctx, insertStepParams(st, owner))
 		if err == nil {
 			saved, recorded = step(row), true
 			return nil
@@ -327,16 +318,7 @@ func (s *Store) RecordSteps(ctx context.Context, workflowID string, steps []stor
 	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
 		skipped := false
 		for _, st := range steps {
-			_, err := q.InsertStep(ctx, sqlitedb.InsertStepParams{
-				WorkflowID: workflowID,
-				StepID:     int64(st.StepID),
-				Name:       st.Name,
-				Output:     st.Output,
-				Error:      st.Error,
-				ChildID:    st.ChildID,
-				ExecutorID: owner.ExecutorID,
-				Attempts:   int64(owner.Attempts),
-			})
+			_, err := q.InsertStep(ctx, insertStepParams(st, owner))
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				skipped = true
@@ -361,4 +343,18 @@ func (s *Store) RecordSteps(ctx context.Context, workflowID string, steps []stor
 		return fmt.Errorf("record %d steps of workflow %q: %w", len(steps), workflowID, err)
 	}
 	return nil
+}
+
+// insertStepParams are the arguments of InsertStep for st, fenced by owner.
+func insertStepParams(st store.Step, owner store.Owner) sqlitedb.InsertStepParams {
+	return sqlitedb.InsertStepParams{
+		WorkflowID: st.WorkflowID,
+		StepID:     int64(st.StepID),
+		Name:       st.Name,
+		Output:     st.Output,
+		Error:      st.Error,
+		ChildID:    st.ChildID,
+		ExecutorID: owner.ExecutorID,
+		Attempts:   int64(owner.Attempts),
+	}
 }
