@@ -30,7 +30,9 @@ SET state = 'PENDING',
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
 FROM now
 WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
-  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
+  -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
+  -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
+  AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
 RETURNING w.*;
 
 -- name: LockQueue :exec
@@ -149,7 +151,9 @@ SET state = 'PENDING',
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
 FROM now
 WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
-  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
+  -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
+  -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
+  AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
 RETURNING w.*;
 
 -- name: QueueState :batchone
@@ -280,7 +284,9 @@ SET state = 'PENDING',
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN arg.now_ms + w.timeout_ms END
 FROM arg
 WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
-  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
+  -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
+  -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
+  AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
 RETURNING w.*;
 
 -- name: PartitionBacklog :one

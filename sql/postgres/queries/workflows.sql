@@ -131,9 +131,8 @@ SET state = @state::text,
     dedup_id = NULL,
     completed_ms = dbos.now_ms()
 WHERE workflow_id = @workflow_id::text
-  AND state = 'PENDING'
-  AND executor_id = @executor_id::text
-  AND attempts = @attempts::integer;
+  -- The fence, opaque to the planner: see CompleteWorkflows.
+  AND (state, executor_id, attempts) IS NOT DISTINCT FROM ('PENDING', @executor_id::text, @attempts::integer);
 
 -- name: CompleteWorkflows :batchmany
 -- CompleteWorkflows is CompleteWorkflow for many workflows in one statement:
@@ -141,6 +140,13 @@ WHERE workflow_id = @workflow_id::text
 -- workflows it finished; the others were not PENDING under their
 -- executor_ids[i] at attempt attempts[i] and are unchanged. An ID must not
 -- appear twice.
+--
+-- The fence is written as a row IS NOT DISTINCT FROM (the same as = here:
+-- the values are never NULL) so that the planner cannot use it to pick a
+-- partial index: without statistics (a table never analyzed, as when
+-- autovacuum is off or has not run yet) the partial indexes on state look
+-- empty, and it would find each row by scanning every PENDING row of the
+-- executor (workflows_pending_executor_idx) instead of by its primary key.
 UPDATE dbos.workflows w
 SET state = c.state,
     output = c.output,
@@ -156,9 +162,7 @@ FROM (
            unnest(@errors::text[]) AS error
 ) AS c
 WHERE w.workflow_id = c.workflow_id
-  AND w.state = 'PENDING'
-  AND w.executor_id = c.executor_id
-  AND w.attempts = c.attempts
+  AND (w.state, w.executor_id, w.attempts) IS NOT DISTINCT FROM ('PENDING', c.executor_id, c.attempts)
 RETURNING w.workflow_id;
 
 -- name: ResumePending :many

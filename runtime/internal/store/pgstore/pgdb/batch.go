@@ -69,7 +69,9 @@ SET state = 'PENDING',
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
 FROM now
 WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
-  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
+  -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
+  -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
+  AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
 RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
 `
 
@@ -191,7 +193,9 @@ SET state = 'PENDING',
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
 FROM now
 WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
-  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
+  -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
+  -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
+  AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
 RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
 `
 
@@ -300,9 +304,7 @@ FROM (
            unnest($6::text[]) AS error
 ) AS c
 WHERE w.workflow_id = c.workflow_id
-  AND w.state = 'PENDING'
-  AND w.executor_id = c.executor_id
-  AND w.attempts = c.attempts
+  AND (w.state, w.executor_id, w.attempts) IS NOT DISTINCT FROM ('PENDING', c.executor_id, c.attempts)
 RETURNING w.workflow_id
 `
 
@@ -326,6 +328,13 @@ type CompleteWorkflowsParams struct {
 // workflows it finished; the others were not PENDING under their
 // executor_ids[i] at attempt attempts[i] and are unchanged. An ID must not
 // appear twice.
+//
+// The fence is written as a row IS NOT DISTINCT FROM (the same as = here:
+// the values are never NULL) so that the planner cannot use it to pick a
+// partial index: without statistics (a table never analyzed, as when
+// autovacuum is off or has not run yet) the partial indexes on state look
+// empty, and it would find each row by scanning every PENDING row of the
+// executor (workflows_pending_executor_idx) instead of by its primary key.
 func (q *Queries) CompleteWorkflows(ctx context.Context, arg []CompleteWorkflowsParams) *CompleteWorkflowsBatchResults {
 	batch := &pgx.Batch{}
 	for _, a := range arg {

@@ -49,7 +49,9 @@ SET state = 'PENDING',
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN arg.now_ms + w.timeout_ms END
 FROM arg
 WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
-  AND w.state = 'ENQUEUED' -- rechecked after waiting for a row lock
+  -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
+  -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
+  AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
 RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
 `
 

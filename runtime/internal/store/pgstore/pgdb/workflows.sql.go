@@ -17,9 +17,8 @@ SET state = $1::text,
     dedup_id = NULL,
     completed_ms = dbos.now_ms()
 WHERE workflow_id = $4::text
-  AND state = 'PENDING'
-  AND executor_id = $5::text
-  AND attempts = $6::integer
+  -- The fence, opaque to the planner: see CompleteWorkflows.
+  AND (state, executor_id, attempts) IS NOT DISTINCT FROM ('PENDING', $5::text, $6::integer)
 `
 
 type CompleteWorkflowParams struct {
