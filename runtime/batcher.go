@@ -7,22 +7,27 @@ import (
 )
 
 // batcher makes one call for many concurrent requests (group commit): each
-// caller waits for its own result, but while a call is in flight the
-// requests that arrive meanwhile gather, and the next call takes them all
-// (at most max; two requests with one key never share a call). No goroutine
-// of its own: the first caller to find no call in flight makes it (leads);
-// when it is done it hands the next batch, which holds the oldest waiting
-// request, to that request's caller, who leads the next call.
+// caller waits for its own result, but while calls are in flight (at most
+// par at once) the requests that arrive meanwhile gather, and the next call
+// takes them all (at most max; two requests with one key never share a
+// call). No goroutine of its own: a caller who finds fewer than par calls
+// in flight makes one (leads); when it is done it hands the next batch,
+// which holds the oldest waiting request, to that request's caller, who
+// leads the next call.
 type batcher[T, R any] struct {
 	// call makes the call for a batch: one result per request, in order,
-	// or an error for them all.
+	// or an error for them all. Up to par calls run at once.
 	call func(batch []T) ([]R, error)
 	key  func(T) string // nil: any requests may share a call
 	max  int
+	// par is the most calls in flight at once; 0 means 1. With more than
+	// one, a call can start while another waits for the database, so that
+	// the work of the two overlaps.
+	par int
 
-	mu      sync.Mutex
-	pending []*request[T, R] // waiting for a call, oldest first
-	leading bool             // a call is in flight
+	mu       sync.Mutex
+	pending  []*request[T, R] // waiting for a call, oldest first
+	inFlight int              // calls in flight
 }
 
 // request is one caller's wait.
@@ -49,10 +54,14 @@ func (b *batcher[T, R]) do(ctx context.Context, in T) (R, error) {
 	b.mu.Lock()
 	b.pending = append(b.pending, r)
 	var batch []*request[T, R]
-	if !b.leading {
-		// Nothing waits while no call is in flight: the batch is [r].
-		b.leading = true
+	if b.inFlight < max(b.par, 1) {
+		b.inFlight++
 		batch = b.take()
+		if batch[0] != r {
+			// An older request, which a key kept out of a batch, leads.
+			batch[0].wake <- batch
+			batch = nil
+		}
 	}
 	b.mu.Unlock()
 	if batch == nil {
@@ -134,12 +143,13 @@ func (b *batcher[T, R]) run(batch []*request[T, R]) {
 }
 
 // handOff gives the next batch to the caller of its first request, who
-// makes the next call; with nothing waiting, no call is in flight.
+// makes the next call in place of the one that ended; with nothing
+// waiting, one call fewer is in flight.
 func (b *batcher[T, R]) handOff() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.pending) == 0 {
-		b.leading = false
+		b.inFlight--
 		return
 	}
 	batch := b.take()

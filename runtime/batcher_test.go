@@ -85,6 +85,132 @@ func TestBatcherGathersConcurrentRequests(t *testing.T) {
 	}
 }
 
+// TestBatcherParallelCalls: with par 2, a second call starts while the
+// first is in flight, never a third; the requests that arrive meanwhile
+// gather into the next calls; a request its key kept out of a batch is led
+// by its own caller even when a newer caller finds a free slot.
+func TestBatcherParallelCalls(t *testing.T) {
+	var (
+		mu        sync.Mutex
+		calls     [][]int
+		inCall    atomic.Int32
+		maxInCall atomic.Int32
+	)
+	release := make(chan struct{})
+	b := &batcher[int, string]{
+		call: func(in []int) ([]string, error) {
+			n := inCall.Add(1)
+			defer inCall.Add(-1)
+			for {
+				m := maxInCall.Load()
+				if n <= m || maxInCall.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			mu.Lock()
+			calls = append(calls, slices.Clone(in))
+			held := len(calls) <= 2
+			mu.Unlock()
+			if held {
+				<-release // hold the first two calls while the others arrive
+			}
+			out := make([]string, len(in))
+			for i, v := range in {
+				out[i] = fmt.Sprint("r", v)
+			}
+			return out, nil
+		},
+		key: func(v int) string { return fmt.Sprint(v % 10) },
+		max: 8,
+		par: 2,
+	}
+	const n = 30
+	var wg sync.WaitGroup
+	results := make([]string, n)
+	do := func(i int) {
+		wg.Go(func() {
+			r, err := b.do(context.Background(), i)
+			if err != nil {
+				t.Errorf("do(%d): %v", i, err)
+			}
+			results[i] = r
+		})
+	}
+	do(0)
+	do(1)
+	for b.inFlightNow() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	for i := 2; i < n; i++ {
+		do(i)
+	}
+	for b.waiting() < n-2 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	for i, r := range results {
+		if r != fmt.Sprint("r", i) {
+			t.Errorf("result %d = %q", i, r)
+		}
+	}
+	if m := maxInCall.Load(); m != 2 {
+		t.Errorf("at most %d calls in flight at once, want 2", m)
+	}
+	if len(calls[0]) != 1 || len(calls[1]) != 1 {
+		t.Errorf("first calls %v, want one request each", calls[:2])
+	}
+	for _, c := range calls {
+		if len(c) > 8 {
+			t.Errorf("call %v holds more than 8 requests", c)
+		}
+	}
+	if b.inFlightNow() != 0 || b.waiting() != 0 {
+		t.Error("the batcher is not idle after every call returned")
+	}
+
+	// A request kept out of a batch by its key (3, like 13) waits while a
+	// slot is free; a newer caller (4) finding the slot hands the lead to
+	// it, and both are called.
+	b = &batcher[int, string]{
+		call: func(in []int) ([]string, error) {
+			out := make([]string, len(in))
+			for i, v := range in {
+				out[i] = fmt.Sprint("r", v)
+			}
+			return out, nil
+		},
+		key: func(v int) string { return fmt.Sprint(v % 10) },
+		max: 8,
+		par: 2,
+	}
+	held := &request[int, string]{in: 3, wake: make(chan []*request[int, string], 1)}
+	b.pending = append(b.pending, held)
+	b.inFlight = 0
+	got := make(chan string, 1)
+	go func() {
+		r, _ := b.do(context.Background(), 4)
+		got <- r
+	}()
+	var batch []*request[int, string]
+	select {
+	case batch = <-held.wake:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiting request was never handed the lead")
+	}
+	if len(batch) != 2 || batch[0] != held || batch[1].in != 4 {
+		t.Fatalf("the waiting request was handed %v, want a batch it leads, with 4", batch)
+	}
+	b.run(batch)
+	b.handOff()
+	if r := <-got; r != "r4" || held.out != "r3" {
+		t.Errorf("results %q and %q, want r3 and r4", held.out, r)
+	}
+	if b.inFlightNow() != 0 || b.waiting() != 0 {
+		t.Error("the batcher is not idle after the calls")
+	}
+}
+
 // TestBatcherErrorsAndGivingUp: a failed call fails each of its requests;
 // a caller whose context ends while it waits gives up without being called.
 func TestBatcherErrorsAndGivingUp(t *testing.T) {
@@ -141,7 +267,13 @@ func TestBatcherErrorsAndGivingUp(t *testing.T) {
 func (b *batcher[T, R]) leadingNow() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.leading
+	return b.inFlight > 0
+}
+
+func (b *batcher[T, R]) inFlightNow() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.inFlight
 }
 
 func (b *batcher[T, R]) waiting() int {

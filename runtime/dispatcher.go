@@ -9,8 +9,15 @@ import (
 )
 
 const (
-	// claimBatch is the most tasks one claim statement takes.
+	// claimBatch is the most tasks one claim statement takes from a queue
+	// with limits, whose claims serialize on the queue's lock.
 	claimBatch = 64
+	// unlimitedClaimBatch is the most tasks one claim statement takes from
+	// a queue without limits (see dispatcher.batch): such claims skip each
+	// other's rows instead of waiting, and the larger the batch, the less
+	// each task costs the database (one statement, one commit and one WAL
+	// flush for many rows).
+	unlimitedClaimBatch = 512
 	// localTaskLimit caps the tasks of one queue running in one process
 	// when the queue sets no WorkerConcurrency, so one process cannot take
 	// a whole backlog into memory.
@@ -164,14 +171,24 @@ func (d *dispatcher) hungry() {
 	d.rt.notifier.hungry(d.q.name)
 }
 
-// reserve counts up to claimBatch more tasks in the local count, as many
-// as the local limit leaves room for once finished more tasks (still
-// counted) are gone, and returns how many: the most a claim may take. The
-// claimer releases what it did not take.
+// batch is the most tasks one claim of the queue takes: unlimitedClaimBatch
+// when the queue has no limit at all (shared or WorkerConcurrency),
+// claimBatch otherwise.
+func (d *dispatcher) batch() int {
+	if d.shared.Load() || d.workerLimit.Load() > 0 {
+		return claimBatch
+	}
+	return unlimitedClaimBatch
+}
+
+// reserve counts up to batch more tasks in the local count, as many as
+// the local limit leaves room for once finished more tasks (still counted)
+// are gone, and returns how many: the most a claim may take. The claimer
+// releases what it did not take.
 func (d *dispatcher) reserve(finished int) int {
 	for {
 		cur := d.running.Load()
-		n := min(int64(claimBatch), int64(d.localLimit())-cur+int64(finished))
+		n := min(int64(d.batch()), int64(d.localLimit())-cur+int64(finished))
 		if n <= 0 {
 			return 0
 		}
