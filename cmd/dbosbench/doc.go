@@ -42,6 +42,10 @@
 // Drain and limited also report "reruns": task bodies that ran more than
 // once (0 expected).
 //
+// With $DBOSBENCH_CPUPROFILE=PREFIX set, each measuring process writes a
+// CPU profile to PREFIX.<workload>.<pid>.pprof (a drain's stops once its
+// tasks ran); read it with go tool pprof and the dbosbench binary.
+//
 // -timeout bounds each benchmark process; a drain or limited run whose
 // tasks make no progress for two minutes fails as stalled.
 //

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,6 +72,10 @@ func ChildMain() int {
 		defer cancel()
 	}
 	c := &child{spec: spec}
+	if spec.Role == "measure" {
+		c.stopProfile = startCPUProfile(spec.Workload)
+		defer c.endProfile()
+	}
 	vs, err := c.run(ctx)
 	if shutdownErr := c.shutdown(); err == nil && shutdownErr != nil {
 		err = fmt.Errorf("shutdown: %w", shutdownErr)
@@ -91,10 +96,46 @@ func ChildMain() int {
 	return 0
 }
 
+// cpuProfileEnv names a file prefix: when set, each measuring child writes
+// a CPU profile of its run to PREFIX.<workload>.<pid>.pprof.
+const cpuProfileEnv = "DBOSBENCH_CPUPROFILE"
+
+// startCPUProfile starts the CPU profile cpuProfileEnv asks for and returns
+// the function that stops and writes it; nil when none is asked for (or it
+// cannot start, which it reports on stderr).
+func startCPUProfile(workload string) func() {
+	prefix := os.Getenv(cpuProfileEnv)
+	if prefix == "" {
+		return nil
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%s.%d.pprof", prefix, workload, os.Getpid()))
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dbosbench child: cpu profile: %v\n", err)
+		return nil
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
 // child is one benchmark child process.
 type child struct {
-	spec childSpec
-	rt   *dbos.Runtime
+	spec        childSpec
+	rt          *dbos.Runtime
+	stopProfile func() // nil: no CPU profile running
+}
+
+// endProfile stops the CPU profile, if one runs: a drain stops it once its
+// tasks ran, so that its untimed checks stay out of the profile.
+func (c *child) endProfile() {
+	if c.stopProfile != nil {
+		c.stopProfile()
+		c.stopProfile = nil
+	}
 }
 
 func (c *child) run(ctx context.Context) (Values, error) {
@@ -205,6 +246,7 @@ func (c *child) drainBacklog(ctx context.Context, q *dbos.Queue, kind taskKind) 
 	if err := waitRuns(ctx, n, c.spec.Stall); err != nil {
 		return drained{}, err
 	}
+	c.endProfile()
 	d := drained{n: n, peakRSS: peakRSS()}
 	if err := c.checkBacklog(ctx, kind, &d); err != nil {
 		return drained{}, err
