@@ -21,8 +21,8 @@ type batcher[T, R any] struct {
 	key  func(T) string // nil: any requests may share a call
 	max  int
 	// par is the most calls in flight at once; 0 means 1. With more than
-	// one, a call can start while another waits for the database, so that
-	// the work of the two overlaps.
+	// one, a call for a full batch can start while another waits for the
+	// database, so that the work of the two overlaps.
 	par int
 
 	mu       sync.Mutex
@@ -54,7 +54,7 @@ func (b *batcher[T, R]) do(ctx context.Context, in T) (R, error) {
 	b.mu.Lock()
 	b.pending = append(b.pending, r)
 	var batch []*request[T, R]
-	if b.inFlight < max(b.par, 1) {
+	if b.room() {
 		b.inFlight++
 		batch = b.take()
 		if batch[0] != r {
@@ -91,6 +91,17 @@ func (b *batcher[T, R]) forget(r *request[T, R]) bool {
 	}
 	b.pending = slices.Delete(b.pending, i, i+1)
 	return true
+}
+
+// room reports, with b.mu held, whether a call may start for the waiting
+// requests: when none is in flight, or, up to par, when a full batch
+// waits. A second call for a partial batch would only split it, and add
+// a commit: the one in flight takes those requests when it ends.
+func (b *batcher[T, R]) room() bool {
+	if len(b.pending) == 0 {
+		return false
+	}
+	return b.inFlight == 0 || (b.inFlight < b.par && len(b.pending) >= b.max)
 }
 
 // take removes the next batch from the waiting requests, with b.mu held:
@@ -148,10 +159,10 @@ func (b *batcher[T, R]) run(batch []*request[T, R]) {
 func (b *batcher[T, R]) handOff() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.pending) == 0 {
-		b.inFlight--
-		return
+	if b.inFlight--; !b.room() {
+		return // another call in flight takes what waits when it ends
 	}
+	b.inFlight++
 	batch := b.take()
 	batch[0].wake <- batch
 }

@@ -78,9 +78,9 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 		p.State, p.ExecutorID = store.StatePending, rt.executorID
 	}
 	var w store.Workflow
-	var created bool
+	var created, taken bool
 	insert := func(ctx context.Context) (err error) {
-		w, created, err = rt.insert(ctx, p)
+		w, created, taken, err = rt.insert(ctx, p)
 		return err
 	}
 	if wf != nil {
@@ -101,7 +101,7 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 	case !created && w.Name != fn.Name:
 		return nil, fmt.Errorf("%s %s: %w: %q runs %s", verb, fn.Name, ErrConflictingID, id, w.Name)
 	}
-	if created {
+	if created && !taken {
 		rt.schedule(w)
 	}
 	if wf != nil {
@@ -119,30 +119,72 @@ const maxInsertBatch = 128
 // inserts of the same queue (or of workflows started without one): one
 // statement and one commit for all (see batcher and
 // store.InsertWorkflows). It returns once the workflow is committed; a
-// caller whose ctx ends while it waits for a call gives up.
-func (rt *Runtime) insert(ctx context.Context, p store.InsertParams) (store.Workflow, bool, error) {
+// caller whose ctx ends while it waits for a call gives up. taken reports
+// that the call also claimed the queue's ready tasks for this process (see
+// inserter): nobody needs waking for this one.
+func (rt *Runtime) insert(ctx context.Context, p store.InsertParams) (w store.Workflow, created, taken bool, err error) {
 	r, err := rt.inserter(p.Queue).do(ctx, p)
 	if err != nil {
-		return store.Workflow{}, false, err
+		return store.Workflow{}, false, false, err
 	}
-	return r.Workflow, r.Created, r.Err
+	return r.Workflow, r.Created, r.taken, r.Err
 }
 
-// inserter returns the batcher of the inserts on queue.
-func (rt *Runtime) inserter(queue string) *batcher[store.InsertParams, store.InsertResult] {
+// inserted is one insert's result, as the inserter reports it.
+type inserted struct {
+	store.InsertResult
+	taken bool // its call claimed every ready task of the queue
+}
+
+// inserter returns the batcher of the inserts on queue. When this process
+// runs the queue, the queue has no limits and the process has room, the
+// call also claims the queue's ready tasks, oldest first, in the insert's
+// transaction (store.InsertAndClaim): the tasks an idle worker enqueues
+// start with the commit that enqueued them, without a wake-up and a claim
+// of their own.
+func (rt *Runtime) inserter(queue string) *batcher[store.InsertParams, inserted] {
 	if b, ok := rt.inserters.Load(queue); ok {
-		return b.(*batcher[store.InsertParams, store.InsertResult])
+		return b.(*batcher[store.InsertParams, inserted])
 	}
-	b := &batcher[store.InsertParams, store.InsertResult]{
-		call: func(ps []store.InsertParams) ([]store.InsertResult, error) {
+	b := &batcher[store.InsertParams, inserted]{
+		call: func(ps []store.InsertParams) ([]inserted, error) {
 			// The call inserts for every caller of the batch: no one
 			// caller's cancellation may interrupt it.
-			return rt.store.InsertWorkflows(context.WithoutCancel(rt.runCtx), ps)
+			return rt.insertBatch(context.WithoutCancel(rt.runCtx), queue, ps)
 		},
 		max: maxInsertBatch,
 	}
 	actual, _ := rt.inserters.LoadOrStore(queue, b)
-	return actual.(*batcher[store.InsertParams, store.InsertResult])
+	return actual.(*batcher[store.InsertParams, inserted])
+}
+
+// insertBatch makes an inserter's store call.
+func (rt *Runtime) insertBatch(ctx context.Context, queue string, ps []store.InsertParams) ([]inserted, error) {
+	out := make([]inserted, len(ps))
+	d := rt.dispatchers[queue]
+	n := 0
+	if d != nil && !d.limited() && !rt.stopping.Load() {
+		n = d.reserve(0)
+	}
+	if n == 0 {
+		res, err := rt.store.InsertWorkflows(ctx, ps)
+		for i, r := range res {
+			out[i].InsertResult = r
+		}
+		return out, err
+	}
+	res, claimed, err := rt.store.InsertAndClaim(ctx, ps, store.ClaimParams{Queue: queue, ExecutorID: rt.executorID, Max: n})
+	if err != nil {
+		d.running.Add(-int64(n))
+		return nil, err
+	}
+	d.started(n, claimed)
+	// Fewer than it could take: nothing ready is left, these rows included.
+	taken := len(claimed.Claimed) < n && claimed.RetryAt.IsZero()
+	for i, r := range res {
+		out[i] = inserted{InsertResult: r, taken: taken}
+	}
+	return out, nil
 }
 
 // queueOnly rejects options that only mean something on a queue.
@@ -192,7 +234,7 @@ func (rt *Runtime) run(ctx context.Context, fn *Function, input []byte) ([]byte,
 	var w store.Workflow
 	var created bool
 	err = rt.persist(ctx, "insert child workflow", func(ctx context.Context) (err error) {
-		w, created, err = rt.insert(ctx, store.InsertParams{
+		w, created, _, err = rt.insert(ctx, store.InsertParams{
 			ID: childID, Name: fn.Name, State: store.StatePending, ExecutorID: rt.executorID, Input: input, ParentID: wf.id,
 		})
 		return err

@@ -274,6 +274,15 @@ type Store interface {
 	// inserted; an error of one workflow alone is its InsertResult.Err.
 	InsertWorkflows(ctx context.Context, ps []InsertParams) (res []InsertResult, err error)
 
+	// InsertAndClaim is InsertWorkflows, then Claim(c) (with no outcomes
+	// to record) of the queue the rows went to: an enqueuing process with
+	// room for the queue's tasks takes them, the oldest ready ones first,
+	// in the insert's own transaction where the engine can (one round trip
+	// and one commit on Postgres for a queue without limits). An error
+	// means nothing was inserted. When the claim alone failed (after the
+	// insert committed) it reports nothing claimed and RetryAt set to now.
+	InsertAndClaim(ctx context.Context, ps []InsertParams, c ClaimParams) ([]InsertResult, ClaimResult, error)
+
 	// GetWorkflow returns a workflow, or ErrNotFound.
 	GetWorkflow(ctx context.Context, id string) (Workflow, error)
 

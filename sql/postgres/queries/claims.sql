@@ -6,7 +6,7 @@
 -- declaration is one primary-key lookup, evaluated once (an InitPlan), so
 -- an unlimited claim stays one statement.
 WITH now AS MATERIALIZED (SELECT dbos.now_ms() AS ms),
-picked AS (
+picked AS MATERIALIZED (
     SELECT p.workflow_id
     FROM dbos.workflows p, now
     WHERE p.queue_name = @queue_name::text
@@ -28,8 +28,11 @@ SET state = 'PENDING',
     started_ms = now.ms,
     attempts = w.attempts + 1,
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
-FROM now
-WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
+FROM now, picked
+-- A join with the few picked rows: the planner finds each by the primary
+-- key, also without statistics, where it would read a small table whole
+-- for an = ANY (ARRAY(...)).
+WHERE w.workflow_id = picked.workflow_id
   -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
   -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
   AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
@@ -133,7 +136,7 @@ room AS MATERIALIZED (
     END AS n
     FROM cfg, now
 ),
-picked AS (
+picked AS MATERIALIZED (
     SELECT p.workflow_id
     FROM dbos.workflows p, now
     WHERE p.queue_name = @queue_name::text
@@ -149,8 +152,11 @@ SET state = 'PENDING',
     started_ms = now.ms,
     attempts = w.attempts + 1,
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
-FROM now
-WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
+FROM now, picked
+-- A join with the few picked rows: the planner finds each by the primary
+-- key, also without statistics, where it would read a small table whole
+-- for an = ANY (ARRAY(...)).
+WHERE w.workflow_id = picked.workflow_id
   -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
   -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
   AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
@@ -268,7 +274,7 @@ ranked AS (
       AND r.state = 'ENQUEUED'
       AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
 ),
-picked AS (
+picked AS MATERIALIZED (
     SELECT ranked.workflow_id
     FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
     WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
@@ -282,8 +288,11 @@ SET state = 'PENDING',
     started_ms = arg.now_ms,
     attempts = w.attempts + 1,
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN arg.now_ms + w.timeout_ms END
-FROM arg
-WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
+FROM arg, picked
+-- A join with the few picked rows: the planner finds each by the primary
+-- key, also without statistics, where it would read a small table whole
+-- for an = ANY (ARRAY(...)).
+WHERE w.workflow_id = picked.workflow_id
   -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
   -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
   AND w.state IS NOT DISTINCT FROM 'ENQUEUED'

@@ -161,51 +161,74 @@ func queueCompletions(ctx context.Context, q *pgdb.Queries, ps []store.CompleteP
 
 // claimUnlimited claims from a queue as if it had no limits, which the
 // statement itself checks, in one round trip: the outcomes of p.Complete,
-// ClaimUnlimited and QueueBacklog (what is left, for RetryAt; cheap, and
-// read whether needed or not, to save a round trip when it is). next is
-// the path the claim must take instead when the queue's declaration sets a
-// limit and nothing was claimed.
+// then queueClaimUnlimited's statements. next is the path the claim must
+// take instead when the queue's declaration sets a limit and nothing was
+// claimed.
 func (s *Store) claimUnlimited(ctx context.Context, p store.ClaimParams) (res store.ClaimResult, next claimPath, err error) {
 	var (
-		pl   pipeline
-		fe   firstErr
-		rows []pgdb.Workflow
-		b    pgdb.QueueBacklogRow
+		pl pipeline
+		fe firstErr
 	)
 	q := pgdb.New(&pl)
 	readDone := queueCompletions(ctx, q, p.Complete, &res, &fe)
+	readClaim := queueClaimUnlimited(ctx, q, p, &fe)
+	pl.send(ctx, s.pool)
+	readDone()
+	claimed, limited := readClaim()
+	if fe.keep(pl.close()); fe.err != nil {
+		return store.ClaimResult{}, pathUnlimited, fe.err
+	}
+	claimed.Completed = res.Completed
+	return claimed, s.routeUnlimited(p.Queue, limited, len(claimed.Claimed)), nil
+}
+
+// queueClaimUnlimited queues ClaimUnlimited and QueueBacklog (what is left,
+// for RetryAt; cheap, and read whether needed or not, to save a round trip
+// when it is) in a pipeline, and returns a function that reads their
+// results once it is sent: the claim, and whether the queue turned out to
+// have limits (then ClaimUnlimited claimed nothing, if it needed to know).
+func queueClaimUnlimited(ctx context.Context, q *pgdb.Queries, p store.ClaimParams, fe *firstErr) func() (store.ClaimResult, bool) {
 	claim := q.ClaimUnlimited(ctx, []pgdb.ClaimUnlimitedParams{{
 		ExecutorID: p.ExecutorID,
 		QueueName:  p.Queue,
 		MaxRows:    int64(p.Max),
 	}})
 	backlog := q.QueueBacklog(ctx, []pgdb.QueueBacklogParams{{QueueName: p.Queue}})
-	pl.send(ctx, s.pool)
-	readDone()
-	claim.Query(func(_ int, r []pgdb.Workflow, err error) { rows = r; fe.keep(err) })
-	backlog.QueryRow(func(_ int, r pgdb.QueueBacklogRow, err error) { b = r; fe.keep(err) })
-	fe.keep(pl.close())
-	if fe.err != nil {
-		return store.ClaimResult{}, pathUnlimited, fe.err
-	}
-	cfg := store.QueueConfig{Name: p.Queue} // what ClaimUnlimited applies
-	res.Claimed, res.Config = workflows(rows), cfg
-	storekit.SortFIFO(res.Claimed)
-	if !storekit.NeedBacklog(cfg, p.Max, storekit.Load{}, len(rows)) {
-		return res, pathUnlimited, nil
-	}
-	if b.Limited {
-		// Declared with limits meanwhile (rows were claimed) or before
-		// (nothing was): claims of this queue go through the lock now.
-		s.route(p.Queue, pathLimited)
-		if len(rows) == 0 {
-			return res, pathLimited, nil
+	return func() (store.ClaimResult, bool) {
+		var (
+			rows []pgdb.Workflow
+			b    pgdb.QueueBacklogRow
+		)
+		claim.Query(func(_ int, r []pgdb.Workflow, err error) { rows = r; fe.keep(err) })
+		backlog.QueryRow(func(_ int, r pgdb.QueueBacklogRow, err error) { b = r; fe.keep(err) })
+		cfg := store.QueueConfig{Name: p.Queue} // what ClaimUnlimited applies
+		res := store.ClaimResult{Claimed: workflows(rows), Config: cfg}
+		storekit.SortFIFO(res.Claimed)
+		if !storekit.NeedBacklog(cfg, p.Max, storekit.Load{}, len(rows)) {
+			return res, false
 		}
-		return res, pathUnlimited, nil
+		if b.Limited {
+			return res, true
+		}
+		load := storekit.Load{NowMs: b.NowMs}
+		res.RetryAt = storekit.RetryAt(cfg, p.Max, load, len(rows), storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs})
+		return res, false
 	}
-	load := storekit.Load{NowMs: b.NowMs}
-	res.RetryAt = storekit.RetryAt(cfg, p.Max, load, len(rows), storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs})
-	return res, pathUnlimited, nil
+}
+
+// routeUnlimited takes what a claim on the unlimited path found: a queue
+// declared with limits (meanwhile, and rows were claimed, or before, and
+// nothing was) is claimed through the lock from now on. It returns the
+// path the claim must continue on.
+func (s *Store) routeUnlimited(queue string, limited bool, claimed int) claimPath {
+	if !limited {
+		return pathUnlimited
+	}
+	s.route(queue, pathLimited)
+	if claimed == 0 {
+		return pathLimited
+	}
+	return pathUnlimited
 }
 
 // queueBacklog runs QueueBacklog (at nowMs, nil: the database clock) via db.

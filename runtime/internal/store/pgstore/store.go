@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -63,6 +64,13 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 	return open(ctx, url, logger, options{eventBuffer: DefaultEventBuffer})
 }
 
+// DefaultMaxConns is the size of the connection pool unless the URL sets
+// pool_max_conns. pgx's default (4 on a 2-core machine) makes the
+// runtime's concurrent calls (inserts, claims, completions, notifications,
+// reads of results, heartbeats) queue for a connection while the server
+// idles; Postgres's own default allows 100 connections.
+const DefaultMaxConns = 16
+
 // options are the knobs tests turn.
 type options struct {
 	eventBuffer int                        // capacity of Events
@@ -80,6 +88,10 @@ func open(ctx context.Context, url string, logger *slog.Logger, opts options) (*
 	}
 	// pgx's own errors name the user and database.
 	where := net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))
+	planWithIndexes(cfg.ConnConfig)
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres at %s: %w", where, err)
@@ -164,3 +176,22 @@ func (s *Store) Close() error {
 
 // isNoRows reports whether err means a query returned no row.
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// planWithIndexes makes the connections' planner avoid reading a table
+// whole when an index can serve (enable_seqscan off: a cost penalty, not a
+// ban; a statement no index serves still reads the table). Every hot
+// statement of the runtime is written for an index, but the planner's
+// picture of dbos.workflows is always stale: its rows change state by the
+// thousand between analyses (and are never analyzed with autovacuum off),
+// and a plan cached for a prepared statement while the table was small
+// (pgx prepares every statement) reads it whole on every call after,
+// however large it grows. The session's setting travels in the startup
+// packet: no round trip. A setting the caller put in the URL wins.
+func planWithIndexes(c *pgx.ConnConfig) {
+	if c.RuntimeParams == nil {
+		c.RuntimeParams = map[string]string{}
+	}
+	if _, ok := c.RuntimeParams["enable_seqscan"]; !ok {
+		c.RuntimeParams["enable_seqscan"] = "off"
+	}
+}

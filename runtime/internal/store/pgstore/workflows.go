@@ -70,13 +70,70 @@ func (s *Store) InsertWorkflow(ctx context.Context, p store.InsertParams) (store
 // exists (the existing row), or its deduplication ID is held (the holder;
 // when the holder finished meanwhile, the workflow is inserted alone).
 func (s *Store) InsertWorkflows(ctx context.Context, ps []store.InsertParams) ([]store.InsertResult, error) {
+	res, _, err := s.insertWorkflows(ctx, ps, nil)
+	return res, err
+}
+
+// InsertAndClaim inserts many workflows and, when c's queue has no limits
+// (as the last claim of it found), claims from it in the same pipeline:
+// one round trip, one commit. Otherwise it claims after the insert.
+func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c store.ClaimParams) ([]store.InsertResult, store.ClaimResult, error) {
+	if len(c.Complete) > 0 {
+		return nil, store.ClaimResult{}, fmt.Errorf("insert and claim from queue %q: outcomes to record are not supported here", c.Queue)
+	}
+	if err := storekit.ValidateClaim(c); err != nil {
+		return nil, store.ClaimResult{}, err
+	}
+	if _, limited := s.limited.Load(c.Queue); limited {
+		res, err := s.InsertWorkflows(ctx, ps)
+		if err != nil {
+			return nil, store.ClaimResult{}, err
+		}
+		return res, s.claimAfter(ctx, c), nil
+	}
+	res, claim, err := s.insertWorkflows(ctx, ps, &c)
+	if err != nil {
+		return nil, store.ClaimResult{}, err
+	}
+	if claim.next != pathUnlimited {
+		// Limited after all (then nothing was claimed): claim its way.
+		return res, s.claimAfter(ctx, c), nil
+	}
+	return res, claim.res, nil
+}
+
+// claimAfter claims for InsertAndClaim once its insert committed; a failure
+// reports nothing claimed, to be tried again at once.
+func (s *Store) claimAfter(ctx context.Context, c store.ClaimParams) store.ClaimResult {
+	res, err := s.Claim(ctx, c)
+	if err != nil {
+		s.logger.Warn("claim after an insert failed", "queue", c.Queue, "error", err)
+		return store.ClaimResult{Config: store.QueueConfig{Name: c.Queue}, RetryAt: time.Now()}
+	}
+	return res
+}
+
+// pipedClaim is the claim a pipeline made after its insert.
+type pipedClaim struct {
+	res  store.ClaimResult
+	next claimPath
+}
+
+// insertWorkflows inserts ps with one statement, followed in the same
+// pipeline (one implicit transaction) by claimUnlimited's statements when
+// claim is not nil.
+func (s *Store) insertWorkflows(ctx context.Context, ps []store.InsertParams, claim *store.ClaimParams) ([]store.InsertResult, pipedClaim, error) {
+	var piped pipedClaim
 	for _, p := range ps {
 		if err := storekit.ValidateInsert(p); err != nil {
-			return nil, err
+			return nil, piped, err
 		}
 	}
 	if len(ps) == 0 {
-		return nil, nil
+		if claim != nil {
+			return nil, pipedClaim{res: s.claimAfter(ctx, *claim)}, nil
+		}
+		return nil, piped, nil
 	}
 	a := pgdb.InsertWorkflowsParams{
 		WorkflowIds:   make([]string, len(ps)),
@@ -102,11 +159,23 @@ func (s *Store) InsertWorkflows(ctx context.Context, ps []store.InsertParams) ([
 		fe   firstErr
 		rows []pgdb.Workflow
 	)
-	ins := pgdb.New(&pl).InsertWorkflows(ctx, []pgdb.InsertWorkflowsParams{a})
+	q := pgdb.New(&pl)
+	ins := q.InsertWorkflows(ctx, []pgdb.InsertWorkflowsParams{a})
+	var readClaim func() (store.ClaimResult, bool)
+	if claim != nil {
+		readClaim = queueClaimUnlimited(ctx, q, *claim, &fe)
+	}
 	pl.send(ctx, s.pool)
 	ins.Query(func(_ int, r []pgdb.Workflow, err error) { rows = r; fe.keep(err) })
+	limited := false
+	if readClaim != nil {
+		piped.res, limited = readClaim()
+	}
 	if fe.keep(pl.close()); fe.err != nil {
-		return nil, fmt.Errorf("insert %d workflows: %w", len(ps), fe.err)
+		return nil, pipedClaim{}, fmt.Errorf("insert %d workflows: %w", len(ps), fe.err)
+	}
+	if claim != nil {
+		piped.next = s.routeUnlimited(claim.Queue, limited, len(piped.res.Claimed))
 	}
 	inserted := make(map[string]pgdb.Workflow, len(rows))
 	for _, r := range rows {
@@ -121,7 +190,7 @@ func (s *Store) InsertWorkflows(ctx context.Context, ps []store.InsertParams) ([
 		}
 		res[i] = s.skipped(ctx, p)
 	}
-	return res, nil
+	return res, piped, nil
 }
 
 // skipped reports on a workflow InsertWorkflows did not insert.

@@ -358,3 +358,23 @@ func insertStepParams(st store.Step, owner store.Owner) sqlitedb.InsertStepParam
 		Attempts:   int64(owner.Attempts),
 	}
 }
+
+// InsertAndClaim inserts, then claims. (A commit costs little here: no
+// round trip to save.)
+func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c store.ClaimParams) ([]store.InsertResult, store.ClaimResult, error) {
+	if len(c.Complete) > 0 {
+		return nil, store.ClaimResult{}, fmt.Errorf("insert and claim from queue %q: outcomes to record are not supported here", c.Queue)
+	}
+	if err := storekit.ValidateClaim(c); err != nil {
+		return nil, store.ClaimResult{}, err
+	}
+	res, err := s.InsertWorkflows(ctx, ps)
+	if err != nil {
+		return nil, store.ClaimResult{}, err
+	}
+	claimed, err := s.Claim(ctx, c)
+	if err != nil {
+		return res, store.ClaimResult{Config: store.QueueConfig{Name: c.Queue}, RetryAt: time.Now()}, nil
+	}
+	return res, claimed, nil
+}

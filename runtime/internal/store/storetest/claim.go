@@ -245,3 +245,52 @@ func testRateLimitRetryAt(t *testing.T, open Opener) {
 		t.Errorf("claimed %d with RetryAt %v from a queue left empty, want 1 and zero", len(res.Claimed), res.RetryAt)
 	}
 }
+
+func testInsertAndClaim(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	row := func(queue string) store.InsertParams {
+		return store.InsertParams{ID: unique("wf"), Name: "storetest.Task", State: store.StateEnqueued, Queue: queue}
+	}
+	// Unlimited: an older task is taken first, then the new ones, up to Max.
+	queue := unique("q")
+	older := enqueue(t, ctx, s, store.InsertParams{Queue: queue})
+	ps := []store.InsertParams{row(queue), row(queue), row(queue)}
+	res, claimed, err := s.InsertAndClaim(ctx, ps, store.ClaimParams{Queue: queue, ExecutorID: "exec-1", Max: 3})
+	if err != nil {
+		t.Fatalf("InsertAndClaim: %v", err)
+	}
+	for i, r := range res {
+		if !r.Created || r.Err != nil || r.Workflow.ID != ps[i].ID {
+			t.Errorf("insert %d = %+v", i, r)
+		}
+	}
+	if got, want := ids(claimed.Claimed), []string{older.ID, ps[0].ID, ps[1].ID}; !slices.Equal(got, want) {
+		t.Errorf("claimed %v, want %v (oldest first, up to Max)", got, want)
+	}
+	for _, w := range claimed.Claimed {
+		if w.State != store.StatePending || w.ExecutorID != "exec-1" || w.Attempts != 1 {
+			t.Errorf("claimed %s: %s under %q, attempts %d", w.ID, w.State, w.ExecutorID, w.Attempts)
+		}
+	}
+	if w := get(t, ctx, s, ps[2].ID); w.State != store.StateEnqueued {
+		t.Errorf("the row past Max is %s, want ENQUEUED", w.State)
+	}
+
+	// Limited: the limits hold; the claim waits for room like any other.
+	limited := unique("q")
+	declare(t, ctx, s, store.QueueConfig{Name: limited, Concurrency: 1})
+	first := []store.InsertParams{row(limited), row(limited)}
+	if _, claimed, err = s.InsertAndClaim(ctx, first, store.ClaimParams{Queue: limited, ExecutorID: "exec-1", Max: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(claimed.Claimed); !slices.Equal(got, []string{first[0].ID}) {
+		t.Errorf("Concurrency(1): claimed %v, want only %s", got, first[0].ID)
+	}
+	if _, claimed, err = s.InsertAndClaim(ctx, []store.InsertParams{row(limited)}, store.ClaimParams{Queue: limited, ExecutorID: "exec-1", Max: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if len(claimed.Claimed) != 0 {
+		t.Errorf("Concurrency(1) with one running: claimed %v, want none", ids(claimed.Claimed))
+	}
+}

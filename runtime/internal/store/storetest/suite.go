@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordStepOnce", testRecordStepOnce},
 		{"RecordStepConcurrent", testRecordStepConcurrent},
 		{"RecordStepFenced", testRecordStepFenced},
+		{"InsertAndClaim", testInsertAndClaim},
 		{"RecordSteps", testRecordSteps},
 		{"OwnedWorkflows", testOwnedWorkflows},
 		{"StepsOrdered", testStepsOrdered},

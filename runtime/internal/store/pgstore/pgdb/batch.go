@@ -51,7 +51,7 @@ room AS MATERIALIZED (
     END AS n
     FROM cfg, now
 ),
-picked AS (
+picked AS MATERIALIZED (
     SELECT p.workflow_id
     FROM dbos.workflows p, now
     WHERE p.queue_name = $2::text
@@ -67,8 +67,8 @@ SET state = 'PENDING',
     started_ms = now.ms,
     attempts = w.attempts + 1,
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
-FROM now
-WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
+FROM now, picked
+WHERE w.workflow_id = picked.workflow_id
   -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
   -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
   AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
@@ -96,6 +96,9 @@ type ClaimUnderLockParams struct {
 // step). It claims nothing from a queue with partition limits, which
 // ClaimPartitioned claims. It leaves the clock it read in the transaction's
 // setting dbos.claim_now_ms, for QueueState.
+// A join with the few picked rows: the planner finds each by the primary
+// key, also without statistics, where it would read a small table whole
+// for an = ANY (ARRAY(...)).
 func (q *Queries) ClaimUnderLock(ctx context.Context, arg []ClaimUnderLockParams) *ClaimUnderLockBatchResults {
 	batch := &pgx.Batch{}
 	for _, a := range arg {
@@ -169,7 +172,7 @@ func (b *ClaimUnderLockBatchResults) Close() error {
 
 const claimUnlimited = `-- name: ClaimUnlimited :batchmany
 WITH now AS MATERIALIZED (SELECT dbos.now_ms() AS ms),
-picked AS (
+picked AS MATERIALIZED (
     SELECT p.workflow_id
     FROM dbos.workflows p, now
     WHERE p.queue_name = $2::text
@@ -191,8 +194,8 @@ SET state = 'PENDING',
     started_ms = now.ms,
     attempts = w.attempts + 1,
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
-FROM now
-WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
+FROM now, picked
+WHERE w.workflow_id = picked.workflow_id
   -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
   -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
   AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
@@ -217,6 +220,9 @@ type ClaimUnlimitedParams struct {
 // then the claim must go through LockQueues and ClaimUnderLock. The
 // declaration is one primary-key lookup, evaluated once (an InitPlan), so
 // an unlimited claim stays one statement.
+// A join with the few picked rows: the planner finds each by the primary
+// key, also without statistics, where it would read a small table whole
+// for an = ANY (ARRAY(...)).
 func (q *Queries) ClaimUnlimited(ctx context.Context, arg []ClaimUnlimitedParams) *ClaimUnlimitedBatchResults {
 	batch := &pgx.Batch{}
 	for _, a := range arg {

@@ -33,7 +33,7 @@ ranked AS (
       AND r.state = 'ENQUEUED'
       AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
 ),
-picked AS (
+picked AS MATERIALIZED (
     SELECT ranked.workflow_id
     FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
     WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
@@ -47,8 +47,8 @@ SET state = 'PENDING',
     started_ms = arg.now_ms,
     attempts = w.attempts + 1,
     deadline_ms = CASE WHEN w.timeout_ms > 0 THEN arg.now_ms + w.timeout_ms END
-FROM arg
-WHERE w.workflow_id = ANY (ARRAY(SELECT picked.workflow_id FROM picked))
+FROM arg, picked
+WHERE w.workflow_id = picked.workflow_id
   -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
   -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
   AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
@@ -71,6 +71,9 @@ type ClaimPartitionedParams struct {
 // FIFO order are claimed. 0 disables a partition limit. It reads the clock
 // itself: the partition counts and the recorded starts must come from one
 // moment, after every completion the statement sees.
+// A join with the few picked rows: the planner finds each by the primary
+// key, also without statistics, where it would read a small table whole
+// for an = ANY (ARRAY(...)).
 func (q *Queries) ClaimPartitioned(ctx context.Context, arg ClaimPartitionedParams) ([]Workflow, error) {
 	rows, err := q.db.Query(ctx, claimPartitioned,
 		arg.ExecutorID,
