@@ -10,6 +10,7 @@ type Handle struct {
 	rt *Runtime
 	fn *Function
 	id string
+	w  *watch // when this process created the workflow: its end, if it finished here
 }
 
 // ID returns the workflow ID.

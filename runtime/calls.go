@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -59,6 +60,15 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 	} else if id == "" {
 		id = newWorkflowID()
 	}
+	var wt *watch
+	if wf == nil {
+		wt = rt.waiters.watch(id)
+		defer func() {
+			if wt != nil {
+				wt.release() // no handle holds it
+			}
+		}()
+	}
 	p := store.InsertParams{
 		ID:           id,
 		Name:         fn.Name,
@@ -108,8 +118,12 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 		if _, err := rt.recordStep(ctx, wf, store.Step{StepID: step, Name: verb + " " + fn.Name, ChildID: id}, nil); err != nil {
 			return nil, err
 		}
+		return &Handle{rt: rt, fn: fn, id: id}, nil
 	}
-	return &Handle{rt: rt, fn: fn, id: id}, nil
+	h := &Handle{rt: rt, fn: fn, id: id, w: wt}
+	runtime.AddCleanup(h, func(wt *watch) { wt.release() }, wt)
+	wt = nil
+	return h, nil
 }
 
 // maxInsertBatch caps the workflows one store call inserts.
@@ -261,6 +275,11 @@ func (rt *Runtime) await(ctx context.Context, h *Handle) ([]byte, error) {
 	}
 	wf := workflowFrom(ctx)
 	if wf == nil {
+		if h.w != nil {
+			if w := h.w.finished(); w != nil {
+				return w.Output, resultError(*w) // finished here: no read
+			}
+		}
 		out, outcome, err := rt.awaitID(ctx, h.id)
 		if err != nil {
 			return nil, err

@@ -34,28 +34,20 @@ import (
 // maxDeferred caps the child enqueues a workflow notes before writing them.
 const maxDeferred = 1000
 
-// childWatch is a subscription to a child's end (see waiters), taken when
-// the child is enqueued so that a child that finishes in this process
-// before it is awaited hands over its outcome without a read.
-type childWatch struct {
-	entry   *waitEntry
-	release func()
-}
-
 // deferEnqueue notes a child enqueue (its row p and checkpoint s) to be
 // written at the next blocking point.
 func (rt *Runtime) deferEnqueue(ctx context.Context, wf *workflowState, p store.InsertParams, s store.Step) error {
-	entry, release := rt.waiters.subscribe(p.ID)
+	wt := rt.waiters.watch(p.ID)
 	wf.mu.Lock()
 	wf.deferredInserts = append(wf.deferredInserts, p)
 	wf.deferredSteps = append(wf.deferredSteps, s)
 	if wf.children == nil {
-		wf.children = map[string]childWatch{}
+		wf.children = map[string]*watch{}
 	}
 	if old, ok := wf.children[p.ID]; ok {
 		old.release()
 	}
-	wf.children[p.ID] = childWatch{entry: entry, release: release}
+	wf.children[p.ID] = wt
 	full := len(wf.deferredInserts) >= maxDeferred
 	wf.mu.Unlock()
 	if full {
@@ -83,12 +75,7 @@ func (wf *workflowState) finishedChild(id string) *store.Workflow {
 		return nil
 	}
 	defer c.release()
-	select {
-	case <-c.entry.ch:
-		return c.entry.outcome
-	default:
-		return nil
-	}
+	return c.finished()
 }
 
 // final reports whether a child's outcome, as awaiting it returned, can

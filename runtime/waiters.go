@@ -69,3 +69,29 @@ func (w *waiters) notifyAll() {
 	}
 	w.mu.Unlock()
 }
+
+// watch is a standing subscription to a workflow's end, taken by whoever
+// created the workflow here (before its insert, so no end is missed), so
+// that a workflow that finished in this process hands its outcome over
+// without a read.
+type watch struct {
+	entry   *waitEntry
+	release func() // idempotent
+}
+
+// watch subscribes to id's end until release.
+func (w *waiters) watch(id string) *watch {
+	entry, release := w.subscribe(id)
+	return &watch{entry: entry, release: sync.OnceFunc(release)}
+}
+
+// finished returns the workflow's recorded end when it finished in this
+// process, or nil (not finished, or finished elsewhere: read it).
+func (wt *watch) finished() *store.Workflow {
+	select {
+	case <-wt.entry.ch:
+		return wt.entry.outcome
+	default:
+		return nil
+	}
+}

@@ -42,38 +42,44 @@ func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResu
 	ctx, cancel := storekit.Detach(ctx)
 	defer cancel()
 	var res store.ClaimResult
-	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
-		var completed []bool
-		if len(p.Complete) > 0 {
-			var err error
-			if completed, err = completeAll(ctx, q, p.Complete); err != nil {
-				return err
-			}
-		}
-		l, err := q.QueueLoad(ctx, sqlitedb.QueueLoadParams{QueueName: p.Queue, ExecutorID: p.ExecutorID})
-		if err != nil {
-			return fmt.Errorf("read limits and count running and recent workflows: %w", err)
-		}
-		cfg, load := loaded(p.Queue, l)
-		var rows []sqlitedb.Workflow
-		if n := storekit.Room(cfg, p.Max, load); n > 0 {
-			if rows, err = claimReady(ctx, q, p, cfg, load.NowMs, n); err != nil {
-				return err
-			}
-		}
-		res = store.ClaimResult{Claimed: workflows(rows), Config: cfg, Completed: completed}
-		storekit.SortFIFO(res.Claimed)
-		if storekit.NeedBacklog(cfg, p.Max, load, len(rows)) {
-			b, err := backlog(ctx, q, cfg, load.NowMs)
-			if err != nil {
-				return fmt.Errorf("read backlog: %w", err)
-			}
-			res.RetryAt = storekit.RetryAt(cfg, p.Max, load, len(rows), b)
-		}
-		return nil
+	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) (err error) {
+		res, err = claimIn(ctx, q, p)
+		return err
 	})
 	if err != nil {
 		return store.ClaimResult{}, fmt.Errorf("claim from queue %q: %w", p.Queue, err)
+	}
+	return res, nil
+}
+
+// claimIn is Claim's work, in a write transaction of the caller's.
+func claimIn(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams) (store.ClaimResult, error) {
+	var completed []bool
+	if len(p.Complete) > 0 {
+		var err error
+		if completed, err = completeAll(ctx, q, p.Complete); err != nil {
+			return store.ClaimResult{}, err
+		}
+	}
+	l, err := q.QueueLoad(ctx, sqlitedb.QueueLoadParams{QueueName: p.Queue, ExecutorID: p.ExecutorID})
+	if err != nil {
+		return store.ClaimResult{}, fmt.Errorf("read limits and count running and recent workflows: %w", err)
+	}
+	cfg, load := loaded(p.Queue, l)
+	var rows []sqlitedb.Workflow
+	if n := storekit.Room(cfg, p.Max, load); n > 0 {
+		if rows, err = claimReady(ctx, q, p, cfg, load.NowMs, n); err != nil {
+			return store.ClaimResult{}, err
+		}
+	}
+	res := store.ClaimResult{Claimed: workflows(rows), Config: cfg, Completed: completed}
+	storekit.SortFIFO(res.Claimed)
+	if storekit.NeedBacklog(cfg, p.Max, load, len(rows)) {
+		b, err := backlog(ctx, q, cfg, load.NowMs)
+		if err != nil {
+			return store.ClaimResult{}, fmt.Errorf("read backlog: %w", err)
+		}
+		res.RetryAt = storekit.RetryAt(cfg, p.Max, load, len(rows), b)
 	}
 	return res, nil
 }

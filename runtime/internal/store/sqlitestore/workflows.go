@@ -359,8 +359,7 @@ func insertStepParams(st store.Step, owner store.Owner) sqlitedb.InsertStepParam
 	}
 }
 
-// InsertAndClaim inserts, then claims. (A commit costs little here: no
-// round trip to save.)
+// InsertAndClaim inserts and claims in one IMMEDIATE transaction.
 func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c store.ClaimParams) ([]store.InsertResult, store.ClaimResult, error) {
 	if len(c.Complete) > 0 {
 		return nil, store.ClaimResult{}, fmt.Errorf("insert and claim from queue %q: outcomes to record are not supported here", c.Queue)
@@ -368,13 +367,28 @@ func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c s
 	if err := storekit.ValidateClaim(c); err != nil {
 		return nil, store.ClaimResult{}, err
 	}
-	res, err := s.InsertWorkflows(ctx, ps)
-	if err != nil {
-		return nil, store.ClaimResult{}, err
+	for _, p := range ps {
+		if err := storekit.ValidateInsert(p); err != nil {
+			return nil, store.ClaimResult{}, err
+		}
 	}
-	claimed, err := s.Claim(ctx, c)
+	ctx, cancel := storekit.Detach(ctx)
+	defer cancel()
+	res := make([]store.InsertResult, len(ps))
+	var claimed store.ClaimResult
+	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) (err error) {
+		for i, p := range ps {
+			if res[i], err = insertOne(ctx, q, p); err != nil {
+				return fmt.Errorf("insert workflow %q: %w", p.ID, err)
+			}
+		}
+		if claimed, err = claimIn(ctx, q, c); err != nil {
+			return fmt.Errorf("claim from queue %q: %w", c.Queue, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return res, store.ClaimResult{Config: store.QueueConfig{Name: c.Queue}, RetryAt: time.Now()}, nil
+		return nil, store.ClaimResult{}, fmt.Errorf("insert %d workflows and claim: %w", len(ps), err)
 	}
 	return res, claimed, nil
 }
