@@ -188,11 +188,9 @@ func (rt *Runtime) insertBatch(ctx context.Context, queue string, ps []store.Ins
 		return out, err
 	}
 	res, claimed, err := rt.store.InsertAndClaim(ctx, ps, store.ClaimParams{Queue: queue, ExecutorID: rt.executorID, Max: n})
-	if err != nil {
-		d.running.Add(-int64(n))
+	if err := d.settle(n, claimed, err); err != nil {
 		return nil, err
 	}
-	d.started(n, claimed)
 	// Fewer than it could take: nothing ready is left, these rows included.
 	taken := len(claimed.Claimed) < n && claimed.RetryAt.IsZero()
 	for i, r := range res {

@@ -208,16 +208,26 @@ func (d *dispatcher) claimWith(ctx context.Context, n int, ps []store.CompletePa
 		Max:        n,
 		Complete:   ps,
 	})
-	if err != nil {
-		d.running.Add(-int64(n))
+	if err := d.settle(n, res, err); err != nil {
 		return nil, err
 	}
-	d.started(n, res)
 	if !res.RetryAt.IsZero() || len(res.Claimed) == n {
 		// Its timer must know when to claim next, or more may be ready.
 		d.wake()
 	}
 	return res.Completed, nil
+}
+
+// settle ends a claim of up to n tasks, reserved with reserve, that
+// returned res and err: a failed claim releases the reservations, one that
+// succeeded starts its tasks (see started).
+func (d *dispatcher) settle(n int, res store.ClaimResult, err error) error {
+	if err != nil {
+		d.running.Add(-int64(n))
+		return err
+	}
+	d.started(n, res)
+	return nil
 }
 
 // started takes what a claim of up to n reserved tasks found: it adopts the
@@ -245,12 +255,10 @@ func (d *dispatcher) claim() time.Time {
 			ExecutorID: d.rt.executorID,
 			Max:        n,
 		})
-		if err != nil {
-			d.running.Add(-int64(n))
+		if err := d.settle(n, res, err); err != nil {
 			d.rt.log.Error("dbos: claim failed; retrying at the next poll", "queue", d.q.name, "err", err)
 			return time.Time{}
 		}
-		d.started(n, res)
 		if len(res.Claimed) < n {
 			if len(res.Claimed) == 0 && res.Config.Concurrency > 0 {
 				d.hungry()
