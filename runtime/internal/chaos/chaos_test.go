@@ -230,11 +230,9 @@ type proc struct {
 	pid        int
 	logPath    string
 	ready      bool
-	killed     bool      // the test sent it SIGKILL
-	killedAt   time.Time // when
+	killed     bool // the test sent it SIGKILL
 	exited     bool
 	exitAt     time.Time
-	exitErr    error
 	busy       *command        // the command it is carrying out
 	running    map[string]bool // workflows it announced and did not finish
 }
@@ -266,11 +264,10 @@ type msg struct {
 }
 
 type restartResult struct {
-	done    bool // false: skipped
-	took    time.Duration
-	reason  string
-	err     error
-	started time.Time
+	done   bool // false: skipped
+	took   time.Duration
+	reason string
+	err    error
 }
 
 // harness runs one chaos run: the controller owns all of its state, and
@@ -453,7 +450,6 @@ func (h *harness) start(slot int) error {
 		workerPollEnv+"="+h.cfg.poll.String(),
 		workerLeaseEnv+"="+h.cfg.lease.String(),
 		"DBOS_EXECUTOR_ID="+executorID,
-		testdb.ChildEnv(h.url),
 	)
 	cmd.Stderr = logFile
 	stdin, err := cmd.StdinPipe()
@@ -491,7 +487,7 @@ func (h *harness) handle(m msg) bool {
 		return true
 	case m.exit:
 		p := m.p
-		p.exited, p.exitAt, p.exitErr, p.ready = true, m.at, m.err, false
+		p.exited, p.exitAt, p.ready = true, m.at, false
 		if c := p.busy; c != nil && !c.answered {
 			c.owner = nil // resent to another worker
 		}
@@ -732,7 +728,7 @@ func (h *harness) act() error {
 			alive = busy
 		}
 		p := alive[h.rng.IntN(len(alive))]
-		p.killed, p.killedAt = true, time.Now()
+		p.killed = true
 		if err := p.cmd.Process.Kill(); errors.Is(err, os.ErrProcessDone) {
 			p.killed = false // it died on its own: its exit is reported
 			return nil
@@ -785,7 +781,7 @@ func (h *harness) restartEnded(r restartResult) {
 func (h *harness) killAll() {
 	for _, p := range h.procs {
 		if !p.exited {
-			p.killed, p.killedAt = true, time.Now()
+			p.killed = true
 			_ = p.cmd.Process.Kill()
 		}
 	}
@@ -794,7 +790,7 @@ func (h *harness) killAll() {
 		select {
 		case m := <-h.msgs:
 			if m.exit {
-				m.p.exited, m.p.exitAt, m.p.exitErr = true, m.at, m.err
+				m.p.exited, m.p.exitAt = true, m.at
 			}
 		case <-deadline:
 			h.t.Errorf("workers did not exit after SIGKILL")
@@ -807,7 +803,7 @@ func (h *harness) killAll() {
 // 0), once no other client uses another database of it (unless
 // DBOS_CHAOS_RESTART_PG=force), and waits until it answers again.
 func restartServer(ctx context.Context, dbURL string, outage time.Duration) *restartResult {
-	r := &restartResult{started: time.Now()}
+	r := &restartResult{}
 	if os.Getenv(restartEnv) != "force" {
 		busy, err := waitServerIdle(ctx, dbURL, 30*time.Second)
 		if err != nil {
