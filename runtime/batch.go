@@ -63,19 +63,7 @@ func (rt *Runtime) enqueueBatch(ctx context.Context, q *Queue, fn *Function, inp
 	if len(inputs) == 0 {
 		return nil, nil
 	}
-	row := func(id string, input []byte) store.InsertParams {
-		return store.InsertParams{
-			ID:           id,
-			Name:         fn.Name,
-			State:        store.StateEnqueued,
-			Queue:        q.name,
-			Input:        input,
-			Priority:     cfg.priority,
-			PartitionKey: cfg.partitionKey,
-			Delay:        cfg.delay,
-			Timeout:      cfg.timeout,
-		}
-	}
+	row := func(id string, input []byte) store.InsertParams { return cfg.row(id, fn, q, input, rt.executorID) }
 
 	wf := workflowFrom(ctx)
 	if wf == nil {

@@ -45,10 +45,8 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 		if q != nil && cfg.id == "" && cfg.dedupID == "" {
 			// Nothing can make this enqueue fail: it waits for the
 			// workflow's next blocking point (see deferred.go).
-			p := store.InsertParams{
-				ID: id, Name: fn.Name, State: store.StateEnqueued, Queue: q.name, Input: input, ParentID: wf.id,
-				Priority: cfg.priority, PartitionKey: cfg.partitionKey, Delay: cfg.delay, Timeout: cfg.timeout,
-			}
+			p := cfg.row(id, fn, q, input, rt.executorID)
+			p.ParentID = wf.id
 			if err := rt.deferEnqueue(ctx, wf, p, store.Step{WorkflowID: wf.id, StepID: step, Name: verb + " " + fn.Name, ChildID: id}); err != nil {
 				return nil, err
 			}
@@ -69,23 +67,9 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 			}
 		}()
 	}
-	p := store.InsertParams{
-		ID:           id,
-		Name:         fn.Name,
-		Input:        input,
-		Priority:     cfg.priority,
-		DedupID:      cfg.dedupID,
-		PartitionKey: cfg.partitionKey,
-		Delay:        cfg.delay,
-		Timeout:      cfg.timeout,
-	}
+	p := cfg.row(id, fn, q, input, rt.executorID)
 	if wf != nil {
 		p.ParentID = wf.id
-	}
-	if q != nil {
-		p.State, p.Queue = store.StateEnqueued, q.name
-	} else {
-		p.State, p.ExecutorID = store.StatePending, rt.executorID
 	}
 	var w store.Workflow
 	var created, taken bool
@@ -197,6 +181,27 @@ func (rt *Runtime) insertBatch(ctx context.Context, queue string, ps []store.Ins
 		out[i] = inserted{InsertResult: r, taken: taken}
 	}
 	return out, nil
+}
+
+// row is the row of a call of fn with input under cfg's options: ENQUEUED
+// on q, or, when q is nil, PENDING under executorID (started here).
+func (c *enqueueConfig) row(id string, fn *Function, q *Queue, input []byte, executorID string) store.InsertParams {
+	p := store.InsertParams{
+		ID:           id,
+		Name:         fn.Name,
+		Input:        input,
+		Priority:     c.priority,
+		DedupID:      c.dedupID,
+		PartitionKey: c.partitionKey,
+		Delay:        c.delay,
+		Timeout:      c.timeout,
+	}
+	if q != nil {
+		p.State, p.Queue = store.StateEnqueued, q.name
+	} else {
+		p.State, p.ExecutorID = store.StatePending, executorID
+	}
+	return p
 }
 
 // queueOnly rejects options that only mean something on a queue.
