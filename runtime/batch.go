@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
@@ -67,27 +68,14 @@ func (rt *Runtime) enqueueBatch(ctx context.Context, q *Queue, fn *Function, inp
 
 	wf := workflowFrom(ctx)
 	if wf == nil {
-		handles := make([]*Handle, 0, len(inputs))
-		for from := 0; from < len(inputs); from += maxBatchChunk {
-			if err := ctx.Err(); err != nil {
-				return nil, fail(committedBefore(from, err))
-			}
-			chunk := inputs[from:min(from+maxBatchChunk, len(inputs))]
-			ps := make([]store.InsertParams, len(chunk))
-			for i, input := range chunk {
-				ps[i] = row(newWorkflowID(), input)
-			}
-			// Once sent, the insert finishes: its outcome is never unknown.
-			res, err := rt.insertChunk(context.WithoutCancel(ctx), ps)
-			if err == nil {
-				err = checkExisting(fn, ps, res)
-			}
-			if err != nil {
-				return nil, fail(committedBefore(from, err))
-			}
-			for _, p := range ps {
-				handles = append(handles, &Handle{rt: rt, fn: fn, id: p.ID})
-			}
+		ps := make([]store.InsertParams, len(inputs))
+		handles := make([]*Handle, len(inputs))
+		for i, input := range inputs {
+			ps[i] = row(newWorkflowID(), input)
+			handles[i] = &Handle{rt: rt, fn: fn, id: ps[i].ID}
+		}
+		if committed, err := rt.insertAll(ctx, nil, ps); err != nil {
+			return nil, fail(committedBefore(committed, err))
 		}
 		return handles, nil
 	}
@@ -107,30 +95,16 @@ func (rt *Runtime) enqueueBatch(ctx context.Context, q *Queue, fn *Function, inp
 		return nil, err
 	}
 	ids := make([]string, len(inputs))
-	for i := range inputs {
+	ps := make([]store.InsertParams, len(inputs))
+	for i, input := range inputs {
 		ids[i] = wf.childID(step) + "-" + strconv.Itoa(i)
+		ps[i] = row(ids[i], input)
+		ps[i].ParentID = wf.id
 	}
-	for from := 0; from < len(inputs); from += maxBatchChunk {
-		to := min(from+maxBatchChunk, len(inputs))
-		ps := make([]store.InsertParams, 0, to-from)
-		for i := from; i < to; i++ {
-			p := row(ids[i], inputs[i])
-			p.ParentID = wf.id
-			ps = append(ps, p)
-		}
-		var res []store.InsertResult
-		err := rt.persist(ctx, "insert child workflows", func(ctx context.Context) (err error) {
-			res, err = rt.insertChunk(ctx, ps)
-			return err
-		})
-		if err == nil {
-			err = checkExisting(fn, ps, res)
-		}
-		if err != nil {
-			// Nothing is checkpointed: a replay inserts the batch again,
-			// finding the rows committed so far under the same IDs.
-			return nil, fail(err)
-		}
+	if _, err := rt.insertAll(ctx, wf, ps); err != nil {
+		// Nothing is checkpointed: a replay inserts the batch again,
+		// finding the rows committed so far under the same IDs.
+		return nil, fail(err)
 	}
 	out, err := json.Marshal(ids)
 	if err != nil {
@@ -143,20 +117,52 @@ func (rt *Runtime) enqueueBatch(ctx context.Context, q *Queue, fn *Function, inp
 	return rt.batchHandles(fn, wf, step, out, len(inputs))
 }
 
-// insertChunk inserts one chunk of a batch in one store call and, when it
-// created any row, puts the queue to work: waking it once wakes it for
-// every row. It returns the store's results, and the first error of a row
-// alone (the other rows are committed then).
+// insertAll inserts ps in chunks of at most maxBatchChunk, each in one
+// store call committed before the next is sent, and puts their queues to
+// work. Inside a workflow (wf not nil) each call is retried through
+// database outages (persist); outside one, a call once sent finishes, and
+// ctx is checked between calls. A row whose ID exists for another function
+// is an error (ErrConflictingID); one for the same function is a replay's
+// and fine. It returns how many rows were committed before an error.
+func (rt *Runtime) insertAll(ctx context.Context, wf *workflowState, ps []store.InsertParams) (committed int, err error) {
+	for chunk := range slices.Chunk(ps, maxBatchChunk) {
+		var res []store.InsertResult
+		if wf != nil {
+			err = rt.persist(ctx, "insert child workflows", func(ctx context.Context) (err error) {
+				res, err = rt.insertChunk(ctx, chunk)
+				return err
+			})
+		} else if err = ctx.Err(); err == nil {
+			res, err = rt.insertChunk(context.WithoutCancel(ctx), chunk)
+		}
+		if err == nil {
+			err = checkExisting(chunk, res)
+		}
+		if err != nil {
+			return committed, err
+		}
+		committed += len(chunk)
+	}
+	return committed, nil
+}
+
+// insertChunk inserts rows in one store call and puts the queue of each
+// row it created to work (once per queue: waking a queue wakes it for
+// every row). It returns the store's results, and the first error of a
+// row alone (the other rows are committed then).
 func (rt *Runtime) insertChunk(ctx context.Context, ps []store.InsertParams) ([]store.InsertResult, error) {
 	res, err := rt.store.InsertWorkflows(ctx, ps)
 	if err != nil {
 		return nil, err
 	}
-	scheduled := false
+	var woken map[string]bool
 	for i, r := range res {
-		if r.Created && !scheduled {
+		if r.Created && !woken[r.Workflow.Queue] {
+			if woken == nil {
+				woken = map[string]bool{}
+			}
+			woken[r.Workflow.Queue] = true
 			rt.schedule(r.Workflow)
-			scheduled = true
 		}
 		if r.Err != nil && err == nil {
 			err = fmt.Errorf("workflow %q: %w", ps[i].ID, r.Err)
@@ -165,12 +171,13 @@ func (rt *Runtime) insertChunk(ctx context.Context, ps []store.InsertParams) ([]
 	return res, err
 }
 
-// checkExisting reports a row of a chunk whose ID existed already for
-// another function than fn. One that calls fn is fine: a replay after a
-// crash between the insert and the checkpoint finds its rows.
-func checkExisting(fn *Function, ps []store.InsertParams, res []store.InsertResult) error {
+// checkExisting reports a row whose ID existed already for another
+// function than the one it was to call. One for the same function is fine:
+// a replay after a crash between the insert and the checkpoint finds its
+// rows.
+func checkExisting(ps []store.InsertParams, res []store.InsertResult) error {
 	for i, r := range res {
-		if !r.Created && r.Workflow.Name != fn.Name {
+		if !r.Created && r.Workflow.Name != ps[i].Name {
 			return fmt.Errorf("%w: %q runs %s", ErrConflictingID, ps[i].ID, r.Workflow.Name)
 		}
 	}

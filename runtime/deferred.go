@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
@@ -119,28 +118,8 @@ func (rt *Runtime) flush(ctx context.Context, wf *workflowState) error {
 }
 
 func (rt *Runtime) writeDeferred(ctx context.Context, wf *workflowState, inserts []store.InsertParams, steps []store.Step) error {
-	for chunk := range slices.Chunk(inserts, maxDeferred) {
-		var res []store.InsertResult
-		err := rt.persist(ctx, "insert child workflows", func(ctx context.Context) (err error) {
-			res, err = rt.store.InsertWorkflows(ctx, chunk)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("enqueue %d children of workflow %q: %w", len(chunk), wf.id, err)
-		}
-		woken := map[string]bool{}
-		for i, r := range res {
-			p := chunk[i]
-			switch {
-			case r.Err != nil:
-				return fmt.Errorf("enqueue %s as child %q of workflow %q: %w", p.Name, p.ID, wf.id, r.Err)
-			case !r.Created && r.Workflow.Name != p.Name:
-				return fmt.Errorf("enqueue %s as child %q of workflow %q: %w: it runs %s", p.Name, p.ID, wf.id, ErrConflictingID, r.Workflow.Name)
-			case r.Created && !woken[p.Queue]:
-				woken[p.Queue] = true
-				rt.schedule(r.Workflow)
-			}
-		}
+	if _, err := rt.insertAll(ctx, wf, inserts); err != nil {
+		return fmt.Errorf("enqueue %d children of workflow %q: %w", len(inserts), wf.id, err)
 	}
 	err := rt.persist(ctx, "checkpoint steps", func(ctx context.Context) error {
 		return rt.store.RecordSteps(ctx, wf.id, steps, wf.owner)
