@@ -11,16 +11,17 @@ const (
 	maxCompleteBatch = 256
 	// completeCalls is how many store calls recording outcomes may be in
 	// flight at once: while one waits for the database (its statements,
-	// its commit's WAL flush), the next gathers the outcomes that arrive
-	// and starts, so that the database and the tasks work at the same time.
+	// its commit's WAL flush), a full batch of outcomes that gathered
+	// meanwhile starts the next, so that the database and the tasks work
+	// at the same time (a partial batch waits: see batcher.room).
 	completeCalls = 2
 )
 
 // completer records the outcomes of the workflows that finish in this
 // process, many per store call (a batcher): each caller waits until its own
 // outcome is committed and gets its own fenced result, and the outcomes
-// that arrive while calls are in flight (at most completeCalls) are
-// recorded together by the next, with one statement and one commit.
+// that arrive while a call is in flight are recorded together by the
+// next, with one statement and one commit.
 //
 // The completer of a dispatched queue may also claim that queue's next
 // tasks in the same store call (store.ClaimParams.Complete; see
