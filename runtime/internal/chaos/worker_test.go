@@ -36,28 +36,22 @@ const (
 	workerLeaseEnv   = "DBOS_CHAOS_LEASE"
 )
 
-// stdout serializes the worker's lines (each is one write either way).
-var stdout struct {
-	sync.Mutex
-	w *os.File
-}
+// stdoutMu serializes the worker's lines on stdout.
+var stdoutMu sync.Mutex
 
-func say(format string, args ...any) {
-	stdout.Lock()
-	defer stdout.Unlock()
-	fmt.Fprintf(stdout.w, format+"\n", args...)
-}
-
+// lockedStdout writes to stdout under stdoutMu.
 type lockedStdout struct{}
 
 func (lockedStdout) Write(p []byte) (int, error) {
-	stdout.Lock()
-	defer stdout.Unlock()
-	return stdout.w.Write(p)
+	stdoutMu.Lock()
+	defer stdoutMu.Unlock()
+	return os.Stdout.Write(p)
 }
 
+// say prints one line (fmt.Fprintf makes a single Write).
+func say(format string, args ...any) { fmt.Fprintf(lockedStdout{}, format+"\n", args...) }
+
 func worker() error {
-	stdout.w = os.Stdout
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if err := OpenEffects(os.Getenv(workerEffectsEnv), lockedStdout{}); err != nil {
 		return err
