@@ -78,10 +78,7 @@ func (s *Store) InsertWorkflows(ctx context.Context, ps []store.InsertParams) ([
 // (as the last claim of it found), claims from it in the same pipeline:
 // one round trip, one commit. Otherwise it claims after the insert.
 func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c store.ClaimParams) ([]store.InsertResult, store.ClaimResult, error) {
-	if len(c.Complete) > 0 {
-		return nil, store.ClaimResult{}, fmt.Errorf("insert and claim from queue %q: outcomes to record are not supported here", c.Queue)
-	}
-	if err := storekit.ValidateClaim(c); err != nil {
+	if err := storekit.ValidateInsertAndClaim(ps, c); err != nil {
 		return nil, store.ClaimResult{}, err
 	}
 	if _, limited := s.limited.Load(c.Queue); limited {
@@ -124,10 +121,8 @@ type pipedClaim struct {
 // claim is not nil.
 func (s *Store) insertWorkflows(ctx context.Context, ps []store.InsertParams, claim *store.ClaimParams) ([]store.InsertResult, pipedClaim, error) {
 	var piped pipedClaim
-	for _, p := range ps {
-		if err := storekit.ValidateInsert(p); err != nil {
-			return nil, piped, err
-		}
+	if err := storekit.ValidateInserts(ps); err != nil {
+		return nil, piped, err
 	}
 	if len(ps) == 0 {
 		if claim != nil {

@@ -35,10 +35,8 @@ func (s *Store) InsertWorkflow(ctx context.Context, p store.InsertParams) (store
 
 // InsertWorkflows inserts many workflows in one IMMEDIATE transaction.
 func (s *Store) InsertWorkflows(ctx context.Context, ps []store.InsertParams) ([]store.InsertResult, error) {
-	for _, p := range ps {
-		if err := storekit.ValidateInsert(p); err != nil {
-			return nil, err
-		}
+	if err := storekit.ValidateInserts(ps); err != nil {
+		return nil, err
 	}
 	if len(ps) == 0 {
 		return nil, nil
@@ -361,16 +359,8 @@ func insertStepParams(st store.Step, owner store.Owner) sqlitedb.InsertStepParam
 
 // InsertAndClaim inserts and claims in one IMMEDIATE transaction.
 func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c store.ClaimParams) ([]store.InsertResult, store.ClaimResult, error) {
-	if len(c.Complete) > 0 {
-		return nil, store.ClaimResult{}, fmt.Errorf("insert and claim from queue %q: outcomes to record are not supported here", c.Queue)
-	}
-	if err := storekit.ValidateClaim(c); err != nil {
+	if err := storekit.ValidateInsertAndClaim(ps, c); err != nil {
 		return nil, store.ClaimResult{}, err
-	}
-	for _, p := range ps {
-		if err := storekit.ValidateInsert(p); err != nil {
-			return nil, store.ClaimResult{}, err
-		}
 	}
 	ctx, cancel := storekit.Detach(ctx)
 	defer cancel()

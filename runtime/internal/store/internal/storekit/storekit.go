@@ -86,6 +86,28 @@ func ValidateInsert(p store.InsertParams) error {
 	return nil
 }
 
+// ValidateInserts checks the InsertParams of InsertWorkflows.
+func ValidateInserts(ps []store.InsertParams) error {
+	for _, p := range ps {
+		if err := ValidateInsert(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateInsertAndClaim checks the arguments of InsertAndClaim: a valid
+// claim without outcomes to record, then valid inserts.
+func ValidateInsertAndClaim(ps []store.InsertParams, c store.ClaimParams) error {
+	if len(c.Complete) > 0 {
+		return fmt.Errorf("insert and claim from queue %q: outcomes to record are not supported here", c.Queue)
+	}
+	if err := ValidateClaim(c); err != nil {
+		return err
+	}
+	return ValidateInserts(ps)
+}
+
 // ValidateClaim checks ClaimParams before they reach the database.
 func ValidateClaim(p store.ClaimParams) error {
 	switch {
