@@ -76,24 +76,23 @@ func (s *Store) InsertWorkflows(ctx context.Context, ps []store.InsertParams) ([
 
 // InsertAndClaim inserts many workflows and, when c's queue has no limits
 // (as the last claim of it found), claims from it in the same pipeline:
-// one round trip, one commit. Otherwise it claims after the insert.
+// one round trip, one commit. Otherwise (or with nothing to insert) it
+// claims after the insert.
 func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c store.ClaimParams) ([]store.InsertResult, store.ClaimResult, error) {
 	if err := storekit.ValidateInsertAndClaim(ps, c); err != nil {
 		return nil, store.ClaimResult{}, err
 	}
-	if _, limited := s.limited.Load(c.Queue); limited {
-		res, err := s.InsertWorkflows(ctx, ps)
-		if err != nil {
-			return nil, store.ClaimResult{}, err
-		}
-		return res, s.claimAfter(ctx, c), nil
+	var piped *store.ClaimParams
+	if _, limited := s.limited.Load(c.Queue); !limited && len(ps) > 0 {
+		piped = &c
 	}
-	res, claim, err := s.insertWorkflows(ctx, ps, &c)
+	res, claim, err := s.insertWorkflows(ctx, ps, piped)
 	if err != nil {
 		return nil, store.ClaimResult{}, err
 	}
-	if claim.next != pathUnlimited {
-		// Limited after all (then nothing was claimed): claim its way.
+	if piped == nil || claim.next != pathUnlimited {
+		// Not piped (a limited queue, or nothing to insert), or limited
+		// after all (then the pipeline claimed nothing): claim its way.
 		return res, s.claimAfter(ctx, c), nil
 	}
 	return res, claim.res, nil
@@ -125,9 +124,6 @@ func (s *Store) insertWorkflows(ctx context.Context, ps []store.InsertParams, cl
 		return nil, piped, err
 	}
 	if len(ps) == 0 {
-		if claim != nil {
-			return nil, pipedClaim{res: s.claimAfter(ctx, *claim)}, nil
-		}
 		return nil, piped, nil
 	}
 	a := pgdb.InsertWorkflowsParams{
