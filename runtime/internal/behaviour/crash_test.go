@@ -68,26 +68,14 @@ func TestCrashDuringStepResumes(t *testing.T) {
 		defer cancel()
 		effects := filepath.Join(t.TempDir(), "effects.log")
 		n := executorSeq.Add(1)
-		env := append(os.Environ(),
-			crashChildEnv+"=1",
-			crashURLEnv+"="+url,
-			crashWorkflowEnv+"="+fmt.Sprintf("crash-%d-%d", os.Getpid(), n),
-			"DBOS_EXECUTOR_ID="+fmt.Sprintf("crash-executor-%d-%d", os.Getpid(), n),
-			CrashLogEnv+"="+effects,
-		)
+		env := crashEnv(url, fmt.Sprintf("crash-%d-%d", os.Getpid(), n), fmt.Sprintf("crash-executor-%d-%d", os.Getpid(), n), effects)
 
 		firstPid := killInStep2(t, ctx, env)
 
-		second := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-		second.Env = env
-		out, err := second.Output()
-		if err != nil {
-			t.Fatalf("restarted program failed: %v\n%s", err, out)
+		out, secondPid := runCrashProgram(t, ctx, env)
+		if out != "result 7123" {
+			t.Fatalf("restarted program printed %q, want %q", out, "result 7123")
 		}
-		if got := strings.TrimSpace(string(out)); got != "result 7123" {
-			t.Fatalf("restarted program printed %q, want %q", got, "result 7123")
-		}
-		secondPid := second.Process.Pid
 
 		checkResumedRun(t, effects, firstPid, secondPid)
 	})
@@ -113,14 +101,8 @@ func TestLiveExecutorTakesOverAfterCrash(t *testing.T) {
 		}
 		defer rt.Shutdown(context.Background())
 
-		victimPid := killInStep2(t, ctx, append(os.Environ(),
-			crashChildEnv+"=1",
-			crashURLEnv+"="+url,
-			crashWorkflowEnv+"="+id,
-			crashLeaseEnv+"="+lease.String(),
-			"DBOS_EXECUTOR_ID="+fmt.Sprintf("victim-%d-%d", os.Getpid(), n),
-			CrashLogEnv+"="+effects,
-		))
+		victimPid := killInStep2(t, ctx, crashEnv(url, id, fmt.Sprintf("victim-%d-%d", os.Getpid(), n), effects,
+			crashLeaseEnv+"="+lease.String()))
 		killed := time.Now()
 
 		h, err := RetrieveThreeSteps(rt.WithContext(ctx), id)
@@ -136,6 +118,34 @@ func TestLiveExecutorTakesOverAfterCrash(t *testing.T) {
 		}
 		checkResumedRun(t, effects, victimPid, os.Getpid())
 	})
+}
+
+// crashEnv is the environment of the crash program: it runs its workflow
+// under the ID workflow as executor, on url, and logs its step bodies to
+// effects; extra entries (crashProgramEnv, crashLeaseEnv) follow.
+func crashEnv(url, workflow, executor, effects string, extra ...string) []string {
+	return append(os.Environ(), append([]string{
+		crashChildEnv + "=1",
+		crashURLEnv + "=" + url,
+		crashWorkflowEnv + "=" + workflow,
+		"DBOS_EXECUTOR_ID=" + executor,
+		CrashLogEnv + "=" + effects,
+	}, extra...)...)
+}
+
+// runCrashProgram runs the crash program with env to its end and returns
+// what it printed, trimmed, and its pid.
+func runCrashProgram(t *testing.T, ctx context.Context, env []string) (string, int) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("restarted program failed: %v\n%s%s", err, out, stderr.String())
+	}
+	return strings.TrimSpace(string(out)), cmd.Process.Pid
 }
 
 // killInStep2 runs the crash program with env, made to block in step 2,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,14 +32,7 @@ func TestCrashLosesOnlyUnwrittenEnqueues(t *testing.T) {
 		effects := filepath.Join(t.TempDir(), "effects.log")
 		n := executorSeq.Add(1)
 		wfID := fmt.Sprintf("fanout-%d-%d", os.Getpid(), n)
-		env := append(os.Environ(),
-			crashChildEnv+"=1",
-			crashProgramEnv+"=fanout",
-			crashURLEnv+"="+url,
-			crashWorkflowEnv+"="+wfID,
-			"DBOS_EXECUTOR_ID="+fmt.Sprintf("fanout-executor-%d-%d", os.Getpid(), n),
-			CrashLogEnv+"="+effects,
-		)
+		env := crashEnv(url, wfID, fmt.Sprintf("fanout-executor-%d-%d", os.Getpid(), n), effects, crashProgramEnv+"=fanout")
 		killAt(t, ctx, append(slices.Clone(env), FanOutBlockEnv+"=1"), "fanout-blocked")
 
 		// Only the first five children reached the database. (This
@@ -52,16 +44,8 @@ func TestCrashLosesOnlyUnwrittenEnqueues(t *testing.T) {
 			t.Fatalf("after the crash %d children exist, want the %d written ones: %v", len(got), len(fanOutFirst), got)
 		}
 
-		second := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-		second.Env = env
-		var stderr strings.Builder
-		second.Stderr = &stderr
-		out, err := second.Output()
-		if err != nil {
-			t.Fatalf("restarted program failed: %v\n%s%s", err, out, stderr.String())
-		}
-		if got, want := strings.TrimSpace(string(out)), "result 72"; got != want { // 2 * (1+...+8)
-			t.Fatalf("restarted program printed %q, want %q", got, want)
+		if got, _ := runCrashProgram(t, ctx, env); got != "result 72" { // 2 * (1+...+8)
+			t.Fatalf("restarted program printed %q, want %q", got, "result 72")
 		}
 		if got := children(t, tctx, wfID); len(got) != len(fanOutFirst)+len(fanOutSecond) {
 			t.Errorf("%d children exist, want %d: %v", len(got), len(fanOutFirst)+len(fanOutSecond), got)
