@@ -324,12 +324,8 @@ func (s *Store) RecordStep(ctx context.Context, st store.Step, owner store.Owner
 		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: %w", st.StepID, st.WorkflowID, err)
 	}
 	// Not inserted: a stale run, or the step is recorded already.
-	w, err := s.q.GetWorkflow(ctx, st.WorkflowID)
-	if err != nil && !isNoRows(err) {
-		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: read workflow: %w", st.StepID, st.WorkflowID, err)
-	}
-	if err != nil || !storekit.Owns(workflow(w), owner) {
-		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: %w", st.StepID, st.WorkflowID, store.ErrFenced)
+	if err := s.checkOwner(ctx, st.WorkflowID, owner); err != nil {
+		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: %w", st.StepID, st.WorkflowID, err)
 	}
 	row, err = s.q.GetStep(ctx, pgdb.GetStepParams{WorkflowID: st.WorkflowID, StepID: int32(st.StepID)})
 	if err != nil {
@@ -409,12 +405,21 @@ func (s *Store) RecordSteps(ctx context.Context, workflowID string, steps []stor
 	}
 	// Fewer rows: some were recorded already, or the run is stale (then
 	// the statement wrote none).
+	if err := s.checkOwner(ctx, workflowID, owner); err != nil {
+		return fmt.Errorf("record %d steps of workflow %q: %w", len(steps), workflowID, err)
+	}
+	return nil
+}
+
+// checkOwner returns store.ErrFenced unless owner's run still owns the
+// workflow (see storekit.Owns); a missing workflow is owned by no run.
+func (s *Store) checkOwner(ctx context.Context, workflowID string, owner store.Owner) error {
 	w, err := s.q.GetWorkflow(ctx, workflowID)
 	if err != nil && !isNoRows(err) {
-		return fmt.Errorf("record %d steps of workflow %q: read workflow: %w", len(steps), workflowID, err)
+		return fmt.Errorf("read workflow: %w", err)
 	}
 	if err != nil || !storekit.Owns(workflow(w), owner) {
-		return fmt.Errorf("record %d steps of workflow %q: %w", len(steps), workflowID, store.ErrFenced)
+		return store.ErrFenced
 	}
 	return nil
 }

@@ -237,12 +237,8 @@ func (s *Store) RecordStep(ctx context.Context, st store.Step, owner store.Owner
 			return err
 		}
 		// Not inserted: a stale run, or the step is recorded already.
-		w, err := q.GetWorkflow(ctx, st.WorkflowID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read workflow: %w", err)
-		}
-		if err != nil || !storekit.Owns(workflow(w), owner) {
-			return store.ErrFenced
+		if err := checkOwner(ctx, q, st.WorkflowID, owner); err != nil {
+			return err
 		}
 		row, err = q.GetStep(ctx, sqlitedb.GetStepParams{WorkflowID: st.WorkflowID, StepID: int64(st.StepID)})
 		if err != nil {
@@ -328,17 +324,23 @@ func (s *Store) RecordSteps(ctx context.Context, workflowID string, steps []stor
 			return nil
 		}
 		// Some were not written: recorded already, or the run is stale.
-		w, err := q.GetWorkflow(ctx, workflowID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read workflow: %w", err)
-		}
-		if err != nil || !storekit.Owns(workflow(w), owner) {
-			return store.ErrFenced
-		}
-		return nil
+		return checkOwner(ctx, q, workflowID, owner)
 	})
 	if err != nil {
 		return fmt.Errorf("record %d steps of workflow %q: %w", len(steps), workflowID, err)
+	}
+	return nil
+}
+
+// checkOwner returns store.ErrFenced unless owner's run still owns the
+// workflow (see storekit.Owns); a missing workflow is owned by no run.
+func checkOwner(ctx context.Context, q *sqlitedb.Queries, workflowID string, owner store.Owner) error {
+	w, err := q.GetWorkflow(ctx, workflowID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read workflow: %w", err)
+	}
+	if err != nil || !storekit.Owns(workflow(w), owner) {
+		return store.ErrFenced
 	}
 	return nil
 }
