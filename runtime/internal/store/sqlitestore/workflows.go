@@ -41,19 +41,26 @@ func (s *Store) InsertWorkflows(ctx context.Context, ps []store.InsertParams) ([
 	if len(ps) == 0 {
 		return nil, nil
 	}
-	res := make([]store.InsertResult, len(ps))
-	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
-		for i, p := range ps {
-			r, err := insertOne(ctx, q, p)
-			if err != nil {
-				return fmt.Errorf("insert workflow %q: %w", p.ID, err)
-			}
-			res[i] = r
-		}
-		return nil
+	var res []store.InsertResult
+	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) (err error) {
+		res, err = insertAll(ctx, q, ps)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("insert %d workflows: %w", len(ps), err)
+	}
+	return res, nil
+}
+
+// insertAll inserts ps one after another in the caller's transaction.
+func insertAll(ctx context.Context, q *sqlitedb.Queries, ps []store.InsertParams) ([]store.InsertResult, error) {
+	res := make([]store.InsertResult, len(ps))
+	for i, p := range ps {
+		r, err := insertOne(ctx, q, p)
+		if err != nil {
+			return nil, fmt.Errorf("insert workflow %q: %w", p.ID, err)
+		}
+		res[i] = r
 	}
 	return res, nil
 }
@@ -366,13 +373,13 @@ func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c s
 	}
 	ctx, cancel := storekit.Detach(ctx)
 	defer cancel()
-	res := make([]store.InsertResult, len(ps))
-	var claimed store.ClaimResult
+	var (
+		res     []store.InsertResult
+		claimed store.ClaimResult
+	)
 	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) (err error) {
-		for i, p := range ps {
-			if res[i], err = insertOne(ctx, q, p); err != nil {
-				return fmt.Errorf("insert workflow %q: %w", p.ID, err)
-			}
+		if res, err = insertAll(ctx, q, ps); err != nil {
+			return err
 		}
 		if claimed, err = claimIn(ctx, q, c); err != nil {
 			return fmt.Errorf("claim from queue %q: %w", c.Queue, err)
