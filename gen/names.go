@@ -177,7 +177,7 @@ func chooseLocals(fn *funcModel, pkg *types.Package, outer nameSet) {
 	for _, named := range []bool{true, false} {
 		for i := range fn.Params {
 			p := &fn.Params[i]
-			if isNamed(p.Name) != named {
+			if p.Named != named {
 				continue
 			}
 			index := strconv.Itoa(i)
