@@ -134,14 +134,7 @@ func (s *Store) Complete(ctx context.Context, p store.CompleteParams) (bool, err
 	defer cancel()
 	var n int64
 	err := s.write(func() (err error) {
-		n, err = s.q.CompleteWorkflow(ctx, sqlitedb.CompleteWorkflowParams{
-			State:      p.State,
-			Output:     p.Output,
-			Error:      p.Error,
-			WorkflowID: p.ID,
-			ExecutorID: p.ExecutorID,
-			Attempts:   int64(p.Attempts),
-		})
+		n, err = s.q.CompleteWorkflow(ctx, completeParams(p))
 		return err
 	})
 	if err != nil {
@@ -178,20 +171,25 @@ func (s *Store) CompleteMany(ctx context.Context, ps []store.CompleteParams) ([]
 func completeAll(ctx context.Context, q *sqlitedb.Queries, ps []store.CompleteParams) ([]bool, error) {
 	ok := make([]bool, len(ps))
 	for i, p := range ps {
-		n, err := q.CompleteWorkflow(ctx, sqlitedb.CompleteWorkflowParams{
-			State:      p.State,
-			Output:     p.Output,
-			Error:      p.Error,
-			WorkflowID: p.ID,
-			ExecutorID: p.ExecutorID,
-			Attempts:   int64(p.Attempts),
-		})
+		n, err := q.CompleteWorkflow(ctx, completeParams(p))
 		if err != nil {
 			return nil, fmt.Errorf("complete workflow %q: %w", p.ID, err)
 		}
 		ok[i] = n == 1
 	}
 	return ok, nil
+}
+
+// completeParams are the arguments of CompleteWorkflow for p.
+func completeParams(p store.CompleteParams) sqlitedb.CompleteWorkflowParams {
+	return sqlitedb.CompleteWorkflowParams{
+		State:      p.State,
+		Output:     p.Output,
+		Error:      p.Error,
+		WorkflowID: p.ID,
+		ExecutorID: p.ExecutorID,
+		Attempts:   int64(p.Attempts),
+	}
 }
 
 // PendingFor returns an executor's PENDING workflows, oldest first, counting
