@@ -22,20 +22,7 @@ func (s *Store) InsertWorkflow(ctx context.Context, p store.InsertParams) (store
 	if err := storekit.ValidateInsert(p); err != nil {
 		return store.Workflow{}, false, err
 	}
-	args := pgdb.InsertWorkflowParams{
-		WorkflowID:   p.ID,
-		Name:         p.Name,
-		State:        p.State,
-		QueueName:    p.Queue,
-		ExecutorID:   p.ExecutorID,
-		Input:        p.Input,
-		Priority:     int32(p.Priority),
-		DedupID:      p.DedupID,
-		PartitionKey: p.PartitionKey,
-		ParentID:     p.ParentID,
-		TimeoutMs:    storekit.Millis(p.Timeout),
-		DelayMs:      storekit.Millis(p.Delay),
-	}
+	args := insertArgs(p)
 	// A conflict on the deduplication ID names a holder that may finish
 	// before we read it; then the insert is simply tried again.
 	for range 5 {
@@ -63,6 +50,25 @@ func (s *Store) InsertWorkflow(ctx context.Context, p store.InsertParams) (store
 		}
 	}
 	return store.Workflow{}, false, fmt.Errorf("insert workflow %q: deduplication ID %q on queue %q kept changing hands", p.ID, p.DedupID, p.Queue)
+}
+
+// insertArgs are the arguments of InsertWorkflow for p; InsertWorkflows
+// takes the same, one array element each.
+func insertArgs(p store.InsertParams) pgdb.InsertWorkflowParams {
+	return pgdb.InsertWorkflowParams{
+		WorkflowID:   p.ID,
+		Name:         p.Name,
+		State:        p.State,
+		QueueName:    p.Queue,
+		ExecutorID:   p.ExecutorID,
+		Input:        p.Input,
+		Priority:     int32(p.Priority),
+		DedupID:      p.DedupID,
+		PartitionKey: p.PartitionKey,
+		ParentID:     p.ParentID,
+		TimeoutMs:    storekit.Millis(p.Timeout),
+		DelayMs:      storekit.Millis(p.Delay),
+	}
 }
 
 // InsertWorkflows inserts many workflows with one statement (one commit),
@@ -141,9 +147,10 @@ func (s *Store) insertWorkflows(ctx context.Context, ps []store.InsertParams, cl
 		DelaysMs:      make([]int64, len(ps)),
 	}
 	for i, p := range ps {
-		a.WorkflowIds[i], a.Names[i], a.States[i], a.QueueNames[i], a.ExecutorIds[i] = p.ID, p.Name, p.State, p.Queue, p.ExecutorID
-		a.Inputs[i], a.Priorities[i], a.DedupIds[i], a.PartitionKeys[i], a.ParentIds[i] = p.Input, int32(p.Priority), p.DedupID, p.PartitionKey, p.ParentID
-		a.TimeoutsMs[i], a.DelaysMs[i] = storekit.Millis(p.Timeout), storekit.Millis(p.Delay)
+		r := insertArgs(p)
+		a.WorkflowIds[i], a.Names[i], a.States[i], a.QueueNames[i], a.ExecutorIds[i] = r.WorkflowID, r.Name, r.State, r.QueueName, r.ExecutorID
+		a.Inputs[i], a.Priorities[i], a.DedupIds[i], a.PartitionKeys[i], a.ParentIds[i] = r.Input, r.Priority, r.DedupID, r.PartitionKey, r.ParentID
+		a.TimeoutsMs[i], a.DelaysMs[i] = r.TimeoutMs, r.DelayMs
 	}
 	var (
 		pl   pipeline
