@@ -231,14 +231,15 @@ func (s *Store) routeUnlimited(queue string, limited bool, claimed int) claimPat
 	return pathUnlimited
 }
 
-// queueBacklog runs QueueBacklog (at nowMs, nil: the database clock) via db.
-func (s *Store) queueBacklog(ctx context.Context, via batchSender, queue string, nowMs *int64) (pgdb.QueueBacklogRow, error) {
+// queueBacklog runs QueueBacklog at nowMs via a pipeline of its own (it is
+// a batch query, see queueClaimUnlimited) sent by via.
+func queueBacklog(ctx context.Context, via batchSender, queue string, nowMs int64) (pgdb.QueueBacklogRow, error) {
 	var (
 		pl pipeline
 		fe firstErr
 		b  pgdb.QueueBacklogRow
 	)
-	r := pgdb.New(&pl).QueueBacklog(ctx, []pgdb.QueueBacklogParams{{QueueName: queue, NowMs: nowMs}})
+	r := pgdb.New(&pl).QueueBacklog(ctx, []pgdb.QueueBacklogParams{{QueueName: queue, NowMs: &nowMs}})
 	pl.send(ctx, via)
 	r.QueryRow(func(_ int, row pgdb.QueueBacklogRow, err error) { b = row; fe.keep(err) })
 	fe.keep(pl.close())
@@ -391,7 +392,7 @@ func (s *Store) backlog(ctx context.Context, tx pgx.Tx, cfg store.QueueConfig, n
 		})
 		return storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs, PartitionFreeMs: b.PartitionFreeMs}, err
 	}
-	b, err := s.queueBacklog(ctx, tx, cfg.Name, &nowMs)
+	b, err := queueBacklog(ctx, tx, cfg.Name, nowMs)
 	return storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs}, err
 }
 
