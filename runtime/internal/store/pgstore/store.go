@@ -43,11 +43,11 @@ type Store struct {
 	logger   *slog.Logger
 	listener *listener
 
-	// limited holds the names of the queues whose last claim here found
-	// them limited (queue name -> struct{}{}): their next claim goes
-	// straight to the locked path instead of trying the unlimited
-	// statement first. Only a routing hint: both paths read the queue's
-	// declaration themselves.
+	// limited holds the queues whose last claim here found them limited,
+	// with the path that claim took (queue name -> claimPath, see route):
+	// their next claim goes straight to that locked path instead of
+	// trying the unlimited statement first. Only a routing hint: every
+	// path reads the queue's declaration itself.
 	limited sync.Map
 
 	closeOnce sync.Once
