@@ -16,8 +16,9 @@ import (
 // the queue's stored declaration. It runs in one IMMEDIATE transaction,
 // which holds the file's write lock from its start: the outcomes, the
 // declaration, the clock, the counts the limits need and the claim itself
-// are read and written with every other writer (of any process) excluded. Enqueues are writers too, so a claim never sees a row
-// whose predecessor commits later: strict order needs no further lock.
+// are read and written with every other writer (of any process) excluded.
+// Enqueues are writers too, so a claim never sees a row whose predecessor
+// commits later: strict order needs no further lock.
 //
 // Once started, a claim runs detached from ctx's cancellation so that it is
 // either committed and returned or rolled back.
@@ -94,14 +95,15 @@ func (s *Store) peek(ctx context.Context, p store.ClaimParams) (res store.ClaimR
 	}
 	cfg, load := loaded(p.Queue, l)
 	res.Config = cfg
-	if storekit.Room(cfg, p.Max, load) == 0 && !storekit.NeedBacklog(cfg, p.Max, load, 0) {
+	room := storekit.Room(cfg, p.Max, load)
+	if room == 0 && !storekit.NeedBacklog(cfg, p.Max, load, 0) {
 		return res, true, nil // a concurrency limit is full
 	}
 	b, err := backlog(ctx, s.q, cfg, load.NowMs)
 	if err != nil {
 		return res, false, fmt.Errorf("read backlog: %w", err)
 	}
-	if storekit.Room(cfg, p.Max, load) > 0 && b.Ready {
+	if room > 0 && b.Ready {
 		return res, false, nil // worth locking
 	}
 	res.RetryAt = storekit.RetryAt(cfg, p.Max, load, 0, b)
