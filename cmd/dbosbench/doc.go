@@ -31,7 +31,12 @@
 //	           p50, p90, p99 and max in ms.
 //	limited    2,000 tasks of 5 ms enqueued beforehand on a Concurrency(10)
 //	           queue, then drained as above; tasks/s and % of the ideal
-//	           10 / 5 ms = 2,000 tasks/s.
+//	           10 / 5 ms = 2,000 tasks/s. Also the mean time a task body
+//	           actually slept ("task body": Go timers fire late), the rate
+//	           as % of what bodies of that length allow ("% of body
+//	           ideal"), and the mean time a slot spent between a body's end
+//	           and its successor's start ("turnover": recording the outcome,
+//	           claiming the successor, starting it).
 //	rate       250 no-op tasks on a RateLimit(50, 1s) queue; from the start
 //	           times the database recorded, starts/s over the full windows
 //	           as % of the allowance (a perfect limiter starts 50 at once,

@@ -70,3 +70,6 @@ func judgeRate(starts []time.Time, limit int, period time.Duration) rateJudgemen
 	}
 	return j
 }
+
+// millis is d in (fractional) milliseconds.
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

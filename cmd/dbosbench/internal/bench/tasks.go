@@ -56,10 +56,20 @@ func Noop(ctx context.Context, i int) (int, error) {
 	return i, nil
 }
 
+// slept sums how long the Sleep bodies that ran to their end actually
+// waited, and counts them: a timer fires late by the Go runtime's timer
+// granularity (its poller sleeps in whole milliseconds), so a body asked
+// to wait 5 ms takes longer, which bounds what any queue can reach.
+var slept struct {
+	total atomic.Int64 // nanoseconds
+	n     atomic.Int64
+}
+
 // Sleep waits for d (or until its context ends).
 //
 //dbos:step
 func Sleep(ctx context.Context, d time.Duration) error {
+	start := time.Now()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -67,8 +77,19 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	slept.total.Add(int64(time.Since(start)))
+	slept.n.Add(1)
 	countRun()
 	return nil
+}
+
+// meanSleep is the mean wait of the Sleep bodies run so far; 0 when none.
+func meanSleep() time.Duration {
+	n := slept.n.Load()
+	if n == 0 {
+		return 0
+	}
+	return time.Duration(slept.total.Load() / n)
 }
 
 // SeedLoop is the seed's pattern: it enqueues n Noop tasks one by one on

@@ -189,7 +189,7 @@ func runLatency(ctx context.Context, c *child) (Values, error) {
 		}
 	}
 	slices.Sort(lat)
-	ms := func(p float64) float64 { return float64(percentile(lat, p)) / float64(time.Millisecond) }
+	ms := func(p float64) float64 { return millis(percentile(lat, p)) }
 	return Values{
 		{Name: "p50", Unit: "ms", Value: ms(0.50)},
 		{Name: "p90", Unit: "ms", Value: ms(0.90)},
@@ -224,11 +224,23 @@ func runLimited(ctx context.Context, c *child) (Values, error) {
 		return nil, err
 	}
 	ideal := float64(limitedConcurrency) / limitedTask.Seconds()
-	return Values{
+	vs := Values{
 		{Name: "tasks/s", Unit: "tasks/s", Value: d.rate()},
 		{Name: "% of ideal", Unit: "%", Value: 100 * d.rate() / ideal},
-		{Name: "reruns", Unit: "tasks", Value: float64(d.reruns)},
-	}, nil
+	}
+	if body := meanSleep(); body > 0 && d.rate() > 0 {
+		// What the bodies as they ran allow, and what each slot spent
+		// between a body's end and its successor's start, on average.
+		slot := time.Duration(float64(limitedConcurrency) / d.rate() * float64(time.Second))
+		vs = append(vs,
+			Value{Name: "task body", Unit: "ms", Value: millis(body)},
+			Value{Name: "% of body ideal", Unit: "%", Value: 100 * d.rate() * body.Seconds() / limitedConcurrency},
+			// Clamped: with few tasks, the database's millisecond clock
+			// can put the rate a little above what the bodies allow.
+			Value{Name: "turnover", Unit: "ms", Value: millis(max(slot-body, 0))},
+		)
+	}
+	return append(vs, Value{Name: "reruns", Unit: "tasks", Value: float64(d.reruns)}), nil
 }
 
 // runRate: enqueue every task on a RateLimit(50, 1s) queue, await them
