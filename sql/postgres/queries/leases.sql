@@ -41,7 +41,8 @@ RETURNING w.*;
 -- name: OwnedWorkflows :many
 -- OwnedWorkflows returns which of the given workflows are still PENDING
 -- under executor_id: the others were cancelled, finished or taken over.
+-- The condition on state and executor_id is written so that the planner
+-- finds the rows by their IDs: see CompleteWorkflows.
 SELECT workflow_id FROM dbos.workflows
 WHERE workflow_id = ANY(@ids::text[])
-  AND state = 'PENDING'
-  AND executor_id = @executor_id::text;
+  AND (state, executor_id) IS NOT DISTINCT FROM ('PENDING', @executor_id::text);

@@ -14,9 +14,8 @@ SELECT
     dbos.now_ms()
 FROM dbos.workflows w
 WHERE w.workflow_id = @workflow_id::text
-  AND w.state = 'PENDING'
-  AND w.executor_id = @executor_id::text
-  AND w.attempts = @attempts::integer
+  -- The fence, opaque to the planner: see CompleteWorkflows.
+  AND (w.state, w.executor_id, w.attempts) IS NOT DISTINCT FROM ('PENDING', @executor_id::text, @attempts::integer)
 ON CONFLICT (workflow_id, step_id) DO NOTHING
 RETURNING *;
 
@@ -51,8 +50,7 @@ FROM arg a
 WHERE EXISTS (
     SELECT 1 FROM dbos.workflows w
     WHERE w.workflow_id = @workflow_id::text
-      AND w.state = 'PENDING'
-      AND w.executor_id = @executor_id::text
-      AND w.attempts = @attempts::integer
+      -- The fence, opaque to the planner: see CompleteWorkflows.
+      AND (w.state, w.executor_id, w.attempts) IS NOT DISTINCT FROM ('PENDING', @executor_id::text, @attempts::integer)
 )
 ON CONFLICT (workflow_id, step_id) DO NOTHING;

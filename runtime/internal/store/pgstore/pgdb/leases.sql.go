@@ -12,8 +12,7 @@ import (
 const ownedWorkflows = `-- name: OwnedWorkflows :many
 SELECT workflow_id FROM dbos.workflows
 WHERE workflow_id = ANY($1::text[])
-  AND state = 'PENDING'
-  AND executor_id = $2::text
+  AND (state, executor_id) IS NOT DISTINCT FROM ('PENDING', $2::text)
 `
 
 type OwnedWorkflowsParams struct {
@@ -23,6 +22,8 @@ type OwnedWorkflowsParams struct {
 
 // OwnedWorkflows returns which of the given workflows are still PENDING
 // under executor_id: the others were cancelled, finished or taken over.
+// The condition on state and executor_id is written so that the planner
+// finds the rows by their IDs: see CompleteWorkflows.
 func (q *Queries) OwnedWorkflows(ctx context.Context, arg OwnedWorkflowsParams) ([]string, error) {
 	rows, err := q.db.Query(ctx, ownedWorkflows, arg.Ids, arg.ExecutorID)
 	if err != nil {

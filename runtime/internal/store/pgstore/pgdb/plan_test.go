@@ -15,13 +15,14 @@ import (
 	dbsql "github.com/dbosgen/dbosgen/sql"
 )
 
-// TestRowsFoundByPrimaryKeyWithoutStatistics: the statements that finish
-// or claim workflows they identify by ID find the rows by the primary key
-// (or, on a small table, by reading it whole), never through another index,
-// even in a database never analyzed (autovacuum off, or not yet run), where
-// the partial indexes on state look empty to the planner. Their fences and
-// rechecks must not steer it to a partial index, which would make each row
-// cost a scan of every PENDING (or ENQUEUED) row.
+// TestRowsFoundByPrimaryKeyWithoutStatistics: the statements that finish,
+// claim, checkpoint or check the ownership of workflows they identify by
+// ID find the rows by the primary key (or, on a small table, by reading it
+// whole), never through another index, even in a database never analyzed
+// (autovacuum off, or not yet run), where the partial indexes on state
+// look empty to the planner. Their fences and rechecks must not steer it
+// to a partial index, which would make each row cost a scan of every
+// PENDING (or ENQUEUED) row.
 func TestRowsFoundByPrimaryKeyWithoutStatistics(t *testing.T) {
 	ctx := t.Context()
 	conn, err := pgx.Connect(ctx, testdb.NewPostgresDatabase(t))
@@ -76,6 +77,9 @@ func TestRowsFoundByPrimaryKeyWithoutStatistics(t *testing.T) {
 		{"ClaimUnlimited", claimUnlimited, "w", []any{"ex", "q", int64(100)}},
 		{"ClaimUnderLock", claimUnderLock, "w", []any{"ex", "q", int64(100)}},
 		{"ClaimPartitioned", claimPartitioned, "w", []any{"ex", int64(0), int64(0), int64(0), "q", int64(100)}},
+		{"InsertStep", insertStep, "w", []any{"w1000", int32(1), "s", []byte(nil), "", "", "ex", int32(1)}},
+		{"InsertSteps", insertSteps, "w", []any{"w1000", "ex", int32(1), []int32{1}, []string{"s"}, [][]byte{nil}, []string{""}, []string{""}}},
+		{"OwnedWorkflows", ownedWorkflows, "workflows", []any{ids, "ex"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

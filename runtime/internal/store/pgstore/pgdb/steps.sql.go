@@ -45,9 +45,8 @@ SELECT
     dbos.now_ms()
 FROM dbos.workflows w
 WHERE w.workflow_id = $1::text
-  AND w.state = 'PENDING'
-  AND w.executor_id = $7::text
-  AND w.attempts = $8::integer
+  -- The fence, opaque to the planner: see CompleteWorkflows.
+  AND (w.state, w.executor_id, w.attempts) IS NOT DISTINCT FROM ('PENDING', $7::text, $8::integer)
 ON CONFLICT (workflow_id, step_id) DO NOTHING
 RETURNING workflow_id, step_id, name, output, error, child_id, created_ms
 `
@@ -112,9 +111,8 @@ FROM arg a
 WHERE EXISTS (
     SELECT 1 FROM dbos.workflows w
     WHERE w.workflow_id = $1::text
-      AND w.state = 'PENDING'
-      AND w.executor_id = $2::text
-      AND w.attempts = $3::integer
+      -- The fence, opaque to the planner: see CompleteWorkflows.
+      AND (w.state, w.executor_id, w.attempts) IS NOT DISTINCT FROM ('PENDING', $2::text, $3::integer)
 )
 ON CONFLICT (workflow_id, step_id) DO NOTHING
 `
