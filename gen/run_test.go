@@ -37,13 +37,13 @@ import "context"
 func Double(ctx context.Context, n int) (int, error) { return 2 * n, nil }
 `
 
-// runIn runs the generator in dir and returns its error and what it
-// printed.
-func runIn(t *testing.T, dir string, check bool, patterns ...string) (error, string) {
+// runIn runs the generator in dir and returns what it printed and its
+// error.
+func runIn(t *testing.T, dir string, check bool, patterns ...string) (string, error) {
 	t.Helper()
 	var stderr bytes.Buffer
 	err := Run(context.Background(), Options{Dir: dir, Patterns: patterns, Check: check, Stderr: &stderr})
-	return err, stderr.String()
+	return stderr.String(), err
 }
 
 func readFile(t *testing.T, path string) string {
@@ -62,21 +62,21 @@ func TestRunWritesAndChecks(t *testing.T) {
 	dir := writeModule(t, map[string]string{"app/app.go": stepSource})
 	gen := filepath.Join(dir, "app", genFileName)
 
-	if err, out := runIn(t, dir, true, "./..."); !errors.Is(err, ErrDrift) || !strings.Contains(out, "app/dbos_gen.go: out of date") {
+	if out, err := runIn(t, dir, true, "./..."); !errors.Is(err, ErrDrift) || !strings.Contains(out, "app/dbos_gen.go: out of date") {
 		t.Fatalf("check before generating: err %v, output %q; want ErrDrift naming app/dbos_gen.go", err, out)
 	}
 	if _, err := os.Stat(gen); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("check wrote %s", gen)
 	}
 
-	if err, out := runIn(t, dir, false, "./..."); err != nil || out != "" {
+	if out, err := runIn(t, dir, false, "./..."); err != nil || out != "" {
 		t.Fatalf("generate: err %v, output %q", err, out)
 	}
 	first := readFile(t, gen)
 	if !strings.HasPrefix(first, generatedHeader+"\n\n//go:build !dbosgen\n") || !strings.Contains(first, "func RunDouble(ctx context.Context, n int) (int, error)") {
 		t.Fatalf("unexpected generated file:\n%s", first)
 	}
-	if err, out := runIn(t, filepath.Join(dir, "app"), true); err != nil || out != "" {
+	if out, err := runIn(t, filepath.Join(dir, "app"), true); err != nil || out != "" {
 		t.Fatalf("check of a fresh file: err %v, output %q", err, out)
 	}
 
@@ -86,13 +86,13 @@ func TestRunWritesAndChecks(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "app", "app.go"), []byte(changed), 0o666); err != nil {
 		t.Fatal(err)
 	}
-	if err, _ := runIn(t, dir, true, "./app"); !errors.Is(err, ErrDrift) {
+	if _, err := runIn(t, dir, true, "./app"); !errors.Is(err, ErrDrift) {
 		t.Fatalf("check after a change: err %v, want ErrDrift", err)
 	}
 	if readFile(t, gen) != first {
 		t.Fatal("check rewrote the generated file")
 	}
-	if err, out := runIn(t, dir, false, "./app"); err != nil {
+	if out, err := runIn(t, dir, false, "./app"); err != nil {
 		t.Fatalf("regenerate: %v\n%s", err, out)
 	}
 	if got := readFile(t, gen); !strings.Contains(got, "func RunDouble(ctx context.Context, n int, m int) (int, error)") {
@@ -105,20 +105,20 @@ func TestRunWritesAndChecks(t *testing.T) {
 func TestRunRemovesStaleFile(t *testing.T) {
 	dir := writeModule(t, map[string]string{"app/app.go": stepSource})
 	gen := filepath.Join(dir, "app", genFileName)
-	if err, out := runIn(t, dir, false, "./app"); err != nil {
+	if out, err := runIn(t, dir, false, "./app"); err != nil {
 		t.Fatalf("generate: %v\n%s", err, out)
 	}
 	plain := strings.Replace(stepSource, "//dbos:step\n", "", 1)
 	if err := os.WriteFile(filepath.Join(dir, "app", "app.go"), []byte(plain), 0o666); err != nil {
 		t.Fatal(err)
 	}
-	if err, out := runIn(t, dir, true, "./app"); !errors.Is(err, ErrDrift) || !strings.Contains(out, "stale") {
+	if out, err := runIn(t, dir, true, "./app"); !errors.Is(err, ErrDrift) || !strings.Contains(out, "stale") {
 		t.Fatalf("check: err %v, output %q; want ErrDrift reporting a stale file", err, out)
 	}
 	if _, err := os.Stat(gen); err != nil {
 		t.Fatalf("check removed the file: %v", err)
 	}
-	if err, out := runIn(t, dir, false, "./app"); err != nil {
+	if out, err := runIn(t, dir, false, "./app"); err != nil {
 		t.Fatalf("generate: %v\n%s", err, out)
 	}
 	if _, err := os.Stat(gen); !errors.Is(err, os.ErrNotExist) {
@@ -131,7 +131,7 @@ func TestRunRemovesStaleFile(t *testing.T) {
 func TestRunLeavesForeignFile(t *testing.T) {
 	foreign := "package app\n\n// Written by hand.\n"
 	dir := writeModule(t, map[string]string{"app/app.go": stepSource, "app/dbos_gen.go": foreign})
-	err, out := runIn(t, dir, false, "./app")
+	out, err := runIn(t, dir, false, "./app")
 	if !errors.Is(err, ErrDiagnostics) || !strings.Contains(out, "app/dbos_gen.go: this file was not written by dbosgen") {
 		t.Fatalf("err %v, output %q; want ErrDiagnostics about the foreign file", err, out)
 	}
@@ -149,7 +149,7 @@ func TestRunReportsAllErrors(t *testing.T) {
 		"bad1/bad.go":  "package bad1\n\n//dbos:stpe\nfunc F() {}\n",
 		"bad2/bad.go":  "package bad2\n\nimport \"context\"\n\n//dbos:step\nfunc G(ctx context.Context) {}\n",
 	})
-	err, out := runIn(t, dir, false, "./...")
+	out, err := runIn(t, dir, false, "./...")
 	if !errors.Is(err, ErrDiagnostics) {
 		t.Fatalf("err %v, want ErrDiagnostics", err)
 	}
@@ -176,13 +176,13 @@ func TestRunReportsAllErrors(t *testing.T) {
 // error, not an empty generation that would remove the generated file.
 func TestRunSyntaxError(t *testing.T) {
 	dir := writeModule(t, map[string]string{"app/app.go": stepSource})
-	if err, out := runIn(t, dir, false, "./app"); err != nil {
+	if out, err := runIn(t, dir, false, "./app"); err != nil {
 		t.Fatalf("generate: %v\n%s", err, out)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "app", "app.go"), []byte(stepSource+"\nfunc {\n"), 0o666); err != nil {
 		t.Fatal(err)
 	}
-	err, out := runIn(t, dir, false, "./app")
+	out, err := runIn(t, dir, false, "./app")
 	if !errors.Is(err, ErrDiagnostics) || !strings.Contains(out, "app/app.go:8:") {
 		t.Fatalf("err %v, output %q; want ErrDiagnostics at app/app.go:8", err, out)
 	}

@@ -81,7 +81,7 @@ func testInsertEnqueued(t *testing.T, open Opener) {
 	if w2.Seq <= w.Seq {
 		t.Errorf("Seq of a later insert = %d, want > %d", w2.Seq, w.Seq)
 	}
-	if w2.Input != nil && len(w2.Input) != 0 {
+	if len(w2.Input) != 0 {
 		t.Errorf("Input = %q, want none", w2.Input)
 	}
 }
