@@ -120,26 +120,13 @@ SELECT * FROM dbos.workflows WHERE workflow_id = @workflow_id::text;
 SELECT workflow_id FROM dbos.workflows
 WHERE queue_name = @queue_name::text AND dedup_id = @dedup_id::text;
 
--- name: CompleteWorkflow :execrows
--- CompleteWorkflow records a terminal state, fenced by the owner's run: it
--- changes nothing unless the row is PENDING under executor_id at attempt
--- `attempts` (the run's fencing token, see store.Owner).
-UPDATE dbos.workflows
-SET state = @state::text,
-    output = @output::bytea,
-    error = nullif(@error::text, ''),
-    dedup_id = NULL,
-    completed_ms = dbos.now_ms()
-WHERE workflow_id = @workflow_id::text
-  -- The fence, opaque to the planner: see CompleteWorkflows.
-  AND (state, executor_id, attempts) IS NOT DISTINCT FROM ('PENDING', @executor_id::text, @attempts::integer);
-
 -- name: CompleteWorkflows :batchmany
--- CompleteWorkflows is CompleteWorkflow for many workflows in one statement:
--- element i of the arrays describes one outcome. It returns the IDs of the
--- workflows it finished; the others were not PENDING under their
--- executor_ids[i] at attempt attempts[i] and are unchanged. An ID must not
--- appear twice.
+-- CompleteWorkflows records terminal states in one statement, each fenced
+-- by its owner's run: element i of the arrays describes one outcome. It
+-- returns the IDs of the workflows it finished; the others were not
+-- PENDING under their executor_ids[i] at attempt attempts[i] (the run's
+-- fencing token, see store.Owner) and are unchanged. An ID must not appear
+-- twice.
 --
 -- The fence is written as a row IS NOT DISTINCT FROM (the same as = here:
 -- the values are never NULL) so that the planner cannot use it to pick a

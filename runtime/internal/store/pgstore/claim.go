@@ -31,13 +31,16 @@ import (
 //
 // Which path a claim tries first follows what the previous claim of the
 // queue found (Store.limited); either way the limits applied are the ones
-// the database holds when the claim reads them. When the first path finds
-// that another one applies, it has committed the outcomes, and the claim
-// continues on the right path.
+// the database holds when the claim reads them. When the unlimited or the
+// limited path finds that another one applies, it has committed the
+// outcomes, and the claim continues on the right path. The partitioned
+// path, finding the partition limits gone, claims nothing this time and
+// routes the queue's next claim.
 //
-// A claim runs detached from ctx's cancellation once sent, so that the rows
-// it locked are either claimed and returned or left untouched (a claim of
-// a limited queue thus waits for the queue's lock however long it takes).
+// A claim runs detached from ctx's cancellation once sent (storekit.Detach:
+// bounded by FinishTimeout instead), so that the rows it locked are either
+// claimed and returned or left untouched; a claim of a limited queue waits
+// that long for the queue's lock.
 func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResult, error) {
 	if err := storekit.ValidateClaim(p); err != nil {
 		return store.ClaimResult{}, err
@@ -145,8 +148,8 @@ func (f *firstErr) keep(err error) {
 
 // queueCompletions queues, when there are outcomes to record, the statement
 // that records them, and returns a function that reads its result into
-// res.Completed.
-func queueCompletions(ctx context.Context, q *pgdb.Queries, ps []store.CompleteParams, res *store.ClaimResult, fe *firstErr) func() {
+// completed (one element per outcome: recorded or fenced off).
+func queueCompletions(ctx context.Context, q *pgdb.Queries, ps []store.CompleteParams, completed *[]bool, fe *firstErr) func() {
 	if len(ps) == 0 {
 		return func() {}
 	}
@@ -154,9 +157,25 @@ func queueCompletions(ctx context.Context, q *pgdb.Queries, ps []store.CompleteP
 	return func() {
 		done.Query(func(_ int, finished []string, err error) {
 			fe.keep(err)
-			res.Completed = storekit.Completed(ps, finished)
+			*completed = storekit.Completed(ps, finished)
 		})
 	}
+}
+
+// completeVia records outcomes (at least one) with CompleteWorkflows, a
+// pipeline of its own sent by via (the pool: its own transaction; or the
+// caller's transaction).
+func completeVia(ctx context.Context, via batchSender, ps []store.CompleteParams) ([]bool, error) {
+	var (
+		pl        pipeline
+		fe        firstErr
+		completed []bool
+	)
+	readDone := queueCompletions(ctx, pgdb.New(&pl), ps, &completed, &fe)
+	pl.send(ctx, via)
+	readDone()
+	fe.keep(pl.close())
+	return completed, fe.err
 }
 
 // claimUnlimited claims from a queue as if it had no limits, which the
@@ -170,7 +189,7 @@ func (s *Store) claimUnlimited(ctx context.Context, p store.ClaimParams) (res st
 		fe firstErr
 	)
 	q := pgdb.New(&pl)
-	readDone := queueCompletions(ctx, q, p.Complete, &res, &fe)
+	readDone := queueCompletions(ctx, q, p.Complete, &res.Completed, &fe)
 	readClaim := queueClaimUnlimited(ctx, q, p, &fe)
 	pl.send(ctx, s.pool)
 	readDone()
@@ -186,7 +205,8 @@ func (s *Store) claimUnlimited(ctx context.Context, p store.ClaimParams) (res st
 // for RetryAt; cheap, and read whether needed or not, to save a round trip
 // when it is) in a pipeline, and returns a function that reads their
 // results once it is sent: the claim, and whether the queue turned out to
-// have limits (then ClaimUnlimited claimed nothing, if it needed to know).
+// have limits (declared before the claim, which then took nothing, or
+// meanwhile; see routeUnlimited).
 func queueClaimUnlimited(ctx context.Context, q *pgdb.Queries, p store.ClaimParams, fe *firstErr) func() (store.ClaimResult, bool) {
 	claim := q.ClaimUnlimited(ctx, []pgdb.ClaimUnlimitedParams{{
 		ExecutorID: p.ExecutorID,
@@ -260,7 +280,7 @@ func (s *Store) claimLimited(ctx context.Context, p store.ClaimParams) (res stor
 	)
 	q := pgdb.New(&pl)
 	lock := q.LockQueues(ctx, []string{p.Queue})
-	readDone := queueCompletions(ctx, q, p.Complete, &res, &fe)
+	readDone := queueCompletions(ctx, q, p.Complete, &res.Completed, &fe)
 	claim := q.ClaimUnderLock(ctx, []pgdb.ClaimUnderLockParams{{
 		ExecutorID: p.ExecutorID,
 		QueueName:  p.Queue,
@@ -312,7 +332,7 @@ func (s *Store) claimLimited(ctx context.Context, p store.ClaimParams) (res stor
 // transaction: LockQueue, the outcomes of p.Complete, QueueLoad (the
 // declaration, the clock and the counts, read after the lock's wait), then
 // ClaimPartitioned for what the limits leave room for. It waits for the
-// lock under ctx's deadline, if any.
+// lock under ctx's deadline (Claim's: FinishTimeout).
 func (s *Store) claimPartitioned(ctx context.Context, p store.ClaimParams) (store.ClaimResult, error) {
 	var res store.ClaimResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -321,15 +341,9 @@ func (s *Store) claimPartitioned(ctx context.Context, p store.ClaimParams) (stor
 			return fmt.Errorf("lock queue: %w", err)
 		}
 		if len(p.Complete) > 0 {
-			var (
-				pl pipeline
-				fe firstErr
-			)
-			readDone := queueCompletions(ctx, pgdb.New(&pl), p.Complete, &res, &fe)
-			pl.send(ctx, tx)
-			readDone()
-			if fe.keep(pl.close()); fe.err != nil {
-				return fmt.Errorf("record outcomes: %w", fe.err)
+			var err error
+			if res.Completed, err = completeVia(ctx, tx, p.Complete); err != nil {
+				return fmt.Errorf("record outcomes: %w", err)
 			}
 		}
 		l, err := q.QueueLoad(ctx, pgdb.QueueLoadParams{QueueName: p.Queue, ExecutorID: p.ExecutorID})

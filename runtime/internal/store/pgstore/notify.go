@@ -15,10 +15,10 @@ const maxPayload = 7900
 
 // Notify sends evs with one statement (so one notifying commit however many
 // there are): one dbos_enqueued (dbos_hungry) per distinct queue enqueued
-// to (wanted), the completions packed
-// into as few dbos_completed JSON arrays of at most maxPayload bytes as they
-// fit in, and one dbos_completed "resync" for any EventResync, or in place
-// of an event too long for a payload.
+// to (wanted), the completions packed into as few dbos_completed JSON
+// arrays of at most maxPayload bytes as they fit in, and one
+// dbos_completed "resync" for any EventResync, or in place of an event too
+// long for a payload.
 func (s *Store) Notify(ctx context.Context, evs []store.Event) error {
 	if len(evs) == 0 {
 		return nil

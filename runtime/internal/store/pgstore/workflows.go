@@ -231,28 +231,17 @@ func (s *Store) GetWorkflow(ctx context.Context, id string) (store.Workflow, err
 	return workflow(row), nil
 }
 
-// Complete records a workflow's terminal state if p.ExecutorID owns it.
+// Complete records a workflow's terminal state if p.ExecutorID owns it:
+// CompleteMany for one outcome.
 func (s *Store) Complete(ctx context.Context, p store.CompleteParams) (bool, error) {
 	if err := storekit.ValidateComplete(p); err != nil {
 		return false, err
 	}
-	if err := ctx.Err(); err != nil {
-		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)
-	}
-	ctx, cancel := storekit.Detach(ctx)
-	defer cancel()
-	n, err := s.q.CompleteWorkflow(ctx, pgdb.CompleteWorkflowParams{
-		State:      p.State,
-		Output:     p.Output,
-		Error:      p.Error,
-		WorkflowID: p.ID,
-		ExecutorID: p.ExecutorID,
-		Attempts:   int32(p.Attempts),
-	})
+	ok, err := s.complete(ctx, []store.CompleteParams{p})
 	if err != nil {
 		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)
 	}
-	return n == 1, nil
+	return ok[0], nil
 }
 
 // CompleteMany records many terminal states in one statement (one commit).
@@ -263,23 +252,22 @@ func (s *Store) CompleteMany(ctx context.Context, ps []store.CompleteParams) ([]
 	if len(ps) == 0 {
 		return nil, nil
 	}
-	if err := ctx.Err(); err != nil {
+	ok, err := s.complete(ctx, ps)
+	if err != nil {
 		return nil, fmt.Errorf("complete %d workflows: %w", len(ps), err)
+	}
+	return ok, nil
+}
+
+// complete records valid outcomes (at least one) with CompleteWorkflows,
+// detached from ctx's cancellation once begun.
+func (s *Store) complete(ctx context.Context, ps []store.CompleteParams) ([]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	ctx, cancel := storekit.Detach(ctx)
 	defer cancel()
-	var (
-		pl  pipeline
-		fe  firstErr
-		res store.ClaimResult
-	)
-	readDone := queueCompletions(ctx, pgdb.New(&pl), ps, &res, &fe)
-	pl.send(ctx, s.pool)
-	readDone()
-	if fe.keep(pl.close()); fe.err != nil {
-		return nil, fmt.Errorf("complete %d workflows: %w", len(ps), fe.err)
-	}
-	return res.Completed, nil
+	return completeVia(ctx, s.pool, ps)
 }
 
 // PendingFor returns an executor's PENDING workflows, oldest first, counting

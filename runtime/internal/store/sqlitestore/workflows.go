@@ -122,25 +122,17 @@ func (s *Store) GetWorkflow(ctx context.Context, id string) (store.Workflow, err
 	return workflow(row), nil
 }
 
-// Complete records a workflow's terminal state if p.ExecutorID owns it.
+// Complete records a workflow's terminal state if p.ExecutorID owns it:
+// CompleteMany for one outcome.
 func (s *Store) Complete(ctx context.Context, p store.CompleteParams) (bool, error) {
 	if err := storekit.ValidateComplete(p); err != nil {
 		return false, err
 	}
-	if err := ctx.Err(); err != nil {
-		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)
-	}
-	ctx, cancel := storekit.Detach(ctx)
-	defer cancel()
-	var n int64
-	err := s.write(func() (err error) {
-		n, err = s.q.CompleteWorkflow(ctx, completeParams(p))
-		return err
-	})
+	ok, err := s.complete(ctx, []store.CompleteParams{p})
 	if err != nil {
 		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)
 	}
-	return n == 1, nil
+	return ok[0], nil
 }
 
 // CompleteMany records many terminal states in one IMMEDIATE transaction.
@@ -151,8 +143,18 @@ func (s *Store) CompleteMany(ctx context.Context, ps []store.CompleteParams) ([]
 	if len(ps) == 0 {
 		return nil, nil
 	}
-	if err := ctx.Err(); err != nil {
+	ok, err := s.complete(ctx, ps)
+	if err != nil {
 		return nil, fmt.Errorf("complete %d workflows: %w", len(ps), err)
+	}
+	return ok, nil
+}
+
+// complete records valid outcomes in one IMMEDIATE transaction, detached
+// from ctx's cancellation once begun.
+func (s *Store) complete(ctx context.Context, ps []store.CompleteParams) ([]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	ctx, cancel := storekit.Detach(ctx)
 	defer cancel()
@@ -161,10 +163,7 @@ func (s *Store) CompleteMany(ctx context.Context, ps []store.CompleteParams) ([]
 		ok, err = completeAll(ctx, q, ps)
 		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("complete %d workflows: %w", len(ps), err)
-	}
-	return ok, nil
+	return ok, err
 }
 
 // completeAll records ps in the caller's transaction.

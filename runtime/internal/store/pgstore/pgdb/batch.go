@@ -329,11 +329,12 @@ type CompleteWorkflowsParams struct {
 	Errors      []string
 }
 
-// CompleteWorkflows is CompleteWorkflow for many workflows in one statement:
-// element i of the arrays describes one outcome. It returns the IDs of the
-// workflows it finished; the others were not PENDING under their
-// executor_ids[i] at attempt attempts[i] and are unchanged. An ID must not
-// appear twice.
+// CompleteWorkflows records terminal states in one statement, each fenced
+// by its owner's run: element i of the arrays describes one outcome. It
+// returns the IDs of the workflows it finished; the others were not
+// PENDING under their executor_ids[i] at attempt attempts[i] (the run's
+// fencing token, see store.Owner) and are unchanged. An ID must not appear
+// twice.
 //
 // The fence is written as a row IS NOT DISTINCT FROM (the same as = here:
 // the values are never NULL) so that the planner cannot use it to pick a

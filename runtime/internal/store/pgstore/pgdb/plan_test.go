@@ -73,7 +73,6 @@ func TestRowsFoundByPrimaryKeyWithoutStatistics(t *testing.T) {
 		args  []any
 	}{
 		{"CompleteWorkflows", completeWorkflows, "w", []any{ids, fill("ex"), attempts, fill("SUCCESS"), make([][]byte, len(ids)), fill("")}},
-		{"CompleteWorkflow", completeWorkflow, "workflows", []any{"SUCCESS", []byte(nil), "", "w1000", "ex", int32(1)}},
 		{"ClaimUnlimited", claimUnlimited, "w", []any{"ex", "q", int64(100)}},
 		{"ClaimUnderLock", claimUnderLock, "w", []any{"ex", "q", int64(100)}},
 		{"ClaimPartitioned", claimPartitioned, "w", []any{"ex", int64(0), int64(0), int64(0), "q", int64(100)}},

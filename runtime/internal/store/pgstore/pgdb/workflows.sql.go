@@ -9,45 +9,6 @@ import (
 	"context"
 )
 
-const completeWorkflow = `-- name: CompleteWorkflow :execrows
-UPDATE dbos.workflows
-SET state = $1::text,
-    output = $2::bytea,
-    error = nullif($3::text, ''),
-    dedup_id = NULL,
-    completed_ms = dbos.now_ms()
-WHERE workflow_id = $4::text
-  -- The fence, opaque to the planner: see CompleteWorkflows.
-  AND (state, executor_id, attempts) IS NOT DISTINCT FROM ('PENDING', $5::text, $6::integer)
-`
-
-type CompleteWorkflowParams struct {
-	State      string
-	Output     []byte
-	Error      string
-	WorkflowID string
-	ExecutorID string
-	Attempts   int32
-}
-
-// CompleteWorkflow records a terminal state, fenced by the owner's run: it
-// changes nothing unless the row is PENDING under executor_id at attempt
-// `attempts` (the run's fencing token, see store.Owner).
-func (q *Queries) CompleteWorkflow(ctx context.Context, arg CompleteWorkflowParams) (int64, error) {
-	result, err := q.db.Exec(ctx, completeWorkflow,
-		arg.State,
-		arg.Output,
-		arg.Error,
-		arg.WorkflowID,
-		arg.ExecutorID,
-		arg.Attempts,
-	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
 const dedupHolder = `-- name: DedupHolder :one
 SELECT workflow_id FROM dbos.workflows
 WHERE queue_name = $1::text AND dedup_id = $2::text
