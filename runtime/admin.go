@@ -59,11 +59,8 @@ func (rt *Runtime) stopRunning(id string) {
 // this process. Its attempts count afresh. Resuming a workflow in any other
 // state changes nothing.
 func Resume(ctx context.Context, id string) error {
-	rt, err := runtimeFrom(ctx)
+	rt, err := runtimeForRead(ctx)
 	if err != nil {
-		return err
-	}
-	if err := rt.flushFrom(ctx); err != nil {
 		return err
 	}
 	w, changed, err := rt.store.ResumeWorkflow(ctx, id, rt.executorID)
@@ -95,11 +92,8 @@ type ListFilter struct {
 // ListWorkflows returns the status of the workflows matching f, newest
 // first: for tooling and tests.
 func ListWorkflows(ctx context.Context, f ListFilter) ([]Status, error) {
-	rt, err := runtimeFrom(ctx)
+	rt, err := runtimeForRead(ctx)
 	if err != nil {
-		return nil, err
-	}
-	if err := rt.flushFrom(ctx); err != nil {
 		return nil, err
 	}
 	if f.Limit <= 0 {
@@ -133,11 +127,8 @@ type StepInfo struct {
 
 // Steps returns a workflow's checkpoints in step order.
 func Steps(ctx context.Context, id string) ([]StepInfo, error) {
-	rt, err := runtimeFrom(ctx)
+	rt, err := runtimeForRead(ctx)
 	if err != nil {
-		return nil, err
-	}
-	if err := rt.flushFrom(ctx); err != nil {
 		return nil, err
 	}
 	steps, err := rt.store.Steps(ctx, id)

@@ -10,7 +10,7 @@ type Handle struct {
 	rt *Runtime
 	fn *Function
 	id string
-	w  *watch // when this process created the workflow: its end, if it finished here
+	w  *watch // set by Enqueue and Start outside a workflow: the end, if the workflow finished here
 }
 
 // ID returns the workflow ID.

@@ -42,11 +42,16 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 		if id == "" {
 			id = wf.childID(step)
 		}
+	} else if id == "" {
+		id = newWorkflowID()
+	}
+	p := cfg.row(id, fn, q, input, rt.executorID)
+	var wt *watch
+	if wf != nil {
+		p.ParentID = wf.id
 		if q != nil && cfg.id == "" && cfg.dedupID == "" {
 			// Nothing can make this enqueue fail: it waits for the
 			// workflow's next blocking point (see deferred.go).
-			p := cfg.row(id, fn, q, input, rt.executorID)
-			p.ParentID = wf.id
 			if err := rt.deferEnqueue(ctx, wf, p, store.Step{WorkflowID: wf.id, StepID: step, Name: verb + " " + fn.Name, ChildID: id}); err != nil {
 				return nil, err
 			}
@@ -55,21 +60,13 @@ func (rt *Runtime) enqueue(ctx context.Context, q *Queue, fn *Function, input []
 		if err := rt.flush(ctx, wf); err != nil {
 			return nil, err
 		}
-	} else if id == "" {
-		id = newWorkflowID()
-	}
-	var wt *watch
-	if wf == nil {
+	} else {
 		wt = rt.waiters.watch(id)
 		defer func() {
 			if wt != nil {
 				wt.release() // no handle holds it
 			}
 		}()
-	}
-	p := cfg.row(id, fn, q, input, rt.executorID)
-	if wf != nil {
-		p.ParentID = wf.id
 	}
 	var w store.Workflow
 	var created, taken bool
@@ -171,7 +168,7 @@ func (rt *Runtime) insertBatch(ctx context.Context, queue string, ps []store.Ins
 		}
 		return out, err
 	}
-	res, claimed, err := rt.store.InsertAndClaim(ctx, ps, store.ClaimParams{Queue: queue, ExecutorID: rt.executorID, Max: n})
+	res, claimed, err := rt.store.InsertAndClaim(ctx, ps, d.claimParams(n))
 	if err := d.settle(n, claimed, err); err != nil {
 		return nil, err
 	}

@@ -43,10 +43,7 @@ func (rt *Runtime) deferEnqueue(ctx context.Context, wf *workflowState, p store.
 	if wf.children == nil {
 		wf.children = map[string]*watch{}
 	}
-	if old, ok := wf.children[p.ID]; ok {
-		old.release()
-	}
-	wf.children[p.ID] = wt
+	wf.children[p.ID] = wt // p.ID is derived from a step, new in this run
 	full := len(wf.deferredInserts) >= maxDeferred
 	wf.mu.Unlock()
 	if full {
@@ -84,6 +81,17 @@ func (wf *workflowState) finishedChild(id string) *store.Workflow {
 func final(outcome error) bool {
 	var we *WorkflowError
 	return outcome == nil || errors.As(outcome, &we)
+}
+
+// runtimeForRead is runtimeFrom for a read or an admin call: when ctx is a
+// running workflow's, the workflow's notes are written first, so that the
+// call sees everything the workflow did (see flushFrom).
+func runtimeForRead(ctx context.Context) (*Runtime, error) {
+	rt, err := runtimeFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return rt, rt.flushFrom(ctx)
 }
 
 // flushFrom writes the notes of the workflow running on ctx, if any.

@@ -27,7 +27,9 @@ const (
 // dispatcher claims a queue's tasks for this process and runs them. It
 // claims when woken (a local enqueue or completion, a notification from
 // another process), when a rate window or delay ends, and on the fallback
-// poll.
+// poll; the store calls that record the queue's outcomes (completer) or
+// insert its tasks (inserter) may also claim for it, with its reservations
+// (reserve, settle).
 //
 // The limits it works with are not its own queue's options but the queue's
 // declaration stored in the database, the newest of any process (see
@@ -202,13 +204,8 @@ func (d *dispatcher) reserve(finished int) int {
 // the outcomes ps in the same store call, and starts the tasks. It returns
 // what the store reports for each outcome.
 func (d *dispatcher) claimWith(ctx context.Context, n int, ps []store.CompleteParams) ([]bool, error) {
-	res, err := d.rt.store.Claim(ctx, store.ClaimParams{
-		Queue:      d.q.name,
-		ExecutorID: d.rt.executorID,
-		Max:        n,
-		Complete:   ps,
-	})
-	if err := d.settle(n, res, err); err != nil {
+	res, err := d.claimReserved(ctx, n, ps)
+	if err != nil {
 		return nil, err
 	}
 	if !res.RetryAt.IsZero() || len(res.Claimed) == n {
@@ -218,26 +215,36 @@ func (d *dispatcher) claimWith(ctx context.Context, n int, ps []store.CompletePa
 	return res.Completed, nil
 }
 
+// claimReserved makes the store call that claims up to n tasks, reserved
+// with reserve, after recording the outcomes ps (if any), and settles it.
+func (d *dispatcher) claimReserved(ctx context.Context, n int, ps []store.CompleteParams) (store.ClaimResult, error) {
+	p := d.claimParams(n)
+	p.Complete = ps
+	res, err := d.rt.store.Claim(ctx, p)
+	return res, d.settle(n, res, err)
+}
+
+// claimParams are the arguments of a claim of up to n of the queue's tasks
+// for this process.
+func (d *dispatcher) claimParams(n int) store.ClaimParams {
+	return store.ClaimParams{Queue: d.q.name, ExecutorID: d.rt.executorID, Max: n}
+}
+
 // settle ends a claim of up to n tasks, reserved with reserve, that
-// returned res and err: a failed claim releases the reservations, one that
-// succeeded starts its tasks (see started).
+// returned res and err: a failed claim releases the reservations; one that
+// succeeded adopts the limits it applied, starts its tasks and releases
+// the reservations it did not use.
 func (d *dispatcher) settle(n int, res store.ClaimResult, err error) error {
 	if err != nil {
 		d.running.Add(-int64(n))
 		return err
 	}
-	d.started(n, res)
-	return nil
-}
-
-// started takes what a claim of up to n reserved tasks found: it adopts the
-// limits, starts the tasks and releases the unused reservations.
-func (d *dispatcher) started(n int, res store.ClaimResult) {
 	d.adopt(res.Config)
 	d.running.Add(int64(len(res.Claimed) - n))
 	for _, w := range res.Claimed {
 		d.rt.start(w, d)
 	}
+	return nil
 }
 
 // claim takes as many tasks as the limits allow and starts them. It returns
@@ -249,13 +256,8 @@ func (d *dispatcher) claim() time.Time {
 			return time.Time{} // a local completion will wake us
 		}
 		// A claim that locked rows must finish: never interrupt it.
-		ctx := context.WithoutCancel(d.rt.runCtx)
-		res, err := d.rt.store.Claim(ctx, store.ClaimParams{
-			Queue:      d.q.name,
-			ExecutorID: d.rt.executorID,
-			Max:        n,
-		})
-		if err := d.settle(n, res, err); err != nil {
+		res, err := d.claimReserved(context.WithoutCancel(d.rt.runCtx), n, nil)
+		if err != nil {
 			d.rt.log.Error("dbos: claim failed; retrying at the next poll", "queue", d.q.name, "err", err)
 			return time.Time{}
 		}

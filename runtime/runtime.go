@@ -33,7 +33,7 @@ type Runtime struct {
 	// interrupts them when Shutdown's deadline passes.
 	runCtx    context.Context
 	cancelRun context.CancelFunc
-	stopping  atomic.Bool   // Shutdown began: dispatchers stop claiming
+	stopping  atomic.Bool   // Shutdown began: completions and enqueues claim no more tasks
 	closed    atomic.Bool   // the database is closed: every call fails
 	stopCh    chan struct{} // closed when Shutdown begins
 	running   sync.WaitGroup
