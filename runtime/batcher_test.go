@@ -54,9 +54,7 @@ func TestBatcherGathersConcurrentRequests(t *testing.T) {
 	var wg sync.WaitGroup
 	results := make([]string, n)
 	wg.Go(func() { results[0], _ = b.do(context.Background(), 0) })
-	for !b.leadingNow() {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the first call to start", b.leadingNow)
 	for i := 1; i < n; i++ {
 		wg.Go(func() {
 			r, err := b.do(context.Background(), i)
@@ -66,9 +64,7 @@ func TestBatcherGathersConcurrentRequests(t *testing.T) {
 			results[i] = r
 		})
 	}
-	for b.waiting() < n-1 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the other requests to wait", func() bool { return b.waiting() >= n-1 })
 	close(release)
 	wg.Wait()
 	for i, r := range results {
@@ -137,17 +133,15 @@ func TestBatcherParallelCalls(t *testing.T) {
 		})
 	}
 	do(0)
-	for b.inFlightNow() < 1 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "a call in flight", func() bool { return b.inFlightNow() >= 1 })
 	// A second call starts only for a full batch: the requests gather
 	// behind the first until 8 wait.
 	for i := 1; i < n; i++ {
 		do(i)
 	}
-	for b.inFlightNow() < 2 || b.waiting()+len(calls2(&mu, &calls)) < n {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "two calls in flight and every request taken or waiting", func() bool {
+		return b.inFlightNow() >= 2 && b.waiting()+len(calls2(&mu, &calls)) >= n
+	})
 	close(release)
 	wg.Wait()
 	for i, r := range results {
@@ -234,18 +228,14 @@ func TestBatcherErrorsAndGivingUp(t *testing.T) {
 		_, err := b.do(context.Background(), 0)
 		done <- err
 	}()
-	for !b.leadingNow() {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the first call to start", b.leadingNow)
 	ctx, cancel := context.WithCancel(context.Background())
 	gaveUp := make(chan error, 1)
 	go func() {
 		_, err := b.do(ctx, 1)
 		gaveUp <- err
 	}()
-	for b.waiting() < 1 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "a request to wait", func() bool { return b.waiting() >= 1 })
 	cancel()
 	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
 		t.Errorf("a waiting caller whose context ended got %v, want context.Canceled", err)

@@ -288,10 +288,9 @@ func TestLimitedClaimWaitsForEnqueueInFlight(t *testing.T) {
 		res, err := other.Claim(ctx, store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 10})
 		done <- result{res, err}
 	}()
-	select {
-	case r := <-done:
+	var r result
+	if returnedFirst(t, s, queue, func() bool { return received(done, &r) }) {
 		t.Fatalf("the claim returned %v (err %v) while an earlier enqueue was uncommitted; want it to wait", ids(r.res.Claimed), r.err)
-	case <-time.After(300 * time.Millisecond):
 	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
@@ -333,10 +332,9 @@ func TestEnqueueWaitsForLimitedClaim(t *testing.T) {
 		_, _, err := other.InsertWorkflow(ctx, store.InsertParams{ID: queue + "-wf", Name: "f", State: store.StateEnqueued, Queue: queue})
 		done <- err
 	}()
-	select {
-	case err := <-done:
-		t.Fatalf("the enqueue returned (err %v) while a claim held the queue's lock; want it to wait", err)
-	case <-time.After(300 * time.Millisecond):
+	var early error
+	if returnedFirst(t, s, queue, func() bool { return received(done, &early) }) {
+		t.Fatalf("the enqueue returned (err %v) while a claim held the queue's lock; want it to wait", early)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
@@ -389,10 +387,9 @@ func TestBatchEnqueueWaitsForLimitedClaim(t *testing.T) {
 		})
 		done <- err
 	}()
-	select {
-	case err := <-done:
-		t.Fatalf("the enqueue returned (err %v) while a claim held the queue's lock; want it to wait", err)
-	case <-time.After(300 * time.Millisecond):
+	var early error
+	if returnedFirst(t, s, queue, func() bool { return received(done, &early) }) {
+		t.Fatalf("the enqueue returned (err %v) while a claim held the queue's lock; want it to wait", early)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
@@ -404,5 +401,48 @@ func TestBatchEnqueueWaitsForLimitedClaim(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("the enqueue did not return after the claim committed")
+	}
+}
+
+// returnedFirst waits until a session waits for queue's advisory lock (the
+// lock LockQueue takes, and enqueues share) and returns false, or returns
+// true as soon as returned reports that the operation expected to wait
+// for it has returned instead. It fails the test after 20 seconds.
+func returnedFirst(t *testing.T, s *Store, queue string, returned func() bool) bool {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if returned() {
+			return true
+		}
+		// An advisory lock's 64-bit key shows in pg_locks as classid (high
+		// half) and objid (low half), with objsubid 1.
+		var waiting bool
+		err := s.pool.QueryRow(t.Context(), `
+			SELECT EXISTS (
+				SELECT 1 FROM pg_locks l, (SELECT hashtextextended('dbos.queue:' || $1::text, 0) AS k) h
+				WHERE l.locktype = 'advisory' AND NOT l.granted AND l.objsubid = 1
+				  AND l.classid::bigint = (h.k >> 32) & 4294967295
+				  AND l.objid::bigint = h.k & 4294967295)`, queue).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			return returned()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no session waited for the lock of queue %q", queue)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// received reports whether ch had a value ready, storing it in v.
+func received[T any](ch <-chan T, v *T) bool {
+	select {
+	case *v = <-ch:
+		return true
+	default:
+		return false
 	}
 }
