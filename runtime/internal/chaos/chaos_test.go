@@ -3,8 +3,6 @@ package chaos
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -25,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/internal/overlap"
 	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
 )
 
@@ -335,7 +334,7 @@ func runChaos(t *testing.T, cfg config, engine, dbURL, dir string) {
 	h := &harness{
 		t: t, cfg: cfg, engine: engine, url: dbURL, dir: dir,
 		effects: filepath.Join(dir, "effects.log"),
-		run:     randomHex(4),
+		run:     testdb.RandomHex(4),
 		rng:     mrand.New(mrand.NewPCG(cfg.seed, uint64(len(engine)))),
 		ctx:     ctx,
 		began:   time.Now(),
@@ -927,7 +926,7 @@ func (h *harness) check(runErr error) {
 		lost          []string
 		badCheckpoint []string
 		succeeded     = map[string]bool{}
-		dbSpans       []interval
+		dbSpans       []overlap.Interval
 		attempts      int
 	)
 	for i, id := range ids {
@@ -954,7 +953,7 @@ func (h *harness) check(runErr error) {
 			continue
 		}
 		succeeded[id] = true
-		dbSpans = append(dbSpans, interval{st.StartedAt.UnixNano(), st.CompletedAt.UnixNano()})
+		dbSpans = append(dbSpans, overlap.Interval{Start: st.StartedAt.UnixNano(), End: st.CompletedAt.UnixNano()})
 		// Exactly one checkpoint per step, holding the step's value.
 		steps, err := dbos.Steps(ctx, id)
 		if err != nil {
@@ -998,7 +997,7 @@ func (h *harness) check(runErr error) {
 		killed[p.pid] = p.killed
 	}
 	r := analyzeEffects(lines, ids, succeeded, h.cfg.steps, died, killed, Limit, WorkerLimit)
-	dbMax, dbViolations := overlap(dbSpans, Limit)
+	dbMax, dbViolations := overlap.Max(dbSpans, Limit)
 	logs := countLogs(h.procs)
 
 	restartNote := ""
@@ -1118,10 +1117,4 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return "    " + strings.Join(lines, "\n    ")
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/overlap"
 )
 
 // effectLine is one line of the side-effect log.
@@ -179,55 +181,25 @@ func analyzeEffects(lines []effectLine, ids []string, succeeded map[string]bool,
 		}
 	}
 
-	r.maxRunning, r.violations = overlap(spansAsIntervals(spans), limit)
+	r.maxRunning, r.violations = overlap.Max(spansAsIntervals(spans), limit)
 	byPID := map[int][]*span{}
 	for _, s := range spans {
 		byPID[s.pid] = append(byPID[s.pid], s)
 	}
 	for _, ss := range byPID {
-		most, v := overlap(spansAsIntervals(ss), workerLimit)
+		most, v := overlap.Max(spansAsIntervals(ss), workerLimit)
 		r.maxInProcess = max(r.maxInProcess, most)
 		r.workerViolations += v
 	}
 	return r
 }
 
-type interval struct{ start, end int64 }
-
-func spansAsIntervals(ss []*span) []interval {
-	out := make([]interval, len(ss))
+func spansAsIntervals(ss []*span) []overlap.Interval {
+	out := make([]overlap.Interval, len(ss))
 	for i, s := range ss {
-		out[i] = interval{s.start, s.end}
+		out[i] = overlap.Interval{Start: s.start, End: s.end}
 	}
 	return out
-}
-
-// overlap returns the most intervals covering one instant and how many
-// interval starts took the count above limit. Touching is not overlapping.
-func overlap(ivs []interval, limit int) (most, violations int) {
-	type edge struct {
-		at    int64
-		delta int
-	}
-	edges := make([]edge, 0, 2*len(ivs))
-	for _, iv := range ivs {
-		edges = append(edges, edge{iv.start, +1}, edge{iv.end, -1})
-	}
-	slices.SortFunc(edges, func(a, b edge) int {
-		if a.at != b.at {
-			return cmp.Compare(a.at, b.at)
-		}
-		return a.delta - b.delta // ends first
-	})
-	now := 0
-	for _, e := range edges {
-		now += e.delta
-		most = max(most, now)
-		if e.delta > 0 && now > limit {
-			violations++
-		}
-	}
-	return most, violations
 }
 
 // TestAnalyzeEffects checks the checker on made-up logs: what it must

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/internal/overlap"
 	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
 )
 
@@ -212,26 +214,11 @@ func engines(t *testing.T, test func(t *testing.T, url string)) {
 
 // maxOverlap is the largest number of spans running at one instant.
 func maxOverlap(records []record) int {
-	type edge struct {
-		at    int64
-		delta int
+	ivs := make([]overlap.Interval, len(records))
+	for i, r := range records {
+		ivs[i] = overlap.Interval{Start: r.Span.Start, End: r.Span.End}
 	}
-	edges := make([]edge, 0, 2*len(records))
-	for _, r := range records {
-		edges = append(edges, edge{r.Span.Start, +1}, edge{r.Span.End, -1})
-	}
-	// Ends sort before starts at the same instant: touching is not overlapping.
-	slices.SortFunc(edges, func(a, b edge) int {
-		if a.at != b.at {
-			return cmp.Compare(a.at, b.at)
-		}
-		return a.delta - b.delta
-	})
-	most, now := 0, 0
-	for _, e := range edges {
-		now += e.delta
-		most = max(most, now)
-	}
+	most, _ := overlap.Max(ivs, math.MaxInt)
 	return most
 }
 

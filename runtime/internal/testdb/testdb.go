@@ -69,7 +69,7 @@ func PostgresURL(t testing.TB) string {
 	}
 	if shared.skipErr == nil {
 		server := serverURL()
-		name := "dbos_test_" + randomHex(6)
+		name := "dbos_test_" + RandomHex(6)
 		if err := createDatabase(server, name); err != nil {
 			shared.skipErr = err
 		} else {
@@ -90,7 +90,7 @@ func NewPostgresDatabase(t testing.TB) string {
 		t.Fatal("testdb.NewPostgresDatabase called in a child process")
 	}
 	server := serverURL()
-	name := "dbos_test_" + randomHex(6)
+	name := "dbos_test_" + RandomHex(6)
 	if err := createDatabase(server, name); err != nil {
 		unavailable(t, err)
 	}
@@ -193,7 +193,8 @@ func redact(server string) string {
 	return passwordField.ReplaceAllString(server, "password=xxxxx")
 }
 
-func randomHex(n int) string {
+// RandomHex returns n random bytes in hex: a name unlikely to be taken.
+func RandomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)

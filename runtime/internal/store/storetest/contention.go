@@ -3,12 +3,14 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/dbosgen/dbosgen/runtime/internal/overlap"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
 
@@ -112,29 +114,15 @@ func contention(t *testing.T, ctx context.Context, workers []worker, total int, 
 // database's own records: each workflow ran over [StartedAt, CompletedAt).
 // Cross-process tests use it to check a concurrency limit after the fact.
 func MaxRunning(ws []store.Workflow) int {
-	type edge struct {
-		at    time.Time
-		delta int
-	}
-	var edges []edge
-	for _, w := range ws {
-		end := w.CompletedAt
-		if end.IsZero() {
-			end = time.Unix(1<<40, 0) // still running
+	ivs := make([]overlap.Interval, len(ws))
+	for i, w := range ws {
+		end := int64(math.MaxInt64) // still running
+		if !w.CompletedAt.IsZero() {
+			end = w.CompletedAt.UnixNano()
 		}
-		edges = append(edges, edge{w.StartedAt, +1}, edge{end, -1})
+		ivs[i] = overlap.Interval{Start: w.StartedAt.UnixNano(), End: end}
 	}
-	slices.SortFunc(edges, func(a, b edge) int {
-		if c := a.at.Compare(b.at); c != 0 {
-			return c
-		}
-		return a.delta - b.delta // an end before a start at the same instant
-	})
-	n, most := 0, 0
-	for _, e := range edges {
-		n += e.delta
-		most = max(most, n)
-	}
+	most, _ := overlap.Max(ivs, math.MaxInt)
 	return most
 }
 
