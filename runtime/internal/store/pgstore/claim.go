@@ -306,23 +306,16 @@ func (s *Store) claimLimited(ctx context.Context, p store.ClaimParams) (res stor
 		return res, path, nil // ClaimUnderLock claimed nothing
 	}
 	// QueueState read after the claim, at the claim's moment: the load
-	// before it is that minus what it claimed.
+	// before it is that minus what it claimed. Every claimed row started
+	// at that moment, inside the rate window (its period is positive when
+	// a rate limit is set; without one, QueueState counts no starts).
 	n := int64(len(rows))
 	load := storekit.Load{
 		NowMs:          st.NowMs,
 		Pending:        max(st.Pending-n, 0),
 		PendingHere:    max(st.PendingHere-n, 0),
-		WindowStarts:   st.WindowStarts,
+		WindowStarts:   max(st.WindowStarts-n, 0),
 		WindowOldestMs: st.WindowOldestMs,
-	}
-	if cfg.RateLimit > 0 {
-		from := st.NowMs - storekit.Millis(cfg.RatePeriod)
-		for _, w := range rows {
-			if w.StartedMs != nil && *w.StartedMs > from {
-				load.WindowStarts--
-			}
-		}
-		load.WindowStarts = max(load.WindowStarts, 0)
 	}
 	res.RetryAt = storekit.RetryAt(cfg, p.Max, load, len(rows), storekit.Backlog{Ready: st.Ready, NextDelayedMs: st.NextDelayedMs})
 	return res, pathLimited, nil

@@ -76,6 +76,9 @@ func insertArgs(p store.InsertParams) pgdb.InsertWorkflowParams {
 // exists (the existing row), or its deduplication ID is held (the holder;
 // when the holder finished meanwhile, the workflow is inserted alone).
 func (s *Store) InsertWorkflows(ctx context.Context, ps []store.InsertParams) ([]store.InsertResult, error) {
+	if err := storekit.ValidateInserts(ps); err != nil {
+		return nil, err
+	}
 	res, _, err := s.insertWorkflows(ctx, ps, nil)
 	return res, err
 }
@@ -121,14 +124,11 @@ type pipedClaim struct {
 	next claimPath
 }
 
-// insertWorkflows inserts ps with one statement, followed in the same
-// pipeline (one implicit transaction) by claimUnlimited's statements when
-// claim is not nil.
+// insertWorkflows inserts ps (valid) with one statement, followed in the
+// same pipeline (one implicit transaction) by claimUnlimited's statements
+// when claim is not nil.
 func (s *Store) insertWorkflows(ctx context.Context, ps []store.InsertParams, claim *store.ClaimParams) ([]store.InsertResult, pipedClaim, error) {
 	var piped pipedClaim
-	if err := storekit.ValidateInserts(ps); err != nil {
-		return nil, piped, err
-	}
 	if len(ps) == 0 {
 		return nil, piped, nil
 	}
