@@ -28,9 +28,10 @@ const (
 // dispatcher.claimsOnCompletion). The store's writes notify nobody (a
 // notifying transaction commits under a server-wide lock, see
 // store.Store.Notify); instead each writer, once its write committed, hands
-// the event to the notifier, which never blocks it. One goroutine sends the pending events with one Notify
-// call; the events that arrive while a call is in flight go together in the
-// next one, so the busier the process, the bigger the batches.
+// the event to the notifier, which never blocks it. One goroutine sends the
+// pending events with one Notify call; the events that arrive while a call
+// is in flight go together in the next one, so the busier the process, the
+// bigger the batches.
 //
 // A nil *notifier (an engine without notifications: SQLite) ignores every
 // event.
@@ -129,15 +130,7 @@ func (n *notifier) echo(id string) bool {
 	if n == nil {
 		return false
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.echoes[id] == 0 {
-		return false
-	}
-	if n.echoes[id]--; n.echoes[id] == 0 {
-		delete(n.echoes, id)
-	}
-	return true
+	return n.takeEcho(n.echoes, id)
 }
 
 // hungerEcho reports whether an EventHungry for queue is (as far as this
@@ -148,12 +141,20 @@ func (n *notifier) hungerEcho(queue string) bool {
 	if n == nil {
 		return false
 	}
+	return n.takeEcho(n.hungerEchoes, queue)
+}
+
+// takeEcho counts one expected echo of key in echoes as heard, and reports
+// whether one was expected.
+func (n *notifier) takeEcho(echoes map[string]int, key string) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.hungerEchoes[queue] == 0 {
+	if echoes[key] == 0 {
 		return false
 	}
-	n.hungerEchoes[queue]--
+	if echoes[key]--; echoes[key] == 0 {
+		delete(echoes, key)
+	}
 	return true
 }
 

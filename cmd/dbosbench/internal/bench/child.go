@@ -110,7 +110,9 @@ func startCPUProfile(workload string) func() {
 	}
 	f, err := os.Create(fmt.Sprintf("%s.%s.%d.pprof", prefix, workload, os.Getpid()))
 	if err == nil {
-		err = pprof.StartCPUProfile(f)
+		if err = pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "dbosbench child: cpu profile: %v\n", err)
