@@ -59,7 +59,7 @@ func claimIn(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams) (sto
 	if len(p.Complete) > 0 {
 		var err error
 		if completed, err = completeAll(ctx, q, p.Complete); err != nil {
-			return store.ClaimResult{}, err
+			return store.ClaimResult{}, fmt.Errorf("record outcomes: %w", err)
 		}
 	}
 	l, err := q.QueueLoad(ctx, sqlitedb.QueueLoadParams{QueueName: p.Queue, ExecutorID: p.ExecutorID})

@@ -172,7 +172,7 @@ func completeAll(ctx context.Context, q *sqlitedb.Queries, ps []store.CompletePa
 	for i, p := range ps {
 		n, err := q.CompleteWorkflow(ctx, completeParams(p))
 		if err != nil {
-			return nil, fmt.Errorf("complete workflow %q: %w", p.ID, err)
+			return nil, err
 		}
 		ok[i] = n == 1
 	}
