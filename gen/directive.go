@@ -74,7 +74,7 @@ type keySpec struct {
 const stepsOnly = "a workflow is not retried: after a crash it is recovered, resuming after its last completed step, up to max_recovery= times; put retries= on its steps instead"
 
 // directiveKeys are the keys the directives accept. A new key is one entry
-// here plus a field in settings; a key that sets a dbos.Function field
+// here plus a field in settings; a key that sets a dbosimpl.Function field
 // puts it in policy and adds it to funcEmitter.descriptor.
 var directiveKeys = []keySpec{
 	{Key: "name", Set: setName},
@@ -84,7 +84,7 @@ var directiveKeys = []keySpec{
 	{Key: "max_recovery", Set: setMaxRecovery},
 }
 
-// Runtime defaults of the keys, as dbos.Register fills them in; mentioned
+// Runtime defaults of the keys, as dbosimpl.Register fills them in; mentioned
 // in messages and checked against when a key is left out. A test keeps
 // them equal to the runtime's DefaultBackoff, DefaultMaxBackoff and
 // DefaultMaxRecovery.

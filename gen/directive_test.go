@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/dbosimpl"
 )
 
 func TestSuggest(t *testing.T) {
@@ -143,9 +143,9 @@ func TestParseSettings(t *testing.T) {
 // TestDefaultsMatchRuntime keeps the defaults messages mention and checks
 // rely on equal to the runtime's.
 func TestDefaultsMatchRuntime(t *testing.T) {
-	if defaultBackoff != dbos.DefaultBackoff || defaultMaxBackoff != dbos.DefaultMaxBackoff || defaultMaxRecovery != dbos.DefaultMaxRecovery {
+	if defaultBackoff != dbosimpl.DefaultBackoff || defaultMaxBackoff != dbosimpl.DefaultMaxBackoff || defaultMaxRecovery != dbosimpl.DefaultMaxRecovery {
 		t.Errorf("gen defaults %v, %v, %d differ from the runtime's %v, %v, %d; update the constants in directive.go",
-			defaultBackoff, defaultMaxBackoff, defaultMaxRecovery, dbos.DefaultBackoff, dbos.DefaultMaxBackoff, dbos.DefaultMaxRecovery)
+			defaultBackoff, defaultMaxBackoff, defaultMaxRecovery, dbosimpl.DefaultBackoff, dbosimpl.DefaultMaxBackoff, dbosimpl.DefaultMaxRecovery)
 	}
 }
 
@@ -207,7 +207,7 @@ func TestParsePos(t *testing.T) {
 }
 
 // TestAcceptedSettingsRegister checks that every combination of keys the
-// generator accepts is one dbos.Register accepts too, so generated init
+// generator accepts is one dbosimpl.Register accepts too, so generated init
 // functions never panic over a key's value.
 func TestAcceptedSettingsRegister(t *testing.T) {
 	step, _ := lookupDirective("step")
@@ -232,24 +232,24 @@ func TestAcceptedSettingsRegister(t *testing.T) {
 			t.Errorf("parseSettings(%s, %q): %q", tc.dir.Name, tc.args, problems)
 			continue
 		}
-		fn := &dbos.Function{
+		fn := &dbosimpl.Function{
 			Name:        fmt.Sprintf("gen.TestAcceptedSettingsRegister.%d", i),
-			Kind:        dbos.KindStep,
+			Kind:        dbosimpl.KindStep,
 			Retries:     s.Retries.Value,
 			Backoff:     s.Backoff.Value,
 			MaxBackoff:  s.MaxBackoff.Value,
 			MaxRecovery: s.MaxRecovery.Value,
 		}
 		if tc.dir.Kind == kindWorkflow {
-			fn.Kind = dbos.KindWorkflow
+			fn.Kind = dbosimpl.KindWorkflow
 		}
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
-					t.Errorf("%s %q: dbos.Register panicked: %v", tc.dir.Name, tc.args, r)
+					t.Errorf("%s %q: dbosimpl.Register panicked: %v", tc.dir.Name, tc.args, r)
 				}
 			}()
-			dbos.Register(fn, func(context.Context, []byte) ([]byte, error) { return nil, nil })
+			dbosimpl.Register(fn, func(context.Context, []byte) ([]byte, error) { return nil, nil })
 		}()
 	}
 }

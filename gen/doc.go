@@ -62,7 +62,7 @@
 // Every problem with a key is an error reported at the key's column, and
 // nothing is generated for the package until it is fixed.
 //
-// Only the keys written go into the generated dbos.Function, so the
+// Only the keys written go into the generated dbosimpl.Function, so the
 // runtime's defaults apply to the others; durations are written as
 // constant expressions such as 100 * time.Millisecond. Keys are listed in
 // one table (directiveKeys) so new ones are a single entry.
@@ -70,7 +70,7 @@
 // # Batch enqueue
 //
 // For every function F, EnqueueFBatch(ctx, q, calls []FArgs, opts...)
-// enqueues one call of F per element of calls through dbos.EnqueueBatch
+// enqueues one call of F per element of calls through dbosimpl.EnqueueBatch
 // (one multi-row insert per 1000 calls; inside a workflow, one
 // checkpointed step). FArgs has one exported field per parameter after the
 // context, in order: the parameter's name with its first letter upper

@@ -49,8 +49,11 @@ type funcEmitter struct {
 	l localNames
 }
 
-// rt refers to an exported name of the runtime package.
+// rt refers to an exported name of the runtime package: the user's API.
 func rt(name string) *jen.Statement { return jen.Qual(runtimePath, name) }
+
+// impl refers to an exported name of the generated-code package.
+func impl(name string) *jen.Statement { return jen.Qual(implPath, name) }
 
 // ctxType is context.Context.
 func ctxType() *jen.Statement { return jen.Qual("context", "Context") }
@@ -100,12 +103,12 @@ func (e *funcEmitter) results() *jen.Statement {
 	return jen.Params(typeCode(e.fn.Result), jen.Error())
 }
 
-// descriptor declares the *dbos.Function describing the function.
+// descriptor declares the *dbosimpl.Function describing the function.
 func (e *funcEmitter) descriptor() {
 	e.doc("%s describes %s to the dbos runtime.", e.n.Fn, e.fn.Name)
 	fields := []jen.Code{
 		jen.Id("Name").Op(":").Lit(e.fn.RegName),
-		jen.Id("Kind").Op(":").Add(rt(e.fn.Kind.runtimeKind())),
+		jen.Id("Kind").Op(":").Add(impl(e.fn.Kind.runtimeKind())),
 	}
 	p := e.fn.Policy
 	if p.Retries.Set {
@@ -120,7 +123,7 @@ func (e *funcEmitter) descriptor() {
 	if p.MaxRecovery.Set {
 		fields = append(fields, jen.Id("MaxRecovery").Op(":").Lit(p.MaxRecovery.Value))
 	}
-	e.f.Var().Id(e.n.Fn).Op("=").Op("&").Add(rt("Function")).Values(fields...)
+	e.f.Var().Id(e.n.Fn).Op("=").Op("&").Add(impl("Function")).Values(fields...)
 }
 
 // durationUnits are the units durationCode writes durations in, largest
@@ -202,7 +205,7 @@ func (e *funcEmitter) register() {
 	body := []jen.Code{
 		jen.Var().Id(l.Args).Id(e.n.Args),
 		jen.If(
-			jen.Id(l.Err).Op(":=").Add(rt("DecodeInput")).Call(jen.Id(e.n.Fn), jen.Id(l.Input), jen.Op("&").Id(l.Args)),
+			jen.Id(l.Err).Op(":=").Add(impl("DecodeInput")).Call(jen.Id(e.n.Fn), jen.Id(l.Input), jen.Op("&").Id(l.Args)),
 			jen.Id(l.Err).Op("!=").Nil(),
 		).Block(jen.Return(jen.Nil(), jen.Id(l.Err))),
 	}
@@ -212,11 +215,11 @@ func (e *funcEmitter) register() {
 		body = append(body,
 			jen.List(jen.Id(l.Result), jen.Id(l.Err)).Op(":=").Id(e.fn.Name).Call(call...),
 			e.ifErr(jen.Nil(), jen.Id(l.Err)),
-			jen.Return(rt("EncodeOutput").Call(jen.Id(e.n.Fn), jen.Id(l.Result))),
+			jen.Return(impl("EncodeOutput").Call(jen.Id(e.n.Fn), jen.Id(l.Result))),
 		)
 	}
 	e.f.Func().Id("init").Params().Block(
-		rt("Register").Call(
+		impl("Register").Call(
 			jen.Id(e.n.Fn),
 			jen.Func().Params(jen.Id(l.Ctx).Add(ctxType()), jen.Id(l.Input).Index().Byte()).
 				Params(jen.Index().Byte(), jen.Error()).
@@ -232,7 +235,7 @@ func (e *funcEmitter) handle() {
 	inner := func() *jen.Statement { return jen.Id(l.H).Dot("h") }
 
 	e.doc("%s is a typed handle to a durable call of %s.", n.Handle, e.fn.Name)
-	e.f.Type().Id(n.Handle).Struct(jen.Id("h").Op("*").Add(rt("Handle")))
+	e.f.Type().Id(n.Handle).Struct(jen.Id("h").Add(impl("Handle")))
 
 	e.doc("ID returns the workflow ID of the call.")
 	e.f.Add(recv()).Id("ID").Params().String().Block(jen.Return(inner().Dot("ID").Call()))
@@ -261,16 +264,16 @@ func (e *funcEmitter) handle() {
 		jen.Var().Id(l.Result).Add(typeCode(e.fn.Result)),
 		jen.List(jen.Id(l.Out), jen.Id(l.Err)).Op(":=").Add(await),
 		e.ifErr(jen.Id(l.Result), jen.Id(l.Err)),
-		jen.Id(l.Err).Op("=").Add(rt("DecodeOutput")).Call(jen.Id(n.Fn), jen.Id(l.Out), jen.Op("&").Id(l.Result)),
+		jen.Id(l.Err).Op("=").Add(impl("DecodeOutput")).Call(jen.Id(n.Fn), jen.Id(l.Out), jen.Op("&").Id(l.Result)),
 		jen.Return(jen.Id(l.Result), jen.Id(l.Err)),
 	)
 }
 
-// encodeInput returns "input, err := dbos.EncodeInput(...)" and its error
+// encodeInput returns "input, err := dbosimpl.EncodeInput(...)" and its error
 // check.
 func (e *funcEmitter) encodeInput(onErr ...jen.Code) []jen.Code {
 	return []jen.Code{
-		jen.List(jen.Id(e.l.Input), jen.Id(e.l.Err)).Op(":=").Add(rt("EncodeInput")).Call(jen.Id(e.n.Fn), e.argsValue()),
+		jen.List(jen.Id(e.l.Input), jen.Id(e.l.Err)).Op(":=").Add(impl("EncodeInput")).Call(jen.Id(e.n.Fn), e.argsValue()),
 		e.ifErr(onErr...),
 	}
 }
@@ -297,7 +300,7 @@ func (e *funcEmitter) enqueue() {
 		n.Enqueue, e.fn.Name, l.Q, l.Opts)
 	e.startLike(n.Enqueue,
 		[]jen.Code{jen.Id(l.Ctx).Add(ctxType()), jen.Id(l.Q).Op("*").Add(rt("Queue"))},
-		rt("Enqueue").Call(jen.Id(l.Ctx), jen.Id(l.Q), jen.Id(n.Fn), jen.Id(l.Input), jen.Id(l.Opts).Op("...")))
+		impl("Enqueue").Call(jen.Id(l.Ctx), jen.Id(l.Q), jen.Id(n.Fn), jen.Id(l.Input), jen.Id(l.Opts).Op("...")))
 }
 
 // batchArgsType declares FArgs, the arguments of one call in
@@ -326,7 +329,7 @@ func (e *funcEmitter) batchArgsType() {
 }
 
 // enqueueBatch writes EnqueueFBatch: encode every call as EnqueueF does,
-// then one dbos.EnqueueBatch, then wrap the handles.
+// then one dbosimpl.EnqueueBatch, then wrap the handles.
 func (e *funcEmitter) enqueueBatch() {
 	l, n := e.l, e.n
 	e.doc("%s durably puts one call of %s per element of %s on queue %s, inserting them with one multi-row insert per 1000 calls, and returns their handles in the order of %s. Inside a workflow the whole batch is one checkpointed step, so a replay does not enqueue twice. %s apply to every call: priority, delay, timeout and partition key. dbos.WithID and dbos.WithDeduplicationID name a single workflow, so they are rejected: enqueue such calls one by one with %s. When %s is empty it enqueues nothing and returns nil, nil.",
@@ -347,11 +350,11 @@ func (e *funcEmitter) enqueueBatch() {
 	).Params(jen.Index().Op("*").Id(n.Handle), jen.Error()).Block(
 		jen.Id(l.Inputs).Op(":=").Make(jen.Index().Index().Byte(), jen.Len(jen.Id(l.Calls))),
 		jen.For(loopVars.Op(":=").Range().Id(l.Calls)).Block(
-			jen.List(jen.Id(l.Input), jen.Id(l.Err)).Op(":=").Add(rt("EncodeInput")).Call(jen.Id(n.Fn), jen.Id(n.Args).Values(vals...)),
+			jen.List(jen.Id(l.Input), jen.Id(l.Err)).Op(":=").Add(impl("EncodeInput")).Call(jen.Id(n.Fn), jen.Id(n.Args).Values(vals...)),
 			e.ifErr(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(n.EnqueueBatch+": calls[%d]: %w"), jen.Id(l.I), jen.Id(l.Err))),
 			jen.Id(l.Inputs).Index(jen.Id(l.I)).Op("=").Id(l.Input),
 		),
-		jen.List(jen.Id(l.Hs), jen.Id(l.Err)).Op(":=").Add(rt("EnqueueBatch")).Call(jen.Id(l.Ctx), jen.Id(l.Q), jen.Id(n.Fn), jen.Id(l.Inputs), jen.Id(l.Opts).Op("...")),
+		jen.List(jen.Id(l.Hs), jen.Id(l.Err)).Op(":=").Add(impl("EnqueueBatch")).Call(jen.Id(l.Ctx), jen.Id(l.Q), jen.Id(n.Fn), jen.Id(l.Inputs), jen.Id(l.Opts).Op("...")),
 		e.ifErr(jen.Nil(), jen.Id(l.Err)),
 		jen.Id(l.Handles).Op(":=").Make(jen.Index().Op("*").Id(n.Handle), jen.Len(jen.Id(l.Hs))),
 		jen.For(jen.List(jen.Id(l.I), jen.Id(l.H)).Op(":=").Range().Id(l.Hs)).Block(
@@ -368,7 +371,7 @@ func (e *funcEmitter) start() {
 		n.Start, e.fn.Name, l.Opts, n.Enqueue)
 	e.startLike(n.Start,
 		[]jen.Code{jen.Id(l.Ctx).Add(ctxType())},
-		rt("Start").Call(jen.Id(l.Ctx), jen.Id(n.Fn), jen.Id(l.Input), jen.Id(l.Opts).Op("...")))
+		impl("Start").Call(jen.Id(l.Ctx), jen.Id(n.Fn), jen.Id(l.Input), jen.Id(l.Opts).Op("...")))
 }
 
 // run writes RunF.
@@ -381,7 +384,7 @@ func (e *funcEmitter) run() {
 	e.doc("%s calls %s durably and waits for its outcome. Inside a workflow it runs %s. Elsewhere it runs %s as a new workflow and waits for it.",
 		n.Run, e.fn.Name, inside, e.fn.Name)
 	params := append([]jen.Code{jen.Id(l.Ctx).Add(ctxType())}, e.paramsDecl()...)
-	runCall := rt("Run").Call(jen.Id(l.Ctx), jen.Id(n.Fn), jen.Id(l.Input))
+	runCall := impl("Run").Call(jen.Id(l.Ctx), jen.Id(n.Fn), jen.Id(l.Input))
 	if e.fn.Result == nil {
 		body := e.encodeInput(jen.Id(l.Err))
 		body = append(body,
@@ -396,7 +399,7 @@ func (e *funcEmitter) run() {
 	body = append(body,
 		jen.List(jen.Id(l.Out), jen.Id(l.Err)).Op(":=").Add(runCall),
 		e.ifErr(jen.Id(l.Result), jen.Id(l.Err)),
-		jen.Id(l.Err).Op("=").Add(rt("DecodeOutput")).Call(jen.Id(n.Fn), jen.Id(l.Out), jen.Op("&").Id(l.Result)),
+		jen.Id(l.Err).Op("=").Add(impl("DecodeOutput")).Call(jen.Id(n.Fn), jen.Id(l.Out), jen.Op("&").Id(l.Result)),
 		jen.Return(jen.Id(l.Result), jen.Id(l.Err)),
 	)
 	e.f.Func().Id(n.Run).Params(params...).Add(e.results()).Block(body...)
@@ -407,7 +410,7 @@ func (e *funcEmitter) retrieve() {
 	l, n := e.l, e.n
 	e.doc("%s returns a typed handle to an existing call of %s, by workflow ID, from any process sharing the database.", n.Retrieve, e.fn.Name)
 	e.f.Func().Id(n.Retrieve).Params(jen.Id(l.Ctx).Add(ctxType()), jen.Id(l.ID).String()).Params(jen.Op("*").Id(n.Handle), jen.Error()).Block(
-		jen.List(jen.Id(l.H), jen.Id(l.Err)).Op(":=").Add(rt("Retrieve")).Call(jen.Id(l.Ctx), jen.Id(n.Fn), jen.Id(l.ID)),
+		jen.List(jen.Id(l.H), jen.Id(l.Err)).Op(":=").Add(impl("Retrieve")).Call(jen.Id(l.Ctx), jen.Id(n.Fn), jen.Id(l.ID)),
 		e.ifErr(jen.Nil(), jen.Id(l.Err)),
 		jen.Return(jen.Op("&").Id(n.Handle).Values(jen.Id("h").Op(":").Id(l.H)), jen.Nil()),
 	)

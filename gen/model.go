@@ -14,7 +14,7 @@ const (
 	kindWorkflow
 )
 
-// runtimeKind is the name of the dbos.Kind constant for k.
+// runtimeKind is the name of the dbosimpl.Kind constant for k.
 func (k kind) runtimeKind() string {
 	if k == kindWorkflow {
 		return "KindWorkflow"
@@ -126,7 +126,7 @@ type paramModel struct {
 
 // genNames are the package-level identifiers generated for one function.
 type genNames struct {
-	Fn       string // dbosFnF: the *dbos.Function variable
+	Fn       string // dbosFnF: the *dbosimpl.Function variable
 	Args     string // dbosArgsF: the argument struct type
 	Handle   string // FHandle: the typed handle type
 	Enqueue  string // EnqueueF

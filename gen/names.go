@@ -16,6 +16,14 @@ const runtimePath = "github.com/dbosgen/dbosgen/runtime"
 // runtimeName is the runtime's package name.
 const runtimeName = "dbos"
 
+// implPath is the import path of the package of what only generated code
+// calls (registration, codecs, the byte-level calls), apart from the
+// user's API in the runtime package.
+const implPath = runtimePath + "/dbosimpl"
+
+// implName is that package's name.
+const implName = "dbosimpl"
+
 // namesFor returns the package-level names generated for the function
 // called name. They are exported when the function is.
 func namesFor(name string) genNames {
@@ -62,12 +70,13 @@ func unique(base string, taken ...nameSet) string {
 }
 
 // chooseImports names the packages the generated file imports: context,
-// fmt (for EnqueueFBatch's errors), the runtime, time when a descriptor
+// fmt (for EnqueueFBatch's errors), the runtime and its generated-code
+// package, time when a descriptor
 // sets a duration, and every package the annotated signatures mention. A name
 // taken by a package-level identifier of the user's package or by a
 // generated name gets a number appended.
 func chooseImports(pkg *types.Package, funcs []*funcModel, taken ...nameSet) []importName {
-	names := map[string]string{"context": "context", "fmt": "fmt", runtimePath: runtimeName}
+	names := map[string]string{"context": "context", "fmt": "fmt", runtimePath: runtimeName, implPath: implName}
 	for _, fn := range funcs {
 		if fn.Policy.usesTime() {
 			names["time"] = "time"

@@ -2,15 +2,10 @@ package dbos
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
+	"github.com/dbosgen/dbosgen/runtime/internal/executor"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
-
-// errCancelledCause is the cause of a running workflow's context when the
-// workflow was cancelled: its outcome is already recorded as CANCELLED.
-var errCancelledCause = fmt.Errorf("%w while running", ErrCancelled)
 
 // Cancel cancels a workflow: an enqueued task never starts; a running one
 // has its context cancelled (in this process at once, in another process
@@ -18,40 +13,11 @@ var errCancelledCause = fmt.Errorf("%w while running", ErrCancelled)
 // step; GetResult returns an error matching ErrCancelled. Cancelling a
 // finished workflow changes nothing. Resume puts it back to work.
 func Cancel(ctx context.Context, id string) error {
-	rt, err := runtimeFrom(ctx)
+	e, err := executor.From(ctx)
 	if err != nil {
 		return err
 	}
-	return rt.cancel(ctx, id)
-}
-
-// Cancel cancels the handle's workflow; see dbos.Cancel.
-func (h *Handle) Cancel(ctx context.Context) error { return h.rt.cancel(ctx, h.id) }
-
-func (rt *Runtime) cancel(ctx context.Context, id string) error {
-	if err := rt.flushFrom(ctx); err != nil {
-		return err
-	}
-	w, changed, err := rt.store.CancelWorkflow(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		err = ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("cancel workflow %q: %w", id, err)
-	}
-	if changed {
-		rt.stopRunning(w.ID)
-		rt.waiters.notify(w.ID)
-		rt.notifier.completed(w.Queue, w.ID)
-	}
-	return nil
-}
-
-// stopRunning cancels the context of a workflow running in this process.
-func (rt *Runtime) stopRunning(id string) {
-	if cancel, ok := rt.active.Load(id); ok {
-		cancel.(context.CancelCauseFunc)(errCancelledCause)
-	}
+	return e.Cancel(ctx, id)
 }
 
 // Resume puts a cancelled or dead-lettered workflow back to work from its
@@ -59,22 +25,26 @@ func (rt *Runtime) stopRunning(id string) {
 // this process. Its attempts count afresh. Resuming a workflow in any other
 // state changes nothing.
 func Resume(ctx context.Context, id string) error {
-	rt, err := runtimeForRead(ctx)
+	e, err := executor.ForRead(ctx)
 	if err != nil {
 		return err
 	}
-	w, changed, err := rt.store.ResumeWorkflow(ctx, id, rt.executorID)
-	if errors.Is(err, store.ErrNotFound) {
-		err = ErrNotFound
-	}
+	return e.Resume(ctx, id)
+}
+
+// WorkflowStatus reads a workflow's current status from the database, from
+// any process sharing it. It fails with an error matching ErrNotFound when
+// the ID does not exist.
+func WorkflowStatus(ctx context.Context, id string) (Status, error) {
+	e, err := executor.ForRead(ctx)
 	if err != nil {
-		return fmt.Errorf("resume workflow %q: %w", id, err)
+		return Status{}, err
 	}
-	if !changed {
-		return nil
+	w, err := e.Status(ctx, id)
+	if err != nil {
+		return Status{}, err
 	}
-	rt.schedule(w)
-	return nil
+	return statusOf(w), nil
 }
 
 // ListFilter selects workflows for ListWorkflows. Empty fields match all.
@@ -92,14 +62,14 @@ type ListFilter struct {
 // ListWorkflows returns the status of the workflows matching f, newest
 // first: for tooling and tests.
 func ListWorkflows(ctx context.Context, f ListFilter) ([]Status, error) {
-	rt, err := runtimeForRead(ctx)
+	e, err := executor.ForRead(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	ws, err := rt.store.ListWorkflows(ctx, store.ListFilter{State: string(f.State), Queue: f.Queue, Name: f.Name, Limit: f.Limit})
+	ws, err := e.List(ctx, store.ListFilter{State: string(f.State), Queue: f.Queue, Name: f.Name, Limit: f.Limit})
 	if err != nil {
 		return nil, err
 	}
@@ -127,13 +97,13 @@ type StepInfo struct {
 
 // Steps returns a workflow's checkpoints in step order.
 func Steps(ctx context.Context, id string) ([]StepInfo, error) {
-	rt, err := runtimeForRead(ctx)
+	e, err := executor.ForRead(ctx)
 	if err != nil {
 		return nil, err
 	}
-	steps, err := rt.store.Steps(ctx, id)
+	steps, err := e.Steps(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("steps of workflow %q: %w", id, err)
+		return nil, err
 	}
 	out := make([]StepInfo, len(steps))
 	for i, s := range steps {

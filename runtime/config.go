@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/executor"
 )
 
 // DefaultDatabaseURL is the database used when neither Config.DatabaseURL
@@ -86,7 +87,7 @@ func (c Config) resolved() (Config, error) {
 		c.LeaseDuration = DefaultLeaseDuration
 	}
 	if c.PollInterval == 0 {
-		if isPostgresURL(c.DatabaseURL) {
+		if executor.IsPostgresURL(c.DatabaseURL) {
 			c.PollInterval = DefaultPostgresPoll
 		} else {
 			c.PollInterval = DefaultSQLitePoll
@@ -107,18 +108,4 @@ func freshExecutorID() (string, error) {
 		host = "executor"
 	}
 	return host + "-" + hex.EncodeToString(b[:]), nil
-}
-
-func isPostgresURL(url string) bool {
-	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
-}
-
-// newWorkflowID returns a fresh random workflow ID (a UUID v4).
-func newWorkflowID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }

@@ -1,48 +1,48 @@
 package dbos
 
-import "errors"
+import "github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 
 // Sentinel errors callers branch on with errors.Is.
 var (
 	// ErrNotLaunched is returned by every durable call made when no runtime
 	// is bound to the context and dbos.Launch has not made a process default.
-	ErrNotLaunched = errors.New("dbos: runtime not launched (call dbos.Launch first or bind one with rt.WithContext)")
+	ErrNotLaunched = sentinel.ErrNotLaunched
 
 	// ErrNotFound is returned when a workflow ID does not exist.
-	ErrNotFound = errors.New("dbos: workflow not found")
+	ErrNotFound = sentinel.ErrNotFound
 
 	// ErrDuplicate is returned by an enqueue whose deduplication ID is held by
 	// a task that is still enqueued or running on the same queue.
-	ErrDuplicate = errors.New("dbos: duplicate deduplication ID")
+	ErrDuplicate = sentinel.ErrDuplicate
 
 	// ErrConflictingID is returned when a workflow ID is reused for a
 	// different function than the one it was first started with.
-	ErrConflictingID = errors.New("dbos: workflow ID already used by another function")
+	ErrConflictingID = sentinel.ErrConflictingID
 
 	// ErrEncode is returned when an input or output value cannot be encoded.
-	ErrEncode = errors.New("dbos: cannot encode value")
+	ErrEncode = sentinel.ErrEncode
 
 	// ErrDecode is returned when a stored input or output cannot be decoded
 	// into the function's types (for example after a type changed).
-	ErrDecode = errors.New("dbos: cannot decode value")
+	ErrDecode = sentinel.ErrDecode
 
 	// ErrUnregistered is returned when a workflow's function is not
 	// registered in this process.
-	ErrUnregistered = errors.New("dbos: function not registered")
+	ErrUnregistered = sentinel.ErrUnregistered
 
 	// ErrTimeout is returned by GetResult for a task that ran longer than the
 	// timeout given with WithTimeout.
-	ErrTimeout = errors.New("dbos: workflow timed out")
+	ErrTimeout = sentinel.ErrTimeout
 
 	// ErrCancelled is returned by GetResult for a cancelled task.
-	ErrCancelled = errors.New("dbos: workflow cancelled")
+	ErrCancelled = sentinel.ErrCancelled
 
 	// ErrDeadLetter is returned by GetResult for a workflow that was
 	// recovered more times than its max_recovery allows.
-	ErrDeadLetter = errors.New("dbos: workflow dead-lettered after too many recoveries")
+	ErrDeadLetter = sentinel.ErrDeadLetter
 
 	// ErrShutdown is returned by calls made after Shutdown began.
-	ErrShutdown = errors.New("dbos: runtime is shutting down")
+	ErrShutdown = sentinel.ErrShutdown
 )
 
 // WorkflowError is the error GetResult returns for a task that finished with

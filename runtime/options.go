@@ -3,86 +3,65 @@ package dbos
 import (
 	"fmt"
 	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/executor"
 )
 
-// EnqueueOption configures one enqueue or start.
-type EnqueueOption func(*enqueueConfig)
-
-type enqueueConfig struct {
-	id           string
-	priority     int
-	dedupID      string
-	delay        time.Duration
-	timeout      time.Duration
-	partitionKey string
-	err          error
-}
+// EnqueueOption configures one enqueue or start (EnqueueF, StartF,
+// EnqueueFBatch).
+type EnqueueOption func(*executor.EnqueueOptions)
 
 // WithID sets the workflow ID. An ID is an idempotency key: starting or
 // enqueueing an ID that exists returns a handle to the existing workflow.
 func WithID(id string) EnqueueOption {
-	return func(c *enqueueConfig) {
+	return func(c *executor.EnqueueOptions) {
 		if id == "" {
-			c.setErr(fmt.Errorf("WithID: ID is empty"))
+			c.SetErr(fmt.Errorf("WithID: ID is empty"))
 		}
-		c.id = id
+		c.ID = id
 	}
 }
 
 // WithPriority sets the task's priority on its queue: lower numbers run
 // first, FIFO within a priority. The default is 0.
 func WithPriority(p int) EnqueueOption {
-	return func(c *enqueueConfig) { c.priority = p }
+	return func(c *executor.EnqueueOptions) { c.Priority = p }
 }
 
 // WithDeduplicationID rejects the enqueue with ErrDuplicate while another
 // task with the same deduplication ID is enqueued or running on the queue.
 func WithDeduplicationID(id string) EnqueueOption {
-	return func(c *enqueueConfig) {
+	return func(c *executor.EnqueueOptions) {
 		if id == "" {
-			c.setErr(fmt.Errorf("WithDeduplicationID: ID is empty"))
+			c.SetErr(fmt.Errorf("WithDeduplicationID: ID is empty"))
 		}
-		c.dedupID = id
+		c.DedupID = id
 	}
 }
 
 // WithDelay keeps the task from starting before d has passed.
 func WithDelay(d time.Duration) EnqueueOption {
-	return func(c *enqueueConfig) {
+	return func(c *executor.EnqueueOptions) {
 		if d < 0 {
-			c.setErr(fmt.Errorf("WithDelay(%s): must not be negative", d))
+			c.SetErr(fmt.Errorf("WithDelay(%s): must not be negative", d))
 		}
-		c.delay = d
+		c.Delay = d
 	}
 }
 
 // WithTimeout cancels the task when it runs longer than d from its start;
 // GetResult then returns an error matching ErrTimeout.
 func WithTimeout(d time.Duration) EnqueueOption {
-	return func(c *enqueueConfig) {
+	return func(c *executor.EnqueueOptions) {
 		if d <= 0 {
-			c.setErr(fmt.Errorf("WithTimeout(%s): must be positive", d))
+			c.SetErr(fmt.Errorf("WithTimeout(%s): must be positive", d))
 		}
-		c.timeout = d
+		c.Timeout = d
 	}
 }
 
 // WithPartitionKey puts the task in a partition of its queue; partition
 // limits (PartitionConcurrency, PartitionRateLimit) apply per key.
 func WithPartitionKey(key string) EnqueueOption {
-	return func(c *enqueueConfig) { c.partitionKey = key }
-}
-
-func (c *enqueueConfig) setErr(err error) {
-	if c.err == nil {
-		c.err = err
-	}
-}
-
-func newEnqueueConfig(opts []EnqueueOption) (enqueueConfig, error) {
-	var c enqueueConfig
-	for _, o := range opts {
-		o(&c)
-	}
-	return c, c.err
+	return func(c *executor.EnqueueOptions) { c.PartitionKey = key }
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
 
 // Queue is a named queue of durable tasks. Declare queues at package level
@@ -140,13 +142,13 @@ func NewQueue(name string, opts ...QueueOption) *Queue {
 // Name returns the queue's name.
 func (q *Queue) Name() string { return q.name }
 
-// declaredQueues returns every queue declared so far, checking options and
-// that no two declarations share a name.
-func declaredQueues() ([]*Queue, error) {
+// declaredQueues returns the declaration of every queue declared so far,
+// checking options and that no two declarations share a name.
+func declaredQueues() ([]store.QueueConfig, error) {
 	queues.Lock()
 	defer queues.Unlock()
 	seen := map[string]bool{}
-	out := make([]*Queue, 0, len(queues.list))
+	out := make([]store.QueueConfig, 0, len(queues.list))
 	for _, q := range queues.list {
 		if err := q.cfg.validate(); err != nil {
 			return nil, fmt.Errorf("queue %q: %w", q.name, err)
@@ -155,7 +157,22 @@ func declaredQueues() ([]*Queue, error) {
 			return nil, fmt.Errorf("queue %q is declared twice in this program; declare it once and share the *dbos.Queue", q.name)
 		}
 		seen[q.name] = true
-		out = append(out, q)
+		out = append(out, q.decl())
 	}
 	return out, nil
+}
+
+// decl is the queue's declaration as the store records it.
+func (q *Queue) decl() store.QueueConfig {
+	c := q.cfg
+	return store.QueueConfig{
+		Name:                 q.name,
+		Concurrency:          c.concurrency,
+		WorkerConcurrency:    c.workerConcurrency,
+		RateLimit:            c.rateLimit,
+		RatePeriod:           c.ratePeriod,
+		PartitionConcurrency: c.partitionConcurrency,
+		PartitionRateLimit:   c.partitionRateLimit,
+		PartitionRatePeriod:  c.partitionRatePeriod,
+	}
 }

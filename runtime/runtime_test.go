@@ -2,48 +2,12 @@ package dbos
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/executor"
 )
-
-func TestCallsWithoutRuntimeReturnErrNotLaunched(t *testing.T) {
-	fn := &Function{Name: "test.NotLaunched", Kind: KindStep}
-	ctx := context.Background()
-	if _, err := Enqueue(ctx, NewQueue("not_launched_queue"), fn, nil); !errors.Is(err, ErrNotLaunched) {
-		t.Errorf("Enqueue: err = %v, want ErrNotLaunched", err)
-	}
-	if _, err := Start(ctx, fn, nil); !errors.Is(err, ErrNotLaunched) {
-		t.Errorf("Start: err = %v, want ErrNotLaunched", err)
-	}
-	if _, err := Run(ctx, fn, nil); !errors.Is(err, ErrNotLaunched) {
-		t.Errorf("Run: err = %v, want ErrNotLaunched", err)
-	}
-	if _, err := Retrieve(ctx, fn, "x"); !errors.Is(err, ErrNotLaunched) {
-		t.Errorf("Retrieve: err = %v, want ErrNotLaunched", err)
-	}
-	forgetQueue("not_launched_queue")
-}
-
-func TestRegisterRejectsDuplicatesAndEmptyNames(t *testing.T) {
-	body := func(context.Context, []byte) ([]byte, error) { return nil, nil }
-	Register(&Function{Name: "test.Once", Kind: KindStep}, body)
-	for name, fn := range map[string]*Function{
-		"twice":   {Name: "test.Once", Kind: KindWorkflow},
-		"no name": {Kind: KindStep},
-		"no kind": {Name: "test.NoKind"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("Register did not panic")
-				}
-			}()
-			Register(fn, body)
-		})
-	}
-}
 
 func TestQueueOptionsOutOfRangeFailLaunch(t *testing.T) {
 	cases := []struct {
@@ -103,7 +67,7 @@ func TestConfigDefaults(t *testing.T) {
 
 func TestEnqueueOptionsOutOfRange(t *testing.T) {
 	for _, o := range []EnqueueOption{WithID(""), WithDeduplicationID(""), WithDelay(-time.Second), WithTimeout(0)} {
-		if _, err := newEnqueueConfig([]EnqueueOption{o}); err == nil {
+		if executor.Apply([]EnqueueOption{o}).Err == nil {
 			t.Errorf("option accepted; want an error")
 		}
 	}

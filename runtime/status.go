@@ -1,6 +1,10 @@
 package dbos
 
-import "time"
+import (
+	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
 
 // State is a workflow's place in its life.
 type State string
@@ -55,4 +59,22 @@ type Status struct {
 	StartedAt time.Time
 	// CompletedAt is when it finished; zero before.
 	CompletedAt time.Time
+}
+
+// statusOf is the status of a workflow's row.
+func statusOf(w store.Workflow) Status {
+	return Status{
+		ID:          w.ID,
+		Name:        w.Name,
+		State:       State(w.State),
+		Queue:       w.Queue,
+		ExecutorID:  w.ExecutorID,
+		Attempts:    w.Attempts,
+		Error:       w.Error,
+		Priority:    w.Priority,
+		ParentID:    w.ParentID,
+		CreatedAt:   w.CreatedAt,
+		StartedAt:   w.StartedAt,
+		CompletedAt: w.CompletedAt,
+	}
 }

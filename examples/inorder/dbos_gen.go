@@ -8,13 +8,14 @@ import (
 	"context"
 	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/dbosimpl"
 )
 
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, string) error = ProcessEvent
 
 // dbosFnProcessEvent describes ProcessEvent to the dbos runtime.
-var dbosFnProcessEvent = &dbos.Function{Name: "github.com/dbosgen/dbosgen/examples/inorder.ProcessEvent", Kind: dbos.KindStep}
+var dbosFnProcessEvent = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/inorder.ProcessEvent", Kind: dbosimpl.KindStep}
 
 // dbosArgsProcessEvent is the encoded input of ProcessEvent.
 type dbosArgsProcessEvent struct {
@@ -22,9 +23,9 @@ type dbosArgsProcessEvent struct {
 }
 
 func init() {
-	dbos.Register(dbosFnProcessEvent, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnProcessEvent, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsProcessEvent
-		if err := dbos.DecodeInput(dbosFnProcessEvent, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnProcessEvent, input, &args); err != nil {
 			return nil, err
 		}
 		return nil, ProcessEvent(ctx, args.P0)
@@ -33,7 +34,7 @@ func init() {
 
 // ProcessEventHandle is a typed handle to a durable call of ProcessEvent.
 type ProcessEventHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -63,11 +64,11 @@ func (h *ProcessEventHandle) GetResult(ctx context.Context) error {
 // replay does not enqueue twice. opts can set the workflow ID, priority,
 // deduplication ID, delay, timeout and partition key.
 func EnqueueProcessEvent(ctx context.Context, q *dbos.Queue, event string, opts ...dbos.EnqueueOption) (*ProcessEventHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnProcessEvent, dbosArgsProcessEvent{P0: event})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessEvent, dbosArgsProcessEvent{P0: event})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnProcessEvent, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnProcessEvent, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -92,13 +93,13 @@ type ProcessEventArgs struct {
 func EnqueueProcessEventBatch(ctx context.Context, q *dbos.Queue, calls []ProcessEventArgs, opts ...dbos.EnqueueOption) ([]*ProcessEventHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnProcessEvent, dbosArgsProcessEvent{P0: call.Event})
+		input, err := dbosimpl.EncodeInput(dbosFnProcessEvent, dbosArgsProcessEvent{P0: call.Event})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueProcessEventBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnProcessEvent, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnProcessEvent, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -114,11 +115,11 @@ func EnqueueProcessEventBatch(ctx context.Context, q *dbos.Queue, calls []Proces
 // step, so a replay does not start it twice. opts are the same options
 // EnqueueProcessEvent takes, such as dbos.WithID.
 func StartProcessEvent(ctx context.Context, event string, opts ...dbos.EnqueueOption) (*ProcessEventHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnProcessEvent, dbosArgsProcessEvent{P0: event})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessEvent, dbosArgsProcessEvent{P0: event})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnProcessEvent, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnProcessEvent, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -130,18 +131,18 @@ func StartProcessEvent(ctx context.Context, event string, opts ...dbos.EnqueueOp
 // returned without running it again. Elsewhere it runs ProcessEvent as a new
 // workflow and waits for it.
 func RunProcessEvent(ctx context.Context, event string) error {
-	input, err := dbos.EncodeInput(dbosFnProcessEvent, dbosArgsProcessEvent{P0: event})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessEvent, dbosArgsProcessEvent{P0: event})
 	if err != nil {
 		return err
 	}
-	_, err = dbos.Run(ctx, dbosFnProcessEvent, input)
+	_, err = dbosimpl.Run(ctx, dbosFnProcessEvent, input)
 	return err
 }
 
 // RetrieveProcessEvent returns a typed handle to an existing call of
 // ProcessEvent, by workflow ID, from any process sharing the database.
 func RetrieveProcessEvent(ctx context.Context, id string) (*ProcessEventHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnProcessEvent, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnProcessEvent, id)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/dbosimpl"
 	"time"
 )
 
@@ -15,7 +16,7 @@ import (
 var _ func(context.Context, Task) (Result, error) = ProcessTask
 
 // dbosFnProcessTask describes ProcessTask to the dbos runtime.
-var dbosFnProcessTask = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ProcessTask", Kind: dbos.KindStep}
+var dbosFnProcessTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ProcessTask", Kind: dbosimpl.KindStep}
 
 // dbosArgsProcessTask is the encoded input of ProcessTask.
 type dbosArgsProcessTask struct {
@@ -23,22 +24,22 @@ type dbosArgsProcessTask struct {
 }
 
 func init() {
-	dbos.Register(dbosFnProcessTask, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnProcessTask, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsProcessTask
-		if err := dbos.DecodeInput(dbosFnProcessTask, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnProcessTask, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := ProcessTask(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnProcessTask, result)
+		return dbosimpl.EncodeOutput(dbosFnProcessTask, result)
 	})
 }
 
 // ProcessTaskHandle is a typed handle to a durable call of ProcessTask.
 type ProcessTaskHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -64,7 +65,7 @@ func (h *ProcessTaskHandle) GetResult(ctx context.Context) (Result, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnProcessTask, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnProcessTask, out, &result)
 	return result, err
 }
 
@@ -73,11 +74,11 @@ func (h *ProcessTaskHandle) GetResult(ctx context.Context) (Result, error) {
 // not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueProcessTask(ctx context.Context, q *dbos.Queue, task Task, opts ...dbos.EnqueueOption) (*ProcessTaskHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnProcessTask, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnProcessTask, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -102,13 +103,13 @@ type ProcessTaskArgs struct {
 func EnqueueProcessTaskBatch(ctx context.Context, q *dbos.Queue, calls []ProcessTaskArgs, opts ...dbos.EnqueueOption) ([]*ProcessTaskHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: call.Task})
+		input, err := dbosimpl.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: call.Task})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueProcessTaskBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnProcessTask, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnProcessTask, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -124,11 +125,11 @@ func EnqueueProcessTaskBatch(ctx context.Context, q *dbos.Queue, calls []Process
 // step, so a replay does not start it twice. opts are the same options
 // EnqueueProcessTask takes, such as dbos.WithID.
 func StartProcessTask(ctx context.Context, task Task, opts ...dbos.EnqueueOption) (*ProcessTaskHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnProcessTask, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnProcessTask, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -141,22 +142,22 @@ func StartProcessTask(ctx context.Context, task Task, opts ...dbos.EnqueueOption
 // workflow and waits for it.
 func RunProcessTask(ctx context.Context, task Task) (Result, error) {
 	var result Result
-	input, err := dbos.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnProcessTask, input)
+	out, err := dbosimpl.Run(ctx, dbosFnProcessTask, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnProcessTask, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnProcessTask, out, &result)
 	return result, err
 }
 
 // RetrieveProcessTask returns a typed handle to an existing call of
 // ProcessTask, by workflow ID, from any process sharing the database.
 func RetrieveProcessTask(ctx context.Context, id string) (*ProcessTaskHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnProcessTask, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnProcessTask, id)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +168,7 @@ func RetrieveProcessTask(ctx context.Context, id string) (*ProcessTaskHandle, er
 var _ func(context.Context, []Task) ([]Result, error) = ProcessTasks
 
 // dbosFnProcessTasks describes ProcessTasks to the dbos runtime.
-var dbosFnProcessTasks = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ProcessTasks", Kind: dbos.KindWorkflow}
+var dbosFnProcessTasks = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ProcessTasks", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsProcessTasks is the encoded input of ProcessTasks.
 type dbosArgsProcessTasks struct {
@@ -175,22 +176,22 @@ type dbosArgsProcessTasks struct {
 }
 
 func init() {
-	dbos.Register(dbosFnProcessTasks, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnProcessTasks, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsProcessTasks
-		if err := dbos.DecodeInput(dbosFnProcessTasks, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnProcessTasks, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := ProcessTasks(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnProcessTasks, result)
+		return dbosimpl.EncodeOutput(dbosFnProcessTasks, result)
 	})
 }
 
 // ProcessTasksHandle is a typed handle to a durable call of ProcessTasks.
 type ProcessTasksHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -216,7 +217,7 @@ func (h *ProcessTasksHandle) GetResult(ctx context.Context) ([]Result, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnProcessTasks, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnProcessTasks, out, &result)
 	return result, err
 }
 
@@ -225,11 +226,11 @@ func (h *ProcessTasksHandle) GetResult(ctx context.Context) ([]Result, error) {
 // replay does not enqueue twice. opts can set the workflow ID, priority,
 // deduplication ID, delay, timeout and partition key.
 func EnqueueProcessTasks(ctx context.Context, q *dbos.Queue, tasks []Task, opts ...dbos.EnqueueOption) (*ProcessTasksHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnProcessTasks, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnProcessTasks, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -254,13 +255,13 @@ type ProcessTasksArgs struct {
 func EnqueueProcessTasksBatch(ctx context.Context, q *dbos.Queue, calls []ProcessTasksArgs, opts ...dbos.EnqueueOption) ([]*ProcessTasksHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: call.Tasks})
+		input, err := dbosimpl.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: call.Tasks})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueProcessTasksBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnProcessTasks, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnProcessTasks, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -276,11 +277,11 @@ func EnqueueProcessTasksBatch(ctx context.Context, q *dbos.Queue, calls []Proces
 // step, so a replay does not start it twice. opts are the same options
 // EnqueueProcessTasks takes, such as dbos.WithID.
 func StartProcessTasks(ctx context.Context, tasks []Task, opts ...dbos.EnqueueOption) (*ProcessTasksHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnProcessTasks, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnProcessTasks, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -293,22 +294,22 @@ func StartProcessTasks(ctx context.Context, tasks []Task, opts ...dbos.EnqueueOp
 // workflow and waits for it.
 func RunProcessTasks(ctx context.Context, tasks []Task) ([]Result, error) {
 	var result []Result
-	input, err := dbos.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnProcessTasks, input)
+	out, err := dbosimpl.Run(ctx, dbosFnProcessTasks, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnProcessTasks, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnProcessTasks, out, &result)
 	return result, err
 }
 
 // RetrieveProcessTasks returns a typed handle to an existing call of
 // ProcessTasks, by workflow ID, from any process sharing the database.
 func RetrieveProcessTasks(ctx context.Context, id string) (*ProcessTasksHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnProcessTasks, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnProcessTasks, id)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +320,7 @@ func RetrieveProcessTasks(ctx context.Context, id string) (*ProcessTasksHandle, 
 var _ func(context.Context, int) error = RecordOrder
 
 // dbosFnRecordOrder describes RecordOrder to the dbos runtime.
-var dbosFnRecordOrder = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.RecordOrder", Kind: dbos.KindStep}
+var dbosFnRecordOrder = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.RecordOrder", Kind: dbosimpl.KindStep}
 
 // dbosArgsRecordOrder is the encoded input of RecordOrder.
 type dbosArgsRecordOrder struct {
@@ -327,9 +328,9 @@ type dbosArgsRecordOrder struct {
 }
 
 func init() {
-	dbos.Register(dbosFnRecordOrder, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnRecordOrder, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsRecordOrder
-		if err := dbos.DecodeInput(dbosFnRecordOrder, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnRecordOrder, input, &args); err != nil {
 			return nil, err
 		}
 		return nil, RecordOrder(ctx, args.P0)
@@ -338,7 +339,7 @@ func init() {
 
 // RecordOrderHandle is a typed handle to a durable call of RecordOrder.
 type RecordOrderHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -368,11 +369,11 @@ func (h *RecordOrderHandle) GetResult(ctx context.Context) error {
 // not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueRecordOrder(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.EnqueueOption) (*RecordOrderHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnRecordOrder, dbosArgsRecordOrder{P0: n})
+	input, err := dbosimpl.EncodeInput(dbosFnRecordOrder, dbosArgsRecordOrder{P0: n})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnRecordOrder, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnRecordOrder, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -397,13 +398,13 @@ type RecordOrderArgs struct {
 func EnqueueRecordOrderBatch(ctx context.Context, q *dbos.Queue, calls []RecordOrderArgs, opts ...dbos.EnqueueOption) ([]*RecordOrderHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnRecordOrder, dbosArgsRecordOrder{P0: call.N})
+		input, err := dbosimpl.EncodeInput(dbosFnRecordOrder, dbosArgsRecordOrder{P0: call.N})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueRecordOrderBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnRecordOrder, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnRecordOrder, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -419,11 +420,11 @@ func EnqueueRecordOrderBatch(ctx context.Context, q *dbos.Queue, calls []RecordO
 // step, so a replay does not start it twice. opts are the same options
 // EnqueueRecordOrder takes, such as dbos.WithID.
 func StartRecordOrder(ctx context.Context, n int, opts ...dbos.EnqueueOption) (*RecordOrderHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnRecordOrder, dbosArgsRecordOrder{P0: n})
+	input, err := dbosimpl.EncodeInput(dbosFnRecordOrder, dbosArgsRecordOrder{P0: n})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnRecordOrder, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnRecordOrder, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -435,18 +436,18 @@ func StartRecordOrder(ctx context.Context, n int, opts ...dbos.EnqueueOption) (*
 // returned without running it again. Elsewhere it runs RecordOrder as a new
 // workflow and waits for it.
 func RunRecordOrder(ctx context.Context, n int) error {
-	input, err := dbos.EncodeInput(dbosFnRecordOrder, dbosArgsRecordOrder{P0: n})
+	input, err := dbosimpl.EncodeInput(dbosFnRecordOrder, dbosArgsRecordOrder{P0: n})
 	if err != nil {
 		return err
 	}
-	_, err = dbos.Run(ctx, dbosFnRecordOrder, input)
+	_, err = dbosimpl.Run(ctx, dbosFnRecordOrder, input)
 	return err
 }
 
 // RetrieveRecordOrder returns a typed handle to an existing call of
 // RecordOrder, by workflow ID, from any process sharing the database.
 func RetrieveRecordOrder(ctx context.Context, id string) (*RecordOrderHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnRecordOrder, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnRecordOrder, id)
 	if err != nil {
 		return nil, err
 	}
@@ -457,7 +458,7 @@ func RetrieveRecordOrder(ctx context.Context, id string) (*RecordOrderHandle, er
 var _ func(context.Context, int, int) (int, error) = Add
 
 // dbosFnAdd describes Add to the dbos runtime.
-var dbosFnAdd = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Add", Kind: dbos.KindStep}
+var dbosFnAdd = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Add", Kind: dbosimpl.KindStep}
 
 // dbosArgsAdd is the encoded input of Add.
 type dbosArgsAdd struct {
@@ -466,22 +467,22 @@ type dbosArgsAdd struct {
 }
 
 func init() {
-	dbos.Register(dbosFnAdd, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnAdd, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsAdd
-		if err := dbos.DecodeInput(dbosFnAdd, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnAdd, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := Add(ctx, args.P0, args.P1)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnAdd, result)
+		return dbosimpl.EncodeOutput(dbosFnAdd, result)
 	})
 }
 
 // AddHandle is a typed handle to a durable call of Add.
 type AddHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -507,7 +508,7 @@ func (h *AddHandle) GetResult(ctx context.Context) (int, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnAdd, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnAdd, out, &result)
 	return result, err
 }
 
@@ -516,11 +517,11 @@ func (h *AddHandle) GetResult(ctx context.Context) (int, error) {
 // twice. opts can set the workflow ID, priority, deduplication ID, delay,
 // timeout and partition key.
 func EnqueueAdd(ctx context.Context, q *dbos.Queue, a int, b int, opts ...dbos.EnqueueOption) (*AddHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnAdd, dbosArgsAdd{P0: a, P1: b})
+	input, err := dbosimpl.EncodeInput(dbosFnAdd, dbosArgsAdd{P0: a, P1: b})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnAdd, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnAdd, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -546,13 +547,13 @@ type AddArgs struct {
 func EnqueueAddBatch(ctx context.Context, q *dbos.Queue, calls []AddArgs, opts ...dbos.EnqueueOption) ([]*AddHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnAdd, dbosArgsAdd{P0: call.A, P1: call.B})
+		input, err := dbosimpl.EncodeInput(dbosFnAdd, dbosArgsAdd{P0: call.A, P1: call.B})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueAddBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnAdd, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnAdd, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -568,11 +569,11 @@ func EnqueueAddBatch(ctx context.Context, q *dbos.Queue, calls []AddArgs, opts .
 // replay does not start it twice. opts are the same options EnqueueAdd takes,
 // such as dbos.WithID.
 func StartAdd(ctx context.Context, a int, b int, opts ...dbos.EnqueueOption) (*AddHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnAdd, dbosArgsAdd{P0: a, P1: b})
+	input, err := dbosimpl.EncodeInput(dbosFnAdd, dbosArgsAdd{P0: a, P1: b})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnAdd, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnAdd, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -584,22 +585,22 @@ func StartAdd(ctx context.Context, a int, b int, opts ...dbos.EnqueueOption) (*A
 // running it again. Elsewhere it runs Add as a new workflow and waits for it.
 func RunAdd(ctx context.Context, a int, b int) (int, error) {
 	var result int
-	input, err := dbos.EncodeInput(dbosFnAdd, dbosArgsAdd{P0: a, P1: b})
+	input, err := dbosimpl.EncodeInput(dbosFnAdd, dbosArgsAdd{P0: a, P1: b})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnAdd, input)
+	out, err := dbosimpl.Run(ctx, dbosFnAdd, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnAdd, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnAdd, out, &result)
 	return result, err
 }
 
 // RetrieveAdd returns a typed handle to an existing call of Add, by workflow
 // ID, from any process sharing the database.
 func RetrieveAdd(ctx context.Context, id string) (*AddHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnAdd, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnAdd, id)
 	if err != nil {
 		return nil, err
 	}
@@ -610,7 +611,7 @@ func RetrieveAdd(ctx context.Context, id string) (*AddHandle, error) {
 var _ func(context.Context, int, int, int) (int, error) = Sum3
 
 // dbosFnSum3 describes Sum3 to the dbos runtime.
-var dbosFnSum3 = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Sum3", Kind: dbos.KindWorkflow}
+var dbosFnSum3 = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Sum3", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsSum3 is the encoded input of Sum3.
 type dbosArgsSum3 struct {
@@ -620,22 +621,22 @@ type dbosArgsSum3 struct {
 }
 
 func init() {
-	dbos.Register(dbosFnSum3, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnSum3, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsSum3
-		if err := dbos.DecodeInput(dbosFnSum3, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnSum3, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := Sum3(ctx, args.P0, args.P1, args.P2)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnSum3, result)
+		return dbosimpl.EncodeOutput(dbosFnSum3, result)
 	})
 }
 
 // Sum3Handle is a typed handle to a durable call of Sum3.
 type Sum3Handle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -661,7 +662,7 @@ func (h *Sum3Handle) GetResult(ctx context.Context) (int, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnSum3, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnSum3, out, &result)
 	return result, err
 }
 
@@ -670,11 +671,11 @@ func (h *Sum3Handle) GetResult(ctx context.Context) (int, error) {
 // twice. opts can set the workflow ID, priority, deduplication ID, delay,
 // timeout and partition key.
 func EnqueueSum3(ctx context.Context, q *dbos.Queue, a int, b int, c int, opts ...dbos.EnqueueOption) (*Sum3Handle, error) {
-	input, err := dbos.EncodeInput(dbosFnSum3, dbosArgsSum3{P0: a, P1: b, P2: c})
+	input, err := dbosimpl.EncodeInput(dbosFnSum3, dbosArgsSum3{P0: a, P1: b, P2: c})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnSum3, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnSum3, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -702,13 +703,13 @@ type Sum3Args struct {
 func EnqueueSum3Batch(ctx context.Context, q *dbos.Queue, calls []Sum3Args, opts ...dbos.EnqueueOption) ([]*Sum3Handle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnSum3, dbosArgsSum3{P0: call.A, P1: call.B, P2: call.C})
+		input, err := dbosimpl.EncodeInput(dbosFnSum3, dbosArgsSum3{P0: call.A, P1: call.B, P2: call.C})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueSum3Batch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnSum3, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnSum3, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -724,11 +725,11 @@ func EnqueueSum3Batch(ctx context.Context, q *dbos.Queue, calls []Sum3Args, opts
 // replay does not start it twice. opts are the same options EnqueueSum3 takes,
 // such as dbos.WithID.
 func StartSum3(ctx context.Context, a int, b int, c int, opts ...dbos.EnqueueOption) (*Sum3Handle, error) {
-	input, err := dbos.EncodeInput(dbosFnSum3, dbosArgsSum3{P0: a, P1: b, P2: c})
+	input, err := dbosimpl.EncodeInput(dbosFnSum3, dbosArgsSum3{P0: a, P1: b, P2: c})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnSum3, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnSum3, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -740,22 +741,22 @@ func StartSum3(ctx context.Context, a int, b int, c int, opts ...dbos.EnqueueOpt
 // running it again. Elsewhere it runs Sum3 as a new workflow and waits for it.
 func RunSum3(ctx context.Context, a int, b int, c int) (int, error) {
 	var result int
-	input, err := dbos.EncodeInput(dbosFnSum3, dbosArgsSum3{P0: a, P1: b, P2: c})
+	input, err := dbosimpl.EncodeInput(dbosFnSum3, dbosArgsSum3{P0: a, P1: b, P2: c})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnSum3, input)
+	out, err := dbosimpl.Run(ctx, dbosFnSum3, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnSum3, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnSum3, out, &result)
 	return result, err
 }
 
 // RetrieveSum3 returns a typed handle to an existing call of Sum3, by workflow
 // ID, from any process sharing the database.
 func RetrieveSum3(ctx context.Context, id string) (*Sum3Handle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnSum3, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnSum3, id)
 	if err != nil {
 		return nil, err
 	}
@@ -766,7 +767,7 @@ func RetrieveSum3(ctx context.Context, id string) (*Sum3Handle, error) {
 var _ func(context.Context, int) (int, error) = Parent
 
 // dbosFnParent describes Parent to the dbos runtime.
-var dbosFnParent = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Parent", Kind: dbos.KindWorkflow}
+var dbosFnParent = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Parent", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsParent is the encoded input of Parent.
 type dbosArgsParent struct {
@@ -774,22 +775,22 @@ type dbosArgsParent struct {
 }
 
 func init() {
-	dbos.Register(dbosFnParent, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnParent, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsParent
-		if err := dbos.DecodeInput(dbosFnParent, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnParent, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := Parent(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnParent, result)
+		return dbosimpl.EncodeOutput(dbosFnParent, result)
 	})
 }
 
 // ParentHandle is a typed handle to a durable call of Parent.
 type ParentHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -815,7 +816,7 @@ func (h *ParentHandle) GetResult(ctx context.Context) (int, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnParent, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnParent, out, &result)
 	return result, err
 }
 
@@ -824,11 +825,11 @@ func (h *ParentHandle) GetResult(ctx context.Context) (int, error) {
 // enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueParent(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.EnqueueOption) (*ParentHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnParent, dbosArgsParent{P0: n})
+	input, err := dbosimpl.EncodeInput(dbosFnParent, dbosArgsParent{P0: n})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnParent, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnParent, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -852,13 +853,13 @@ type ParentArgs struct {
 func EnqueueParentBatch(ctx context.Context, q *dbos.Queue, calls []ParentArgs, opts ...dbos.EnqueueOption) ([]*ParentHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnParent, dbosArgsParent{P0: call.N})
+		input, err := dbosimpl.EncodeInput(dbosFnParent, dbosArgsParent{P0: call.N})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueParentBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnParent, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnParent, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -874,11 +875,11 @@ func EnqueueParentBatch(ctx context.Context, q *dbos.Queue, calls []ParentArgs, 
 // replay does not start it twice. opts are the same options EnqueueParent
 // takes, such as dbos.WithID.
 func StartParent(ctx context.Context, n int, opts ...dbos.EnqueueOption) (*ParentHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnParent, dbosArgsParent{P0: n})
+	input, err := dbosimpl.EncodeInput(dbosFnParent, dbosArgsParent{P0: n})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnParent, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnParent, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -891,22 +892,22 @@ func StartParent(ctx context.Context, n int, opts ...dbos.EnqueueOption) (*Paren
 // waits for it.
 func RunParent(ctx context.Context, n int) (int, error) {
 	var result int
-	input, err := dbos.EncodeInput(dbosFnParent, dbosArgsParent{P0: n})
+	input, err := dbosimpl.EncodeInput(dbosFnParent, dbosArgsParent{P0: n})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnParent, input)
+	out, err := dbosimpl.Run(ctx, dbosFnParent, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnParent, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnParent, out, &result)
 	return result, err
 }
 
 // RetrieveParent returns a typed handle to an existing call of Parent, by
 // workflow ID, from any process sharing the database.
 func RetrieveParent(ctx context.Context, id string) (*ParentHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnParent, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnParent, id)
 	if err != nil {
 		return nil, err
 	}
@@ -917,7 +918,7 @@ func RetrieveParent(ctx context.Context, id string) (*ParentHandle, error) {
 var _ func(context.Context, string) (string, error) = Blocker
 
 // dbosFnBlocker describes Blocker to the dbos runtime.
-var dbosFnBlocker = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Blocker", Kind: dbos.KindWorkflow}
+var dbosFnBlocker = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Blocker", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsBlocker is the encoded input of Blocker.
 type dbosArgsBlocker struct {
@@ -925,22 +926,22 @@ type dbosArgsBlocker struct {
 }
 
 func init() {
-	dbos.Register(dbosFnBlocker, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnBlocker, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsBlocker
-		if err := dbos.DecodeInput(dbosFnBlocker, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnBlocker, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := Blocker(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnBlocker, result)
+		return dbosimpl.EncodeOutput(dbosFnBlocker, result)
 	})
 }
 
 // BlockerHandle is a typed handle to a durable call of Blocker.
 type BlockerHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -966,7 +967,7 @@ func (h *BlockerHandle) GetResult(ctx context.Context) (string, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnBlocker, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnBlocker, out, &result)
 	return result, err
 }
 
@@ -975,11 +976,11 @@ func (h *BlockerHandle) GetResult(ctx context.Context) (string, error) {
 // enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueBlocker(ctx context.Context, q *dbos.Queue, name string, opts ...dbos.EnqueueOption) (*BlockerHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnBlocker, dbosArgsBlocker{P0: name})
+	input, err := dbosimpl.EncodeInput(dbosFnBlocker, dbosArgsBlocker{P0: name})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnBlocker, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnBlocker, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1004,13 +1005,13 @@ type BlockerArgs struct {
 func EnqueueBlockerBatch(ctx context.Context, q *dbos.Queue, calls []BlockerArgs, opts ...dbos.EnqueueOption) ([]*BlockerHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnBlocker, dbosArgsBlocker{P0: call.Name})
+		input, err := dbosimpl.EncodeInput(dbosFnBlocker, dbosArgsBlocker{P0: call.Name})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueBlockerBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnBlocker, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnBlocker, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1026,11 +1027,11 @@ func EnqueueBlockerBatch(ctx context.Context, q *dbos.Queue, calls []BlockerArgs
 // replay does not start it twice. opts are the same options EnqueueBlocker
 // takes, such as dbos.WithID.
 func StartBlocker(ctx context.Context, name string, opts ...dbos.EnqueueOption) (*BlockerHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnBlocker, dbosArgsBlocker{P0: name})
+	input, err := dbosimpl.EncodeInput(dbosFnBlocker, dbosArgsBlocker{P0: name})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnBlocker, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnBlocker, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1043,22 +1044,22 @@ func StartBlocker(ctx context.Context, name string, opts ...dbos.EnqueueOption) 
 // waits for it.
 func RunBlocker(ctx context.Context, name string) (string, error) {
 	var result string
-	input, err := dbos.EncodeInput(dbosFnBlocker, dbosArgsBlocker{P0: name})
+	input, err := dbosimpl.EncodeInput(dbosFnBlocker, dbosArgsBlocker{P0: name})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnBlocker, input)
+	out, err := dbosimpl.Run(ctx, dbosFnBlocker, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnBlocker, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnBlocker, out, &result)
 	return result, err
 }
 
 // RetrieveBlocker returns a typed handle to an existing call of Blocker, by
 // workflow ID, from any process sharing the database.
 func RetrieveBlocker(ctx context.Context, id string) (*BlockerHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnBlocker, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnBlocker, id)
 	if err != nil {
 		return nil, err
 	}
@@ -1069,7 +1070,7 @@ func RetrieveBlocker(ctx context.Context, id string) (*BlockerHandle, error) {
 var _ func(context.Context, float64) (float64, error) = Ratio
 
 // dbosFnRatio describes Ratio to the dbos runtime.
-var dbosFnRatio = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Ratio", Kind: dbos.KindStep}
+var dbosFnRatio = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Ratio", Kind: dbosimpl.KindStep}
 
 // dbosArgsRatio is the encoded input of Ratio.
 type dbosArgsRatio struct {
@@ -1077,22 +1078,22 @@ type dbosArgsRatio struct {
 }
 
 func init() {
-	dbos.Register(dbosFnRatio, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnRatio, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsRatio
-		if err := dbos.DecodeInput(dbosFnRatio, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnRatio, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := Ratio(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnRatio, result)
+		return dbosimpl.EncodeOutput(dbosFnRatio, result)
 	})
 }
 
 // RatioHandle is a typed handle to a durable call of Ratio.
 type RatioHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -1118,7 +1119,7 @@ func (h *RatioHandle) GetResult(ctx context.Context) (float64, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnRatio, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnRatio, out, &result)
 	return result, err
 }
 
@@ -1127,11 +1128,11 @@ func (h *RatioHandle) GetResult(ctx context.Context) (float64, error) {
 // twice. opts can set the workflow ID, priority, deduplication ID, delay,
 // timeout and partition key.
 func EnqueueRatio(ctx context.Context, q *dbos.Queue, x float64, opts ...dbos.EnqueueOption) (*RatioHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnRatio, dbosArgsRatio{P0: x})
+	input, err := dbosimpl.EncodeInput(dbosFnRatio, dbosArgsRatio{P0: x})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnRatio, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnRatio, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1155,13 +1156,13 @@ type RatioArgs struct {
 func EnqueueRatioBatch(ctx context.Context, q *dbos.Queue, calls []RatioArgs, opts ...dbos.EnqueueOption) ([]*RatioHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnRatio, dbosArgsRatio{P0: call.X})
+		input, err := dbosimpl.EncodeInput(dbosFnRatio, dbosArgsRatio{P0: call.X})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueRatioBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnRatio, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnRatio, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1177,11 +1178,11 @@ func EnqueueRatioBatch(ctx context.Context, q *dbos.Queue, calls []RatioArgs, op
 // replay does not start it twice. opts are the same options EnqueueRatio takes,
 // such as dbos.WithID.
 func StartRatio(ctx context.Context, x float64, opts ...dbos.EnqueueOption) (*RatioHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnRatio, dbosArgsRatio{P0: x})
+	input, err := dbosimpl.EncodeInput(dbosFnRatio, dbosArgsRatio{P0: x})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnRatio, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnRatio, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1194,22 +1195,22 @@ func StartRatio(ctx context.Context, x float64, opts ...dbos.EnqueueOption) (*Ra
 // for it.
 func RunRatio(ctx context.Context, x float64) (float64, error) {
 	var result float64
-	input, err := dbos.EncodeInput(dbosFnRatio, dbosArgsRatio{P0: x})
+	input, err := dbosimpl.EncodeInput(dbosFnRatio, dbosArgsRatio{P0: x})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnRatio, input)
+	out, err := dbosimpl.Run(ctx, dbosFnRatio, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnRatio, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnRatio, out, &result)
 	return result, err
 }
 
 // RetrieveRatio returns a typed handle to an existing call of Ratio, by
 // workflow ID, from any process sharing the database.
 func RetrieveRatio(ctx context.Context, id string) (*RatioHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnRatio, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnRatio, id)
 	if err != nil {
 		return nil, err
 	}
@@ -1220,7 +1221,7 @@ func RetrieveRatio(ctx context.Context, id string) (*RatioHandle, error) {
 var _ func(context.Context, int, int) (int, error) = CrashStep
 
 // dbosFnCrashStep describes CrashStep to the dbos runtime.
-var dbosFnCrashStep = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.CrashStep", Kind: dbos.KindStep}
+var dbosFnCrashStep = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.CrashStep", Kind: dbosimpl.KindStep}
 
 // dbosArgsCrashStep is the encoded input of CrashStep.
 type dbosArgsCrashStep struct {
@@ -1229,22 +1230,22 @@ type dbosArgsCrashStep struct {
 }
 
 func init() {
-	dbos.Register(dbosFnCrashStep, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnCrashStep, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsCrashStep
-		if err := dbos.DecodeInput(dbosFnCrashStep, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnCrashStep, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := CrashStep(ctx, args.P0, args.P1)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnCrashStep, result)
+		return dbosimpl.EncodeOutput(dbosFnCrashStep, result)
 	})
 }
 
 // CrashStepHandle is a typed handle to a durable call of CrashStep.
 type CrashStepHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -1270,7 +1271,7 @@ func (h *CrashStepHandle) GetResult(ctx context.Context) (int, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnCrashStep, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnCrashStep, out, &result)
 	return result, err
 }
 
@@ -1279,11 +1280,11 @@ func (h *CrashStepHandle) GetResult(ctx context.Context) (int, error) {
 // not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueCrashStep(ctx context.Context, q *dbos.Queue, step int, input int, opts ...dbos.EnqueueOption) (*CrashStepHandle, error) {
-	input2, err := dbos.EncodeInput(dbosFnCrashStep, dbosArgsCrashStep{P0: step, P1: input})
+	input2, err := dbosimpl.EncodeInput(dbosFnCrashStep, dbosArgsCrashStep{P0: step, P1: input})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnCrashStep, input2, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnCrashStep, input2, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1310,13 +1311,13 @@ type CrashStepArgs struct {
 func EnqueueCrashStepBatch(ctx context.Context, q *dbos.Queue, calls []CrashStepArgs, opts ...dbos.EnqueueOption) ([]*CrashStepHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnCrashStep, dbosArgsCrashStep{P0: call.Step, P1: call.Input})
+		input, err := dbosimpl.EncodeInput(dbosFnCrashStep, dbosArgsCrashStep{P0: call.Step, P1: call.Input})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueCrashStepBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnCrashStep, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnCrashStep, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1332,11 +1333,11 @@ func EnqueueCrashStepBatch(ctx context.Context, q *dbos.Queue, calls []CrashStep
 // step, so a replay does not start it twice. opts are the same options
 // EnqueueCrashStep takes, such as dbos.WithID.
 func StartCrashStep(ctx context.Context, step int, input int, opts ...dbos.EnqueueOption) (*CrashStepHandle, error) {
-	input2, err := dbos.EncodeInput(dbosFnCrashStep, dbosArgsCrashStep{P0: step, P1: input})
+	input2, err := dbosimpl.EncodeInput(dbosFnCrashStep, dbosArgsCrashStep{P0: step, P1: input})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnCrashStep, input2, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnCrashStep, input2, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1349,22 +1350,22 @@ func StartCrashStep(ctx context.Context, step int, input int, opts ...dbos.Enque
 // workflow and waits for it.
 func RunCrashStep(ctx context.Context, step int, input int) (int, error) {
 	var result int
-	input2, err := dbos.EncodeInput(dbosFnCrashStep, dbosArgsCrashStep{P0: step, P1: input})
+	input2, err := dbosimpl.EncodeInput(dbosFnCrashStep, dbosArgsCrashStep{P0: step, P1: input})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnCrashStep, input2)
+	out, err := dbosimpl.Run(ctx, dbosFnCrashStep, input2)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnCrashStep, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnCrashStep, out, &result)
 	return result, err
 }
 
 // RetrieveCrashStep returns a typed handle to an existing call of CrashStep, by
 // workflow ID, from any process sharing the database.
 func RetrieveCrashStep(ctx context.Context, id string) (*CrashStepHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnCrashStep, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnCrashStep, id)
 	if err != nil {
 		return nil, err
 	}
@@ -1375,7 +1376,7 @@ func RetrieveCrashStep(ctx context.Context, id string) (*CrashStepHandle, error)
 var _ func(context.Context, int) (int, error) = ThreeSteps
 
 // dbosFnThreeSteps describes ThreeSteps to the dbos runtime.
-var dbosFnThreeSteps = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ThreeSteps", Kind: dbos.KindWorkflow}
+var dbosFnThreeSteps = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ThreeSteps", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsThreeSteps is the encoded input of ThreeSteps.
 type dbosArgsThreeSteps struct {
@@ -1383,22 +1384,22 @@ type dbosArgsThreeSteps struct {
 }
 
 func init() {
-	dbos.Register(dbosFnThreeSteps, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnThreeSteps, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsThreeSteps
-		if err := dbos.DecodeInput(dbosFnThreeSteps, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnThreeSteps, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := ThreeSteps(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnThreeSteps, result)
+		return dbosimpl.EncodeOutput(dbosFnThreeSteps, result)
 	})
 }
 
 // ThreeStepsHandle is a typed handle to a durable call of ThreeSteps.
 type ThreeStepsHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -1424,7 +1425,7 @@ func (h *ThreeStepsHandle) GetResult(ctx context.Context) (int, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnThreeSteps, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnThreeSteps, out, &result)
 	return result, err
 }
 
@@ -1433,11 +1434,11 @@ func (h *ThreeStepsHandle) GetResult(ctx context.Context) (int, error) {
 // not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueThreeSteps(ctx context.Context, q *dbos.Queue, seed int, opts ...dbos.EnqueueOption) (*ThreeStepsHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnThreeSteps, dbosArgsThreeSteps{P0: seed})
+	input, err := dbosimpl.EncodeInput(dbosFnThreeSteps, dbosArgsThreeSteps{P0: seed})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnThreeSteps, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnThreeSteps, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1462,13 +1463,13 @@ type ThreeStepsArgs struct {
 func EnqueueThreeStepsBatch(ctx context.Context, q *dbos.Queue, calls []ThreeStepsArgs, opts ...dbos.EnqueueOption) ([]*ThreeStepsHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnThreeSteps, dbosArgsThreeSteps{P0: call.Seed})
+		input, err := dbosimpl.EncodeInput(dbosFnThreeSteps, dbosArgsThreeSteps{P0: call.Seed})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueThreeStepsBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnThreeSteps, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnThreeSteps, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1484,11 +1485,11 @@ func EnqueueThreeStepsBatch(ctx context.Context, q *dbos.Queue, calls []ThreeSte
 // step, so a replay does not start it twice. opts are the same options
 // EnqueueThreeSteps takes, such as dbos.WithID.
 func StartThreeSteps(ctx context.Context, seed int, opts ...dbos.EnqueueOption) (*ThreeStepsHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnThreeSteps, dbosArgsThreeSteps{P0: seed})
+	input, err := dbosimpl.EncodeInput(dbosFnThreeSteps, dbosArgsThreeSteps{P0: seed})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnThreeSteps, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnThreeSteps, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1501,22 +1502,22 @@ func StartThreeSteps(ctx context.Context, seed int, opts ...dbos.EnqueueOption) 
 // workflow and waits for it.
 func RunThreeSteps(ctx context.Context, seed int) (int, error) {
 	var result int
-	input, err := dbos.EncodeInput(dbosFnThreeSteps, dbosArgsThreeSteps{P0: seed})
+	input, err := dbosimpl.EncodeInput(dbosFnThreeSteps, dbosArgsThreeSteps{P0: seed})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnThreeSteps, input)
+	out, err := dbosimpl.Run(ctx, dbosFnThreeSteps, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnThreeSteps, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnThreeSteps, out, &result)
 	return result, err
 }
 
 // RetrieveThreeSteps returns a typed handle to an existing call of ThreeSteps,
 // by workflow ID, from any process sharing the database.
 func RetrieveThreeSteps(ctx context.Context, id string) (*ThreeStepsHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnThreeSteps, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnThreeSteps, id)
 	if err != nil {
 		return nil, err
 	}
@@ -1527,7 +1528,7 @@ func RetrieveThreeSteps(ctx context.Context, id string) (*ThreeStepsHandle, erro
 var _ func(context.Context, string, int) (int, error) = Flaky
 
 // dbosFnFlaky describes Flaky to the dbos runtime.
-var dbosFnFlaky = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Flaky", Kind: dbos.KindStep, Retries: 3, Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond}
+var dbosFnFlaky = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Flaky", Kind: dbosimpl.KindStep, Retries: 3, Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond}
 
 // dbosArgsFlaky is the encoded input of Flaky.
 type dbosArgsFlaky struct {
@@ -1536,22 +1537,22 @@ type dbosArgsFlaky struct {
 }
 
 func init() {
-	dbos.Register(dbosFnFlaky, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnFlaky, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsFlaky
-		if err := dbos.DecodeInput(dbosFnFlaky, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnFlaky, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := Flaky(ctx, args.P0, args.P1)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnFlaky, result)
+		return dbosimpl.EncodeOutput(dbosFnFlaky, result)
 	})
 }
 
 // FlakyHandle is a typed handle to a durable call of Flaky.
 type FlakyHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -1577,7 +1578,7 @@ func (h *FlakyHandle) GetResult(ctx context.Context) (int, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnFlaky, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnFlaky, out, &result)
 	return result, err
 }
 
@@ -1586,11 +1587,11 @@ func (h *FlakyHandle) GetResult(ctx context.Context) (int, error) {
 // twice. opts can set the workflow ID, priority, deduplication ID, delay,
 // timeout and partition key.
 func EnqueueFlaky(ctx context.Context, q *dbos.Queue, key string, failures int, opts ...dbos.EnqueueOption) (*FlakyHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: key, P1: failures})
+	input, err := dbosimpl.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: key, P1: failures})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnFlaky, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnFlaky, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1616,13 +1617,13 @@ type FlakyArgs struct {
 func EnqueueFlakyBatch(ctx context.Context, q *dbos.Queue, calls []FlakyArgs, opts ...dbos.EnqueueOption) ([]*FlakyHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: call.Key, P1: call.Failures})
+		input, err := dbosimpl.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: call.Key, P1: call.Failures})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueFlakyBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnFlaky, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnFlaky, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1638,11 +1639,11 @@ func EnqueueFlakyBatch(ctx context.Context, q *dbos.Queue, calls []FlakyArgs, op
 // replay does not start it twice. opts are the same options EnqueueFlaky takes,
 // such as dbos.WithID.
 func StartFlaky(ctx context.Context, key string, failures int, opts ...dbos.EnqueueOption) (*FlakyHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: key, P1: failures})
+	input, err := dbosimpl.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: key, P1: failures})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnFlaky, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnFlaky, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1655,22 +1656,22 @@ func StartFlaky(ctx context.Context, key string, failures int, opts ...dbos.Enqu
 // for it.
 func RunFlaky(ctx context.Context, key string, failures int) (int, error) {
 	var result int
-	input, err := dbos.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: key, P1: failures})
+	input, err := dbosimpl.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: key, P1: failures})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnFlaky, input)
+	out, err := dbosimpl.Run(ctx, dbosFnFlaky, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnFlaky, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnFlaky, out, &result)
 	return result, err
 }
 
 // RetrieveFlaky returns a typed handle to an existing call of Flaky, by
 // workflow ID, from any process sharing the database.
 func RetrieveFlaky(ctx context.Context, id string) (*FlakyHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnFlaky, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnFlaky, id)
 	if err != nil {
 		return nil, err
 	}
@@ -1681,7 +1682,7 @@ func RetrieveFlaky(ctx context.Context, id string) (*FlakyHandle, error) {
 var _ func(context.Context, string, int) (int, error) = UseFlaky
 
 // dbosFnUseFlaky describes UseFlaky to the dbos runtime.
-var dbosFnUseFlaky = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.UseFlaky", Kind: dbos.KindWorkflow}
+var dbosFnUseFlaky = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.UseFlaky", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsUseFlaky is the encoded input of UseFlaky.
 type dbosArgsUseFlaky struct {
@@ -1690,22 +1691,22 @@ type dbosArgsUseFlaky struct {
 }
 
 func init() {
-	dbos.Register(dbosFnUseFlaky, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnUseFlaky, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsUseFlaky
-		if err := dbos.DecodeInput(dbosFnUseFlaky, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnUseFlaky, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := UseFlaky(ctx, args.P0, args.P1)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnUseFlaky, result)
+		return dbosimpl.EncodeOutput(dbosFnUseFlaky, result)
 	})
 }
 
 // UseFlakyHandle is a typed handle to a durable call of UseFlaky.
 type UseFlakyHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -1731,7 +1732,7 @@ func (h *UseFlakyHandle) GetResult(ctx context.Context) (int, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnUseFlaky, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnUseFlaky, out, &result)
 	return result, err
 }
 
@@ -1740,11 +1741,11 @@ func (h *UseFlakyHandle) GetResult(ctx context.Context) (int, error) {
 // not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueUseFlaky(ctx context.Context, q *dbos.Queue, key string, failures int, opts ...dbos.EnqueueOption) (*UseFlakyHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: key, P1: failures})
+	input, err := dbosimpl.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: key, P1: failures})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnUseFlaky, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnUseFlaky, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1771,13 +1772,13 @@ type UseFlakyArgs struct {
 func EnqueueUseFlakyBatch(ctx context.Context, q *dbos.Queue, calls []UseFlakyArgs, opts ...dbos.EnqueueOption) ([]*UseFlakyHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: call.Key, P1: call.Failures})
+		input, err := dbosimpl.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: call.Key, P1: call.Failures})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueUseFlakyBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnUseFlaky, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnUseFlaky, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1793,11 +1794,11 @@ func EnqueueUseFlakyBatch(ctx context.Context, q *dbos.Queue, calls []UseFlakyAr
 // step, so a replay does not start it twice. opts are the same options
 // EnqueueUseFlaky takes, such as dbos.WithID.
 func StartUseFlaky(ctx context.Context, key string, failures int, opts ...dbos.EnqueueOption) (*UseFlakyHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: key, P1: failures})
+	input, err := dbosimpl.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: key, P1: failures})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnUseFlaky, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnUseFlaky, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1810,22 +1811,22 @@ func StartUseFlaky(ctx context.Context, key string, failures int, opts ...dbos.E
 // workflow and waits for it.
 func RunUseFlaky(ctx context.Context, key string, failures int) (int, error) {
 	var result int
-	input, err := dbos.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: key, P1: failures})
+	input, err := dbosimpl.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: key, P1: failures})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnUseFlaky, input)
+	out, err := dbosimpl.Run(ctx, dbosFnUseFlaky, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnUseFlaky, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnUseFlaky, out, &result)
 	return result, err
 }
 
 // RetrieveUseFlaky returns a typed handle to an existing call of UseFlaky, by
 // workflow ID, from any process sharing the database.
 func RetrieveUseFlaky(ctx context.Context, id string) (*UseFlakyHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnUseFlaky, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnUseFlaky, id)
 	if err != nil {
 		return nil, err
 	}
@@ -1836,7 +1837,7 @@ func RetrieveUseFlaky(ctx context.Context, id string) (*UseFlakyHandle, error) {
 var _ func(context.Context, string) (string, error) = Fragile
 
 // dbosFnFragile describes Fragile to the dbos runtime.
-var dbosFnFragile = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Fragile", Kind: dbos.KindWorkflow, MaxRecovery: 1}
+var dbosFnFragile = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Fragile", Kind: dbosimpl.KindWorkflow, MaxRecovery: 1}
 
 // dbosArgsFragile is the encoded input of Fragile.
 type dbosArgsFragile struct {
@@ -1844,22 +1845,22 @@ type dbosArgsFragile struct {
 }
 
 func init() {
-	dbos.Register(dbosFnFragile, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnFragile, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsFragile
-		if err := dbos.DecodeInput(dbosFnFragile, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnFragile, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := Fragile(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnFragile, result)
+		return dbosimpl.EncodeOutput(dbosFnFragile, result)
 	})
 }
 
 // FragileHandle is a typed handle to a durable call of Fragile.
 type FragileHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -1885,7 +1886,7 @@ func (h *FragileHandle) GetResult(ctx context.Context) (string, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnFragile, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnFragile, out, &result)
 	return result, err
 }
 
@@ -1894,11 +1895,11 @@ func (h *FragileHandle) GetResult(ctx context.Context) (string, error) {
 // enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueFragile(ctx context.Context, q *dbos.Queue, name string, opts ...dbos.EnqueueOption) (*FragileHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: name})
+	input, err := dbosimpl.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: name})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnFragile, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnFragile, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1923,13 +1924,13 @@ type FragileArgs struct {
 func EnqueueFragileBatch(ctx context.Context, q *dbos.Queue, calls []FragileArgs, opts ...dbos.EnqueueOption) ([]*FragileHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: call.Name})
+		input, err := dbosimpl.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: call.Name})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueFragileBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnFragile, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnFragile, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1945,11 +1946,11 @@ func EnqueueFragileBatch(ctx context.Context, q *dbos.Queue, calls []FragileArgs
 // replay does not start it twice. opts are the same options EnqueueFragile
 // takes, such as dbos.WithID.
 func StartFragile(ctx context.Context, name string, opts ...dbos.EnqueueOption) (*FragileHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: name})
+	input, err := dbosimpl.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: name})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnFragile, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnFragile, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1962,22 +1963,22 @@ func StartFragile(ctx context.Context, name string, opts ...dbos.EnqueueOption) 
 // waits for it.
 func RunFragile(ctx context.Context, name string) (string, error) {
 	var result string
-	input, err := dbos.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: name})
+	input, err := dbosimpl.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: name})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnFragile, input)
+	out, err := dbosimpl.Run(ctx, dbosFnFragile, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnFragile, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnFragile, out, &result)
 	return result, err
 }
 
 // RetrieveFragile returns a typed handle to an existing call of Fragile, by
 // workflow ID, from any process sharing the database.
 func RetrieveFragile(ctx context.Context, id string) (*FragileHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnFragile, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnFragile, id)
 	if err != nil {
 		return nil, err
 	}
@@ -1988,7 +1989,7 @@ func RetrieveFragile(ctx context.Context, id string) (*FragileHandle, error) {
 var _ func(context.Context, int) (int, error) = LoggedTask
 
 // dbosFnLoggedTask describes LoggedTask to the dbos runtime.
-var dbosFnLoggedTask = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.LoggedTask", Kind: dbos.KindStep}
+var dbosFnLoggedTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.LoggedTask", Kind: dbosimpl.KindStep}
 
 // dbosArgsLoggedTask is the encoded input of LoggedTask.
 type dbosArgsLoggedTask struct {
@@ -1996,22 +1997,22 @@ type dbosArgsLoggedTask struct {
 }
 
 func init() {
-	dbos.Register(dbosFnLoggedTask, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnLoggedTask, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsLoggedTask
-		if err := dbos.DecodeInput(dbosFnLoggedTask, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnLoggedTask, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := LoggedTask(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnLoggedTask, result)
+		return dbosimpl.EncodeOutput(dbosFnLoggedTask, result)
 	})
 }
 
 // LoggedTaskHandle is a typed handle to a durable call of LoggedTask.
 type LoggedTaskHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -2037,7 +2038,7 @@ func (h *LoggedTaskHandle) GetResult(ctx context.Context) (int, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnLoggedTask, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnLoggedTask, out, &result)
 	return result, err
 }
 
@@ -2046,11 +2047,11 @@ func (h *LoggedTaskHandle) GetResult(ctx context.Context) (int, error) {
 // not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueLoggedTask(ctx context.Context, q *dbos.Queue, id int, opts ...dbos.EnqueueOption) (*LoggedTaskHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: id})
+	input, err := dbosimpl.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: id})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnLoggedTask, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnLoggedTask, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2075,13 +2076,13 @@ type LoggedTaskArgs struct {
 func EnqueueLoggedTaskBatch(ctx context.Context, q *dbos.Queue, calls []LoggedTaskArgs, opts ...dbos.EnqueueOption) ([]*LoggedTaskHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: call.Id})
+		input, err := dbosimpl.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: call.Id})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueLoggedTaskBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnLoggedTask, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnLoggedTask, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2097,11 +2098,11 @@ func EnqueueLoggedTaskBatch(ctx context.Context, q *dbos.Queue, calls []LoggedTa
 // step, so a replay does not start it twice. opts are the same options
 // EnqueueLoggedTask takes, such as dbos.WithID.
 func StartLoggedTask(ctx context.Context, id int, opts ...dbos.EnqueueOption) (*LoggedTaskHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: id})
+	input, err := dbosimpl.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: id})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnLoggedTask, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnLoggedTask, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2114,22 +2115,22 @@ func StartLoggedTask(ctx context.Context, id int, opts ...dbos.EnqueueOption) (*
 // workflow and waits for it.
 func RunLoggedTask(ctx context.Context, id int) (int, error) {
 	var result int
-	input, err := dbos.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: id})
+	input, err := dbosimpl.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: id})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnLoggedTask, input)
+	out, err := dbosimpl.Run(ctx, dbosFnLoggedTask, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnLoggedTask, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnLoggedTask, out, &result)
 	return result, err
 }
 
 // RetrieveLoggedTask returns a typed handle to an existing call of LoggedTask,
 // by workflow ID, from any process sharing the database.
 func RetrieveLoggedTask(ctx context.Context, id string) (*LoggedTaskHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnLoggedTask, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnLoggedTask, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2140,7 +2141,7 @@ func RetrieveLoggedTask(ctx context.Context, id string) (*LoggedTaskHandle, erro
 var _ func(context.Context, []int, []int) (int, error) = FanOutAndBlock
 
 // dbosFnFanOutAndBlock describes FanOutAndBlock to the dbos runtime.
-var dbosFnFanOutAndBlock = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.FanOutAndBlock", Kind: dbos.KindWorkflow}
+var dbosFnFanOutAndBlock = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.FanOutAndBlock", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsFanOutAndBlock is the encoded input of FanOutAndBlock.
 type dbosArgsFanOutAndBlock struct {
@@ -2149,22 +2150,22 @@ type dbosArgsFanOutAndBlock struct {
 }
 
 func init() {
-	dbos.Register(dbosFnFanOutAndBlock, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnFanOutAndBlock, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsFanOutAndBlock
-		if err := dbos.DecodeInput(dbosFnFanOutAndBlock, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnFanOutAndBlock, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := FanOutAndBlock(ctx, args.P0, args.P1)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnFanOutAndBlock, result)
+		return dbosimpl.EncodeOutput(dbosFnFanOutAndBlock, result)
 	})
 }
 
 // FanOutAndBlockHandle is a typed handle to a durable call of FanOutAndBlock.
 type FanOutAndBlockHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -2190,7 +2191,7 @@ func (h *FanOutAndBlockHandle) GetResult(ctx context.Context) (int, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnFanOutAndBlock, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnFanOutAndBlock, out, &result)
 	return result, err
 }
 
@@ -2199,11 +2200,11 @@ func (h *FanOutAndBlockHandle) GetResult(ctx context.Context) (int, error) {
 // replay does not enqueue twice. opts can set the workflow ID, priority,
 // deduplication ID, delay, timeout and partition key.
 func EnqueueFanOutAndBlock(ctx context.Context, q *dbos.Queue, first []int, second []int, opts ...dbos.EnqueueOption) (*FanOutAndBlockHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: first, P1: second})
+	input, err := dbosimpl.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: first, P1: second})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnFanOutAndBlock, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnFanOutAndBlock, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2231,13 +2232,13 @@ type FanOutAndBlockArgs struct {
 func EnqueueFanOutAndBlockBatch(ctx context.Context, q *dbos.Queue, calls []FanOutAndBlockArgs, opts ...dbos.EnqueueOption) ([]*FanOutAndBlockHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: call.First, P1: call.Second})
+		input, err := dbosimpl.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: call.First, P1: call.Second})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueFanOutAndBlockBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnFanOutAndBlock, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnFanOutAndBlock, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2253,11 +2254,11 @@ func EnqueueFanOutAndBlockBatch(ctx context.Context, q *dbos.Queue, calls []FanO
 // a checkpointed step, so a replay does not start it twice. opts are the same
 // options EnqueueFanOutAndBlock takes, such as dbos.WithID.
 func StartFanOutAndBlock(ctx context.Context, first []int, second []int, opts ...dbos.EnqueueOption) (*FanOutAndBlockHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: first, P1: second})
+	input, err := dbosimpl.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: first, P1: second})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnFanOutAndBlock, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnFanOutAndBlock, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2270,22 +2271,22 @@ func StartFanOutAndBlock(ctx context.Context, first []int, second []int, opts ..
 // new workflow and waits for it.
 func RunFanOutAndBlock(ctx context.Context, first []int, second []int) (int, error) {
 	var result int
-	input, err := dbos.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: first, P1: second})
+	input, err := dbosimpl.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: first, P1: second})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnFanOutAndBlock, input)
+	out, err := dbosimpl.Run(ctx, dbosFnFanOutAndBlock, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnFanOutAndBlock, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnFanOutAndBlock, out, &result)
 	return result, err
 }
 
 // RetrieveFanOutAndBlock returns a typed handle to an existing call of
 // FanOutAndBlock, by workflow ID, from any process sharing the database.
 func RetrieveFanOutAndBlock(ctx context.Context, id string) (*FanOutAndBlockHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnFanOutAndBlock, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnFanOutAndBlock, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2296,7 +2297,7 @@ func RetrieveFanOutAndBlock(ctx context.Context, id string) (*FanOutAndBlockHand
 var _ func(context.Context, string) (string, error) = ChildState
 
 // dbosFnChildState describes ChildState to the dbos runtime.
-var dbosFnChildState = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ChildState", Kind: dbos.KindStep}
+var dbosFnChildState = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ChildState", Kind: dbosimpl.KindStep}
 
 // dbosArgsChildState is the encoded input of ChildState.
 type dbosArgsChildState struct {
@@ -2304,22 +2305,22 @@ type dbosArgsChildState struct {
 }
 
 func init() {
-	dbos.Register(dbosFnChildState, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnChildState, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsChildState
-		if err := dbos.DecodeInput(dbosFnChildState, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnChildState, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := ChildState(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnChildState, result)
+		return dbosimpl.EncodeOutput(dbosFnChildState, result)
 	})
 }
 
 // ChildStateHandle is a typed handle to a durable call of ChildState.
 type ChildStateHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -2345,7 +2346,7 @@ func (h *ChildStateHandle) GetResult(ctx context.Context) (string, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnChildState, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnChildState, out, &result)
 	return result, err
 }
 
@@ -2354,11 +2355,11 @@ func (h *ChildStateHandle) GetResult(ctx context.Context) (string, error) {
 // not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueChildState(ctx context.Context, q *dbos.Queue, id string, opts ...dbos.EnqueueOption) (*ChildStateHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: id})
+	input, err := dbosimpl.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: id})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnChildState, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnChildState, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2383,13 +2384,13 @@ type ChildStateArgs struct {
 func EnqueueChildStateBatch(ctx context.Context, q *dbos.Queue, calls []ChildStateArgs, opts ...dbos.EnqueueOption) ([]*ChildStateHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: call.Id})
+		input, err := dbosimpl.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: call.Id})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueChildStateBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnChildState, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnChildState, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2405,11 +2406,11 @@ func EnqueueChildStateBatch(ctx context.Context, q *dbos.Queue, calls []ChildSta
 // step, so a replay does not start it twice. opts are the same options
 // EnqueueChildState takes, such as dbos.WithID.
 func StartChildState(ctx context.Context, id string, opts ...dbos.EnqueueOption) (*ChildStateHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: id})
+	input, err := dbosimpl.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: id})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnChildState, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnChildState, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2422,22 +2423,22 @@ func StartChildState(ctx context.Context, id string, opts ...dbos.EnqueueOption)
 // workflow and waits for it.
 func RunChildState(ctx context.Context, id string) (string, error) {
 	var result string
-	input, err := dbos.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: id})
+	input, err := dbosimpl.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: id})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnChildState, input)
+	out, err := dbosimpl.Run(ctx, dbosFnChildState, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnChildState, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnChildState, out, &result)
 	return result, err
 }
 
 // RetrieveChildState returns a typed handle to an existing call of ChildState,
 // by workflow ID, from any process sharing the database.
 func RetrieveChildState(ctx context.Context, id string) (*ChildStateHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnChildState, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnChildState, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2448,7 +2449,7 @@ func RetrieveChildState(ctx context.Context, id string) (*ChildStateHandle, erro
 var _ func(context.Context, Task) (string, error) = EnqueueThenInspect
 
 // dbosFnEnqueueThenInspect describes EnqueueThenInspect to the dbos runtime.
-var dbosFnEnqueueThenInspect = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueThenInspect", Kind: dbos.KindWorkflow}
+var dbosFnEnqueueThenInspect = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueThenInspect", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsEnqueueThenInspect is the encoded input of EnqueueThenInspect.
 type dbosArgsEnqueueThenInspect struct {
@@ -2456,23 +2457,23 @@ type dbosArgsEnqueueThenInspect struct {
 }
 
 func init() {
-	dbos.Register(dbosFnEnqueueThenInspect, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnEnqueueThenInspect, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsEnqueueThenInspect
-		if err := dbos.DecodeInput(dbosFnEnqueueThenInspect, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnEnqueueThenInspect, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := EnqueueThenInspect(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnEnqueueThenInspect, result)
+		return dbosimpl.EncodeOutput(dbosFnEnqueueThenInspect, result)
 	})
 }
 
 // EnqueueThenInspectHandle is a typed handle to a durable call of
 // EnqueueThenInspect.
 type EnqueueThenInspectHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -2498,7 +2499,7 @@ func (h *EnqueueThenInspectHandle) GetResult(ctx context.Context) (string, error
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnEnqueueThenInspect, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnEnqueueThenInspect, out, &result)
 	return result, err
 }
 
@@ -2507,11 +2508,11 @@ func (h *EnqueueThenInspectHandle) GetResult(ctx context.Context) (string, error
 // a replay does not enqueue twice. opts can set the workflow ID, priority,
 // deduplication ID, delay, timeout and partition key.
 func EnqueueEnqueueThenInspect(ctx context.Context, q *dbos.Queue, task Task, opts ...dbos.EnqueueOption) (*EnqueueThenInspectHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: task})
+	input, err := dbosimpl.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: task})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnEnqueueThenInspect, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnEnqueueThenInspect, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2537,13 +2538,13 @@ type EnqueueThenInspectArgs struct {
 func EnqueueEnqueueThenInspectBatch(ctx context.Context, q *dbos.Queue, calls []EnqueueThenInspectArgs, opts ...dbos.EnqueueOption) ([]*EnqueueThenInspectHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: call.Task})
+		input, err := dbosimpl.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: call.Task})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueEnqueueThenInspectBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnEnqueueThenInspect, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnEnqueueThenInspect, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2559,11 +2560,11 @@ func EnqueueEnqueueThenInspectBatch(ctx context.Context, q *dbos.Queue, calls []
 // a checkpointed step, so a replay does not start it twice. opts are the same
 // options EnqueueEnqueueThenInspect takes, such as dbos.WithID.
 func StartEnqueueThenInspect(ctx context.Context, task Task, opts ...dbos.EnqueueOption) (*EnqueueThenInspectHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: task})
+	input, err := dbosimpl.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: task})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnEnqueueThenInspect, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnEnqueueThenInspect, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2576,22 +2577,22 @@ func StartEnqueueThenInspect(ctx context.Context, task Task, opts ...dbos.Enqueu
 // EnqueueThenInspect as a new workflow and waits for it.
 func RunEnqueueThenInspect(ctx context.Context, task Task) (string, error) {
 	var result string
-	input, err := dbos.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: task})
+	input, err := dbosimpl.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: task})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnEnqueueThenInspect, input)
+	out, err := dbosimpl.Run(ctx, dbosFnEnqueueThenInspect, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnEnqueueThenInspect, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnEnqueueThenInspect, out, &result)
 	return result, err
 }
 
 // RetrieveEnqueueThenInspect returns a typed handle to an existing call of
 // EnqueueThenInspect, by workflow ID, from any process sharing the database.
 func RetrieveEnqueueThenInspect(ctx context.Context, id string) (*EnqueueThenInspectHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnEnqueueThenInspect, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnEnqueueThenInspect, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2602,7 +2603,7 @@ func RetrieveEnqueueThenInspect(ctx context.Context, id string) (*EnqueueThenIns
 var _ func(context.Context, []Task, bool) ([]string, error) = EnqueueAndLeave
 
 // dbosFnEnqueueAndLeave describes EnqueueAndLeave to the dbos runtime.
-var dbosFnEnqueueAndLeave = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueAndLeave", Kind: dbos.KindWorkflow}
+var dbosFnEnqueueAndLeave = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueAndLeave", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsEnqueueAndLeave is the encoded input of EnqueueAndLeave.
 type dbosArgsEnqueueAndLeave struct {
@@ -2611,22 +2612,22 @@ type dbosArgsEnqueueAndLeave struct {
 }
 
 func init() {
-	dbos.Register(dbosFnEnqueueAndLeave, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnEnqueueAndLeave, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsEnqueueAndLeave
-		if err := dbos.DecodeInput(dbosFnEnqueueAndLeave, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnEnqueueAndLeave, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := EnqueueAndLeave(ctx, args.P0, args.P1)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnEnqueueAndLeave, result)
+		return dbosimpl.EncodeOutput(dbosFnEnqueueAndLeave, result)
 	})
 }
 
 // EnqueueAndLeaveHandle is a typed handle to a durable call of EnqueueAndLeave.
 type EnqueueAndLeaveHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -2652,7 +2653,7 @@ func (h *EnqueueAndLeaveHandle) GetResult(ctx context.Context) ([]string, error)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnEnqueueAndLeave, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnEnqueueAndLeave, out, &result)
 	return result, err
 }
 
@@ -2661,11 +2662,11 @@ func (h *EnqueueAndLeaveHandle) GetResult(ctx context.Context) ([]string, error)
 // replay does not enqueue twice. opts can set the workflow ID, priority,
 // deduplication ID, delay, timeout and partition key.
 func EnqueueEnqueueAndLeave(ctx context.Context, q *dbos.Queue, tasks []Task, fail bool, opts ...dbos.EnqueueOption) (*EnqueueAndLeaveHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: tasks, P1: fail})
+	input, err := dbosimpl.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: tasks, P1: fail})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnEnqueueAndLeave, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnEnqueueAndLeave, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2693,13 +2694,13 @@ type EnqueueAndLeaveArgs struct {
 func EnqueueEnqueueAndLeaveBatch(ctx context.Context, q *dbos.Queue, calls []EnqueueAndLeaveArgs, opts ...dbos.EnqueueOption) ([]*EnqueueAndLeaveHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: call.Tasks, P1: call.Fail})
+		input, err := dbosimpl.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: call.Tasks, P1: call.Fail})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueEnqueueAndLeaveBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnEnqueueAndLeave, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnEnqueueAndLeave, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2715,11 +2716,11 @@ func EnqueueEnqueueAndLeaveBatch(ctx context.Context, q *dbos.Queue, calls []Enq
 // a checkpointed step, so a replay does not start it twice. opts are the same
 // options EnqueueEnqueueAndLeave takes, such as dbos.WithID.
 func StartEnqueueAndLeave(ctx context.Context, tasks []Task, fail bool, opts ...dbos.EnqueueOption) (*EnqueueAndLeaveHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: tasks, P1: fail})
+	input, err := dbosimpl.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: tasks, P1: fail})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnEnqueueAndLeave, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnEnqueueAndLeave, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2732,22 +2733,22 @@ func StartEnqueueAndLeave(ctx context.Context, tasks []Task, fail bool, opts ...
 // new workflow and waits for it.
 func RunEnqueueAndLeave(ctx context.Context, tasks []Task, fail bool) ([]string, error) {
 	var result []string
-	input, err := dbos.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: tasks, P1: fail})
+	input, err := dbosimpl.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: tasks, P1: fail})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnEnqueueAndLeave, input)
+	out, err := dbosimpl.Run(ctx, dbosFnEnqueueAndLeave, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnEnqueueAndLeave, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnEnqueueAndLeave, out, &result)
 	return result, err
 }
 
 // RetrieveEnqueueAndLeave returns a typed handle to an existing call of
 // EnqueueAndLeave, by workflow ID, from any process sharing the database.
 func RetrieveEnqueueAndLeave(ctx context.Context, id string) (*EnqueueAndLeaveHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnEnqueueAndLeave, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnEnqueueAndLeave, id)
 	if err != nil {
 		return nil, err
 	}

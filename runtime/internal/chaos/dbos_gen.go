@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/dbosimpl"
 	"time"
 )
 
@@ -15,7 +16,7 @@ import (
 var _ func(context.Context, string, int, int64, time.Duration) (int64, error) = Step
 
 // dbosFnStep describes Step to the dbos runtime.
-var dbosFnStep = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/chaos.Step", Kind: dbos.KindStep}
+var dbosFnStep = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/chaos.Step", Kind: dbosimpl.KindStep}
 
 // dbosArgsStep is the encoded input of Step.
 type dbosArgsStep struct {
@@ -26,22 +27,22 @@ type dbosArgsStep struct {
 }
 
 func init() {
-	dbos.Register(dbosFnStep, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnStep, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsStep
-		if err := dbos.DecodeInput(dbosFnStep, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnStep, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := Step(ctx, args.P0, args.P1, args.P2, args.P3)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnStep, result)
+		return dbosimpl.EncodeOutput(dbosFnStep, result)
 	})
 }
 
 // StepHandle is a typed handle to a durable call of Step.
 type StepHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -67,7 +68,7 @@ func (h *StepHandle) GetResult(ctx context.Context) (int64, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnStep, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnStep, out, &result)
 	return result, err
 }
 
@@ -76,11 +77,11 @@ func (h *StepHandle) GetResult(ctx context.Context) (int64, error) {
 // twice. opts can set the workflow ID, priority, deduplication ID, delay,
 // timeout and partition key.
 func EnqueueStep(ctx context.Context, q *dbos.Queue, id string, step int, acc int64, d time.Duration, opts ...dbos.EnqueueOption) (*StepHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnStep, dbosArgsStep{P0: id, P1: step, P2: acc, P3: d})
+	input, err := dbosimpl.EncodeInput(dbosFnStep, dbosArgsStep{P0: id, P1: step, P2: acc, P3: d})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnStep, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnStep, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -110,13 +111,13 @@ type StepArgs struct {
 func EnqueueStepBatch(ctx context.Context, q *dbos.Queue, calls []StepArgs, opts ...dbos.EnqueueOption) ([]*StepHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnStep, dbosArgsStep{P0: call.Id, P1: call.Step, P2: call.Acc, P3: call.D})
+		input, err := dbosimpl.EncodeInput(dbosFnStep, dbosArgsStep{P0: call.Id, P1: call.Step, P2: call.Acc, P3: call.D})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueStepBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnStep, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnStep, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -132,11 +133,11 @@ func EnqueueStepBatch(ctx context.Context, q *dbos.Queue, calls []StepArgs, opts
 // replay does not start it twice. opts are the same options EnqueueStep takes,
 // such as dbos.WithID.
 func StartStep(ctx context.Context, id string, step int, acc int64, d time.Duration, opts ...dbos.EnqueueOption) (*StepHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnStep, dbosArgsStep{P0: id, P1: step, P2: acc, P3: d})
+	input, err := dbosimpl.EncodeInput(dbosFnStep, dbosArgsStep{P0: id, P1: step, P2: acc, P3: d})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnStep, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnStep, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -149,22 +150,22 @@ func StartStep(ctx context.Context, id string, step int, acc int64, d time.Durat
 // for it.
 func RunStep(ctx context.Context, id string, step int, acc int64, d time.Duration) (int64, error) {
 	var result int64
-	input, err := dbos.EncodeInput(dbosFnStep, dbosArgsStep{P0: id, P1: step, P2: acc, P3: d})
+	input, err := dbosimpl.EncodeInput(dbosFnStep, dbosArgsStep{P0: id, P1: step, P2: acc, P3: d})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnStep, input)
+	out, err := dbosimpl.Run(ctx, dbosFnStep, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnStep, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnStep, out, &result)
 	return result, err
 }
 
 // RetrieveStep returns a typed handle to an existing call of Step, by workflow
 // ID, from any process sharing the database.
 func RetrieveStep(ctx context.Context, id string) (*StepHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnStep, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnStep, id)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +176,7 @@ func RetrieveStep(ctx context.Context, id string) (*StepHandle, error) {
 var _ func(context.Context, Job) (int64, error) = Chaos
 
 // dbosFnChaos describes Chaos to the dbos runtime.
-var dbosFnChaos = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/chaos.Chaos", Kind: dbos.KindWorkflow}
+var dbosFnChaos = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/chaos.Chaos", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsChaos is the encoded input of Chaos.
 type dbosArgsChaos struct {
@@ -183,22 +184,22 @@ type dbosArgsChaos struct {
 }
 
 func init() {
-	dbos.Register(dbosFnChaos, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnChaos, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsChaos
-		if err := dbos.DecodeInput(dbosFnChaos, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnChaos, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := Chaos(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnChaos, result)
+		return dbosimpl.EncodeOutput(dbosFnChaos, result)
 	})
 }
 
 // ChaosHandle is a typed handle to a durable call of Chaos.
 type ChaosHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -224,7 +225,7 @@ func (h *ChaosHandle) GetResult(ctx context.Context) (int64, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnChaos, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnChaos, out, &result)
 	return result, err
 }
 
@@ -233,11 +234,11 @@ func (h *ChaosHandle) GetResult(ctx context.Context) (int64, error) {
 // twice. opts can set the workflow ID, priority, deduplication ID, delay,
 // timeout and partition key.
 func EnqueueChaos(ctx context.Context, q *dbos.Queue, job Job, opts ...dbos.EnqueueOption) (*ChaosHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnChaos, dbosArgsChaos{P0: job})
+	input, err := dbosimpl.EncodeInput(dbosFnChaos, dbosArgsChaos{P0: job})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnChaos, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnChaos, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -261,13 +262,13 @@ type ChaosArgs struct {
 func EnqueueChaosBatch(ctx context.Context, q *dbos.Queue, calls []ChaosArgs, opts ...dbos.EnqueueOption) ([]*ChaosHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnChaos, dbosArgsChaos{P0: call.Job})
+		input, err := dbosimpl.EncodeInput(dbosFnChaos, dbosArgsChaos{P0: call.Job})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueChaosBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnChaos, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnChaos, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -283,11 +284,11 @@ func EnqueueChaosBatch(ctx context.Context, q *dbos.Queue, calls []ChaosArgs, op
 // replay does not start it twice. opts are the same options EnqueueChaos takes,
 // such as dbos.WithID.
 func StartChaos(ctx context.Context, job Job, opts ...dbos.EnqueueOption) (*ChaosHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnChaos, dbosArgsChaos{P0: job})
+	input, err := dbosimpl.EncodeInput(dbosFnChaos, dbosArgsChaos{P0: job})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnChaos, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnChaos, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -299,22 +300,22 @@ func StartChaos(ctx context.Context, job Job, opts ...dbos.EnqueueOption) (*Chao
 // running it again. Elsewhere it runs Chaos as a new workflow and waits for it.
 func RunChaos(ctx context.Context, job Job) (int64, error) {
 	var result int64
-	input, err := dbos.EncodeInput(dbosFnChaos, dbosArgsChaos{P0: job})
+	input, err := dbosimpl.EncodeInput(dbosFnChaos, dbosArgsChaos{P0: job})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnChaos, input)
+	out, err := dbosimpl.Run(ctx, dbosFnChaos, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnChaos, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnChaos, out, &result)
 	return result, err
 }
 
 // RetrieveChaos returns a typed handle to an existing call of Chaos, by
 // workflow ID, from any process sharing the database.
 func RetrieveChaos(ctx context.Context, id string) (*ChaosHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnChaos, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnChaos, id)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/dbosimpl"
 	"time"
 )
 
@@ -15,7 +16,7 @@ import (
 var _ func(context.Context, string, time.Duration) (Span, error) = Work
 
 // dbosFnWork describes Work to the dbos runtime.
-var dbosFnWork = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/flowtest.Work", Kind: dbos.KindStep}
+var dbosFnWork = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/flowtest.Work", Kind: dbosimpl.KindStep}
 
 // dbosArgsWork is the encoded input of Work.
 type dbosArgsWork struct {
@@ -24,22 +25,22 @@ type dbosArgsWork struct {
 }
 
 func init() {
-	dbos.Register(dbosFnWork, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnWork, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsWork
-		if err := dbos.DecodeInput(dbosFnWork, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnWork, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := Work(ctx, args.P0, args.P1)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnWork, result)
+		return dbosimpl.EncodeOutput(dbosFnWork, result)
 	})
 }
 
 // WorkHandle is a typed handle to a durable call of Work.
 type WorkHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -65,7 +66,7 @@ func (h *WorkHandle) GetResult(ctx context.Context) (Span, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnWork, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnWork, out, &result)
 	return result, err
 }
 
@@ -74,11 +75,11 @@ func (h *WorkHandle) GetResult(ctx context.Context) (Span, error) {
 // twice. opts can set the workflow ID, priority, deduplication ID, delay,
 // timeout and partition key.
 func EnqueueWork(ctx context.Context, q *dbos.Queue, label string, d time.Duration, opts ...dbos.EnqueueOption) (*WorkHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnWork, dbosArgsWork{P0: label, P1: d})
+	input, err := dbosimpl.EncodeInput(dbosFnWork, dbosArgsWork{P0: label, P1: d})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnWork, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnWork, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -104,13 +105,13 @@ type WorkArgs struct {
 func EnqueueWorkBatch(ctx context.Context, q *dbos.Queue, calls []WorkArgs, opts ...dbos.EnqueueOption) ([]*WorkHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnWork, dbosArgsWork{P0: call.Label, P1: call.D})
+		input, err := dbosimpl.EncodeInput(dbosFnWork, dbosArgsWork{P0: call.Label, P1: call.D})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueWorkBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnWork, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnWork, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -126,11 +127,11 @@ func EnqueueWorkBatch(ctx context.Context, q *dbos.Queue, calls []WorkArgs, opts
 // replay does not start it twice. opts are the same options EnqueueWork takes,
 // such as dbos.WithID.
 func StartWork(ctx context.Context, label string, d time.Duration, opts ...dbos.EnqueueOption) (*WorkHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnWork, dbosArgsWork{P0: label, P1: d})
+	input, err := dbosimpl.EncodeInput(dbosFnWork, dbosArgsWork{P0: label, P1: d})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnWork, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnWork, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -143,22 +144,22 @@ func StartWork(ctx context.Context, label string, d time.Duration, opts ...dbos.
 // for it.
 func RunWork(ctx context.Context, label string, d time.Duration) (Span, error) {
 	var result Span
-	input, err := dbos.EncodeInput(dbosFnWork, dbosArgsWork{P0: label, P1: d})
+	input, err := dbosimpl.EncodeInput(dbosFnWork, dbosArgsWork{P0: label, P1: d})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnWork, input)
+	out, err := dbosimpl.Run(ctx, dbosFnWork, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnWork, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnWork, out, &result)
 	return result, err
 }
 
 // RetrieveWork returns a typed handle to an existing call of Work, by workflow
 // ID, from any process sharing the database.
 func RetrieveWork(ctx context.Context, id string) (*WorkHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnWork, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnWork, id)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +170,7 @@ func RetrieveWork(ctx context.Context, id string) (*WorkHandle, error) {
 var _ func(context.Context, string) (string, error) = Hold
 
 // dbosFnHold describes Hold to the dbos runtime.
-var dbosFnHold = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/flowtest.Hold", Kind: dbos.KindStep}
+var dbosFnHold = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/flowtest.Hold", Kind: dbosimpl.KindStep}
 
 // dbosArgsHold is the encoded input of Hold.
 type dbosArgsHold struct {
@@ -177,22 +178,22 @@ type dbosArgsHold struct {
 }
 
 func init() {
-	dbos.Register(dbosFnHold, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnHold, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsHold
-		if err := dbos.DecodeInput(dbosFnHold, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnHold, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := Hold(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnHold, result)
+		return dbosimpl.EncodeOutput(dbosFnHold, result)
 	})
 }
 
 // HoldHandle is a typed handle to a durable call of Hold.
 type HoldHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -218,7 +219,7 @@ func (h *HoldHandle) GetResult(ctx context.Context) (string, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnHold, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnHold, out, &result)
 	return result, err
 }
 
@@ -227,11 +228,11 @@ func (h *HoldHandle) GetResult(ctx context.Context) (string, error) {
 // twice. opts can set the workflow ID, priority, deduplication ID, delay,
 // timeout and partition key.
 func EnqueueHold(ctx context.Context, q *dbos.Queue, name string, opts ...dbos.EnqueueOption) (*HoldHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnHold, dbosArgsHold{P0: name})
+	input, err := dbosimpl.EncodeInput(dbosFnHold, dbosArgsHold{P0: name})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnHold, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnHold, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -255,13 +256,13 @@ type HoldArgs struct {
 func EnqueueHoldBatch(ctx context.Context, q *dbos.Queue, calls []HoldArgs, opts ...dbos.EnqueueOption) ([]*HoldHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnHold, dbosArgsHold{P0: call.Name})
+		input, err := dbosimpl.EncodeInput(dbosFnHold, dbosArgsHold{P0: call.Name})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueHoldBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnHold, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnHold, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -277,11 +278,11 @@ func EnqueueHoldBatch(ctx context.Context, q *dbos.Queue, calls []HoldArgs, opts
 // replay does not start it twice. opts are the same options EnqueueHold takes,
 // such as dbos.WithID.
 func StartHold(ctx context.Context, name string, opts ...dbos.EnqueueOption) (*HoldHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnHold, dbosArgsHold{P0: name})
+	input, err := dbosimpl.EncodeInput(dbosFnHold, dbosArgsHold{P0: name})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnHold, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnHold, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -294,22 +295,22 @@ func StartHold(ctx context.Context, name string, opts ...dbos.EnqueueOption) (*H
 // for it.
 func RunHold(ctx context.Context, name string) (string, error) {
 	var result string
-	input, err := dbos.EncodeInput(dbosFnHold, dbosArgsHold{P0: name})
+	input, err := dbosimpl.EncodeInput(dbosFnHold, dbosArgsHold{P0: name})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnHold, input)
+	out, err := dbosimpl.Run(ctx, dbosFnHold, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnHold, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnHold, out, &result)
 	return result, err
 }
 
 // RetrieveHold returns a typed handle to an existing call of Hold, by workflow
 // ID, from any process sharing the database.
 func RetrieveHold(ctx context.Context, id string) (*HoldHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnHold, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnHold, id)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +321,7 @@ func RetrieveHold(ctx context.Context, id string) (*HoldHandle, error) {
 var _ func(context.Context, int, time.Duration) (int, error) = Steps
 
 // dbosFnSteps describes Steps to the dbos runtime.
-var dbosFnSteps = &dbos.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/flowtest.Steps", Kind: dbos.KindWorkflow}
+var dbosFnSteps = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/flowtest.Steps", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsSteps is the encoded input of Steps.
 type dbosArgsSteps struct {
@@ -329,22 +330,22 @@ type dbosArgsSteps struct {
 }
 
 func init() {
-	dbos.Register(dbosFnSteps, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnSteps, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsSteps
-		if err := dbos.DecodeInput(dbosFnSteps, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnSteps, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := Steps(ctx, args.P0, args.P1)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnSteps, result)
+		return dbosimpl.EncodeOutput(dbosFnSteps, result)
 	})
 }
 
 // StepsHandle is a typed handle to a durable call of Steps.
 type StepsHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -370,7 +371,7 @@ func (h *StepsHandle) GetResult(ctx context.Context) (int, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnSteps, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnSteps, out, &result)
 	return result, err
 }
 
@@ -379,11 +380,11 @@ func (h *StepsHandle) GetResult(ctx context.Context) (int, error) {
 // twice. opts can set the workflow ID, priority, deduplication ID, delay,
 // timeout and partition key.
 func EnqueueSteps(ctx context.Context, q *dbos.Queue, n int, d time.Duration, opts ...dbos.EnqueueOption) (*StepsHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnSteps, dbosArgsSteps{P0: n, P1: d})
+	input, err := dbosimpl.EncodeInput(dbosFnSteps, dbosArgsSteps{P0: n, P1: d})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnSteps, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnSteps, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -409,13 +410,13 @@ type StepsArgs struct {
 func EnqueueStepsBatch(ctx context.Context, q *dbos.Queue, calls []StepsArgs, opts ...dbos.EnqueueOption) ([]*StepsHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnSteps, dbosArgsSteps{P0: call.N, P1: call.D})
+		input, err := dbosimpl.EncodeInput(dbosFnSteps, dbosArgsSteps{P0: call.N, P1: call.D})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueStepsBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnSteps, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnSteps, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -431,11 +432,11 @@ func EnqueueStepsBatch(ctx context.Context, q *dbos.Queue, calls []StepsArgs, op
 // replay does not start it twice. opts are the same options EnqueueSteps takes,
 // such as dbos.WithID.
 func StartSteps(ctx context.Context, n int, d time.Duration, opts ...dbos.EnqueueOption) (*StepsHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnSteps, dbosArgsSteps{P0: n, P1: d})
+	input, err := dbosimpl.EncodeInput(dbosFnSteps, dbosArgsSteps{P0: n, P1: d})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnSteps, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnSteps, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -447,22 +448,22 @@ func StartSteps(ctx context.Context, n int, d time.Duration, opts ...dbos.Enqueu
 // running it again. Elsewhere it runs Steps as a new workflow and waits for it.
 func RunSteps(ctx context.Context, n int, d time.Duration) (int, error) {
 	var result int
-	input, err := dbos.EncodeInput(dbosFnSteps, dbosArgsSteps{P0: n, P1: d})
+	input, err := dbosimpl.EncodeInput(dbosFnSteps, dbosArgsSteps{P0: n, P1: d})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnSteps, input)
+	out, err := dbosimpl.Run(ctx, dbosFnSteps, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnSteps, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnSteps, out, &result)
 	return result, err
 }
 
 // RetrieveSteps returns a typed handle to an existing call of Steps, by
 // workflow ID, from any process sharing the database.
 func RetrieveSteps(ctx context.Context, id string) (*StepsHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnSteps, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnSteps, id)
 	if err != nil {
 		return nil, err
 	}

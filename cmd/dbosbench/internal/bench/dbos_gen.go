@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/dbosimpl"
 	"time"
 )
 
@@ -15,7 +16,7 @@ import (
 var _ func(context.Context, int) (int, error) = Noop
 
 // dbosFnNoop describes Noop to the dbos runtime.
-var dbosFnNoop = &dbos.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.Noop", Kind: dbos.KindStep}
+var dbosFnNoop = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.Noop", Kind: dbosimpl.KindStep}
 
 // dbosArgsNoop is the encoded input of Noop.
 type dbosArgsNoop struct {
@@ -23,22 +24,22 @@ type dbosArgsNoop struct {
 }
 
 func init() {
-	dbos.Register(dbosFnNoop, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnNoop, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsNoop
-		if err := dbos.DecodeInput(dbosFnNoop, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnNoop, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := Noop(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnNoop, result)
+		return dbosimpl.EncodeOutput(dbosFnNoop, result)
 	})
 }
 
 // NoopHandle is a typed handle to a durable call of Noop.
 type NoopHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -64,7 +65,7 @@ func (h *NoopHandle) GetResult(ctx context.Context) (int, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnNoop, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnNoop, out, &result)
 	return result, err
 }
 
@@ -73,11 +74,11 @@ func (h *NoopHandle) GetResult(ctx context.Context) (int, error) {
 // twice. opts can set the workflow ID, priority, deduplication ID, delay,
 // timeout and partition key.
 func EnqueueNoop(ctx context.Context, q *dbos.Queue, i int, opts ...dbos.EnqueueOption) (*NoopHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnNoop, dbosArgsNoop{P0: i})
+	input, err := dbosimpl.EncodeInput(dbosFnNoop, dbosArgsNoop{P0: i})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnNoop, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnNoop, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,13 +102,13 @@ type NoopArgs struct {
 func EnqueueNoopBatch(ctx context.Context, q *dbos.Queue, calls []NoopArgs, opts ...dbos.EnqueueOption) ([]*NoopHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnNoop, dbosArgsNoop{P0: call.I})
+		input, err := dbosimpl.EncodeInput(dbosFnNoop, dbosArgsNoop{P0: call.I})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueNoopBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnNoop, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnNoop, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -123,11 +124,11 @@ func EnqueueNoopBatch(ctx context.Context, q *dbos.Queue, calls []NoopArgs, opts
 // replay does not start it twice. opts are the same options EnqueueNoop takes,
 // such as dbos.WithID.
 func StartNoop(ctx context.Context, i int, opts ...dbos.EnqueueOption) (*NoopHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnNoop, dbosArgsNoop{P0: i})
+	input, err := dbosimpl.EncodeInput(dbosFnNoop, dbosArgsNoop{P0: i})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnNoop, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnNoop, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -140,22 +141,22 @@ func StartNoop(ctx context.Context, i int, opts ...dbos.EnqueueOption) (*NoopHan
 // for it.
 func RunNoop(ctx context.Context, i int) (int, error) {
 	var result int
-	input, err := dbos.EncodeInput(dbosFnNoop, dbosArgsNoop{P0: i})
+	input, err := dbosimpl.EncodeInput(dbosFnNoop, dbosArgsNoop{P0: i})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnNoop, input)
+	out, err := dbosimpl.Run(ctx, dbosFnNoop, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnNoop, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnNoop, out, &result)
 	return result, err
 }
 
 // RetrieveNoop returns a typed handle to an existing call of Noop, by workflow
 // ID, from any process sharing the database.
 func RetrieveNoop(ctx context.Context, id string) (*NoopHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnNoop, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnNoop, id)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +167,7 @@ func RetrieveNoop(ctx context.Context, id string) (*NoopHandle, error) {
 var _ func(context.Context, time.Duration) error = Sleep
 
 // dbosFnSleep describes Sleep to the dbos runtime.
-var dbosFnSleep = &dbos.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.Sleep", Kind: dbos.KindStep}
+var dbosFnSleep = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.Sleep", Kind: dbosimpl.KindStep}
 
 // dbosArgsSleep is the encoded input of Sleep.
 type dbosArgsSleep struct {
@@ -174,9 +175,9 @@ type dbosArgsSleep struct {
 }
 
 func init() {
-	dbos.Register(dbosFnSleep, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnSleep, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsSleep
-		if err := dbos.DecodeInput(dbosFnSleep, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnSleep, input, &args); err != nil {
 			return nil, err
 		}
 		return nil, Sleep(ctx, args.P0)
@@ -185,7 +186,7 @@ func init() {
 
 // SleepHandle is a typed handle to a durable call of Sleep.
 type SleepHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -215,11 +216,11 @@ func (h *SleepHandle) GetResult(ctx context.Context) error {
 // twice. opts can set the workflow ID, priority, deduplication ID, delay,
 // timeout and partition key.
 func EnqueueSleep(ctx context.Context, q *dbos.Queue, d time.Duration, opts ...dbos.EnqueueOption) (*SleepHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnSleep, dbosArgsSleep{P0: d})
+	input, err := dbosimpl.EncodeInput(dbosFnSleep, dbosArgsSleep{P0: d})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnSleep, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnSleep, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -243,13 +244,13 @@ type SleepArgs struct {
 func EnqueueSleepBatch(ctx context.Context, q *dbos.Queue, calls []SleepArgs, opts ...dbos.EnqueueOption) ([]*SleepHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnSleep, dbosArgsSleep{P0: call.D})
+		input, err := dbosimpl.EncodeInput(dbosFnSleep, dbosArgsSleep{P0: call.D})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueSleepBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnSleep, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnSleep, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -265,11 +266,11 @@ func EnqueueSleepBatch(ctx context.Context, q *dbos.Queue, calls []SleepArgs, op
 // replay does not start it twice. opts are the same options EnqueueSleep takes,
 // such as dbos.WithID.
 func StartSleep(ctx context.Context, d time.Duration, opts ...dbos.EnqueueOption) (*SleepHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnSleep, dbosArgsSleep{P0: d})
+	input, err := dbosimpl.EncodeInput(dbosFnSleep, dbosArgsSleep{P0: d})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnSleep, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnSleep, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -281,18 +282,18 @@ func StartSleep(ctx context.Context, d time.Duration, opts ...dbos.EnqueueOption
 // without running it again. Elsewhere it runs Sleep as a new workflow and waits
 // for it.
 func RunSleep(ctx context.Context, d time.Duration) error {
-	input, err := dbos.EncodeInput(dbosFnSleep, dbosArgsSleep{P0: d})
+	input, err := dbosimpl.EncodeInput(dbosFnSleep, dbosArgsSleep{P0: d})
 	if err != nil {
 		return err
 	}
-	_, err = dbos.Run(ctx, dbosFnSleep, input)
+	_, err = dbosimpl.Run(ctx, dbosFnSleep, input)
 	return err
 }
 
 // RetrieveSleep returns a typed handle to an existing call of Sleep, by
 // workflow ID, from any process sharing the database.
 func RetrieveSleep(ctx context.Context, id string) (*SleepHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnSleep, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnSleep, id)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +304,7 @@ func RetrieveSleep(ctx context.Context, id string) (*SleepHandle, error) {
 var _ func(context.Context, int) (int, error) = SeedLoop
 
 // dbosFnSeedLoop describes SeedLoop to the dbos runtime.
-var dbosFnSeedLoop = &dbos.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.SeedLoop", Kind: dbos.KindWorkflow}
+var dbosFnSeedLoop = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.SeedLoop", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsSeedLoop is the encoded input of SeedLoop.
 type dbosArgsSeedLoop struct {
@@ -311,22 +312,22 @@ type dbosArgsSeedLoop struct {
 }
 
 func init() {
-	dbos.Register(dbosFnSeedLoop, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnSeedLoop, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsSeedLoop
-		if err := dbos.DecodeInput(dbosFnSeedLoop, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnSeedLoop, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := SeedLoop(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnSeedLoop, result)
+		return dbosimpl.EncodeOutput(dbosFnSeedLoop, result)
 	})
 }
 
 // SeedLoopHandle is a typed handle to a durable call of SeedLoop.
 type SeedLoopHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -352,7 +353,7 @@ func (h *SeedLoopHandle) GetResult(ctx context.Context) (int, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnSeedLoop, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnSeedLoop, out, &result)
 	return result, err
 }
 
@@ -361,11 +362,11 @@ func (h *SeedLoopHandle) GetResult(ctx context.Context) (int, error) {
 // not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueSeedLoop(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.EnqueueOption) (*SeedLoopHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnSeedLoop, dbosArgsSeedLoop{P0: n})
+	input, err := dbosimpl.EncodeInput(dbosFnSeedLoop, dbosArgsSeedLoop{P0: n})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnSeedLoop, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnSeedLoop, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -390,13 +391,13 @@ type SeedLoopArgs struct {
 func EnqueueSeedLoopBatch(ctx context.Context, q *dbos.Queue, calls []SeedLoopArgs, opts ...dbos.EnqueueOption) ([]*SeedLoopHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnSeedLoop, dbosArgsSeedLoop{P0: call.N})
+		input, err := dbosimpl.EncodeInput(dbosFnSeedLoop, dbosArgsSeedLoop{P0: call.N})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueSeedLoopBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnSeedLoop, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnSeedLoop, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -412,11 +413,11 @@ func EnqueueSeedLoopBatch(ctx context.Context, q *dbos.Queue, calls []SeedLoopAr
 // step, so a replay does not start it twice. opts are the same options
 // EnqueueSeedLoop takes, such as dbos.WithID.
 func StartSeedLoop(ctx context.Context, n int, opts ...dbos.EnqueueOption) (*SeedLoopHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnSeedLoop, dbosArgsSeedLoop{P0: n})
+	input, err := dbosimpl.EncodeInput(dbosFnSeedLoop, dbosArgsSeedLoop{P0: n})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnSeedLoop, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnSeedLoop, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -429,22 +430,22 @@ func StartSeedLoop(ctx context.Context, n int, opts ...dbos.EnqueueOption) (*See
 // workflow and waits for it.
 func RunSeedLoop(ctx context.Context, n int) (int, error) {
 	var result int
-	input, err := dbos.EncodeInput(dbosFnSeedLoop, dbosArgsSeedLoop{P0: n})
+	input, err := dbosimpl.EncodeInput(dbosFnSeedLoop, dbosArgsSeedLoop{P0: n})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnSeedLoop, input)
+	out, err := dbosimpl.Run(ctx, dbosFnSeedLoop, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnSeedLoop, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnSeedLoop, out, &result)
 	return result, err
 }
 
 // RetrieveSeedLoop returns a typed handle to an existing call of SeedLoop, by
 // workflow ID, from any process sharing the database.
 func RetrieveSeedLoop(ctx context.Context, id string) (*SeedLoopHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnSeedLoop, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnSeedLoop, id)
 	if err != nil {
 		return nil, err
 	}

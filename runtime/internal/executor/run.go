@@ -1,4 +1,4 @@
-package dbos
+package executor
 
 import (
 	"context"
@@ -7,89 +7,81 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
+	"github.com/dbosgen/dbosgen/runtime/internal/registry"
+	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
-)
-
-// Error messages recorded for workflows the runtime ended itself. They are
-// mapped back to sentinels when results are read.
-const (
-	timeoutMessage = "workflow timed out"
 )
 
 // schedule puts a workflow that just became ready to work: one PENDING
 // under this executor (started directly, resumed, taken over) runs here at
 // once; one ENQUEUED on a queue wakes this process's dispatcher of that
 // queue and, through the notifier, the other processes'.
-func (rt *Runtime) schedule(w store.Workflow) {
+func (e *Executor) schedule(w store.Workflow) {
 	if w.Queue == "" {
-		rt.spawn(w)
+		e.spawn(w)
 		return
 	}
-	if d := rt.dispatchers[w.Queue]; d != nil {
-		d.wake()
+	if d := e.queues.Get(w.Queue); d != nil {
+		d.Wake()
 	}
-	rt.notifier.enqueued(w.Queue)
+	e.notifier.Enqueued(w.Queue)
 }
 
 // spawn runs a PENDING workflow owned by this executor in a new goroutine,
 // counting it in its queue's local count.
-func (rt *Runtime) spawn(w store.Workflow) {
-	d := rt.dispatchers[w.Queue]
+func (e *Executor) spawn(w store.Workflow) {
+	d := e.queues.Get(w.Queue)
 	if d != nil {
-		d.running.Add(1)
+		d.Took()
 	}
-	rt.start(w, d)
+	e.start(w, d)
 }
 
 // start runs a PENDING workflow in a new goroutine; d, if not nil, is its
 // queue's dispatcher, whose local count already counts it.
-func (rt *Runtime) start(w store.Workflow, d *dispatcher) {
-	rt.running.Add(1)
-	go rt.execute(w, d)
+func (e *Executor) start(w store.Workflow, d *dispatch.Dispatcher) {
+	e.running.Add(1)
+	go e.execute(w, d)
 }
 
 // execute runs one workflow to its end (or to an interruption at Shutdown)
 // and records the outcome. Its slot in the queue's local count is freed
 // then; when the call that recorded the outcome did not claim the queue's
 // next tasks, the dispatcher is woken to.
-func (rt *Runtime) execute(w store.Workflow, d *dispatcher) {
-	defer rt.running.Done()
+func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher) {
+	defer e.running.Done()
 	claimed := false
 	if d != nil {
-		defer func() {
-			d.running.Add(-1)
-			if !claimed {
-				d.wake()
-			}
-		}()
+		defer func() { d.Finished(claimed) }()
 	}
-	outcome := store.CompleteParams{ID: w.ID, ExecutorID: rt.executorID, Attempts: w.Attempts}
-	fn, ok := lookupFunction(w.Name)
+	outcome := store.CompleteParams{ID: w.ID, ExecutorID: e.executorID, Attempts: w.Attempts}
+	fn, ok := registry.Lookup(w.Name)
 	if ok && w.Attempts-1 > fn.MaxRecovery {
 		outcome.State = store.StateDeadLetter
 		outcome.Error = fmt.Sprintf("recovered %d times; max_recovery is %d", w.Attempts-1, fn.MaxRecovery)
-		rt.log.Warn("dbos: workflow dead-lettered", "workflow_id", w.ID, "name", w.Name, "recoveries", w.Attempts-1)
-		claimed = rt.complete(w.Queue, d, outcome)
+		e.log.Warn("dbos: workflow dead-lettered", "workflow_id", w.ID, "name", w.Name, "recoveries", w.Attempts-1)
+		claimed = e.complete(w.Queue, d, outcome)
 		return
 	}
 	var out []byte
 	var err error
 	if ok {
-		out, err = rt.invoke(w, fn)
+		out, err = e.invoke(w, fn)
 	} else {
-		err = fmt.Errorf("%w: %q is not registered in executor %q (is its package imported by this program?)", ErrUnregistered, w.Name, rt.executorID)
+		err = fmt.Errorf("%w: %q is not registered in executor %q (is its package imported by this program?)", sentinel.ErrUnregistered, w.Name, e.executorID)
 	}
 	switch {
-	case err != nil && rt.interrupted():
-		rt.log.Info("dbos: workflow interrupted by shutdown; it stays PENDING", "workflow_id", w.ID)
+	case err != nil && e.interrupted():
+		e.log.Info("dbos: workflow interrupted by shutdown; it stays PENDING", "workflow_id", w.ID)
 		return
 	case errors.Is(err, errStaleRun):
-		rt.log.Info("dbos: workflow run stopped: it was cancelled or is run elsewhere now", "workflow_id", w.ID)
-		rt.waiters.notify(w.ID)
+		e.log.Info("dbos: workflow run stopped: it was cancelled or is run elsewhere now", "workflow_id", w.ID)
+		e.waiters.Notify(w.ID)
 		return
 	case errors.Is(err, errCancelledCause):
-		rt.log.Info("dbos: workflow cancelled while running", "workflow_id", w.ID)
-		rt.waiters.notify(w.ID)
+		e.log.Info("dbos: workflow cancelled while running", "workflow_id", w.ID)
+		e.waiters.Notify(w.ID)
 		return
 	case errors.Is(err, errTimedOut):
 		outcome.State, outcome.Error = store.StateCancelled, timeoutMessage
@@ -98,7 +90,7 @@ func (rt *Runtime) execute(w store.Workflow, d *dispatcher) {
 	default:
 		outcome.State, outcome.Output = store.StateSuccess, out
 	}
-	claimed = rt.complete(w.Queue, d, outcome)
+	claimed = e.complete(w.Queue, d, outcome)
 }
 
 // errStaleRun marks a run that lost its workflow (cancelled elsewhere, or
@@ -111,11 +103,11 @@ var errTimedOut = errors.New("timed out")
 
 // invoke calls the workflow's function with a context carrying the runtime
 // (and, for a workflow, its checkpoint state). A panic becomes an error.
-func (rt *Runtime) invoke(w store.Workflow, fn *Function) (out []byte, err error) {
-	ctx, cancel := context.WithCancelCause(rt.WithContext(rt.runCtx))
-	rt.active.Store(w.ID, cancel)
+func (e *Executor) invoke(w store.Workflow, fn *registry.Function) (out []byte, err error) {
+	ctx, cancel := context.WithCancelCause(e.Bind(e.runCtx))
+	e.active.Store(w.ID, cancel)
 	defer func() {
-		rt.active.Delete(w.ID)
+		e.active.Delete(w.ID)
 		cancel(nil)
 	}()
 	if deadline := workflowDeadline(w); !deadline.IsZero() {
@@ -124,13 +116,13 @@ func (rt *Runtime) invoke(w store.Workflow, fn *Function) (out []byte, err error
 		defer stop()
 	}
 	var wf *workflowState
-	if fn.Kind == KindWorkflow {
-		wf = &workflowState{id: w.ID, owner: store.Owner{ExecutorID: rt.executorID, Attempts: w.Attempts}}
+	if fn.Kind == registry.KindWorkflow {
+		wf = &workflowState{id: w.ID, owner: store.Owner{ExecutorID: e.executorID, Attempts: w.Attempts}}
 		if w.Attempts > 1 {
 			// Only a workflow that ran before can have checkpoints.
 			var steps []store.Step
-			err := rt.persist(ctx, "load checkpoints", func(ctx context.Context) (err error) {
-				steps, err = rt.store.Steps(ctx, w.ID)
+			err := e.persist(ctx, "load checkpoints", func(ctx context.Context) (err error) {
+				steps, err = e.store.Steps(ctx, w.ID)
 				return err
 			})
 			if err != nil {
@@ -146,7 +138,7 @@ func (rt *Runtime) invoke(w store.Workflow, fn *Function) (out []byte, err error
 			out, err = nil, fmt.Errorf("panic in %s: %v\n%s", w.Name, p, debug.Stack())
 		}
 		if wf != nil {
-			if ferr := rt.finish(ctx, wf); ferr != nil {
+			if ferr := e.finish(ctx, wf); ferr != nil {
 				out, err = nil, ferr
 			}
 		}
@@ -158,10 +150,10 @@ func (rt *Runtime) invoke(w store.Workflow, fn *Function) (out []byte, err error
 			err = errTimedOut
 		}
 	}()
-	if fn.Kind == KindStep {
+	if fn.Kind == registry.KindStep {
 		return callStep(ctx, fn, w.Input)
 	}
-	return fn.invoke(ctx, w.Input)
+	return fn.Call(ctx, w.Input)
 }
 
 // workflowDeadline is when a workflow with a timeout must stop.
@@ -176,32 +168,28 @@ func workflowDeadline(w store.Workflow) time.Time {
 }
 
 // complete records the outcome of a workflow of queue ("" if none), with
-// other outcomes (see completer), wakes its local waiters and notifies other
+// other outcomes (see dispatch.Queues.Complete), wakes its local waiters and notifies other
 // processes. d, if not nil, is the queue's dispatcher: the call that records
 // the outcome may claim the queue's next tasks, and complete reports
 // whether it did.
-func (rt *Runtime) complete(queue string, d *dispatcher, p store.CompleteParams) (claimed bool) {
-	c := rt.done
-	if d != nil {
-		c = d.done
-	}
+func (e *Executor) complete(queue string, d *dispatch.Dispatcher, p store.CompleteParams) (claimed bool) {
 	// Retried until written, or until Shutdown gives up on running work:
 	// then the workflow stays PENDING and is resumed later.
 	var ok bool
-	err := rt.persist(rt.runCtx, "record workflow outcome", func(context.Context) (err error) {
-		ok, claimed, err = c.complete(p)
+	err := e.persist(e.runCtx, "record workflow outcome", func(context.Context) (err error) {
+		ok, claimed, err = e.queues.Complete(d, p)
 		return err
 	})
 	switch {
 	case err != nil:
-		rt.log.Error("dbos: record workflow outcome failed; it stays PENDING and will be resumed", "workflow_id", p.ID, "err", err)
+		e.log.Error("dbos: record workflow outcome failed; it stays PENDING and will be resumed", "workflow_id", p.ID, "err", err)
 	case !ok:
-		rt.log.Warn("dbos: workflow outcome not recorded: another executor owns it now", "workflow_id", p.ID)
+		e.log.Warn("dbos: workflow outcome not recorded: another executor owns it now", "workflow_id", p.ID)
 	default:
-		rt.notifier.completed(queue, p.ID)
-		rt.waiters.finished(p.ID, &store.Workflow{ID: p.ID, State: p.State, Output: p.Output, Error: p.Error})
+		e.notifier.Completed(queue, p.ID)
+		e.waiters.Finished(p.ID, &store.Workflow{ID: p.ID, State: p.State, Output: p.Output, Error: p.Error})
 		return claimed
 	}
-	rt.waiters.notify(p.ID)
+	e.waiters.Notify(p.ID)
 	return claimed
 }

@@ -1,4 +1,4 @@
-package dbos
+package executor
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/dbosgen/dbosgen/runtime/internal/registry"
+	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
 
@@ -16,55 +18,25 @@ import (
 // next.
 const maxBatchChunk = 1000
 
-// EnqueueBatch durably puts one call of fn per encoded input on queue q
-// and returns their handles, in the order of inputs. The calls are inserted
-// with one multi-row insert per chunk of at most 1000, each chunk committed
-// before the next is sent; when EnqueueBatch returns without an error,
-// every call is committed. Generated EnqueueFBatch functions encode the
-// inputs and call it.
-//
-// opts apply to every call of the batch: WithPriority, WithDelay,
-// WithTimeout and WithPartitionKey. WithID and WithDeduplicationID name a
-// single workflow, so they are rejected; enqueue the calls that need them
-// one by one (EnqueueF). An empty batch enqueues nothing and returns nil,
-// nil.
-//
-// Outside a workflow each call gets a new random ID. If a later chunk
-// fails, the calls of the chunks committed before it stay enqueued and the
-// error says how many those were. Inside a workflow the whole batch is one
-// checkpointed step: the children's IDs are derived from the parent's ID
-// and the step number, so a replay (even after a crash between the insert
-// and the checkpoint) returns the same handles and never enqueues a call
-// twice.
-func EnqueueBatch(ctx context.Context, q *Queue, fn *Function, inputs [][]byte, opts ...EnqueueOption) ([]*Handle, error) {
-	rt, err := runtimeFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return rt.enqueueBatch(ctx, q, fn, inputs, opts)
-}
-
-// enqueueBatch implements EnqueueBatch.
-func (rt *Runtime) enqueueBatch(ctx context.Context, q *Queue, fn *Function, inputs [][]byte, opts []EnqueueOption) ([]*Handle, error) {
-	if q == nil {
-		return nil, fmt.Errorf("enqueue batch of %d %s: the queue is nil; declare one with dbos.NewQueue (calls with no queue are started one by one with StartF)", len(inputs), fn.Name)
-	}
+// EnqueueBatch durably puts one call of fn per encoded input on queue and
+// returns their handles, in the order of inputs; see
+// dbosimpl.EnqueueBatch.
+func (e *Executor) EnqueueBatch(ctx context.Context, queue string, fn *registry.Function, inputs [][]byte, cfg EnqueueOptions) ([]*Handle, error) {
 	fail := func(err error) error {
-		return fmt.Errorf("enqueue batch of %d %s on queue %q: %w", len(inputs), fn.Name, q.name, err)
+		return fmt.Errorf("enqueue batch of %d %s on queue %q: %w", len(inputs), fn.Name, queue, err)
 	}
-	cfg, err := newEnqueueConfig(opts)
 	switch {
-	case err != nil:
-		return nil, fail(err)
-	case cfg.id != "":
+	case cfg.Err != nil:
+		return nil, fail(cfg.Err)
+	case cfg.ID != "":
 		return nil, fail(errors.New("WithID names one workflow, but a batch enqueues many; enqueue a call that needs its own ID by itself with EnqueueF"))
-	case cfg.dedupID != "":
+	case cfg.DedupID != "":
 		return nil, fail(errors.New("WithDeduplicationID applies to one workflow, but a batch enqueues many; enqueue calls that need deduplication one by one with EnqueueF"))
 	}
 	if len(inputs) == 0 {
 		return nil, nil
 	}
-	row := func(id string, input []byte) store.InsertParams { return cfg.row(id, fn, q, input, rt.executorID) }
+	row := func(id string, input []byte) store.InsertParams { return cfg.row(id, fn, queue, input, e.executorID) }
 
 	wf := workflowFrom(ctx)
 	if wf == nil {
@@ -72,9 +44,9 @@ func (rt *Runtime) enqueueBatch(ctx context.Context, q *Queue, fn *Function, inp
 		handles := make([]*Handle, len(inputs))
 		for i, input := range inputs {
 			ps[i] = row(newWorkflowID(), input)
-			handles[i] = &Handle{rt: rt, fn: fn, id: ps[i].ID}
+			handles[i] = &Handle{e: e, fn: fn, id: ps[i].ID}
 		}
-		if committed, err := rt.insertAll(ctx, nil, ps); err != nil {
+		if committed, err := e.insertAll(ctx, nil, ps); err != nil {
 			return nil, fail(committedBefore(committed, err))
 		}
 		return handles, nil
@@ -88,10 +60,10 @@ func (rt *Runtime) enqueueBatch(ctx context.Context, q *Queue, fn *Function, inp
 		if rec.Error != "" {
 			return nil, recordedError(rec)
 		}
-		return rt.batchHandles(fn, wf, step, rec.Output, len(inputs))
+		return e.batchHandles(fn, wf, step, rec.Output, len(inputs))
 	}
 	// Earlier enqueues still waiting to be written go first (deferred.go).
-	if err := rt.flush(ctx, wf); err != nil {
+	if err := e.flush(ctx, wf); err != nil {
 		return nil, err
 	}
 	ids := make([]string, len(inputs))
@@ -101,7 +73,7 @@ func (rt *Runtime) enqueueBatch(ctx context.Context, q *Queue, fn *Function, inp
 		ps[i] = row(ids[i], input)
 		ps[i].ParentID = wf.id
 	}
-	if _, err := rt.insertAll(ctx, wf, ps); err != nil {
+	if _, err := e.insertAll(ctx, wf, ps); err != nil {
 		// Nothing is checkpointed: a replay inserts the batch again,
 		// finding the rows committed so far under the same IDs.
 		return nil, fail(err)
@@ -110,11 +82,11 @@ func (rt *Runtime) enqueueBatch(ctx context.Context, q *Queue, fn *Function, inp
 	if err != nil {
 		return nil, fail(err)
 	}
-	out, err = rt.recordStep(ctx, wf, store.Step{StepID: step, Name: "enqueue batch " + fn.Name, Output: out}, nil)
+	out, err = e.recordStep(ctx, wf, store.Step{StepID: step, Name: "enqueue batch " + fn.Name, Output: out}, nil)
 	if err != nil {
 		return nil, err
 	}
-	return rt.batchHandles(fn, wf, step, out, len(inputs))
+	return e.batchHandles(fn, wf, step, out, len(inputs))
 }
 
 // insertAll inserts ps in chunks of at most maxBatchChunk, each in one
@@ -122,18 +94,18 @@ func (rt *Runtime) enqueueBatch(ctx context.Context, q *Queue, fn *Function, inp
 // work. Inside a workflow (wf not nil) each call is retried through
 // database outages (persist); outside one, a call once sent finishes, and
 // ctx is checked between calls. A row whose ID exists for another function
-// is an error (ErrConflictingID); one for the same function is a replay's
+// is an error (sentinel.ErrConflictingID); one for the same function is a replay's
 // and fine. It returns how many rows were committed before an error.
-func (rt *Runtime) insertAll(ctx context.Context, wf *workflowState, ps []store.InsertParams) (committed int, err error) {
+func (e *Executor) insertAll(ctx context.Context, wf *workflowState, ps []store.InsertParams) (committed int, err error) {
 	for chunk := range slices.Chunk(ps, maxBatchChunk) {
 		var res []store.InsertResult
 		if wf != nil {
-			err = rt.persist(ctx, "insert child workflows", func(ctx context.Context) (err error) {
-				res, err = rt.insertChunk(ctx, chunk)
+			err = e.persist(ctx, "insert child workflows", func(ctx context.Context) (err error) {
+				res, err = e.insertChunk(ctx, chunk)
 				return err
 			})
 		} else if err = ctx.Err(); err == nil {
-			res, err = rt.insertChunk(context.WithoutCancel(ctx), chunk)
+			res, err = e.insertChunk(context.WithoutCancel(ctx), chunk)
 		}
 		if err == nil {
 			err = checkExisting(chunk, res)
@@ -150,8 +122,8 @@ func (rt *Runtime) insertAll(ctx context.Context, wf *workflowState, ps []store.
 // row it created to work (once per queue: waking a queue wakes it for
 // every row). It returns the store's results, and the first error of a
 // row alone (the other rows are committed then).
-func (rt *Runtime) insertChunk(ctx context.Context, ps []store.InsertParams) ([]store.InsertResult, error) {
-	res, err := rt.store.InsertWorkflows(ctx, ps)
+func (e *Executor) insertChunk(ctx context.Context, ps []store.InsertParams) ([]store.InsertResult, error) {
+	res, err := e.store.InsertWorkflows(ctx, ps)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +134,7 @@ func (rt *Runtime) insertChunk(ctx context.Context, ps []store.InsertParams) ([]
 				woken = map[string]bool{}
 			}
 			woken[r.Workflow.Queue] = true
-			rt.schedule(r.Workflow)
+			e.schedule(r.Workflow)
 		}
 		if r.Err != nil && err == nil {
 			err = fmt.Errorf("workflow %q: %w", ps[i].ID, r.Err)
@@ -178,7 +150,7 @@ func (rt *Runtime) insertChunk(ctx context.Context, ps []store.InsertParams) ([]
 func checkExisting(ps []store.InsertParams, res []store.InsertResult) error {
 	for i, r := range res {
 		if !r.Created && r.Workflow.Name != ps[i].Name {
-			return fmt.Errorf("%w: %q runs %s", ErrConflictingID, ps[i].ID, r.Workflow.Name)
+			return fmt.Errorf("%w: %q runs %s", sentinel.ErrConflictingID, ps[i].ID, r.Workflow.Name)
 		}
 	}
 	return nil
@@ -186,7 +158,7 @@ func checkExisting(ps []store.InsertParams, res []store.InsertResult) error {
 
 // batchHandles returns the handles of the IDs that step of wf recorded for
 // a batch of n calls of fn.
-func (rt *Runtime) batchHandles(fn *Function, wf *workflowState, step int, recorded []byte, n int) ([]*Handle, error) {
+func (e *Executor) batchHandles(fn *registry.Function, wf *workflowState, step int, recorded []byte, n int) ([]*Handle, error) {
 	var ids []string
 	if err := json.Unmarshal(recorded, &ids); err != nil {
 		return nil, fmt.Errorf("enqueue batch of %d %s: step %d of workflow %q did not record a batch's IDs (%w); a workflow must make the same durable calls, in the same order, on every attempt", n, fn.Name, step, wf.id, err)
@@ -196,7 +168,7 @@ func (rt *Runtime) batchHandles(fn *Function, wf *workflowState, step int, recor
 	}
 	handles := make([]*Handle, len(ids))
 	for i, id := range ids {
-		handles[i] = &Handle{rt: rt, fn: fn, id: id}
+		handles[i] = &Handle{e: e, fn: fn, id: id}
 	}
 	return handles, nil
 }

@@ -1,4 +1,4 @@
-package dbos
+package executor
 
 import (
 	"context"
@@ -19,7 +19,7 @@ const (
 // succeeds, fails in a way retrying cannot fix (no such workflow, a
 // duplicate), or ctx ends. A database that restarts or drops a connection
 // thus delays work but never fails it.
-func (rt *Runtime) persist(ctx context.Context, what string, op func(context.Context) error) error {
+func (e *Executor) persist(ctx context.Context, what string, op func(context.Context) error) error {
 	wait := persistFirstWait
 	for {
 		// Once sent, a call must finish: never leave its outcome unknown.
@@ -27,7 +27,7 @@ func (rt *Runtime) persist(ctx context.Context, what string, op func(context.Con
 		if err == nil || permanent(err) || ctx.Err() != nil {
 			return err
 		}
-		rt.log.Warn("dbos: database call failed; retrying", "call", what, "err", err, "wait", wait)
+		e.log.Warn("dbos: database call failed; retrying", "call", what, "err", err, "wait", wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:

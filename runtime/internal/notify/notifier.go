@@ -1,4 +1,4 @@
-package dbos
+package notify
 
 import (
 	"context"
@@ -22,10 +22,10 @@ const (
 	notifyRetryWait = 100 * time.Millisecond
 )
 
-// notifier tells the other processes sharing a Postgres database what this
+// Notifier tells the other processes sharing a Postgres database what this
 // one committed: that a queue has new ENQUEUED work, that a workflow
 // finished; and that it is hungry for a queue's tasks (see
-// dispatcher.claimsOnCompletion). The store's writes notify nobody (a
+// the dispatch package). The store's writes notify nobody (a
 // notifying transaction commits under a server-wide lock, see
 // store.Store.Notify); instead each writer, once its write committed, hands
 // the event to the notifier, which never blocks it. One goroutine sends the
@@ -33,9 +33,9 @@ const (
 // is in flight go together in the next one, so the busier the process, the
 // bigger the batches.
 //
-// A nil *notifier (an engine without notifications: SQLite) ignores every
+// A nil *Notifier (an engine without notifications: SQLite) ignores every
 // event.
-type notifier struct {
+type Notifier struct {
 	store store.Store
 	log   *slog.Logger
 
@@ -44,10 +44,10 @@ type notifier struct {
 	finished []store.Event            // EventCompleted, in order
 	resync   bool                     // send an EventResync (events were lost or collapsed)
 	// echoes counts, by workflow, the completions this process notified
-	// and has not heard back yet (see echo).
+	// and has not heard back yet (see Echo).
 	echoes map[string]int
 	// hungerEchoes counts, by queue, the EventHungry this process sent and
-	// has not heard back yet (see hungerEcho).
+	// has not heard back yet (see HungerEcho).
 	hungerEchoes map[string]int
 
 	kick chan struct{} // capacity 1: events are pending
@@ -55,13 +55,13 @@ type notifier struct {
 	done chan struct{} // closed when the goroutine has exited
 }
 
-// newNotifier starts the notifier of a store with notifications, or returns
+// New starts the notifier of a store with notifications, or returns
 // nil for one without.
-func newNotifier(st store.Store, log *slog.Logger) *notifier {
+func New(st store.Store, log *slog.Logger) *Notifier {
 	if st.Events() == nil {
 		return nil
 	}
-	n := &notifier{
+	n := &Notifier{
 		store:        st,
 		log:          log,
 		queues:       map[store.Event]struct{}{},
@@ -75,14 +75,14 @@ func newNotifier(st store.Store, log *slog.Logger) *notifier {
 	return n
 }
 
-// enqueued reports ENQUEUED rows committed on queue.
-func (n *notifier) enqueued(queue string) { n.queueEvent(store.EventEnqueued, queue) }
+// Enqueued reports ENQUEUED rows committed on queue.
+func (n *Notifier) Enqueued(queue string) { n.queueEvent(store.EventEnqueued, queue) }
 
-// hungry reports that this process wants tasks of queue that its shared
+// Hungry reports that this process wants tasks of queue that its shared
 // concurrency limit keeps it from claiming (see store.EventHungry).
-func (n *notifier) hungry(queue string) { n.queueEvent(store.EventHungry, queue) }
+func (n *Notifier) Hungry(queue string) { n.queueEvent(store.EventHungry, queue) }
 
-func (n *notifier) queueEvent(kind store.EventKind, queue string) {
+func (n *Notifier) queueEvent(kind store.EventKind, queue string) {
 	if n == nil || queue == "" {
 		return
 	}
@@ -96,15 +96,15 @@ func (n *notifier) queueEvent(kind store.EventKind, queue string) {
 	n.wake()
 }
 
-// completed reports that workflow id (of queue, "" if none) committed a
+// Completed reports that workflow id (of queue, "" if none) committed a
 // terminal state.
-func (n *notifier) completed(queue, id string) {
+func (n *Notifier) Completed(queue, id string) {
 	if n == nil {
 		return
 	}
 	n.mu.Lock()
 	if len(n.echoes) >= maxPendingEvents {
-		clear(n.echoes) // echoes lost: forget them (see echo)
+		clear(n.echoes) // echoes lost: forget them (see Echo)
 	}
 	n.echoes[id]++
 	if n.resync {
@@ -118,7 +118,7 @@ func (n *notifier) completed(queue, id string) {
 	n.wake()
 }
 
-// echo reports whether a completion notification is this process's own
+// Echo reports whether a completion notification is this process's own
 // (it hears its own notifications too), forgetting it. The process already
 // acted on its own completions (and cancels): their echoes must not wake
 // its dispatchers a second time, nor stop a run of the workflow that
@@ -126,18 +126,18 @@ func (n *notifier) completed(queue, id string) {
 // are forgotten in bulk when too many pile up: the worst a mistake costs
 // is a useless wake-up, or a stale run stopped at the heartbeat instead of
 // at once.
-func (n *notifier) echo(id string) bool {
+func (n *Notifier) Echo(id string) bool {
 	if n == nil {
 		return false
 	}
 	return n.takeEcho(n.echoes, id)
 }
 
-// hungerEcho reports whether an EventHungry for queue is (as far as this
+// HungerEcho reports whether an EventHungry for queue is (as far as this
 // process can tell) its own, forgetting it: a process must not give way to
 // its own hunger. An echo mistaken for another process's event, or the
 // reverse, swaps which of two events is heeded, no more.
-func (n *notifier) hungerEcho(queue string) bool {
+func (n *Notifier) HungerEcho(queue string) bool {
 	if n == nil {
 		return false
 	}
@@ -146,7 +146,7 @@ func (n *notifier) hungerEcho(queue string) bool {
 
 // takeEcho counts one expected echo of key in echoes as heard, and reports
 // whether one was expected.
-func (n *notifier) takeEcho(echoes map[string]int, key string) bool {
+func (n *Notifier) takeEcho(echoes map[string]int, key string) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if echoes[key] == 0 {
@@ -158,8 +158,8 @@ func (n *notifier) takeEcho(echoes map[string]int, key string) bool {
 	return true
 }
 
-// forgetEchoes drops the echoes expected, after notifications were lost.
-func (n *notifier) forgetEchoes() {
+// ForgetEchoes drops the echoes expected, after notifications were lost.
+func (n *Notifier) ForgetEchoes() {
 	if n == nil {
 		return
 	}
@@ -169,7 +169,7 @@ func (n *notifier) forgetEchoes() {
 	clear(n.hungerEchoes)
 }
 
-func (n *notifier) wake() {
+func (n *Notifier) wake() {
 	select {
 	case n.kick <- struct{}{}:
 	default:
@@ -177,7 +177,7 @@ func (n *notifier) wake() {
 }
 
 // take removes and returns the pending events.
-func (n *notifier) take() []store.Event {
+func (n *Notifier) take() []store.Event {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	evs := make([]store.Event, 0, len(n.queues)+len(n.finished)+1)
@@ -195,7 +195,7 @@ func (n *notifier) take() []store.Event {
 	return evs
 }
 
-func (n *notifier) loop() {
+func (n *Notifier) loop() {
 	defer close(n.done)
 	for {
 		select {
@@ -217,7 +217,7 @@ func (n *notifier) loop() {
 
 // flush sends the pending events. When Notify fails, the events are lost:
 // it schedules an EventResync in their place and returns false.
-func (n *notifier) flush() bool {
+func (n *Notifier) flush() bool {
 	evs := n.take()
 	if len(evs) == 0 {
 		return true
@@ -236,9 +236,9 @@ func (n *notifier) flush() bool {
 	return true
 }
 
-// close sends what is pending and stops the notifier; call it once, after
+// Close sends what is pending and stops the notifier; call it once, after
 // the last event and before the store closes.
-func (n *notifier) close() {
+func (n *Notifier) Close() {
 	if n == nil {
 		return
 	}

@@ -1,4 +1,4 @@
-package dbos
+package notify
 
 import (
 	"context"
@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
 )
 
 // notifyStore is a store.Store whose Notify records its calls; only Events
@@ -46,37 +46,26 @@ func (s *notifyStore) sent() [][]store.Event {
 	return append([][]store.Event(nil), s.calls...)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // TestNotifierBatches: the events that arrive while a Notify is in flight
 // go together in the next one, enqueues once per queue, completions in
 // order; close sends what is left.
 func TestNotifierBatches(t *testing.T) {
 	st := &notifyStore{events: make(chan store.Event), block: make(chan struct{})}
-	n := newNotifier(st, slog.New(slog.DiscardHandler))
-	n.enqueued("q1")
-	waitFor(t, "the first Notify", func() bool { return len(st.sent()) == 1 })
+	n := New(st, slog.New(slog.DiscardHandler))
+	n.Enqueued("q1")
+	testdb.WaitFor(t, "the first Notify", func() bool { return len(st.sent()) == 1 })
 	for i := range 5 {
-		n.enqueued("q2")
-		n.completed("q2", fmt.Sprint("wf", i))
+		n.Enqueued("q2")
+		n.Completed("q2", fmt.Sprint("wf", i))
 	}
-	n.hungry("q3")
+	n.Hungry("q3")
 	st.mu.Lock()
 	close(st.block)
 	st.block = nil
 	st.mu.Unlock()
-	waitFor(t, "the second Notify", func() bool { return len(st.sent()) == 2 })
-	n.completed("", "last")
-	n.close()
+	testdb.WaitFor(t, "the second Notify", func() bool { return len(st.sent()) == 2 })
+	n.Completed("", "last")
+	n.Close()
 	calls := st.sent()
 	if len(calls) != 3 {
 		t.Fatalf("%d Notify calls, want 3: %v", len(calls), calls)
@@ -100,10 +89,10 @@ func TestNotifierBatches(t *testing.T) {
 		t.Errorf("the call of close %v", calls[2])
 	}
 	// Its own completions are echoes; others' are not.
-	if !n.echo("wf3") || n.echo("wf3") || n.echo("elsewhere") {
+	if !n.Echo("wf3") || n.Echo("wf3") || n.Echo("elsewhere") {
 		t.Error("echo: want true once for a completion of this process, false otherwise")
 	}
-	if !n.hungerEcho("q3") || n.hungerEcho("q3") {
+	if !n.HungerEcho("q3") || n.HungerEcho("q3") {
 		t.Error("hungerEcho: want true once for this process's hunger")
 	}
 }
@@ -113,17 +102,17 @@ func TestNotifierBatches(t *testing.T) {
 // Notify.
 func TestNotifierCollapsesAndRecovers(t *testing.T) {
 	st := &notifyStore{events: make(chan store.Event), block: make(chan struct{})}
-	n := newNotifier(st, slog.New(slog.DiscardHandler))
-	n.enqueued("q")
-	waitFor(t, "the first Notify", func() bool { return len(st.sent()) == 1 })
+	n := New(st, slog.New(slog.DiscardHandler))
+	n.Enqueued("q")
+	testdb.WaitFor(t, "the first Notify", func() bool { return len(st.sent()) == 1 })
 	for i := range maxPendingEvents + 10 {
-		n.completed("q", fmt.Sprint("wf", i))
+		n.Completed("q", fmt.Sprint("wf", i))
 	}
 	st.mu.Lock()
 	close(st.block)
 	st.block, st.failing = nil, true
 	st.mu.Unlock()
-	waitFor(t, "the collapsed Notify", func() bool { return len(st.sent()) >= 2 })
+	testdb.WaitFor(t, "the collapsed Notify", func() bool { return len(st.sent()) >= 2 })
 	if got := st.sent()[1]; fmt.Sprint(got) != fmt.Sprint([]store.Event{{Kind: store.EventResync}}) {
 		t.Errorf("after %d completions: %.200v, want one resync", maxPendingEvents+10, got)
 	}
@@ -131,9 +120,9 @@ func TestNotifierCollapsesAndRecovers(t *testing.T) {
 	st.mu.Lock()
 	st.failing = false
 	st.mu.Unlock()
-	n.completed("q", "after")
-	waitFor(t, "the Notify after the failure", func() bool { return len(st.sent()) >= 3 })
-	n.close()
+	n.Completed("q", "after")
+	testdb.WaitFor(t, "the Notify after the failure", func() bool { return len(st.sent()) >= 3 })
+	n.Close()
 	if got := st.sent()[2]; fmt.Sprint(got) != fmt.Sprint([]store.Event{{Kind: store.EventResync}}) {
 		t.Errorf("after a failed Notify: %v, want one resync", got)
 	}

@@ -1,4 +1,4 @@
-package dbos
+package groupcommit
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
 )
 
 // TestBatcherGathersConcurrentRequests: while one call is in flight the
@@ -22,8 +24,8 @@ func TestBatcherGathersConcurrentRequests(t *testing.T) {
 	)
 	release := make(chan struct{})
 	first := true
-	b := &batcher[int, string]{
-		call: func(in []int) ([]string, error) {
+	b := &Batcher[int, string]{
+		Call: func(in []int) ([]string, error) {
 			if inCall.Add(1) != 1 {
 				t.Error("two calls in flight at once")
 			}
@@ -47,24 +49,24 @@ func TestBatcherGathersConcurrentRequests(t *testing.T) {
 			}
 			return out, nil
 		},
-		key: func(v int) string { return fmt.Sprint(v % 10) },
-		max: 8,
+		Key: func(v int) string { return fmt.Sprint(v % 10) },
+		Max: 8,
 	}
 	const n = 40
 	var wg sync.WaitGroup
 	results := make([]string, n)
-	wg.Go(func() { results[0], _ = b.do(context.Background(), 0) })
-	waitFor(t, "the first call to start", b.leadingNow)
+	wg.Go(func() { results[0], _ = b.Do(context.Background(), 0) })
+	testdb.WaitFor(t, "the first call to start", b.leadingNow)
 	for i := 1; i < n; i++ {
 		wg.Go(func() {
-			r, err := b.do(context.Background(), i)
+			r, err := b.Do(context.Background(), i)
 			if err != nil {
 				t.Errorf("do(%d): %v", i, err)
 			}
 			results[i] = r
 		})
 	}
-	waitFor(t, "the other requests to wait", func() bool { return b.waiting() >= n-1 })
+	testdb.WaitFor(t, "the other requests to wait", func() bool { return b.waiting() >= n-1 })
 	close(release)
 	wg.Wait()
 	for i, r := range results {
@@ -93,8 +95,8 @@ func TestBatcherParallelCalls(t *testing.T) {
 		maxInCall atomic.Int32
 	)
 	release := make(chan struct{})
-	b := &batcher[int, string]{
-		call: func(in []int) ([]string, error) {
+	b := &Batcher[int, string]{
+		Call: func(in []int) ([]string, error) {
 			n := inCall.Add(1)
 			defer inCall.Add(-1)
 			for {
@@ -116,16 +118,16 @@ func TestBatcherParallelCalls(t *testing.T) {
 			}
 			return out, nil
 		},
-		key: func(v int) string { return fmt.Sprint(v % 10) },
-		max: 8,
-		par: 2,
+		Key: func(v int) string { return fmt.Sprint(v % 10) },
+		Max: 8,
+		Par: 2,
 	}
 	const n = 30
 	var wg sync.WaitGroup
 	results := make([]string, n)
 	do := func(i int) {
 		wg.Go(func() {
-			r, err := b.do(context.Background(), i)
+			r, err := b.Do(context.Background(), i)
 			if err != nil {
 				t.Errorf("do(%d): %v", i, err)
 			}
@@ -133,13 +135,13 @@ func TestBatcherParallelCalls(t *testing.T) {
 		})
 	}
 	do(0)
-	waitFor(t, "a call in flight", func() bool { return b.inFlightNow() >= 1 })
+	testdb.WaitFor(t, "a call in flight", func() bool { return b.inFlightNow() >= 1 })
 	// A second call starts only for a full batch: the requests gather
 	// behind the first until 8 wait.
 	for i := 1; i < n; i++ {
 		do(i)
 	}
-	waitFor(t, "two calls in flight and every request taken or waiting", func() bool {
+	testdb.WaitFor(t, "two calls in flight and every request taken or waiting", func() bool {
 		return b.inFlightNow() >= 2 && b.waiting()+len(calls2(&mu, &calls)) >= n
 	})
 	close(release)
@@ -167,24 +169,24 @@ func TestBatcherParallelCalls(t *testing.T) {
 	// A request kept out of a batch by its key (3, like 13) waits while a
 	// slot is free; a newer caller (4) finding the slot hands the lead to
 	// it, and both are called.
-	b = &batcher[int, string]{
-		call: func(in []int) ([]string, error) {
+	b = &Batcher[int, string]{
+		Call: func(in []int) ([]string, error) {
 			out := make([]string, len(in))
 			for i, v := range in {
 				out[i] = fmt.Sprint("r", v)
 			}
 			return out, nil
 		},
-		key: func(v int) string { return fmt.Sprint(v % 10) },
-		max: 8,
-		par: 2,
+		Key: func(v int) string { return fmt.Sprint(v % 10) },
+		Max: 8,
+		Par: 2,
 	}
 	held := &request[int, string]{in: 3, wake: make(chan []*request[int, string], 1)}
 	b.pending = append(b.pending, held)
 	b.inFlight = 0
 	got := make(chan string, 1)
 	go func() {
-		r, _ := b.do(context.Background(), 4)
+		r, _ := b.Do(context.Background(), 4)
 		got <- r
 	}()
 	var batch []*request[int, string]
@@ -212,8 +214,8 @@ func TestBatcherErrorsAndGivingUp(t *testing.T) {
 	release := make(chan struct{})
 	var calls atomic.Int32
 	boom := errors.New("boom")
-	b := &batcher[int, int]{
-		call: func(in []int) ([]int, error) {
+	b := &Batcher[int, int]{
+		Call: func(in []int) ([]int, error) {
 			calls.Add(1)
 			if in[0] == 0 {
 				<-release
@@ -221,21 +223,21 @@ func TestBatcherErrorsAndGivingUp(t *testing.T) {
 			}
 			return in, nil
 		},
-		max: 10,
+		Max: 10,
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := b.do(context.Background(), 0)
+		_, err := b.Do(context.Background(), 0)
 		done <- err
 	}()
-	waitFor(t, "the first call to start", b.leadingNow)
+	testdb.WaitFor(t, "the first call to start", b.leadingNow)
 	ctx, cancel := context.WithCancel(context.Background())
 	gaveUp := make(chan error, 1)
 	go func() {
-		_, err := b.do(ctx, 1)
+		_, err := b.Do(ctx, 1)
 		gaveUp <- err
 	}()
-	waitFor(t, "a request to wait", func() bool { return b.waiting() >= 1 })
+	testdb.WaitFor(t, "a request to wait", func() bool { return b.waiting() >= 1 })
 	cancel()
 	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
 		t.Errorf("a waiting caller whose context ended got %v, want context.Canceled", err)
@@ -247,27 +249,27 @@ func TestBatcherErrorsAndGivingUp(t *testing.T) {
 	if n := calls.Load(); n != 1 {
 		t.Errorf("%d calls, want 1: the caller who gave up must not be called", n)
 	}
-	if got, err := b.do(context.Background(), 5); got != 5 || err != nil {
+	if got, err := b.Do(context.Background(), 5); got != 5 || err != nil {
 		t.Errorf("after an error: do(5) = %v, %v", got, err)
 	}
-	if _, err := b.do(ctx, 6); !errors.Is(err, context.Canceled) {
+	if _, err := b.Do(ctx, 6); !errors.Is(err, context.Canceled) {
 		t.Errorf("do with an ended context = %v, want context.Canceled", err)
 	}
 }
 
-func (b *batcher[T, R]) leadingNow() bool {
+func (b *Batcher[T, R]) leadingNow() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.inFlight > 0
 }
 
-func (b *batcher[T, R]) inFlightNow() int {
+func (b *Batcher[T, R]) inFlightNow() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.inFlight
 }
 
-func (b *batcher[T, R]) waiting() int {
+func (b *Batcher[T, R]) waiting() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.pending)

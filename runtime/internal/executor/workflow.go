@@ -1,10 +1,11 @@
-package dbos
+package executor
 
 import (
 	"context"
 	"strconv"
 	"sync"
 
+	"github.com/dbosgen/dbosgen/runtime/internal/notify"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
 
@@ -23,9 +24,9 @@ type workflowState struct {
 	// deferred.go), guarded by mu.
 	deferredInserts []store.InsertParams
 	deferredSteps   []store.Step
-	flushErr        error             // a failed flush: the run must not finish as if it had succeeded
-	children        map[string]*watch // children enqueued by this run, watched until awaited
-	flushMu         sync.Mutex        // held while a flush writes: one at a time, in order
+	flushErr        error                    // a failed flush: the run must not finish as if it had succeeded
+	children        map[string]*notify.Watch // children enqueued by this run, watched until awaited
+	flushMu         sync.Mutex               // held while a flush writes: one at a time, in order
 }
 
 type workflowKey struct{}

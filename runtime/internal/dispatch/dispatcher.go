@@ -1,4 +1,4 @@
-package dbos
+package dispatch
 
 import (
 	"context"
@@ -24,7 +24,7 @@ const (
 	localTaskLimit = 1000
 )
 
-// dispatcher claims a queue's tasks for this process and runs them. It
+// Dispatcher claims a queue's tasks for this process and runs them. It
 // claims when woken (a local enqueue or completion, a notification from
 // another process), when a rate window or delay ends, and on the fallback
 // poll; the store calls that record the queue's outcomes (completer) or
@@ -36,9 +36,9 @@ const (
 // NewQueue): each claim applies them and reports them back, and the
 // dispatcher adopts them for what only this process decides (its local cap,
 // and whether other processes' completions concern it).
-type dispatcher struct {
-	rt      *Runtime
-	q       *Queue
+type Dispatcher struct {
+	env     *Env
+	name    string
 	wakeCh  chan struct{} // capacity 1: wakes coalesce
 	running atomic.Int64  // tasks of this queue running (or claimed to run) in this process
 	done    *completer    // records the outcomes of the queue's tasks and claims their successors
@@ -53,63 +53,49 @@ type dispatcher struct {
 	hungryAt   atomic.Int64 // unix nanoseconds: when this process last said it was hungry
 }
 
-func newDispatcher(rt *Runtime, q *Queue) *dispatcher {
-	d := &dispatcher{rt: rt, q: q, wakeCh: make(chan struct{}, 1)}
-	d.done = newCompleter(rt, d)
-	d.adopt(q.storeConfig())
+func newDispatcher(env *Env, c store.QueueConfig) *Dispatcher {
+	d := &Dispatcher{env: env, name: c.Name, wakeCh: make(chan struct{}, 1)}
+	d.done = newCompleter(env, d)
+	d.adopt(c)
 	return d
 }
 
-// storeConfig is the queue's declaration as the store records it.
-func (q *Queue) storeConfig() store.QueueConfig {
-	c := q.cfg
-	return store.QueueConfig{
-		Name:                 q.name,
-		Concurrency:          c.concurrency,
-		WorkerConcurrency:    c.workerConcurrency,
-		RateLimit:            c.rateLimit,
-		RatePeriod:           c.ratePeriod,
-		PartitionConcurrency: c.partitionConcurrency,
-		PartitionRateLimit:   c.partitionRateLimit,
-		PartitionRatePeriod:  c.partitionRatePeriod,
-	}
-}
-
 // adopt takes the limits of the queue's declaration as stored.
-func (d *dispatcher) adopt(c store.QueueConfig) {
+func (d *Dispatcher) adopt(c store.QueueConfig) {
 	d.shared.Store(c.Concurrency > 0 || c.RateLimit > 0 || c.PartitionConcurrency > 0 || c.PartitionRateLimit > 0)
 	d.concOnly.Store(c.Concurrency > 0 && c.RateLimit == 0 && c.PartitionConcurrency == 0 && c.PartitionRateLimit == 0)
 	d.workerLimit.Store(int64(c.WorkerConcurrency))
 }
 
-// wake asks the dispatcher to claim again soon; it never blocks.
-func (d *dispatcher) wake() {
+// Wake asks the dispatcher to claim again soon; it never blocks.
+func (d *Dispatcher) Wake() {
 	select {
 	case d.wakeCh <- struct{}{}:
 	default:
 	}
 }
 
-// limited reports whether the queue has a limit shared with other
+// Limited reports whether the queue has a limit shared with other
 // processes, so their completions can free a slot here.
-func (d *dispatcher) limited() bool { return d.shared.Load() }
+func (d *Dispatcher) Limited() bool { return d.shared.Load() }
 
 // localLimit is how many of the queue's tasks may run in this process.
-func (d *dispatcher) localLimit() int {
+func (d *Dispatcher) localLimit() int {
 	if n := d.workerLimit.Load(); n > 0 {
 		return int(n)
 	}
 	return localTaskLimit
 }
 
-func (d *dispatcher) loop() {
-	defer d.rt.loops.Done()
-	poll := d.rt.cfg.PollInterval
+// loop claims whenever woken, a timer ends, or the poll interval passes,
+// until env.Stop closes.
+func (d *Dispatcher) loop() {
+	poll := d.env.Poll
 	timer := time.NewTimer(0) // claim at once: work may be waiting
 	defer timer.Stop()
 	for {
 		select {
-		case <-d.rt.stopCh:
+		case <-d.env.Stop:
 			return
 		case <-d.wakeCh:
 		case <-timer.C:
@@ -140,11 +126,11 @@ func (d *dispatcher) loop() {
 // which a process that gets no slot says so (hungry) and the others give
 // way (yield) for a while. Otherwise the freed slots go to whichever
 // process's dispatcher claims first.
-func (d *dispatcher) claimsOnCompletion() bool {
+func (d *Dispatcher) claimsOnCompletion() bool {
 	if !d.shared.Load() {
 		return true
 	}
-	return d.concOnly.Load() && d.rt.notifier != nil && time.Now().UnixNano() >= d.yieldUntil.Load()
+	return d.concOnly.Load() && d.env.Notifier != nil && time.Now().UnixNano() >= d.yieldUntil.Load()
 }
 
 // Hunger and yielding (see claimsOnCompletion).
@@ -156,27 +142,27 @@ const (
 	hungerEvery = 100 * time.Millisecond
 )
 
-// yield gives way to another process hungry for the queue's tasks.
-func (d *dispatcher) yield() {
+// Yield gives way to another process hungry for the queue's tasks.
+func (d *Dispatcher) Yield() {
 	d.yieldUntil.Store(time.Now().Add(yieldFor).UnixNano())
 }
 
 // hungry tells the other processes that a claim of the queue, which has a
 // Concurrency limit, found no slot (or no task): those holding the slots
 // give way.
-func (d *dispatcher) hungry() {
+func (d *Dispatcher) hungry() {
 	now := time.Now().UnixNano()
 	last := d.hungryAt.Load()
 	if now-last < int64(hungerEvery) || !d.hungryAt.CompareAndSwap(last, now) {
 		return
 	}
-	d.rt.notifier.hungry(d.q.name)
+	d.env.Notifier.Hungry(d.name)
 }
 
 // batch is the most tasks one claim of the queue takes: unlimitedClaimBatch
 // when the queue has no limit at all (shared or WorkerConcurrency),
 // claimBatch otherwise.
-func (d *dispatcher) batch() int {
+func (d *Dispatcher) batch() int {
 	if d.shared.Load() || d.workerLimit.Load() > 0 {
 		return claimBatch
 	}
@@ -187,7 +173,7 @@ func (d *dispatcher) batch() int {
 // the local limit leaves room for once finished more tasks (still counted)
 // are gone, and returns how many: the most a claim may take. The claimer
 // releases what it did not take.
-func (d *dispatcher) reserve(finished int) int {
+func (d *Dispatcher) reserve(finished int) int {
 	for {
 		cur := d.running.Load()
 		n := min(int64(d.batch()), int64(d.localLimit())-cur+int64(finished))
@@ -203,38 +189,38 @@ func (d *dispatcher) reserve(finished int) int {
 // claimWith claims up to n tasks, reserved with reserve, after recording
 // the outcomes ps in the same store call, and starts the tasks. It returns
 // what the store reports for each outcome.
-func (d *dispatcher) claimWith(ctx context.Context, n int, ps []store.CompleteParams) ([]bool, error) {
+func (d *Dispatcher) claimWith(ctx context.Context, n int, ps []store.CompleteParams) ([]bool, error) {
 	res, err := d.claimReserved(ctx, n, ps)
 	if err != nil {
 		return nil, err
 	}
 	if !res.RetryAt.IsZero() || len(res.Claimed) == n {
 		// Its timer must know when to claim next, or more may be ready.
-		d.wake()
+		d.Wake()
 	}
 	return res.Completed, nil
 }
 
 // claimReserved makes the store call that claims up to n tasks, reserved
 // with reserve, after recording the outcomes ps (if any), and settles it.
-func (d *dispatcher) claimReserved(ctx context.Context, n int, ps []store.CompleteParams) (store.ClaimResult, error) {
+func (d *Dispatcher) claimReserved(ctx context.Context, n int, ps []store.CompleteParams) (store.ClaimResult, error) {
 	p := d.claimParams(n)
 	p.Complete = ps
-	res, err := d.rt.store.Claim(ctx, p)
+	res, err := d.env.Store.Claim(ctx, p)
 	return res, d.settle(n, res, err)
 }
 
 // claimParams are the arguments of a claim of up to n of the queue's tasks
 // for this process.
-func (d *dispatcher) claimParams(n int) store.ClaimParams {
-	return store.ClaimParams{Queue: d.q.name, ExecutorID: d.rt.executorID, Max: n}
+func (d *Dispatcher) claimParams(n int) store.ClaimParams {
+	return store.ClaimParams{Queue: d.name, ExecutorID: d.env.ExecutorID, Max: n}
 }
 
 // settle ends a claim of up to n tasks, reserved with reserve, that
 // returned res and err: a failed claim releases the reservations; one that
 // succeeded adopts the limits it applied, starts its tasks and releases
 // the reservations it did not use.
-func (d *dispatcher) settle(n int, res store.ClaimResult, err error) error {
+func (d *Dispatcher) settle(n int, res store.ClaimResult, err error) error {
 	if err != nil {
 		d.running.Add(-int64(n))
 		return err
@@ -242,23 +228,23 @@ func (d *dispatcher) settle(n int, res store.ClaimResult, err error) error {
 	d.adopt(res.Config)
 	d.running.Add(int64(len(res.Claimed) - n))
 	for _, w := range res.Claimed {
-		d.rt.start(w, d)
+		d.env.Start(w, d)
 	}
 	return nil
 }
 
 // claim takes as many tasks as the limits allow and starts them. It returns
 // when the next claim could succeed without an event (zero: unknown).
-func (d *dispatcher) claim() time.Time {
+func (d *Dispatcher) claim() time.Time {
 	for {
 		n := d.reserve(0)
 		if n == 0 {
 			return time.Time{} // a local completion will wake us
 		}
 		// A claim that locked rows must finish: never interrupt it.
-		res, err := d.claimReserved(context.WithoutCancel(d.rt.runCtx), n, nil)
+		res, err := d.claimReserved(context.WithoutCancel(d.env.Ctx), n, nil)
 		if err != nil {
-			d.rt.log.Error("dbos: claim failed; retrying at the next poll", "queue", d.q.name, "err", err)
+			d.env.Log.Error("dbos: claim failed; retrying at the next poll", "queue", d.name, "err", err)
 			return time.Time{}
 		}
 		if len(res.Claimed) < n {
@@ -268,9 +254,23 @@ func (d *dispatcher) claim() time.Time {
 			return res.RetryAt
 		}
 		select {
-		case <-d.rt.stopCh:
+		case <-d.env.Stop:
 			return time.Time{}
 		default:
 		}
+	}
+}
+
+// Took counts one more of the queue's tasks running in this process: one
+// that did not come from a claim (resumed, taken over, started directly).
+func (d *Dispatcher) Took() { d.running.Add(1) }
+
+// Finished counts a task of the queue that ended in this process; unless
+// the call that recorded its outcome claimed the queue's next tasks
+// (claimed), the dispatcher is woken to claim them.
+func (d *Dispatcher) Finished(claimed bool) {
+	d.running.Add(-1)
+	if !claimed {
+		d.Wake()
 	}
 }

@@ -1,10 +1,11 @@
-package dbos
+package executor
 
 import (
 	"context"
 	"errors"
 	"fmt"
 
+	"github.com/dbosgen/dbosgen/runtime/internal/notify"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
 
@@ -35,19 +36,19 @@ const maxDeferred = 1000
 
 // deferEnqueue notes a child enqueue (its row p and checkpoint s) to be
 // written at the next blocking point.
-func (rt *Runtime) deferEnqueue(ctx context.Context, wf *workflowState, p store.InsertParams, s store.Step) error {
-	wt := rt.waiters.watch(p.ID)
+func (e *Executor) deferEnqueue(ctx context.Context, wf *workflowState, p store.InsertParams, s store.Step) error {
+	wt := e.waiters.Watch(p.ID)
 	wf.mu.Lock()
 	wf.deferredInserts = append(wf.deferredInserts, p)
 	wf.deferredSteps = append(wf.deferredSteps, s)
 	if wf.children == nil {
-		wf.children = map[string]*watch{}
+		wf.children = map[string]*notify.Watch{}
 	}
 	wf.children[p.ID] = wt // p.ID is derived from a step, new in this run
 	full := len(wf.deferredInserts) >= maxDeferred
 	wf.mu.Unlock()
 	if full {
-		return rt.flush(ctx, wf)
+		return e.flush(ctx, wf)
 	}
 	return nil
 }
@@ -70,34 +71,25 @@ func (wf *workflowState) finishedChild(id string) *store.Workflow {
 	if !ok {
 		return nil
 	}
-	defer c.release()
-	return c.finished()
+	defer c.Release()
+	return c.Finished()
 }
 
-// final reports whether a child's outcome, as awaiting it returned, can
-// never change: it succeeded or failed. (A cancelled, timed-out or
-// dead-lettered child can be resumed.) Only such results may be
-// checkpointed late.
-func final(outcome error) bool {
-	var we *WorkflowError
-	return outcome == nil || errors.As(outcome, &we)
-}
-
-// runtimeForRead is runtimeFrom for a read or an admin call: when ctx is a
-// running workflow's, the workflow's notes are written first, so that the
-// call sees everything the workflow did (see flushFrom).
-func runtimeForRead(ctx context.Context) (*Runtime, error) {
-	rt, err := runtimeFrom(ctx)
+// ForRead is From for a read or an admin call: when ctx is a running
+// workflow's, the workflow's notes are written first, so that the call
+// sees everything the workflow did (see flushFrom).
+func ForRead(ctx context.Context) (*Executor, error) {
+	e, err := From(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return rt, rt.flushFrom(ctx)
+	return e, e.flushFrom(ctx)
 }
 
 // flushFrom writes the notes of the workflow running on ctx, if any.
-func (rt *Runtime) flushFrom(ctx context.Context) error {
+func (e *Executor) flushFrom(ctx context.Context) error {
 	if wf := workflowFrom(ctx); wf != nil {
-		return rt.flush(ctx, wf)
+		return e.flush(ctx, wf)
 	}
 	return nil
 }
@@ -106,7 +98,7 @@ func (rt *Runtime) flushFrom(ctx context.Context) error {
 // checkpoints in one call. It returns once they are committed. After a
 // failure every later flush fails the same way, so the run can never
 // finish as though the lost notes had been written.
-func (rt *Runtime) flush(ctx context.Context, wf *workflowState) error {
+func (e *Executor) flush(ctx context.Context, wf *workflowState) error {
 	wf.flushMu.Lock()
 	defer wf.flushMu.Unlock()
 	wf.mu.Lock()
@@ -116,7 +108,7 @@ func (rt *Runtime) flush(ctx context.Context, wf *workflowState) error {
 	if err != nil || len(inserts)+len(steps) == 0 {
 		return err
 	}
-	if err := rt.writeDeferred(ctx, wf, inserts, steps); err != nil {
+	if err := e.writeDeferred(ctx, wf, inserts, steps); err != nil {
 		wf.mu.Lock()
 		wf.flushErr = err
 		wf.mu.Unlock()
@@ -125,12 +117,12 @@ func (rt *Runtime) flush(ctx context.Context, wf *workflowState) error {
 	return nil
 }
 
-func (rt *Runtime) writeDeferred(ctx context.Context, wf *workflowState, inserts []store.InsertParams, steps []store.Step) error {
-	if _, err := rt.insertAll(ctx, wf, inserts); err != nil {
+func (e *Executor) writeDeferred(ctx context.Context, wf *workflowState, inserts []store.InsertParams, steps []store.Step) error {
+	if _, err := e.insertAll(ctx, wf, inserts); err != nil {
 		return fmt.Errorf("enqueue %d children of workflow %q: %w", len(inserts), wf.id, err)
 	}
-	err := rt.persist(ctx, "checkpoint steps", func(ctx context.Context) error {
-		return rt.store.RecordSteps(ctx, wf.id, steps, wf.owner)
+	err := e.persist(ctx, "checkpoint steps", func(ctx context.Context) error {
+		return e.store.RecordSteps(ctx, wf.id, steps, wf.owner)
 	})
 	if errors.Is(err, store.ErrFenced) {
 		return fmt.Errorf("checkpoint %d steps of workflow %q: %w: it was cancelled or is run elsewhere now", len(steps), wf.id, errStaleRun)
@@ -145,14 +137,14 @@ func (rt *Runtime) writeDeferred(ctx context.Context, wf *workflowState, inserts
 // its outcome is recorded, and lets go of its children. A workflow
 // cancelled while it ran writes nothing more: its outcome is recorded
 // already, and a Resume replays it.
-func (rt *Runtime) finish(ctx context.Context, wf *workflowState) error {
+func (e *Executor) finish(ctx context.Context, wf *workflowState) error {
 	defer wf.unwatch()
 	if errors.Is(context.Cause(ctx), errCancelledCause) {
 		return nil
 	}
 	// A timed-out workflow's context is done, but its enqueues returned
 	// handles: they are written until Shutdown interrupts.
-	return rt.flush(rt.runCtx, wf)
+	return e.flush(e.runCtx, wf)
 }
 
 // unwatch releases the subscriptions to children never awaited.
@@ -162,6 +154,6 @@ func (wf *workflowState) unwatch() {
 	wf.children = nil
 	wf.mu.Unlock()
 	for _, c := range children {
-		c.release()
+		c.Release()
 	}
 }

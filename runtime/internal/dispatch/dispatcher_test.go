@@ -1,4 +1,4 @@
-package dbos
+package dispatch
 
 import (
 	"testing"
@@ -21,14 +21,14 @@ func TestClaimBatchByLimits(t *testing.T) {
 		{store.QueueConfig{RateLimit: 100, RatePeriod: time.Second}, claimBatch},
 		{store.QueueConfig{PartitionConcurrency: 2}, claimBatch},
 	} {
-		d := &dispatcher{}
+		d := &Dispatcher{}
 		d.adopt(c.cfg)
 		if got := d.batch(); got != c.want {
 			t.Errorf("%+v: batch %d, want %d", c.cfg, got, c.want)
 		}
 	}
 
-	d := &dispatcher{}
+	d := &Dispatcher{}
 	d.adopt(store.QueueConfig{})
 	d.running.Store(localTaskLimit - 100)
 	if got := d.reserve(0); got != 100 {

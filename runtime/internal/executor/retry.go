@@ -1,18 +1,20 @@
-package dbos
+package executor
 
 import (
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/registry"
 )
 
 // callStep runs a step's body, retrying a failure as the directive's
 // retries=, backoff= and max_backoff= say. The wait before retry k is
 // min(Backoff·2^(k-1), MaxBackoff), jittered to between half and all of it.
 // Waits end early when ctx is done. The final error names the attempts.
-func callStep(ctx context.Context, fn *Function, input []byte) ([]byte, error) {
-	out, err := fn.invoke(ctx, input)
+func callStep(ctx context.Context, fn *registry.Function, input []byte) ([]byte, error) {
+	out, err := fn.Call(ctx, input)
 	if err == nil || fn.Retries == 0 {
 		return out, err
 	}
@@ -29,7 +31,7 @@ func callStep(ctx context.Context, fn *Function, input []byte) ([]byte, error) {
 			t.Stop()
 			return nil, fmt.Errorf("%s failed after %d attempts: %w", fn.Name, attempt-1, err)
 		}
-		if out, err = fn.invoke(ctx, input); err == nil {
+		if out, err = fn.Call(ctx, input); err == nil {
 			return out, nil
 		}
 		wait = min(2*wait, fn.MaxBackoff)

@@ -1,4 +1,4 @@
-package dbos
+package executor
 
 import "github.com/dbosgen/dbosgen/runtime/internal/store"
 
@@ -6,13 +6,12 @@ import "github.com/dbosgen/dbosgen/runtime/internal/store"
 // an enqueue wakes that queue's dispatcher; a completion wakes the
 // workflow's waiters, stops its run here if any (cancelled elsewhere) and,
 // on a limited queue, wakes the dispatcher (a slot freed), except for the
-// echo of a completion or cancel of this process (see notifier.echo);
+// echo of a completion or cancel of this process (see notify.Notifier.Echo);
 // another process's hunger for a queue's tasks makes this one give way.
-func (rt *Runtime) eventLoop(events <-chan store.Event) {
-	defer rt.loops.Done()
+func (e *Executor) eventLoop(events <-chan store.Event) {
 	for {
 		select {
-		case <-rt.stopCh:
+		case <-e.stopCh:
 			return
 		case ev, ok := <-events:
 			if !ok {
@@ -20,31 +19,29 @@ func (rt *Runtime) eventLoop(events <-chan store.Event) {
 			}
 			switch ev.Kind {
 			case store.EventEnqueued:
-				if d := rt.dispatchers[ev.Queue]; d != nil {
-					d.wake()
+				if d := e.queues.Get(ev.Queue); d != nil {
+					d.Wake()
 				}
 			case store.EventCompleted:
-				rt.waiters.notify(ev.WorkflowID)
-				if rt.notifier.echo(ev.WorkflowID) {
+				e.waiters.Notify(ev.WorkflowID)
+				if e.notifier.Echo(ev.WorkflowID) {
 					// This process's own completion or cancel, acted on
 					// already; a run of the workflow here now is a newer
 					// one (resumed since).
 					break
 				}
-				rt.stopRunning(ev.WorkflowID) // cancelled elsewhere, if it runs here
-				if d := rt.dispatchers[ev.Queue]; d != nil && d.limited() {
-					d.wake()
+				e.stopRunning(ev.WorkflowID) // cancelled elsewhere, if it runs here
+				if d := e.queues.Get(ev.Queue); d != nil && d.Limited() {
+					d.Wake()
 				}
 			case store.EventHungry:
-				if d := rt.dispatchers[ev.Queue]; d != nil && !rt.notifier.hungerEcho(ev.Queue) {
-					d.yield()
+				if d := e.queues.Get(ev.Queue); d != nil && !e.notifier.HungerEcho(ev.Queue) {
+					d.Yield()
 				}
 			case store.EventResync:
-				rt.notifier.forgetEchoes()
-				rt.waiters.notifyAll()
-				for _, d := range rt.dispatchers {
-					d.wake()
-				}
+				e.notifier.ForgetEchoes()
+				e.waiters.NotifyAll()
+				e.queues.WakeAll()
 			}
 		}
 	}

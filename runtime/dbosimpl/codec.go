@@ -1,17 +1,19 @@
-package dbos
+package dbosimpl
 
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 )
 
 // EncodeInput encodes the generated argument struct of a call to fn. A value
-// that cannot be encoded yields an error wrapping ErrEncode, before anything
+// that cannot be encoded yields an error wrapping dbos.ErrEncode, before anything
 // is written to the database.
 func EncodeInput(fn *Function, args any) ([]byte, error) {
 	b, err := json.Marshal(args)
 	if err != nil {
-		return nil, fmt.Errorf("encode input of %s: %w: %w", fn.Name, ErrEncode, err)
+		return nil, fmt.Errorf("encode input of %s: %w: %w", fn.Name, sentinel.ErrEncode, err)
 	}
 	return b, nil
 }
@@ -19,7 +21,7 @@ func EncodeInput(fn *Function, args any) ([]byte, error) {
 // DecodeInput decodes a stored input of fn into the generated argument struct.
 func DecodeInput(fn *Function, input []byte, args any) error {
 	if err := json.Unmarshal(input, args); err != nil {
-		return fmt.Errorf("decode input of %s: %w: %w", fn.Name, ErrDecode, err)
+		return fmt.Errorf("decode input of %s: %w: %w", fn.Name, sentinel.ErrDecode, err)
 	}
 	return nil
 }
@@ -28,7 +30,7 @@ func DecodeInput(fn *Function, input []byte, args any) error {
 func EncodeOutput(fn *Function, result any) ([]byte, error) {
 	b, err := json.Marshal(result)
 	if err != nil {
-		return nil, fmt.Errorf("encode output of %s: %w: %w", fn.Name, ErrEncode, err)
+		return nil, fmt.Errorf("encode output of %s: %w: %w", fn.Name, sentinel.ErrEncode, err)
 	}
 	return b, nil
 }
@@ -37,7 +39,7 @@ func EncodeOutput(fn *Function, result any) ([]byte, error) {
 // function's result type.
 func DecodeOutput(fn *Function, output []byte, result any) error {
 	if err := json.Unmarshal(output, result); err != nil {
-		return fmt.Errorf("decode output of %s: %w: %w", fn.Name, ErrDecode, err)
+		return fmt.Errorf("decode output of %s: %w: %w", fn.Name, sentinel.ErrDecode, err)
 	}
 	return nil
 }

@@ -1,8 +1,9 @@
-package dbos
+package dispatch
 
 import (
 	"context"
 
+	"github.com/dbosgen/dbosgen/runtime/internal/groupcommit"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
 
@@ -13,7 +14,7 @@ const (
 	// flight at once: while one waits for the database (its statements,
 	// its commit's WAL flush), a full batch of outcomes that gathered
 	// meanwhile starts the next, so that the database and the tasks work
-	// at the same time (a partial batch waits: see batcher.room).
+	// at the same time (a partial batch waits: see groupcommit.Batcher).
 	completeCalls = 2
 )
 
@@ -30,9 +31,9 @@ const (
 // dispatcher and a claim of its own. Workflows of other queues, or of none,
 // go through the runtime's completer, which only records.
 type completer struct {
-	rt *Runtime
-	d  *dispatcher // the queue whose tasks finish here; nil: claim nothing
-	b  batcher[store.CompleteParams, completed]
+	env *Env
+	d   *Dispatcher // the queue whose tasks finish here; nil: claim nothing
+	b   groupcommit.Batcher[store.CompleteParams, completed]
 }
 
 // completed is the result of one outcome.
@@ -41,13 +42,13 @@ type completed struct {
 	claimed bool // the call that recorded it claimed for the queue
 }
 
-func newCompleter(rt *Runtime, d *dispatcher) *completer {
-	c := &completer{rt: rt, d: d}
-	c.b = batcher[store.CompleteParams, completed]{
-		call: c.record,
-		key:  func(p store.CompleteParams) string { return p.ID }, // one outcome of a workflow per statement
-		max:  maxCompleteBatch,
-		par:  completeCalls,
+func newCompleter(env *Env, d *Dispatcher) *completer {
+	c := &completer{env: env, d: d}
+	c.b = groupcommit.Batcher[store.CompleteParams, completed]{
+		Call: c.record,
+		Key:  func(p store.CompleteParams) string { return p.ID }, // one outcome of a workflow per statement
+		Max:  maxCompleteBatch,
+		Par:  completeCalls,
 	}
 	return c
 }
@@ -57,14 +58,14 @@ func newCompleter(rt *Runtime, d *dispatcher) *completer {
 // p.ExecutorID) and whether the same call claimed for the dispatcher's
 // queue. On error nothing was recorded.
 func (c *completer) complete(p store.CompleteParams) (ok, claimed bool, err error) {
-	r, err := c.b.do(context.Background(), p)
+	r, err := c.b.Do(context.Background(), p)
 	return r.ok, r.claimed, err
 }
 
 // record makes the store call for a batch of outcomes.
 func (c *completer) record(ps []store.CompleteParams) ([]completed, error) {
 	// A call that began must finish: never leave its outcome unknown.
-	ctx := context.WithoutCancel(c.rt.runCtx)
+	ctx := context.WithoutCancel(c.env.Ctx)
 	var (
 		oks     []bool
 		claimed bool
@@ -74,7 +75,7 @@ func (c *completer) record(ps []store.CompleteParams) ([]completed, error) {
 		oks, err = c.d.claimWith(ctx, n, ps)
 		claimed = true
 	} else {
-		oks, err = c.rt.store.CompleteMany(ctx, ps)
+		oks, err = c.env.Store.CompleteMany(ctx, ps)
 	}
 	if err != nil {
 		return nil, err
@@ -90,7 +91,7 @@ func (c *completer) record(ps []store.CompleteParams) ([]completed, error) {
 // for the dispatcher's queue (reserved in its local count), 0 when it
 // claims nothing.
 func (c *completer) reserve(n int) int {
-	if c.d == nil || c.rt.stopping.Load() || !c.d.claimsOnCompletion() {
+	if c.d == nil || c.env.Stopping() || !c.d.claimsOnCompletion() {
 		return 0
 	}
 	return c.d.reserve(n)

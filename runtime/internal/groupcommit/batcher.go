@@ -1,4 +1,7 @@
-package dbos
+// Package groupcommit makes one call for many concurrent requests: the
+// runtime's inserts and outcome records are committed together, one
+// statement and one commit for all the callers that arrived meanwhile.
+package groupcommit
 
 import (
 	"context"
@@ -6,7 +9,7 @@ import (
 	"sync"
 )
 
-// batcher makes one call for many concurrent requests (group commit): each
+// Batcher makes one call for many concurrent requests (group commit): each
 // caller waits for its own result, but while calls are in flight (at most
 // par at once) the requests that arrive meanwhile gather, and the next call
 // takes them all (at most max; two requests with one key never share a
@@ -14,16 +17,18 @@ import (
 // in flight makes one (leads); when it is done it hands the next batch,
 // which holds the oldest waiting request, to that request's caller, who
 // leads the next call.
-type batcher[T, R any] struct {
-	// call makes the call for a batch: one result per request, in order,
+type Batcher[T, R any] struct {
+	// Call makes the call for a batch: one result per request, in order,
 	// or an error for them all. Up to par calls run at once.
-	call func(batch []T) ([]R, error)
-	key  func(T) string // nil: any requests may share a call
-	max  int
-	// par is the most calls in flight at once; 0 means 1. With more than
+	Call func(batch []T) ([]R, error)
+	// Key, when not nil, keeps requests with one key out of one call.
+	Key func(T) string
+	// Max is the most requests one call takes.
+	Max int
+	// Par is the most calls in flight at once; 0 means 1. With more than
 	// one, a call for a full batch can start while another waits for the
 	// database, so that the work of the two overlaps.
-	par int
+	Par int
 
 	mu       sync.Mutex
 	pending  []*request[T, R] // waiting for a call, oldest first
@@ -41,11 +46,11 @@ type request[T, R any] struct {
 	wake chan []*request[T, R]
 }
 
-// do makes in part of the next call and returns its result. A caller
+// Do makes in part of the next call and returns its result. A caller
 // whose ctx ends before its request is taken into a call gives up with
 // ctx's error; once taken (the call may be in flight) it waits for the
 // result.
-func (b *batcher[T, R]) do(ctx context.Context, in T) (R, error) {
+func (b *Batcher[T, R]) Do(ctx context.Context, in T) (R, error) {
 	var zero R
 	if err := ctx.Err(); err != nil {
 		return zero, err
@@ -82,7 +87,7 @@ func (b *batcher[T, R]) do(ctx context.Context, in T) (R, error) {
 }
 
 // forget removes r from the waiting requests; false when it was taken.
-func (b *batcher[T, R]) forget(r *request[T, R]) bool {
+func (b *Batcher[T, R]) forget(r *request[T, R]) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	i := slices.Index(b.pending, r)
@@ -97,29 +102,29 @@ func (b *batcher[T, R]) forget(r *request[T, R]) bool {
 // requests: when none is in flight, or, up to par, when a full batch
 // waits. A second call for a partial batch would only split it, and add
 // a commit: the one in flight takes those requests when it ends.
-func (b *batcher[T, R]) room() bool {
+func (b *Batcher[T, R]) room() bool {
 	if len(b.pending) == 0 {
 		return false
 	}
-	return b.inFlight == 0 || (b.inFlight < b.par && len(b.pending) >= b.max)
+	return b.inFlight == 0 || (b.inFlight < b.Par && len(b.pending) >= b.Max)
 }
 
 // take removes the next batch from the waiting requests, with b.mu held:
 // the oldest, at most max, none with the key of one taken before it (such
 // a request waits for the next batch).
-func (b *batcher[T, R]) take() []*request[T, R] {
-	batch := make([]*request[T, R], 0, min(len(b.pending), b.max))
+func (b *Batcher[T, R]) take() []*request[T, R] {
+	batch := make([]*request[T, R], 0, min(len(b.pending), b.Max))
 	var seen map[string]bool
-	if b.key != nil {
+	if b.Key != nil {
 		seen = make(map[string]bool, cap(batch))
 	}
 	rest := b.pending[:0]
 	for _, r := range b.pending {
 		k := ""
 		if seen != nil {
-			k = b.key(r.in)
+			k = b.Key(r.in)
 		}
-		if len(batch) < b.max && !seen[k] {
+		if len(batch) < b.Max && !seen[k] {
 			if seen != nil {
 				seen[k] = true
 			}
@@ -135,12 +140,12 @@ func (b *batcher[T, R]) take() []*request[T, R] {
 
 // run makes the call for a batch led by its first request's caller, and
 // wakes the others.
-func (b *batcher[T, R]) run(batch []*request[T, R]) {
+func (b *Batcher[T, R]) run(batch []*request[T, R]) {
 	in := make([]T, len(batch))
 	for i, r := range batch {
 		in[i] = r.in
 	}
-	out, err := b.call(in)
+	out, err := b.Call(in)
 	for i, r := range batch {
 		if err != nil {
 			r.err = err
@@ -156,7 +161,7 @@ func (b *batcher[T, R]) run(batch []*request[T, R]) {
 // handOff gives the next batch to the caller of its first request, who
 // makes the next call in place of the one that ended; with nothing
 // waiting, one call fewer is in flight.
-func (b *batcher[T, R]) handOff() {
+func (b *Batcher[T, R]) handOff() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.inFlight--; !b.room() {

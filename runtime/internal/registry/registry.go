@@ -1,4 +1,6 @@
-package dbos
+// Package registry holds the functions this process can run, registered by
+// generated init functions under their stable names.
+package registry
 
 import (
 	"context"
@@ -81,16 +83,16 @@ var registry = struct {
 // mistake that no caller can recover from.
 func Register(fn *Function, invoke InvokeFunc) {
 	if fn == nil || fn.Name == "" {
-		panic("dbos.Register: function has no name")
+		panic("dbosimpl.Register: function has no name")
 	}
 	if invoke == nil {
-		panic(fmt.Sprintf("dbos.Register: %s has no body", fn.Name))
+		panic(fmt.Sprintf("dbosimpl.Register: %s has no body", fn.Name))
 	}
 	if fn.Kind != KindStep && fn.Kind != KindWorkflow {
-		panic(fmt.Sprintf("dbos.Register: %s has invalid kind %d", fn.Name, int(fn.Kind)))
+		panic(fmt.Sprintf("dbosimpl.Register: %s has invalid kind %d", fn.Name, int(fn.Kind)))
 	}
 	if fn.Retries < 0 || fn.Backoff < 0 || fn.MaxBackoff < 0 || fn.MaxRecovery < 0 {
-		panic(fmt.Sprintf("dbos.Register: %s has a negative retries, backoff, max_backoff or max_recovery", fn.Name))
+		panic(fmt.Sprintf("dbosimpl.Register: %s has a negative retries, backoff, max_backoff or max_recovery", fn.Name))
 	}
 	if fn.Backoff == 0 {
 		fn.Backoff = DefaultBackoff
@@ -99,7 +101,7 @@ func Register(fn *Function, invoke InvokeFunc) {
 		fn.MaxBackoff = max(DefaultMaxBackoff, fn.Backoff)
 	}
 	if fn.MaxBackoff < fn.Backoff {
-		panic(fmt.Sprintf("dbos.Register: %s has max_backoff %s below backoff %s", fn.Name, fn.MaxBackoff, fn.Backoff))
+		panic(fmt.Sprintf("dbosimpl.Register: %s has max_backoff %s below backoff %s", fn.Name, fn.MaxBackoff, fn.Backoff))
 	}
 	if fn.MaxRecovery == 0 {
 		fn.MaxRecovery = DefaultMaxRecovery
@@ -107,14 +109,19 @@ func Register(fn *Function, invoke InvokeFunc) {
 	registry.Lock()
 	defer registry.Unlock()
 	if _, dup := registry.byName[fn.Name]; dup {
-		panic(fmt.Sprintf("dbos.Register: %q is registered twice; give one of them a distinct name with //dbos:%s name=...", fn.Name, fn.Kind))
+		panic(fmt.Sprintf("dbosimpl.Register: %q is registered twice; give one of them a distinct name with //dbos:%s name=...", fn.Name, fn.Kind))
 	}
 	fn.invoke = invoke
 	registry.byName[fn.Name] = fn
 }
 
-// lookupFunction returns the registered function with the given name.
-func lookupFunction(name string) (*Function, bool) {
+// Call runs the function's registered body on an encoded input.
+func (fn *Function) Call(ctx context.Context, input []byte) ([]byte, error) {
+	return fn.invoke(ctx, input)
+}
+
+// Lookup returns the registered function with the given name.
+func Lookup(name string) (*Function, bool) {
 	registry.RLock()
 	defer registry.RUnlock()
 	fn, ok := registry.byName[name]

@@ -1,4 +1,4 @@
-package dbos
+package executor_test
 
 import (
 	"context"
@@ -11,39 +11,41 @@ import (
 	"testing"
 	"time"
 
+	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/dbosimpl"
+	"github.com/dbosgen/dbosgen/runtime/internal/executor"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
 )
 
-// batchQueue is the queue the batch tests enqueue on; TestEnqueueBatch
-// declares it before each Launch.
-var batchQueue *Queue
+// batchQueue is the queue the batch tests enqueue on.
+var batchQueue = dbos.NewQueue("batch_test_queue")
 
 var (
 	// batchSquare squares an int.
-	batchSquare = &Function{Name: "test.batchSquare", Kind: KindStep}
+	batchSquare = &dbosimpl.Function{Name: "test.batchSquare", Kind: dbosimpl.KindStep}
 	// batchOther is another function, for IDs that conflict.
-	batchOther = &Function{Name: "test.batchOther", Kind: KindStep}
+	batchOther = &dbosimpl.Function{Name: "test.batchOther", Kind: dbosimpl.KindStep}
 	// batchSum is a workflow that enqueues the squares of 1..n on
 	// batchQueue as one batch and returns their sum.
-	batchSum = &Function{Name: "test.batchSum", Kind: KindWorkflow}
+	batchSum = &dbosimpl.Function{Name: "test.batchSum", Kind: dbosimpl.KindWorkflow}
 )
 
 func init() {
-	Register(batchSquare, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(batchSquare, func(ctx context.Context, input []byte) ([]byte, error) {
 		var n int
 		if err := json.Unmarshal(input, &n); err != nil {
 			return nil, err
 		}
 		return json.Marshal(n * n)
 	})
-	Register(batchOther, func(ctx context.Context, input []byte) ([]byte, error) { return input, nil })
-	Register(batchSum, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(batchOther, func(ctx context.Context, input []byte) ([]byte, error) { return input, nil })
+	dbosimpl.Register(batchSum, func(ctx context.Context, input []byte) ([]byte, error) {
 		var n int
 		if err := json.Unmarshal(input, &n); err != nil {
 			return nil, err
 		}
-		hs, err := EnqueueBatch(ctx, batchQueue, batchSquare, intInputs(1, n))
+		hs, err := dbosimpl.EnqueueBatch(ctx, batchQueue, batchSquare, intInputs(1, n))
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +79,7 @@ func intInputs(from, to int) [][]byte {
 func TestEnqueueBatch(t *testing.T) {
 	tests := []struct {
 		name string
-		test func(t *testing.T, ctx context.Context, rt *Runtime)
+		test func(t *testing.T, ctx context.Context, rt *dbos.Runtime)
 	}{
 		{"results", testBatchResults},
 		{"options apply to every call", testBatchOptions},
@@ -97,9 +99,7 @@ func TestEnqueueBatch(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			url := e.url(t)
-			batchQueue = NewQueue("batch_test_queue")
-			rt, err := Launch(context.Background(), Config{DatabaseURL: url})
-			forgetQueue(batchQueue.name)
+			rt, err := dbos.Launch(context.Background(), dbos.Config{DatabaseURL: url})
 			if err != nil {
 				t.Fatalf("Launch: %v", err)
 			}
@@ -117,7 +117,7 @@ func TestEnqueueBatch(t *testing.T) {
 
 // awaitSquares checks that each handle's result is the square of its
 // input, from..
-func awaitSquares(t *testing.T, ctx context.Context, hs []*Handle, from int) {
+func awaitSquares(t *testing.T, ctx context.Context, hs []dbosimpl.Handle, from int) {
 	t.Helper()
 	for i, h := range hs {
 		out, err := h.Await(ctx)
@@ -131,13 +131,13 @@ func awaitSquares(t *testing.T, ctx context.Context, hs []*Handle, from int) {
 }
 
 // children returns the workflows of fn whose parent is parentID.
-func children(t *testing.T, ctx context.Context, fn *Function, parentID string) []Status {
+func children(t *testing.T, ctx context.Context, fn *dbosimpl.Function, parentID string) []dbos.Status {
 	t.Helper()
-	all, err := ListWorkflows(ctx, ListFilter{Name: fn.Name, Limit: 100000})
+	all, err := dbos.ListWorkflows(ctx, dbos.ListFilter{Name: fn.Name, Limit: 100000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []Status
+	var out []dbos.Status
 	for _, s := range all {
 		if s.ParentID == parentID {
 			out = append(out, s)
@@ -148,9 +148,9 @@ func children(t *testing.T, ctx context.Context, fn *Function, parentID string) 
 
 // testBatchResults: a batch larger than one chunk returns one handle per
 // input, in order, each with its input's result, all enqueued.
-func testBatchResults(t *testing.T, ctx context.Context, rt *Runtime) {
-	const n = maxBatchChunk + 3
-	hs, err := EnqueueBatch(ctx, batchQueue, batchSquare, intInputs(1, n))
+func testBatchResults(t *testing.T, ctx context.Context, rt *dbos.Runtime) {
+	const n = executor.MaxBatchChunk + 3
+	hs, err := dbosimpl.EnqueueBatch(ctx, batchQueue, batchSquare, intInputs(1, n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,22 +166,22 @@ func testBatchResults(t *testing.T, ctx context.Context, rt *Runtime) {
 	}
 	awaitSquares(t, ctx, hs, 1)
 	st, err := hs[n-1].Status(ctx)
-	if err != nil || st.State != StateSuccess || st.Queue != batchQueue.name || st.Name != batchSquare.Name {
+	if err != nil || st.State != dbos.StateSuccess || st.Queue != batchQueue.Name() || st.Name != batchSquare.Name {
 		t.Errorf("status of the last = %+v, %v", st, err)
 	}
 }
 
 // testBatchOptions: priority, delay, timeout and partition key apply to
 // every call.
-func testBatchOptions(t *testing.T, ctx context.Context, rt *Runtime) {
-	hs, err := EnqueueBatch(ctx, batchQueue, batchSquare, intInputs(1, 3),
-		WithPriority(7), WithDelay(time.Millisecond), WithTimeout(time.Minute), WithPartitionKey("p"))
+func testBatchOptions(t *testing.T, ctx context.Context, rt *dbos.Runtime) {
+	hs, err := dbosimpl.EnqueueBatch(ctx, batchQueue, batchSquare, intInputs(1, 3),
+		dbos.WithPriority(7), dbos.WithDelay(time.Millisecond), dbos.WithTimeout(time.Minute), dbos.WithPartitionKey("p"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	awaitSquares(t, ctx, hs, 1)
 	for _, h := range hs {
-		w, err := rt.store.GetWorkflow(ctx, h.ID())
+		w, err := executor.StoreOf(rt).GetWorkflow(ctx, h.ID())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,23 +194,23 @@ func testBatchOptions(t *testing.T, ctx context.Context, rt *Runtime) {
 
 // testBatchRejected: options naming one workflow, bad options and a nil
 // queue are refused before anything is inserted.
-func testBatchRejected(t *testing.T, ctx context.Context, rt *Runtime) {
-	before, err := ListWorkflows(ctx, ListFilter{Name: batchSquare.Name, Limit: 100000})
+func testBatchRejected(t *testing.T, ctx context.Context, rt *dbos.Runtime) {
+	before, err := dbos.ListWorkflows(ctx, dbos.ListFilter{Name: batchSquare.Name, Limit: 100000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
-		q    *Queue
-		opt  EnqueueOption
+		q    *dbos.Queue
+		opt  dbos.EnqueueOption
 		want []string
 	}{
-		{batchQueue, WithID("one"), []string{`enqueue batch of 2 test.batchSquare on queue "batch_test_queue"`, "WithID names one workflow", "EnqueueF"}},
-		{batchQueue, WithDeduplicationID("d"), []string{"WithDeduplicationID applies to one workflow", "one by one"}},
-		{batchQueue, WithDelay(-time.Second), []string{"must not be negative"}},
-		{nil, WithPriority(1), []string{"enqueue batch of 2 test.batchSquare", "queue is nil"}},
+		{batchQueue, dbos.WithID("one"), []string{`enqueue batch of 2 test.batchSquare on queue "batch_test_queue"`, "WithID names one workflow", "EnqueueF"}},
+		{batchQueue, dbos.WithDeduplicationID("d"), []string{"WithDeduplicationID applies to one workflow", "one by one"}},
+		{batchQueue, dbos.WithDelay(-time.Second), []string{"must not be negative"}},
+		{nil, dbos.WithPriority(1), []string{"enqueue batch of 2 test.batchSquare", "queue is nil"}},
 	}
 	for _, c := range cases {
-		hs, err := EnqueueBatch(ctx, c.q, batchSquare, intInputs(1, 2), c.opt)
+		hs, err := dbosimpl.EnqueueBatch(ctx, c.q, batchSquare, intInputs(1, 2), c.opt)
 		if err == nil || hs != nil {
 			t.Errorf("got %d handles, err %v; want an error", len(hs), err)
 			continue
@@ -221,7 +221,7 @@ func testBatchRejected(t *testing.T, ctx context.Context, rt *Runtime) {
 			}
 		}
 	}
-	after, err := ListWorkflows(ctx, ListFilter{Name: batchSquare.Name, Limit: 100000})
+	after, err := dbos.ListWorkflows(ctx, dbos.ListFilter{Name: batchSquare.Name, Limit: 100000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,26 +232,26 @@ func testBatchRejected(t *testing.T, ctx context.Context, rt *Runtime) {
 
 // testBatchEmpty: an empty batch returns nil, nil, and inside a workflow
 // takes no step.
-func testBatchEmpty(t *testing.T, ctx context.Context, rt *Runtime) {
+func testBatchEmpty(t *testing.T, ctx context.Context, rt *dbos.Runtime) {
 	for _, in := range [][][]byte{nil, {}} {
-		if hs, err := EnqueueBatch(ctx, batchQueue, batchSquare, in); hs != nil || err != nil {
+		if hs, err := dbosimpl.EnqueueBatch(ctx, batchQueue, batchSquare, in); hs != nil || err != nil {
 			t.Errorf("empty batch: %v, %v; want nil, nil", hs, err)
 		}
 	}
-	wf := &workflowState{id: "batch-empty-" + newWorkflowID()}
-	if hs, err := EnqueueBatch(withWorkflow(ctx, wf), batchQueue, batchSquare, nil); hs != nil || err != nil {
+	wf := executor.NewRun("batch-empty-"+executor.NewWorkflowID(), store.Owner{})
+	if hs, err := dbosimpl.EnqueueBatch(executor.WithRun(ctx, wf), batchQueue, batchSquare, nil); hs != nil || err != nil {
 		t.Errorf("empty batch in a workflow: %v, %v; want nil, nil", hs, err)
 	}
-	if wf.lastStep != 0 {
-		t.Errorf("empty batch in a workflow took step %d", wf.lastStep)
+	if wf.LastStep() != 0 {
+		t.Errorf("empty batch in a workflow took step %d", wf.LastStep())
 	}
 }
 
 // testBatchInWorkflow: a workflow enqueues a batch as one step, with IDs
 // derived from its own, and awaits every call.
-func testBatchInWorkflow(t *testing.T, ctx context.Context, rt *Runtime) {
+func testBatchInWorkflow(t *testing.T, ctx context.Context, rt *dbos.Runtime) {
 	const n = 30
-	h, err := Start(ctx, batchSum, []byte(strconv.Itoa(n)))
+	h, err := dbosimpl.Start(ctx, batchSum, []byte(strconv.Itoa(n)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func testBatchInWorkflow(t *testing.T, ctx context.Context, rt *Runtime) {
 	if want := strconv.Itoa(n * (n + 1) * (2*n + 1) / 6); string(out) != want {
 		t.Errorf("sum = %s, want %s", out, want)
 	}
-	steps, err := Steps(ctx, h.ID())
+	steps, err := dbos.Steps(ctx, h.ID())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,43 +284,41 @@ func testBatchInWorkflow(t *testing.T, ctx context.Context, rt *Runtime) {
 // hostWorkflow inserts a PENDING workflow owned by rt that nothing runs,
 // and returns the state of a run of it: tests drive its durable calls by
 // hand, as its code would.
-func hostWorkflow(t *testing.T, ctx context.Context, rt *Runtime) *workflowState {
+func hostWorkflow(t *testing.T, ctx context.Context, rt *dbos.Runtime) *executor.Run {
 	t.Helper()
-	id := "batch-host-" + newWorkflowID()
-	w, _, err := rt.store.InsertWorkflow(ctx, store.InsertParams{ID: id, Name: "test.batchHost", State: store.StatePending, ExecutorID: rt.executorID})
+	id := "batch-host-" + executor.NewWorkflowID()
+	w, _, err := executor.StoreOf(rt).InsertWorkflow(ctx, store.InsertParams{ID: id, Name: "test.batchHost", State: store.StatePending, ExecutorID: rt.ExecutorID()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &workflowState{id: id, owner: store.Owner{ExecutorID: rt.executorID, Attempts: w.Attempts}}
+	return executor.NewRun(id, store.Owner{ExecutorID: rt.ExecutorID(), Attempts: w.Attempts})
 }
 
 // rerun returns a new run of wf's workflow that has its checkpoints, as a
 // recovery would.
-func rerun(t *testing.T, ctx context.Context, rt *Runtime, wf *workflowState) *workflowState {
+func rerun(t *testing.T, ctx context.Context, rt *dbos.Runtime, wf *executor.Run) *executor.Run {
 	t.Helper()
-	steps, err := rt.store.Steps(ctx, wf.id)
+	steps, err := executor.StoreOf(rt).Steps(ctx, wf.ID())
 	if err != nil {
 		t.Fatal(err)
 	}
-	again := &workflowState{id: wf.id, owner: wf.owner}
-	again.load(steps)
-	return again
+	return executor.Rerun(wf, steps)
 }
 
 // testBatchReplay: a workflow that crashed between inserting part of its
 // batch and the checkpoint inserts the rest on replay; a replay after the
 // checkpoint returns the recorded handles; neither duplicates a call.
-func testBatchReplay(t *testing.T, ctx context.Context, rt *Runtime) {
+func testBatchReplay(t *testing.T, ctx context.Context, rt *dbos.Runtime) {
 	const n = 5
 	wf := hostWorkflow(t, ctx, rt)
 	// The first attempt inserted call 2, then crashed.
-	res, err := rt.store.InsertWorkflows(ctx, []store.InsertParams{{
-		ID: wf.id + "-1-2", Name: batchSquare.Name, State: store.StateEnqueued, Queue: batchQueue.name, Input: []byte("3"), ParentID: wf.id,
+	res, err := executor.StoreOf(rt).InsertWorkflows(ctx, []store.InsertParams{{
+		ID: wf.ID() + "-1-2", Name: batchSquare.Name, State: store.StateEnqueued, Queue: batchQueue.Name(), Input: []byte("3"), ParentID: wf.ID(),
 	}})
 	if err != nil || res[0].Err != nil {
 		t.Fatal(err, res)
 	}
-	first, err := EnqueueBatch(withWorkflow(ctx, wf), batchQueue, batchSquare, intInputs(1, n))
+	first, err := dbosimpl.EnqueueBatch(executor.WithRun(ctx, wf), batchQueue, batchSquare, intInputs(1, n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,14 +326,14 @@ func testBatchReplay(t *testing.T, ctx context.Context, rt *Runtime) {
 	for _, h := range first {
 		ids = append(ids, h.ID())
 	}
-	if want := []string{wf.id + "-1-0", wf.id + "-1-1", wf.id + "-1-2", wf.id + "-1-3", wf.id + "-1-4"}; !slices.Equal(ids, want) {
+	if want := []string{wf.ID() + "-1-0", wf.ID() + "-1-1", wf.ID() + "-1-2", wf.ID() + "-1-3", wf.ID() + "-1-4"}; !slices.Equal(ids, want) {
 		t.Fatalf("IDs %v, want %v", ids, want)
 	}
 	awaitSquares(t, ctx, first, 1)
 
 	// A replay after the checkpoint returns the recorded handles.
 	again := rerun(t, ctx, rt, wf)
-	replayed, err := EnqueueBatch(withWorkflow(ctx, again), batchQueue, batchSquare, intInputs(1, n))
+	replayed, err := dbosimpl.EnqueueBatch(executor.WithRun(ctx, again), batchQueue, batchSquare, intInputs(1, n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,10 +344,10 @@ func testBatchReplay(t *testing.T, ctx context.Context, rt *Runtime) {
 	if !slices.Equal(replayedIDs, ids) {
 		t.Errorf("replay IDs %v, want %v", replayedIDs, ids)
 	}
-	if got := children(t, ctx, batchSquare, wf.id); len(got) != n {
+	if got := children(t, ctx, batchSquare, wf.ID()); len(got) != n {
 		t.Errorf("%d children after the replay, want %d", len(got), n)
 	}
-	steps, err := Steps(ctx, wf.id)
+	steps, err := dbos.Steps(ctx, wf.ID())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,25 +357,25 @@ func testBatchReplay(t *testing.T, ctx context.Context, rt *Runtime) {
 
 	// A replay whose batch differs from the recorded one is an error.
 	differs := rerun(t, ctx, rt, wf)
-	if _, err := EnqueueBatch(withWorkflow(ctx, differs), batchQueue, batchSquare, intInputs(1, n+1)); err == nil || !strings.Contains(err.Error(), "recorded a batch of 5") {
+	if _, err := dbosimpl.EnqueueBatch(executor.WithRun(ctx, differs), batchQueue, batchSquare, intInputs(1, n+1)); err == nil || !strings.Contains(err.Error(), "recorded a batch of 5") {
 		t.Errorf("replay with another batch size: err = %v", err)
 	}
 }
 
 // testBatchConflict: an ID the batch derives that belongs to another
-// function fails the batch with ErrConflictingID and records nothing.
-func testBatchConflict(t *testing.T, ctx context.Context, rt *Runtime) {
+// function fails the batch with dbos.ErrConflictingID and records nothing.
+func testBatchConflict(t *testing.T, ctx context.Context, rt *dbos.Runtime) {
 	wf := hostWorkflow(t, ctx, rt)
-	if _, _, err := rt.store.InsertWorkflow(ctx, store.InsertParams{
-		ID: wf.id + "-1-1", Name: batchOther.Name, State: store.StateEnqueued, Queue: batchQueue.name, Input: []byte("0"),
+	if _, _, err := executor.StoreOf(rt).InsertWorkflow(ctx, store.InsertParams{
+		ID: wf.ID() + "-1-1", Name: batchOther.Name, State: store.StateEnqueued, Queue: batchQueue.Name(), Input: []byte("0"),
 	}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := EnqueueBatch(withWorkflow(ctx, wf), batchQueue, batchSquare, intInputs(1, 3))
-	if !errors.Is(err, ErrConflictingID) || !strings.Contains(err.Error(), "enqueue batch of 3 test.batchSquare") {
-		t.Fatalf("err = %v, want ErrConflictingID with the batch's context", err)
+	_, err := dbosimpl.EnqueueBatch(executor.WithRun(ctx, wf), batchQueue, batchSquare, intInputs(1, 3))
+	if !errors.Is(err, dbos.ErrConflictingID) || !strings.Contains(err.Error(), "enqueue batch of 3 test.batchSquare") {
+		t.Fatalf("err = %v, want dbos.ErrConflictingID with the batch's context", err)
 	}
-	if steps, err := Steps(ctx, wf.id); err != nil || len(steps) != 0 {
+	if steps, err := dbos.Steps(ctx, wf.ID()); err != nil || len(steps) != 0 {
 		t.Errorf("steps = %+v, %v; want none", steps, err)
 	}
 }

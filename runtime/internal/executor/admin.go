@@ -1,0 +1,106 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/registry"
+	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
+
+// errCancelledCause is the cause of a running workflow's context when the
+// workflow was cancelled: its outcome is already recorded as CANCELLED.
+var errCancelledCause = fmt.Errorf("%w while running", sentinel.ErrCancelled)
+
+// Cancel cancels a workflow; see dbos.Cancel.
+func (e *Executor) Cancel(ctx context.Context, id string) error {
+	if err := e.flushFrom(ctx); err != nil {
+		return err
+	}
+	w, changed, err := e.store.CancelWorkflow(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		err = sentinel.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("cancel workflow %q: %w", id, err)
+	}
+	if changed {
+		e.stopRunning(w.ID)
+		e.waiters.Notify(w.ID)
+		e.notifier.Completed(w.Queue, w.ID)
+	}
+	return nil
+}
+
+// stopRunning cancels the context of a workflow running in this process.
+func (e *Executor) stopRunning(id string) {
+	if cancel, ok := e.active.Load(id); ok {
+		cancel.(context.CancelCauseFunc)(errCancelledCause)
+	}
+}
+
+// Resume puts a cancelled or dead-lettered workflow back to work; see
+// dbos.Resume. Call it on an executor from ForRead.
+func (e *Executor) Resume(ctx context.Context, id string) error {
+	w, changed, err := e.store.ResumeWorkflow(ctx, id, e.executorID)
+	if errors.Is(err, store.ErrNotFound) {
+		err = sentinel.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("resume workflow %q: %w", id, err)
+	}
+	if changed {
+		e.schedule(w)
+	}
+	return nil
+}
+
+// Status reads a workflow's row. Call it on an executor from ForRead.
+func (e *Executor) Status(ctx context.Context, id string) (store.Workflow, error) {
+	w, err := e.store.GetWorkflow(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		err = sentinel.ErrNotFound
+	}
+	if err != nil {
+		return store.Workflow{}, fmt.Errorf("status of workflow %q: %w", id, err)
+	}
+	return w, nil
+}
+
+// Retrieve returns a handle to an existing workflow of fn, from any
+// process sharing the database. It fails with ErrNotFound when the ID does
+// not exist and with ErrConflictingID when it belongs to another function.
+func (e *Executor) Retrieve(ctx context.Context, fn *registry.Function, id string) (*Handle, error) {
+	if err := e.flushFrom(ctx); err != nil {
+		return nil, err
+	}
+	w, err := e.store.GetWorkflow(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		err = sentinel.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("retrieve %s %q: %w", fn.Name, id, err)
+	}
+	if w.Name != fn.Name {
+		return nil, fmt.Errorf("retrieve %s %q: %w: it runs %s", fn.Name, id, sentinel.ErrConflictingID, w.Name)
+	}
+	return &Handle{e: e, fn: fn, id: id}, nil
+}
+
+// List returns the workflows matching f, newest first. Call it on an
+// executor from ForRead.
+func (e *Executor) List(ctx context.Context, f store.ListFilter) ([]store.Workflow, error) {
+	return e.store.ListWorkflows(ctx, f)
+}
+
+// Steps returns a workflow's checkpoints in step order. Call it on an
+// executor from ForRead.
+func (e *Executor) Steps(ctx context.Context, id string) ([]store.Step, error) {
+	steps, err := e.store.Steps(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("steps of workflow %q: %w", id, err)
+	}
+	return steps, nil
+}

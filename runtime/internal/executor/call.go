@@ -1,0 +1,66 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
+	"github.com/dbosgen/dbosgen/runtime/internal/registry"
+	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
+
+// Run calls fn and waits for its encoded output. Inside a workflow a step
+// runs as a checkpointed step and a workflow as a child workflow; on replay
+// the recorded outcome is returned without running it again. Outside a
+// workflow (or inside a step) fn runs durably, as with Start, and Run waits.
+func (e *Executor) Run(ctx context.Context, fn *registry.Function, input []byte) ([]byte, error) {
+	wf := workflowFrom(ctx)
+	if wf == nil {
+		h, err := e.enqueue(ctx, "", fn, input, EnqueueOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return h.Await(ctx)
+	}
+	step, rec, done, err := wf.nextStep(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if done {
+		return rec.Output, recordedError(rec)
+	}
+	// The step's body, or the child, may look at what this run did so far.
+	if err := e.flush(ctx, wf); err != nil {
+		return nil, err
+	}
+	if fn.Kind == registry.KindStep {
+		out, err := callStep(outsideWorkflow(ctx), fn, input)
+		if err != nil && ctx.Err() != nil {
+			return nil, err // interrupted, not finished: no checkpoint
+		}
+		return e.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: out, Error: errorText(err)}, err)
+	}
+	childID := wf.childID(step)
+	var r dispatch.Inserted
+	err = e.persist(ctx, "insert child workflow", func(ctx context.Context) (err error) {
+		r, err = e.queues.Insert(ctx, store.InsertParams{
+			ID: childID, Name: fn.Name, State: store.StatePending, ExecutorID: e.executorID, Input: input, ParentID: wf.id,
+		})
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("start child workflow %s: %w", fn.Name, err)
+	case !r.Created && r.Workflow.Name != fn.Name:
+		return nil, fmt.Errorf("start child workflow %s: %w: %q runs %s", fn.Name, sentinel.ErrConflictingID, childID, r.Workflow.Name)
+	case r.Created:
+		e.spawn(r.Workflow)
+	}
+	end, err := e.awaitEnd(ctx, childID)
+	if err != nil {
+		return nil, err
+	}
+	outcome := resultError(end)
+	return e.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: end.Output, Error: errorText(outcome), ChildID: childID}, outcome)
+}

@@ -1,0 +1,190 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
+	"github.com/dbosgen/dbosgen/runtime/internal/notify"
+	"github.com/dbosgen/dbosgen/runtime/internal/registry"
+	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
+
+// EnqueueOptions are the options of one enqueue or start, set by
+// dbos.EnqueueOption functions.
+type EnqueueOptions struct {
+	ID           string
+	Priority     int
+	DedupID      string
+	Delay        time.Duration
+	Timeout      time.Duration
+	PartitionKey string
+	// Err is the first option that was out of range; the call fails with
+	// it.
+	Err error
+}
+
+// SetErr records err unless an earlier option failed.
+func (o *EnqueueOptions) SetErr(err error) {
+	if o.Err == nil {
+		o.Err = err
+	}
+}
+
+// Apply applies option functions (dbos.EnqueueOption) in order.
+func Apply[F ~func(*EnqueueOptions)](opts []F) EnqueueOptions {
+	var o EnqueueOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// Enqueue durably puts a call of fn with the encoded input on queue and
+// returns its handle. Inside a workflow it is a checkpointed step and the
+// child's ID is derived from the parent's ID and the step number.
+func (e *Executor) Enqueue(ctx context.Context, queue string, fn *registry.Function, input []byte, o EnqueueOptions) (*Handle, error) {
+	return e.enqueue(ctx, queue, fn, input, o)
+}
+
+// Start durably starts a call of fn in the background of this process, with
+// no queue, and returns its handle. Inside a workflow it is a checkpointed
+// step with a derived child ID.
+func (e *Executor) Start(ctx context.Context, fn *registry.Function, input []byte, o EnqueueOptions) (*Handle, error) {
+	return e.enqueue(ctx, "", fn, input, o)
+}
+
+// enqueue inserts a call of fn: on queue, or (queue "") started at once
+// in this process. Inside a workflow it is a checkpointed step.
+func (e *Executor) enqueue(ctx context.Context, queue string, fn *registry.Function, input []byte, cfg EnqueueOptions) (*Handle, error) {
+	verb := "enqueue"
+	if queue == "" {
+		verb = "start"
+	}
+	err := cfg.Err
+	if err == nil && queue == "" {
+		err = cfg.queueOnly()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", verb, fn.Name, err)
+	}
+	wf := workflowFrom(ctx)
+	var step int
+	id := cfg.ID
+	if wf != nil {
+		var rec store.Step
+		var done bool
+		if step, rec, done, err = wf.nextStep(ctx); err != nil {
+			return nil, err
+		} else if done {
+			if rec.Error != "" {
+				return nil, recordedError(rec)
+			}
+			return &Handle{e: e, fn: fn, id: rec.ChildID}, nil
+		}
+		if id == "" {
+			id = wf.childID(step)
+		}
+	} else if id == "" {
+		id = newWorkflowID()
+	}
+	p := cfg.row(id, fn, queue, input, e.executorID)
+	var wt *notify.Watch
+	if wf != nil {
+		p.ParentID = wf.id
+		if queue != "" && cfg.ID == "" && cfg.DedupID == "" {
+			// Nothing can make this enqueue fail: it waits for the
+			// workflow's next blocking point (see deferred.go).
+			if err := e.deferEnqueue(ctx, wf, p, store.Step{WorkflowID: wf.id, StepID: step, Name: verb + " " + fn.Name, ChildID: id}); err != nil {
+				return nil, err
+			}
+			return &Handle{e: e, fn: fn, id: id}, nil
+		}
+		if err := e.flush(ctx, wf); err != nil {
+			return nil, err
+		}
+	} else {
+		wt = e.waiters.Watch(id)
+		defer func() {
+			if wt != nil {
+				wt.Release() // no handle holds it
+			}
+		}()
+	}
+	var r dispatch.Inserted
+	insert := func(ctx context.Context) (err error) {
+		r, err = e.queues.Insert(ctx, p)
+		return err
+	}
+	if wf != nil {
+		err = e.persist(ctx, "insert child workflow", insert)
+	} else {
+		err = insert(ctx)
+	}
+	var dup *store.DuplicateError
+	switch {
+	case errors.As(err, &dup):
+		err = fmt.Errorf("%s %s on queue %q: %w: %q is held by workflow %q", verb, fn.Name, dup.Queue, sentinel.ErrDuplicate, dup.DedupID, dup.ExistingID)
+		if wf != nil {
+			_, err = e.recordStep(ctx, wf, store.Step{StepID: step, Name: verb + " " + fn.Name, Error: err.Error()}, err)
+		}
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("%s %s: %w", verb, fn.Name, err)
+	case !r.Created && r.Workflow.Name != fn.Name:
+		return nil, fmt.Errorf("%s %s: %w: %q runs %s", verb, fn.Name, sentinel.ErrConflictingID, id, r.Workflow.Name)
+	}
+	if r.Created && !r.Taken {
+		e.schedule(r.Workflow)
+	}
+	if wf != nil {
+		if _, err := e.recordStep(ctx, wf, store.Step{StepID: step, Name: verb + " " + fn.Name, ChildID: id}, nil); err != nil {
+			return nil, err
+		}
+		return &Handle{e: e, fn: fn, id: id}, nil
+	}
+	h := &Handle{e: e, fn: fn, id: id, w: wt}
+	runtime.AddCleanup(h, func(wt *notify.Watch) { wt.Release() }, wt)
+	wt = nil
+	return h, nil
+}
+
+// row is the row of a call of fn with input under these options: ENQUEUED
+// on queue, or, when queue is "", PENDING under executorID (started here).
+func (c *EnqueueOptions) row(id string, fn *registry.Function, queue string, input []byte, executorID string) store.InsertParams {
+	p := store.InsertParams{
+		ID:           id,
+		Name:         fn.Name,
+		Input:        input,
+		Priority:     c.Priority,
+		DedupID:      c.DedupID,
+		PartitionKey: c.PartitionKey,
+		Delay:        c.Delay,
+		Timeout:      c.Timeout,
+	}
+	if queue != "" {
+		p.State, p.Queue = store.StateEnqueued, queue
+	} else {
+		p.State, p.ExecutorID = store.StatePending, executorID
+	}
+	return p
+}
+
+// queueOnly rejects options that only mean something on a queue.
+func (c *EnqueueOptions) queueOnly() error {
+	switch {
+	case c.DedupID != "":
+		return errors.New("WithDeduplicationID needs a queue: use EnqueueF")
+	case c.Priority != 0:
+		return errors.New("WithPriority needs a queue: use EnqueueF")
+	case c.Delay != 0:
+		return errors.New("WithDelay needs a queue: use EnqueueF")
+	case c.PartitionKey != "":
+		return errors.New("WithPartitionKey needs a queue: use EnqueueF")
+	}
+	return nil
+}

@@ -1,0 +1,266 @@
+// Package executor is one process's executor: attached to a database, it
+// runs workflows and steps, makes their durable calls (enqueue, start, run,
+// await) as checkpointed steps, writes fan-out calls late (deferred.go),
+// replays checkpoints after a crash, and records outcomes. Package dbos
+// launches one per process; the generated-code package calls into it.
+//
+// The rooms it uses: dispatch (claims and the slot reservations of every
+// path that claims), groupcommit (one statement for many callers), notify
+// (notifications between processes, local waiters), lease (heartbeat and
+// takeover), registry (the functions this process can run), sentinel (the
+// errors callers branch on) and store (the only door to the database).
+package executor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
+	"github.com/dbosgen/dbosgen/runtime/internal/lease"
+	"github.com/dbosgen/dbosgen/runtime/internal/notify"
+	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/sqlitestore"
+)
+
+// Config is a resolved dbos.Config: every field set.
+type Config struct {
+	DatabaseURL   string
+	ExecutorID    string
+	Logger        *slog.Logger
+	PollInterval  time.Duration
+	LeaseDuration time.Duration
+}
+
+// Executor is a launched runtime: one executor process attached to a
+// database.
+type Executor struct {
+	cfg        Config
+	log        *slog.Logger
+	store      store.Store
+	executorID string
+
+	queues   *dispatch.Queues
+	waiters  *notify.Waiters
+	notifier *notify.Notifier // nil when the engine has no notifications
+	active   sync.Map         // workflow ID -> context.CancelCauseFunc of those running here
+
+	// runCtx is the parent of every running workflow's context; cancelRun
+	// interrupts them when Shutdown's deadline passes.
+	runCtx    context.Context
+	cancelRun context.CancelFunc
+	stopping  atomic.Bool   // Shutdown began: completions and enqueues claim no more tasks
+	closed    atomic.Bool   // the database is closed: every call fails
+	stopCh    chan struct{} // closed when Shutdown begins
+	running   sync.WaitGroup
+	loops     sync.WaitGroup // dispatchers, the event loop and the heartbeat
+	shutdown  sync.Once
+}
+
+var defaultExecutor atomic.Pointer[Executor]
+
+// Launch opens the database (applying migrations), stores the declaration
+// of every queue in decls (the newest declaration of a queue wins for
+// every process; a change is logged), starts a dispatcher for each,
+// resumes the PENDING work recorded under this executor's ID, and makes
+// the executor the process default.
+func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Executor, error) {
+	st, err := openStore(ctx, cfg.DatabaseURL, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancelRun := context.WithCancel(context.Background())
+	e := &Executor{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		store:      st,
+		executorID: cfg.ExecutorID,
+		waiters:    notify.NewWaiters(),
+		runCtx:     runCtx,
+		cancelRun:  cancelRun,
+		stopCh:     make(chan struct{}),
+	}
+	fail := func(err error) (*Executor, error) {
+		cancelRun()
+		_ = st.Close()
+		return nil, err
+	}
+	if err := e.declareQueues(ctx, decls); err != nil {
+		return fail(err)
+	}
+	if err := st.RenewLease(ctx, e.executorID, cfg.LeaseDuration); err != nil {
+		return fail(err)
+	}
+	pending, err := st.PendingFor(ctx, e.executorID)
+	if err != nil {
+		return fail(fmt.Errorf("find work to resume for executor %q: %w", e.executorID, err))
+	}
+	e.notifier = notify.New(st, e.log)
+	e.queues = dispatch.New(&dispatch.Env{
+		Store:      st,
+		ExecutorID: e.executorID,
+		Log:        e.log,
+		Poll:       cfg.PollInterval,
+		Ctx:        runCtx,
+		Stop:       e.stopCh,
+		Stopping:   e.stopping.Load,
+		Notifier:   e.notifier,
+		Start:      e.start,
+	}, decls)
+	if events := st.Events(); events != nil {
+		e.loops.Go(func() { e.eventLoop(events) })
+	}
+	e.queues.Run(&e.loops)
+	keeper := &lease.Keeper{
+		Store:      st,
+		ExecutorID: e.executorID,
+		Duration:   cfg.LeaseDuration,
+		Log:        e.log,
+		Ctx:        runCtx,
+		Schedule:   e.schedule,
+		Running:    e.runningIDs,
+		Stop:       e.stopRunning,
+	}
+	e.loops.Go(func() { keeper.Run(e.stopCh) })
+	for _, w := range pending {
+		e.log.Info("dbos: resuming workflow", "workflow_id", w.ID, "name", w.Name, "attempt", w.Attempts)
+		e.spawn(w)
+	}
+	defaultExecutor.Store(e)
+	e.log.Info("dbos: launched", "executor_id", e.executorID, "engine", st.Engine(), "queues", len(decls), "resumed", len(pending))
+	return e, nil
+}
+
+// declareQueues stores this process's declaration of each queue, replacing
+// the stored one: the newest declaration wins for every process sharing the
+// database (their claims read the limits from there). A change of limits is
+// logged.
+func (e *Executor) declareQueues(ctx context.Context, decls []store.QueueConfig) error {
+	for _, c := range decls {
+		prev, existed, err := e.store.DeclareQueue(ctx, c, e.executorID)
+		if err != nil {
+			return err
+		}
+		if existed && prev != c.Normalized() {
+			e.log.Info(fmt.Sprintf("dbos: queue %q limits changed from %s to %s by executor %s", c.Name, prev, c.Normalized(), e.executorID),
+				"queue", c.Name, "previous", prev.String(), "limits", c.Normalized().String(), "executor_id", e.executorID)
+		}
+	}
+	return nil
+}
+
+// openStore opens the engine a database URL names.
+func openStore(ctx context.Context, url string, log *slog.Logger) (store.Store, error) {
+	switch {
+	case IsPostgresURL(url):
+		return pgstore.Open(ctx, url, log)
+	case strings.HasPrefix(url, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
+		if path == "" {
+			return nil, fmt.Errorf("database URL %q names no file; use sqlite:PATH", url)
+		}
+		return sqlitestore.Open(ctx, path, log)
+	default:
+		return nil, fmt.Errorf("database URL %q: unsupported scheme; use postgres://... or sqlite:PATH", url)
+	}
+}
+
+// IsPostgresURL reports whether a database URL names a Postgres server.
+func IsPostgresURL(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// ExecutorID returns this process's executor ID.
+func (e *Executor) ExecutorID() string { return e.executorID }
+
+// Shutdown stops claiming new work and waits, until ctx is done, for
+// running workflows to finish; see dbos.Runtime.Shutdown.
+func (e *Executor) Shutdown(ctx context.Context) error {
+	var result error
+	e.shutdown.Do(func() {
+		e.stopping.Store(true)
+		close(e.stopCh)
+		e.loops.Wait()
+		done := make(chan struct{})
+		go func() { e.running.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			result = ctx.Err()
+			e.cancelRun()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				e.log.Warn("dbos: shutdown: workflows ignored cancellation; leaving them PENDING")
+			}
+		}
+		e.cancelRun()
+		defaultExecutor.CompareAndSwap(e, nil)
+		e.closed.Store(true)
+		e.notifier.Close() // the last completions are committed
+		if err := e.store.Close(); err != nil && result == nil {
+			result = fmt.Errorf("dbos: shutdown: close database: %w", err)
+		}
+	})
+	return result
+}
+
+type executorKey struct{}
+
+// Bind returns a context bound to e: durable calls made with it use e
+// instead of the process default.
+func (e *Executor) Bind(ctx context.Context) context.Context {
+	return context.WithValue(ctx, executorKey{}, e)
+}
+
+// From finds the executor for a call: the one bound to ctx (a workflow's
+// or step's own context, or Bind), else the default.
+func From(ctx context.Context) (*Executor, error) {
+	if e, ok := ctx.Value(executorKey{}).(*Executor); ok && e != nil {
+		return e, e.checkOpen()
+	}
+	if e := defaultExecutor.Load(); e != nil {
+		return e, e.checkOpen()
+	}
+	return nil, sentinel.ErrNotLaunched
+}
+
+func (e *Executor) checkOpen() error {
+	if e.closed.Load() {
+		return sentinel.ErrShutdown
+	}
+	return nil
+}
+
+// interrupted reports whether Shutdown has cancelled running work: an error
+// a workflow returns then is the interruption, not its outcome, and the
+// workflow stays PENDING for recovery.
+func (e *Executor) interrupted() bool { return e.runCtx.Err() != nil }
+
+// runningIDs lists the workflows running in this process.
+func (e *Executor) runningIDs() []string {
+	var ids []string
+	e.active.Range(func(id, _ any) bool {
+		ids = append(ids, id.(string))
+		return true
+	})
+	return ids
+}
+
+// newWorkflowID returns a fresh random workflow ID (a UUID v4).
+func newWorkflowID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}

@@ -1,0 +1,54 @@
+package executor
+
+import (
+	"context"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
+
+// What the external tests of this package (package executor_test, which
+// imports dbos) reach of its machinery.
+
+// Run is a run of a workflow, driven by hand in tests as its code would.
+type Run = workflowState
+
+// MaxBatchChunk is maxBatchChunk.
+const MaxBatchChunk = maxBatchChunk
+
+// NewWorkflowID is newWorkflowID.
+func NewWorkflowID() string { return newWorkflowID() }
+
+// StoreOf returns the store of the executor a dbos.Runtime (bound to a
+// context with its WithContext) wraps.
+func StoreOf(rt interface {
+	WithContext(context.Context) context.Context
+}) store.Store {
+	e, err := From(rt.WithContext(context.Background()))
+	if err != nil {
+		panic(err)
+	}
+	return e.store
+}
+
+// NewRun returns the state of a run of workflow id under owner.
+func NewRun(id string, owner store.Owner) *Run { return &workflowState{id: id, owner: owner} }
+
+// Rerun returns a new run of wf's workflow that has its checkpoints, as a
+// recovery would.
+func Rerun(wf *Run, steps []store.Step) *Run {
+	again := &workflowState{id: wf.id, owner: wf.owner}
+	again.load(steps)
+	return again
+}
+
+// WithRun returns ctx inside the run wf.
+func WithRun(ctx context.Context, wf *Run) context.Context { return withWorkflow(ctx, wf) }
+
+// ID returns the run's workflow ID.
+func (wf *workflowState) ID() string { return wf.id }
+
+// Owner returns the run's fencing token.
+func (wf *workflowState) Owner() store.Owner { return wf.owner }
+
+// LastStep returns the number of the run's last durable call.
+func (wf *workflowState) LastStep() int { return wf.lastStep }

@@ -1,0 +1,113 @@
+// Package notify carries the news of what a process committed: to other
+// processes sharing a Postgres database (Notifier, by LISTEN/NOTIFY through
+// the store), and to the goroutines of this process waiting for a workflow
+// to finish (Waiters).
+package notify
+
+import (
+	"sync"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+)
+
+// Waiters wakes goroutines waiting for workflows to finish. A waiter
+// subscribes before it reads the workflow's state, so a completion between
+// the read and the wait is never missed.
+type Waiters struct {
+	mu   sync.Mutex
+	byID map[string]*Entry
+}
+
+// Entry is one workflow's subscription, shared by its waiters.
+type Entry struct {
+	ch   chan struct{} // closed when the workflow may have finished
+	refs int
+	// outcome, when not nil (set before ch closes), is the workflow's
+	// recorded end, known to whoever closed ch: no need to read it.
+	outcome *store.Workflow
+}
+
+// Done returns a channel closed when the workflow may have finished.
+func (e *Entry) Done() <-chan struct{} { return e.ch }
+
+// Outcome returns the workflow's recorded end, when whoever closed Done
+// knew it (it finished in this process), or nil: read it.
+func (e *Entry) Outcome() *store.Workflow { return e.outcome }
+
+// NewWaiters returns an empty set of waiters.
+func NewWaiters() *Waiters { return &Waiters{byID: map[string]*Entry{}} }
+
+// Subscribe returns an entry whose channel closes at the next notify for
+// id, and a function that releases the subscription.
+func (w *Waiters) Subscribe(id string) (*Entry, func()) {
+	w.mu.Lock()
+	e := w.byID[id]
+	if e == nil {
+		e = &Entry{ch: make(chan struct{})}
+		w.byID[id] = e
+	}
+	e.refs++
+	w.mu.Unlock()
+	return e, func() {
+		w.mu.Lock()
+		e.refs--
+		if e.refs == 0 && w.byID[id] == e {
+			delete(w.byID, id)
+		}
+		w.mu.Unlock()
+	}
+}
+
+// Notify wakes every waiter of id.
+func (w *Waiters) Notify(id string) { w.Finished(id, nil) }
+
+// Finished wakes every waiter of id, handing them its recorded end when
+// outcome is not nil.
+func (w *Waiters) Finished(id string, outcome *store.Workflow) {
+	w.mu.Lock()
+	if e := w.byID[id]; e != nil {
+		e.outcome = outcome
+		close(e.ch)
+		delete(w.byID, id)
+	}
+	w.mu.Unlock()
+}
+
+// NotifyAll wakes every waiter, after notifications may have been lost.
+func (w *Waiters) NotifyAll() {
+	w.mu.Lock()
+	for id, e := range w.byID {
+		close(e.ch)
+		delete(w.byID, id)
+	}
+	w.mu.Unlock()
+}
+
+// Watch is a standing subscription to a workflow's end, taken by whoever
+// created the workflow here (before its insert, so no end is missed), so
+// that a workflow that finished in this process hands its outcome over
+// without a read.
+type Watch struct {
+	entry   *Entry
+	release func() // idempotent
+}
+
+// Watch subscribes to id's end until release.
+func (w *Waiters) Watch(id string) *Watch {
+	entry, release := w.Subscribe(id)
+	return &Watch{entry: entry, release: sync.OnceFunc(release)}
+}
+
+// Release ends the subscription; it may be called more than once.
+func (wt *Watch) Release() { wt.release() }
+
+// Finished returns the workflow's recorded end when it finished in this
+// process, or nil (not finished, or finished elsewhere: read it).
+func (wt *Watch) Finished() *store.Workflow {
+	select {
+	case <-wt.entry.ch:
+		return wt.entry.outcome
+	default:
+		return nil
+	}
+}
