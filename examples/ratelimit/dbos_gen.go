@@ -8,13 +8,14 @@ import (
 	"context"
 	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/dbosimpl"
 )
 
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, string) (string, error) = CallAPI
 
 // dbosFnCallAPI describes CallAPI to the dbos runtime.
-var dbosFnCallAPI = &dbos.Function{Name: "github.com/dbosgen/dbosgen/examples/ratelimit.CallAPI", Kind: dbos.KindStep}
+var dbosFnCallAPI = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/ratelimit.CallAPI", Kind: dbosimpl.KindStep}
 
 // dbosArgsCallAPI is the encoded input of CallAPI.
 type dbosArgsCallAPI struct {
@@ -22,22 +23,22 @@ type dbosArgsCallAPI struct {
 }
 
 func init() {
-	dbos.Register(dbosFnCallAPI, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnCallAPI, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsCallAPI
-		if err := dbos.DecodeInput(dbosFnCallAPI, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnCallAPI, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := CallAPI(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnCallAPI, result)
+		return dbosimpl.EncodeOutput(dbosFnCallAPI, result)
 	})
 }
 
 // CallAPIHandle is a typed handle to a durable call of CallAPI.
 type CallAPIHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -63,7 +64,7 @@ func (h *CallAPIHandle) GetResult(ctx context.Context) (string, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnCallAPI, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnCallAPI, out, &result)
 	return result, err
 }
 
@@ -72,11 +73,11 @@ func (h *CallAPIHandle) GetResult(ctx context.Context) (string, error) {
 // enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueCallAPI(ctx context.Context, q *dbos.Queue, url string, opts ...dbos.EnqueueOption) (*CallAPIHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnCallAPI, dbosArgsCallAPI{P0: url})
+	input, err := dbosimpl.EncodeInput(dbosFnCallAPI, dbosArgsCallAPI{P0: url})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnCallAPI, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnCallAPI, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,13 +102,13 @@ type CallAPIArgs struct {
 func EnqueueCallAPIBatch(ctx context.Context, q *dbos.Queue, calls []CallAPIArgs, opts ...dbos.EnqueueOption) ([]*CallAPIHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnCallAPI, dbosArgsCallAPI{P0: call.Url})
+		input, err := dbosimpl.EncodeInput(dbosFnCallAPI, dbosArgsCallAPI{P0: call.Url})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueCallAPIBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnCallAPI, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnCallAPI, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -123,11 +124,11 @@ func EnqueueCallAPIBatch(ctx context.Context, q *dbos.Queue, calls []CallAPIArgs
 // replay does not start it twice. opts are the same options EnqueueCallAPI
 // takes, such as dbos.WithID.
 func StartCallAPI(ctx context.Context, url string, opts ...dbos.EnqueueOption) (*CallAPIHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnCallAPI, dbosArgsCallAPI{P0: url})
+	input, err := dbosimpl.EncodeInput(dbosFnCallAPI, dbosArgsCallAPI{P0: url})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnCallAPI, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnCallAPI, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -140,22 +141,22 @@ func StartCallAPI(ctx context.Context, url string, opts ...dbos.EnqueueOption) (
 // waits for it.
 func RunCallAPI(ctx context.Context, url string) (string, error) {
 	var result string
-	input, err := dbos.EncodeInput(dbosFnCallAPI, dbosArgsCallAPI{P0: url})
+	input, err := dbosimpl.EncodeInput(dbosFnCallAPI, dbosArgsCallAPI{P0: url})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnCallAPI, input)
+	out, err := dbosimpl.Run(ctx, dbosFnCallAPI, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnCallAPI, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnCallAPI, out, &result)
 	return result, err
 }
 
 // RetrieveCallAPI returns a typed handle to an existing call of CallAPI, by
 // workflow ID, from any process sharing the database.
 func RetrieveCallAPI(ctx context.Context, id string) (*CallAPIHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnCallAPI, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnCallAPI, id)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +167,7 @@ func RetrieveCallAPI(ctx context.Context, id string) (*CallAPIHandle, error) {
 var _ func(context.Context, string, int) ([]string, error) = CallAPIs
 
 // dbosFnCallAPIs describes CallAPIs to the dbos runtime.
-var dbosFnCallAPIs = &dbos.Function{Name: "github.com/dbosgen/dbosgen/examples/ratelimit.CallAPIs", Kind: dbos.KindWorkflow}
+var dbosFnCallAPIs = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/ratelimit.CallAPIs", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsCallAPIs is the encoded input of CallAPIs.
 type dbosArgsCallAPIs struct {
@@ -175,22 +176,22 @@ type dbosArgsCallAPIs struct {
 }
 
 func init() {
-	dbos.Register(dbosFnCallAPIs, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnCallAPIs, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsCallAPIs
-		if err := dbos.DecodeInput(dbosFnCallAPIs, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnCallAPIs, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := CallAPIs(ctx, args.P0, args.P1)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnCallAPIs, result)
+		return dbosimpl.EncodeOutput(dbosFnCallAPIs, result)
 	})
 }
 
 // CallAPIsHandle is a typed handle to a durable call of CallAPIs.
 type CallAPIsHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -216,7 +217,7 @@ func (h *CallAPIsHandle) GetResult(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnCallAPIs, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnCallAPIs, out, &result)
 	return result, err
 }
 
@@ -225,11 +226,11 @@ func (h *CallAPIsHandle) GetResult(ctx context.Context) ([]string, error) {
 // not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueCallAPIs(ctx context.Context, q *dbos.Queue, url string, n int, opts ...dbos.EnqueueOption) (*CallAPIsHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnCallAPIs, dbosArgsCallAPIs{P0: url, P1: n})
+	input, err := dbosimpl.EncodeInput(dbosFnCallAPIs, dbosArgsCallAPIs{P0: url, P1: n})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnCallAPIs, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnCallAPIs, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -256,13 +257,13 @@ type CallAPIsArgs struct {
 func EnqueueCallAPIsBatch(ctx context.Context, q *dbos.Queue, calls []CallAPIsArgs, opts ...dbos.EnqueueOption) ([]*CallAPIsHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnCallAPIs, dbosArgsCallAPIs{P0: call.Url, P1: call.N})
+		input, err := dbosimpl.EncodeInput(dbosFnCallAPIs, dbosArgsCallAPIs{P0: call.Url, P1: call.N})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueCallAPIsBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnCallAPIs, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnCallAPIs, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -278,11 +279,11 @@ func EnqueueCallAPIsBatch(ctx context.Context, q *dbos.Queue, calls []CallAPIsAr
 // step, so a replay does not start it twice. opts are the same options
 // EnqueueCallAPIs takes, such as dbos.WithID.
 func StartCallAPIs(ctx context.Context, url string, n int, opts ...dbos.EnqueueOption) (*CallAPIsHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnCallAPIs, dbosArgsCallAPIs{P0: url, P1: n})
+	input, err := dbosimpl.EncodeInput(dbosFnCallAPIs, dbosArgsCallAPIs{P0: url, P1: n})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnCallAPIs, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnCallAPIs, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -295,22 +296,22 @@ func StartCallAPIs(ctx context.Context, url string, n int, opts ...dbos.EnqueueO
 // workflow and waits for it.
 func RunCallAPIs(ctx context.Context, url string, n int) ([]string, error) {
 	var result []string
-	input, err := dbos.EncodeInput(dbosFnCallAPIs, dbosArgsCallAPIs{P0: url, P1: n})
+	input, err := dbosimpl.EncodeInput(dbosFnCallAPIs, dbosArgsCallAPIs{P0: url, P1: n})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnCallAPIs, input)
+	out, err := dbosimpl.Run(ctx, dbosFnCallAPIs, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnCallAPIs, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnCallAPIs, out, &result)
 	return result, err
 }
 
 // RetrieveCallAPIs returns a typed handle to an existing call of CallAPIs, by
 // workflow ID, from any process sharing the database.
 func RetrieveCallAPIs(ctx context.Context, id string) (*CallAPIsHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnCallAPIs, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnCallAPIs, id)
 	if err != nil {
 		return nil, err
 	}

@@ -8,13 +8,14 @@ import (
 	"context"
 	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/dbosimpl"
 )
 
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, Task) (Result, error) = ProcessTask
 
 // dbosFnProcessTask describes ProcessTask to the dbos runtime.
-var dbosFnProcessTask = &dbos.Function{Name: "github.com/dbosgen/dbosgen/examples/tasks.ProcessTask", Kind: dbos.KindStep}
+var dbosFnProcessTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/tasks.ProcessTask", Kind: dbosimpl.KindStep}
 
 // dbosArgsProcessTask is the encoded input of ProcessTask.
 type dbosArgsProcessTask struct {
@@ -22,22 +23,22 @@ type dbosArgsProcessTask struct {
 }
 
 func init() {
-	dbos.Register(dbosFnProcessTask, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnProcessTask, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsProcessTask
-		if err := dbos.DecodeInput(dbosFnProcessTask, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnProcessTask, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := ProcessTask(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnProcessTask, result)
+		return dbosimpl.EncodeOutput(dbosFnProcessTask, result)
 	})
 }
 
 // ProcessTaskHandle is a typed handle to a durable call of ProcessTask.
 type ProcessTaskHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -63,7 +64,7 @@ func (h *ProcessTaskHandle) GetResult(ctx context.Context) (Result, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnProcessTask, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnProcessTask, out, &result)
 	return result, err
 }
 
@@ -72,11 +73,11 @@ func (h *ProcessTaskHandle) GetResult(ctx context.Context) (Result, error) {
 // not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
 // delay, timeout and partition key.
 func EnqueueProcessTask(ctx context.Context, q *dbos.Queue, task Task, opts ...dbos.EnqueueOption) (*ProcessTaskHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnProcessTask, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnProcessTask, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,13 +102,13 @@ type ProcessTaskArgs struct {
 func EnqueueProcessTaskBatch(ctx context.Context, q *dbos.Queue, calls []ProcessTaskArgs, opts ...dbos.EnqueueOption) ([]*ProcessTaskHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: call.Task})
+		input, err := dbosimpl.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: call.Task})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueProcessTaskBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnProcessTask, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnProcessTask, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -123,11 +124,11 @@ func EnqueueProcessTaskBatch(ctx context.Context, q *dbos.Queue, calls []Process
 // step, so a replay does not start it twice. opts are the same options
 // EnqueueProcessTask takes, such as dbos.WithID.
 func StartProcessTask(ctx context.Context, task Task, opts ...dbos.EnqueueOption) (*ProcessTaskHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnProcessTask, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnProcessTask, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -140,22 +141,22 @@ func StartProcessTask(ctx context.Context, task Task, opts ...dbos.EnqueueOption
 // workflow and waits for it.
 func RunProcessTask(ctx context.Context, task Task) (Result, error) {
 	var result Result
-	input, err := dbos.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnProcessTask, input)
+	out, err := dbosimpl.Run(ctx, dbosFnProcessTask, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnProcessTask, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnProcessTask, out, &result)
 	return result, err
 }
 
 // RetrieveProcessTask returns a typed handle to an existing call of
 // ProcessTask, by workflow ID, from any process sharing the database.
 func RetrieveProcessTask(ctx context.Context, id string) (*ProcessTaskHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnProcessTask, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnProcessTask, id)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +167,7 @@ func RetrieveProcessTask(ctx context.Context, id string) (*ProcessTaskHandle, er
 var _ func(context.Context, []Task) ([]Result, error) = ProcessTasks
 
 // dbosFnProcessTasks describes ProcessTasks to the dbos runtime.
-var dbosFnProcessTasks = &dbos.Function{Name: "github.com/dbosgen/dbosgen/examples/tasks.ProcessTasks", Kind: dbos.KindWorkflow}
+var dbosFnProcessTasks = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/tasks.ProcessTasks", Kind: dbosimpl.KindWorkflow}
 
 // dbosArgsProcessTasks is the encoded input of ProcessTasks.
 type dbosArgsProcessTasks struct {
@@ -174,22 +175,22 @@ type dbosArgsProcessTasks struct {
 }
 
 func init() {
-	dbos.Register(dbosFnProcessTasks, func(ctx context.Context, input []byte) ([]byte, error) {
+	dbosimpl.Register(dbosFnProcessTasks, func(ctx context.Context, input []byte) ([]byte, error) {
 		var args dbosArgsProcessTasks
-		if err := dbos.DecodeInput(dbosFnProcessTasks, input, &args); err != nil {
+		if err := dbosimpl.DecodeInput(dbosFnProcessTasks, input, &args); err != nil {
 			return nil, err
 		}
 		result, err := ProcessTasks(ctx, args.P0)
 		if err != nil {
 			return nil, err
 		}
-		return dbos.EncodeOutput(dbosFnProcessTasks, result)
+		return dbosimpl.EncodeOutput(dbosFnProcessTasks, result)
 	})
 }
 
 // ProcessTasksHandle is a typed handle to a durable call of ProcessTasks.
 type ProcessTasksHandle struct {
-	h *dbos.Handle
+	h dbosimpl.Handle
 }
 
 // ID returns the workflow ID of the call.
@@ -215,7 +216,7 @@ func (h *ProcessTasksHandle) GetResult(ctx context.Context) ([]Result, error) {
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnProcessTasks, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnProcessTasks, out, &result)
 	return result, err
 }
 
@@ -224,11 +225,11 @@ func (h *ProcessTasksHandle) GetResult(ctx context.Context) ([]Result, error) {
 // replay does not enqueue twice. opts can set the workflow ID, priority,
 // deduplication ID, delay, timeout and partition key.
 func EnqueueProcessTasks(ctx context.Context, q *dbos.Queue, tasks []Task, opts ...dbos.EnqueueOption) (*ProcessTasksHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Enqueue(ctx, q, dbosFnProcessTasks, input, opts...)
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnProcessTasks, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -253,13 +254,13 @@ type ProcessTasksArgs struct {
 func EnqueueProcessTasksBatch(ctx context.Context, q *dbos.Queue, calls []ProcessTasksArgs, opts ...dbos.EnqueueOption) ([]*ProcessTasksHandle, error) {
 	inputs := make([][]byte, len(calls))
 	for i, call := range calls {
-		input, err := dbos.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: call.Tasks})
+		input, err := dbosimpl.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: call.Tasks})
 		if err != nil {
 			return nil, fmt.Errorf("EnqueueProcessTasksBatch: calls[%d]: %w", i, err)
 		}
 		inputs[i] = input
 	}
-	hs, err := dbos.EnqueueBatch(ctx, q, dbosFnProcessTasks, inputs, opts...)
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnProcessTasks, inputs, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -275,11 +276,11 @@ func EnqueueProcessTasksBatch(ctx context.Context, q *dbos.Queue, calls []Proces
 // step, so a replay does not start it twice. opts are the same options
 // EnqueueProcessTasks takes, such as dbos.WithID.
 func StartProcessTasks(ctx context.Context, tasks []Task, opts ...dbos.EnqueueOption) (*ProcessTasksHandle, error) {
-	input, err := dbos.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
 	if err != nil {
 		return nil, err
 	}
-	h, err := dbos.Start(ctx, dbosFnProcessTasks, input, opts...)
+	h, err := dbosimpl.Start(ctx, dbosFnProcessTasks, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -292,22 +293,22 @@ func StartProcessTasks(ctx context.Context, tasks []Task, opts ...dbos.EnqueueOp
 // workflow and waits for it.
 func RunProcessTasks(ctx context.Context, tasks []Task) ([]Result, error) {
 	var result []Result
-	input, err := dbos.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
 	if err != nil {
 		return result, err
 	}
-	out, err := dbos.Run(ctx, dbosFnProcessTasks, input)
+	out, err := dbosimpl.Run(ctx, dbosFnProcessTasks, input)
 	if err != nil {
 		return result, err
 	}
-	err = dbos.DecodeOutput(dbosFnProcessTasks, out, &result)
+	err = dbosimpl.DecodeOutput(dbosFnProcessTasks, out, &result)
 	return result, err
 }
 
 // RetrieveProcessTasks returns a typed handle to an existing call of
 // ProcessTasks, by workflow ID, from any process sharing the database.
 func RetrieveProcessTasks(ctx context.Context, id string) (*ProcessTasksHandle, error) {
-	h, err := dbos.Retrieve(ctx, dbosFnProcessTasks, id)
+	h, err := dbosimpl.Retrieve(ctx, dbosFnProcessTasks, id)
 	if err != nil {
 		return nil, err
 	}
