@@ -13,7 +13,7 @@ import (
 	// The annotated functions of these examples: ProcessTask (a step) and
 	// ProcessTasks (a workflow that enqueues one ProcessTask per task and
 	// waits for them), with the code dbosgen generated for them.
-	tasks "github.com/dbosgen/dbosgen/runtime/internal/behaviour"
+	"github.com/dbosgen/dbosgen/examples/tasks"
 )
 
 // Launch a runtime, start a workflow and wait for its typed result.
@@ -45,6 +45,66 @@ func Example() {
 	// Output:
 	// 1 HELLO
 	// 2 QUEUES
+}
+
+// Launch a runtime on a database and shut it down with a deadline: work
+// still running when the deadline passes stays PENDING and resumes when a
+// process with the same executor ID launches again.
+func ExampleLaunch() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "dbos-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	rt, err := dbos.Launch(ctx, dbos.Config{
+		DatabaseURL: "sqlite:" + filepath.Join(dir, "example.sqlite"), // or postgres://...
+		ExecutorID:  "worker-1",                                       // resumes worker-1's work after a restart
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := rt.Shutdown(stop); err != nil {
+			log.Print(err)
+		}
+	}()
+	fmt.Println(rt.ExecutorID())
+	// Output: worker-1
+}
+
+// Enqueue a call, wait for its typed result through its handle, and read
+// its status.
+func Example_getResult() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "dbos-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	rt, err := dbos.Launch(ctx, dbos.Config{DatabaseURL: "sqlite:" + filepath.Join(dir, "example.sqlite")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rt.Shutdown(ctx)
+
+	h, err := tasks.EnqueueProcessTask(ctx, tasks.TaskQueue, tasks.Task{ID: 7, Text: "typed"}, dbos.WithID("task-7"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := h.GetResult(ctx) // a tasks.Result
+	if err != nil {
+		log.Fatal(err)
+	}
+	st, err := h.Status(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(r.TaskID, r.Upper, st.ID, st.State, st.Queue)
+	// Output: 7 TYPED task-7 SUCCESS example_tasks
 }
 
 // Declare queues at package level, like routes; Launch starts their workers.
