@@ -7,31 +7,6 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
 
-// Cancel cancels a workflow: an enqueued task never starts; a running one
-// has its context cancelled (in this process at once, in another process
-// sharing a Postgres database on the notification) and stops at its next
-// step; GetResult returns an error matching ErrCancelled. Cancelling a
-// finished workflow changes nothing. Resume puts it back to work.
-func Cancel(ctx context.Context, id string) error {
-	e, err := executor.From(ctx)
-	if err != nil {
-		return err
-	}
-	return e.Cancel(ctx, id)
-}
-
-// Resume puts a cancelled or dead-lettered workflow back to work from its
-// checkpoints: on its queue, or, if it was started without one, running in
-// this process. Its attempts count afresh. Resuming a workflow in any other
-// state changes nothing.
-func Resume(ctx context.Context, id string) error {
-	e, err := executor.ForRead(ctx)
-	if err != nil {
-		return err
-	}
-	return e.Resume(ctx, id)
-}
-
 // WorkflowStatus reads a workflow's current status from the database, from
 // any process sharing it. It fails with an error matching ErrNotFound when
 // the ID does not exist.
