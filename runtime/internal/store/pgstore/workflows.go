@@ -16,9 +16,11 @@ import (
 // dedupIndex is the unique index that holds deduplication IDs (0001_init.sql).
 const dedupIndex = "workflows_dedup_idx"
 
-// InsertWorkflow inserts a workflow, or returns the existing one with
-// created=false, or a *store.DuplicateError when the deduplication ID is held.
-func (s *Store) InsertWorkflow(ctx context.Context, p store.InsertParams) (store.Workflow, bool, error) {
+// insertWorkflow inserts a workflow alone, or returns the existing one with
+// created=false, or a *store.DuplicateError when the deduplication ID is
+// held: InsertWorkflows' way for one it skipped when what stood in its way
+// is gone.
+func (s *Store) insertWorkflow(ctx context.Context, p store.InsertParams) (store.Workflow, bool, error) {
 	if err := storekit.ValidateInsert(p); err != nil {
 		return store.Workflow{}, false, err
 	}
@@ -210,7 +212,7 @@ func (s *Store) skipped(ctx context.Context, p store.InsertParams) store.InsertR
 		}
 	}
 	// What stood in the way is gone: insert it alone.
-	w, created, err := s.InsertWorkflow(ctx, p)
+	w, created, err := s.insertWorkflow(ctx, p)
 	return store.InsertResult{Workflow: w, Created: created, Err: err}
 }
 
@@ -229,19 +231,6 @@ func (s *Store) GetWorkflow(ctx context.Context, id string) (store.Workflow, err
 		return store.Workflow{}, fmt.Errorf("get workflow %q: %w", id, err)
 	}
 	return workflow(row), nil
-}
-
-// Complete records a workflow's terminal state if p.ExecutorID owns it:
-// CompleteMany for one outcome.
-func (s *Store) Complete(ctx context.Context, p store.CompleteParams) (bool, error) {
-	if err := storekit.ValidateComplete(p); err != nil {
-		return false, err
-	}
-	ok, err := s.complete(ctx, []store.CompleteParams{p})
-	if err != nil {
-		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)
-	}
-	return ok[0], nil
 }
 
 // CompleteMany records many terminal states in one statement (one commit).

@@ -13,7 +13,7 @@ func testOwnedWorkflows(t *testing.T, open Opener) {
 	exec := unique("exec")
 	var mine []string
 	for range 3 {
-		w, _, err := s.InsertWorkflow(ctx, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: exec})
+		w, _, err := InsertOne(ctx, s, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: exec})
 		if err != nil {
 			t.Fatal(err)
 		}

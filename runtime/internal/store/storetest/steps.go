@@ -102,7 +102,7 @@ func testStepsOrdered(t *testing.T, open Opener) {
 func running(t *testing.T, s store.Store) (string, store.Owner) {
 	t.Helper()
 	exec := unique("exec")
-	w, _, err := s.InsertWorkflow(testContext(t), store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: exec})
+	w, _, err := InsertOne(testContext(t), s, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: exec})
 	if err != nil {
 		t.Fatal(err)
 	}
