@@ -110,6 +110,9 @@ type Step struct {
 	Output     []byte
 	Error      string // "" when the step succeeded
 	ChildID    string // workflow enqueued, started or awaited by this step, if any
+	// Code classifies Error for replay: the runtime's name for the
+	// sentinel error it wraps, or ""; the store only keeps it.
+	Code string
 }
 
 // QueueConfig is a queue's declaration: its limits, 0 meaning none. The

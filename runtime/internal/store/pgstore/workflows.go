@@ -298,6 +298,7 @@ func (s *Store) RecordStep(ctx context.Context, st store.Step, owner store.Owner
 		Output:     st.Output,
 		Error:      st.Error,
 		ChildID:    st.ChildID,
+		Code:       st.Code,
 		ExecutorID: owner.ExecutorID,
 		Attempts:   int32(owner.Attempts),
 	})
@@ -359,6 +360,7 @@ func step(r pgdb.Step) store.Step {
 		Output:     r.Output,
 		Error:      storekit.Str(r.Error),
 		ChildID:    storekit.Str(r.ChildID),
+		Code:       r.Code,
 	}
 }
 
@@ -376,9 +378,10 @@ func (s *Store) RecordSteps(ctx context.Context, workflowID string, steps []stor
 		Outputs:    make([][]byte, len(steps)),
 		Errors:     make([]string, len(steps)),
 		ChildIds:   make([]string, len(steps)),
+		Codes:      make([]string, len(steps)),
 	}
 	for i, st := range steps {
-		a.StepIds[i], a.Names[i], a.Outputs[i], a.Errors[i], a.ChildIds[i] = int32(st.StepID), st.Name, st.Output, st.Error, st.ChildID
+		a.StepIds[i], a.Names[i], a.Outputs[i], a.Errors[i], a.ChildIds[i], a.Codes[i] = int32(st.StepID), st.Name, st.Output, st.Error, st.ChildID, st.Code
 	}
 	n, err := s.q.InsertSteps(ctx, a)
 	if err != nil {

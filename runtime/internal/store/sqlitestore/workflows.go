@@ -275,6 +275,7 @@ func step(r sqlitedb.Step) store.Step {
 		Output:     r.Output,
 		Error:      r.Error.String,
 		ChildID:    r.ChildID.String,
+		Code:       r.Code,
 	}
 }
 
@@ -328,6 +329,7 @@ func insertStepParams(st store.Step, owner store.Owner) sqlitedb.InsertStepParam
 		Output:     st.Output,
 		Error:      st.Error,
 		ChildID:    st.ChildID,
+		Code:       st.Code,
 		ExecutorID: owner.ExecutorID,
 		Attempts:   int64(owner.Attempts),
 	}
