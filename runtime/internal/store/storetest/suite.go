@@ -73,6 +73,7 @@ func Run(t *testing.T, open Opener) {
 		{"ResumeWorkflow", testResumeWorkflow},
 		{"ListWorkflows", testListWorkflows},
 		{"StepsOrdered", testStepsOrdered},
+		{"StepCode", testStepCode},
 		{"Events", testEvents},
 		{"EventsNotFromWrites", testEventsNotFromWrites},
 		{"NotifyBatch", testNotifyBatch},
