@@ -39,8 +39,9 @@ type Owner struct {
 	Attempts   int
 }
 
-// DuplicateError is returned by InsertWorkflow when the deduplication ID is
-// held by another ENQUEUED or PENDING workflow of the same queue.
+// DuplicateError is InsertWorkflows' report (InsertResult.Err) on a workflow
+// whose deduplication ID is held by another ENQUEUED or PENDING workflow of
+// the same queue.
 type DuplicateError struct {
 	Queue      string
 	DedupID    string
@@ -264,17 +265,14 @@ type Store interface {
 	// Engine returns "postgres" or "sqlite".
 	Engine() string
 
-	// InsertWorkflow inserts a workflow. When p.ID exists it inserts
-	// nothing and returns the existing row with created=false. When p.DedupID
-	// is held on p.Queue it returns a *DuplicateError.
-	InsertWorkflow(ctx context.Context, p InsertParams) (w Workflow, created bool, err error)
-
-	// InsertWorkflows is InsertWorkflow for many workflows, in one
-	// statement and one commit where the engine can: res[i] is what
-	// InsertWorkflow would report for ps[i], as if they were inserted one
-	// after another (of two with one ID, or one deduplication ID on one
-	// queue, the later finds the earlier). An error means nothing was
-	// inserted; an error of one workflow alone is its InsertResult.Err.
+	// InsertWorkflows inserts workflows, in one statement and one commit
+	// where the engine can. res[i] reports ps[i], as if they were inserted
+	// one after another: when its ID exists it inserts nothing and reports
+	// the existing row with Created=false; when its DedupID is held on its
+	// Queue its Err is a *DuplicateError (of two with one ID, or one
+	// deduplication ID on one queue, the later finds the earlier). An
+	// error means nothing was inserted; an error of one workflow alone is
+	// its InsertResult.Err.
 	InsertWorkflows(ctx context.Context, ps []InsertParams) (res []InsertResult, err error)
 
 	// InsertAndClaim is InsertWorkflows, then Claim(c) (with no outcomes
@@ -305,14 +303,11 @@ type Store interface {
 	// Claim reports them with nothing claimed and RetryAt set to now.
 	Claim(ctx context.Context, p ClaimParams) (ClaimResult, error)
 
-	// Complete records a workflow's terminal state and clears its DedupID.
-	// It returns false (and writes nothing) when the row is not PENDING
-	// under p.ExecutorID at p.Attempts: a stale run cannot complete.
-	Complete(ctx context.Context, p CompleteParams) (bool, error)
-
-	// CompleteMany is Complete for many workflows (distinct IDs) in one
-	// statement and one commit: ok[i] reports ps[i]. On error nothing was
-	// recorded.
+	// CompleteMany records the terminal states of workflows (distinct IDs)
+	// and clears their DedupIDs, in one statement and one commit: ok[i]
+	// reports ps[i], false (nothing written for it) when its row is not
+	// PENDING under its ExecutorID at its Attempts: a stale run cannot
+	// complete. On error nothing was recorded.
 	CompleteMany(ctx context.Context, ps []CompleteParams) (ok []bool, err error)
 
 	// PendingFor returns the PENDING workflows owned by an executor, oldest

@@ -3,7 +3,7 @@
 -- workflow is PENDING under executor_id at attempt `attempts` (the fencing
 -- token its run was given), and unless (workflow_id, step_id) is recorded.
 -- No row is returned otherwise.
-INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, created_ms)
+INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
 SELECT
     @workflow_id::text,
     @step_id::integer,
@@ -11,6 +11,7 @@ SELECT
     @output::bytea,
     nullif(@error::text, ''),
     nullif(@child_id::text, ''),
+    @code::text,
     dbos.now_ms()
 FROM dbos.workflows w
 WHERE w.workflow_id = @workflow_id::text
@@ -35,9 +36,10 @@ WITH arg AS (
            unnest(@names::text[]) AS name,
            unnest(@outputs::bytea[]) AS output,
            unnest(@errors::text[]) AS error,
-           unnest(@child_ids::text[]) AS child_id
+           unnest(@child_ids::text[]) AS child_id,
+           unnest(@codes::text[]) AS code
 )
-INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, created_ms)
+INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
 SELECT
     @workflow_id::text,
     a.step_id,
@@ -45,6 +47,7 @@ SELECT
     a.output,
     nullif(a.error, ''),
     nullif(a.child_id, ''),
+    a.code,
     dbos.now_ms()
 FROM arg a
 WHERE EXISTS (

@@ -13,8 +13,8 @@ RETURNING *;
 
 -- name: ResumeWorkflow :one
 -- ResumeWorkflow puts a CANCELLED or DEAD_LETTER workflow back to work: ENQUEUED on its
--- queue, or, started without a queue, PENDING under executor_id with one
--- more attempt. Its checkpoints stay, so it resumes after its last finished
+-- queue, or, started without a queue, PENDING under executor_id with
+-- attempts reset. Its checkpoints stay, so it resumes after its last finished
 -- step. Attempts count afresh (see store.ResumeWorkflow). No row when it
 -- is missing or neither CANCELLED nor DEAD_LETTER.
 UPDATE workflows

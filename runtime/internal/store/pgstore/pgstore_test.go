@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
@@ -272,7 +273,7 @@ func TestLimitedClaimWaitsForEnqueueInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Enqueues share the lock: a later one does not wait for the first.
-	late, _, err := other.InsertWorkflow(ctx, store.InsertParams{ID: queue + "-late", Name: "f", State: store.StateEnqueued, Queue: queue})
+	late, _, err := other.insertWorkflow(ctx, store.InsertParams{ID: queue + "-late", Name: "f", State: store.StateEnqueued, Queue: queue})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,12 +325,12 @@ func TestEnqueueWaitsForLimitedClaim(t *testing.T) {
 	if err := s.q.WithTx(tx).LockQueue(ctx, queue); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := other.InsertWorkflow(ctx, store.InsertParams{ID: queue + "-elsewhere", Name: "f", State: store.StateEnqueued, Queue: queue + "-other"}); err != nil {
+	if _, _, err := other.insertWorkflow(ctx, store.InsertParams{ID: queue + "-elsewhere", Name: "f", State: store.StateEnqueued, Queue: queue + "-other"}); err != nil {
 		t.Fatalf("enqueue to another queue: %v", err)
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := other.InsertWorkflow(ctx, store.InsertParams{ID: queue + "-wf", Name: "f", State: store.StateEnqueued, Queue: queue})
+		_, _, err := other.insertWorkflow(ctx, store.InsertParams{ID: queue + "-wf", Name: "f", State: store.StateEnqueued, Queue: queue})
 		done <- err
 	}()
 	var early error
@@ -444,5 +445,52 @@ func received[T any](ch <-chan T, v *T) bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// TestUpgradeKeepsSteps opens a database migrated to version 6 (before
+// steps had codes) that holds a checkpoint: Open migrates it, and the
+// checkpoint reads back with Code "".
+func TestUpgradeKeepsSteps(t *testing.T) {
+	url := testdb.NewPostgresDatabase(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	migrations, err := dbsql.PostgresMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := pgdb.New(conn)
+	for _, m := range migrations {
+		if m.Version > 6 {
+			break
+		}
+		if _, err := conn.Exec(ctx, m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		if err := q.InsertMigration(ctx, int64(m.Version)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO dbos.steps (workflow_id, step_id, name, error, created_ms) VALUES ('old', 1, 's', 'boom', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t, url)
+	steps, err := s.Steps(ctx, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 1 || steps[0].Error != "boom" || steps[0].Code != "" {
+		t.Errorf("Steps after the upgrade = %+v, want the old checkpoint with Code \"\"", steps)
+	}
+	version, err := s.q.MigrationVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(migrations[len(migrations)-1].Version); version != want {
+		t.Errorf("migration version %d, want %d", version, want)
 	}
 }

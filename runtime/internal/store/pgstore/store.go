@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/internal/migrate"
 	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore/pgdb"
 	dbsql "github.com/dbosgen/dbosgen/sql"
 )
@@ -113,49 +114,46 @@ func open(ctx context.Context, url string, logger *slog.Logger, opts options) (*
 	return s, nil
 }
 
-// migrate applies the embedded migrations newer than the database's version,
-// all in one transaction holding an advisory lock, so that concurrent Opens
-// of a fresh database migrate it exactly once.
+// migrate applies the pending migrations (see package migrate) in one
+// transaction holding an advisory lock, so that concurrent Opens of a fresh
+// database migrate it exactly once.
 func (s *Store) migrate(ctx context.Context) error {
-	migrations, err := dbsql.PostgresMigrations()
-	if err != nil {
-		return err
-	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		if err := q.LockMigrations(ctx); err != nil {
-			return fmt.Errorf("lock migrations: %w", err)
-		}
-		present, err := q.MigrationsTableExists(ctx)
-		if err != nil {
-			return fmt.Errorf("read migration version: %w", err)
-		}
-		var version int64
-		if present {
-			if version, err = q.MigrationVersion(ctx); err != nil {
-				return fmt.Errorf("read migration version: %w", err)
-			}
-		}
-		for _, m := range migrations {
-			if int64(m.Version) <= version {
-				continue
-			}
-			// A migration file is several statements; without arguments pgx
-			// sends it with the simple protocol, which runs them all.
-			if _, err := tx.Exec(ctx, m.SQL); err != nil {
-				return fmt.Errorf("apply migration %s: %w", m.Name, err)
-			}
-			if err := q.InsertMigration(ctx, int64(m.Version)); err != nil {
-				return fmt.Errorf("record migration %s: %w", m.Name, err)
-			}
-			s.logger.Info("applied database migration", "engine", "postgres", "migration", m.Name)
-		}
-		if n := len(migrations); n > 0 && version > int64(migrations[n-1].Version) {
-			s.logger.Warn("database schema is newer than this program",
-				"engine", "postgres", "database_version", version, "known_version", migrations[n-1].Version)
-		}
-		return nil
-	})
+	return migrate.Run(ctx, migrate.Engine{
+		Name:       "postgres",
+		Migrations: dbsql.PostgresMigrations,
+		Locked: func(ctx context.Context, fn func(migrate.Tx) error) error {
+			return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+				q := s.q.WithTx(tx)
+				if err := q.LockMigrations(ctx); err != nil {
+					return fmt.Errorf("lock migrations: %w", err)
+				}
+				return fn(migrationTx{tx: tx, q: q})
+			})
+		},
+	}, s.logger)
+}
+
+// migrationTx is migrate.Tx on Postgres.
+type migrationTx struct {
+	tx pgx.Tx
+	q  *pgdb.Queries
+}
+
+func (m migrationTx) Bookkept(ctx context.Context) (bool, error) {
+	return m.q.MigrationsTableExists(ctx)
+}
+
+func (m migrationTx) Version(ctx context.Context) (int64, error) { return m.q.MigrationVersion(ctx) }
+
+// Exec runs a migration file: several statements, which pgx, given no
+// arguments, sends with the simple protocol, which runs them all.
+func (m migrationTx) Exec(ctx context.Context, statements string) error {
+	_, err := m.tx.Exec(ctx, statements)
+	return err
+}
+
+func (m migrationTx) Record(ctx context.Context, version int64) error {
+	return m.q.InsertMigration(ctx, version)
 }
 
 // Engine returns "postgres".

@@ -16,9 +16,11 @@ import (
 // dedupIndex is the unique index that holds deduplication IDs (0001_init.sql).
 const dedupIndex = "workflows_dedup_idx"
 
-// InsertWorkflow inserts a workflow, or returns the existing one with
-// created=false, or a *store.DuplicateError when the deduplication ID is held.
-func (s *Store) InsertWorkflow(ctx context.Context, p store.InsertParams) (store.Workflow, bool, error) {
+// insertWorkflow inserts a workflow alone, or returns the existing one with
+// created=false, or a *store.DuplicateError when the deduplication ID is
+// held: InsertWorkflows' way for one it skipped when what stood in its way
+// is gone.
+func (s *Store) insertWorkflow(ctx context.Context, p store.InsertParams) (store.Workflow, bool, error) {
 	if err := storekit.ValidateInsert(p); err != nil {
 		return store.Workflow{}, false, err
 	}
@@ -210,7 +212,7 @@ func (s *Store) skipped(ctx context.Context, p store.InsertParams) store.InsertR
 		}
 	}
 	// What stood in the way is gone: insert it alone.
-	w, created, err := s.InsertWorkflow(ctx, p)
+	w, created, err := s.insertWorkflow(ctx, p)
 	return store.InsertResult{Workflow: w, Created: created, Err: err}
 }
 
@@ -229,19 +231,6 @@ func (s *Store) GetWorkflow(ctx context.Context, id string) (store.Workflow, err
 		return store.Workflow{}, fmt.Errorf("get workflow %q: %w", id, err)
 	}
 	return workflow(row), nil
-}
-
-// Complete records a workflow's terminal state if p.ExecutorID owns it:
-// CompleteMany for one outcome.
-func (s *Store) Complete(ctx context.Context, p store.CompleteParams) (bool, error) {
-	if err := storekit.ValidateComplete(p); err != nil {
-		return false, err
-	}
-	ok, err := s.complete(ctx, []store.CompleteParams{p})
-	if err != nil {
-		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)
-	}
-	return ok[0], nil
 }
 
 // CompleteMany records many terminal states in one statement (one commit).
@@ -309,6 +298,7 @@ func (s *Store) RecordStep(ctx context.Context, st store.Step, owner store.Owner
 		Output:     st.Output,
 		Error:      st.Error,
 		ChildID:    st.ChildID,
+		Code:       st.Code,
 		ExecutorID: owner.ExecutorID,
 		Attempts:   int32(owner.Attempts),
 	})
@@ -370,6 +360,7 @@ func step(r pgdb.Step) store.Step {
 		Output:     r.Output,
 		Error:      storekit.Str(r.Error),
 		ChildID:    storekit.Str(r.ChildID),
+		Code:       r.Code,
 	}
 }
 
@@ -387,9 +378,10 @@ func (s *Store) RecordSteps(ctx context.Context, workflowID string, steps []stor
 		Outputs:    make([][]byte, len(steps)),
 		Errors:     make([]string, len(steps)),
 		ChildIds:   make([]string, len(steps)),
+		Codes:      make([]string, len(steps)),
 	}
 	for i, st := range steps {
-		a.StepIds[i], a.Names[i], a.Outputs[i], a.Errors[i], a.ChildIds[i] = int32(st.StepID), st.Name, st.Output, st.Error, st.ChildID
+		a.StepIds[i], a.Names[i], a.Outputs[i], a.Errors[i], a.ChildIds[i], a.Codes[i] = int32(st.StepID), st.Name, st.Output, st.Error, st.ChildID, st.Code
 	}
 	n, err := s.q.InsertSteps(ctx, a)
 	if err != nil {

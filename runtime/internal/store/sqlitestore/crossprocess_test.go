@@ -113,7 +113,7 @@ func crossWorker(t *testing.T, spec string) {
 		t.Fatal(err)
 	}
 	for i := range crossPerWorker {
-		if _, _, err := s.InsertWorkflow(ctx, store.InsertParams{ID: crossID(n, i), Name: "f", State: store.StateEnqueued, Queue: crossQueue}); err != nil {
+		if _, _, err := storetest.InsertOne(ctx, s, store.InsertParams{ID: crossID(n, i), Name: "f", State: store.StateEnqueued, Queue: crossQueue}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -128,7 +128,7 @@ func crossWorker(t *testing.T, spec string) {
 		}
 		time.Sleep(3 * time.Millisecond) // run
 		for _, w := range res.Claimed {
-			if ok, err := s.Complete(ctx, store.CompleteParams{ID: w.ID, ExecutorID: executor, Attempts: w.Attempts, State: store.StateSuccess}); err != nil || !ok {
+			if ok, err := storetest.CompleteOne(ctx, s, store.CompleteParams{ID: w.ID, ExecutorID: executor, Attempts: w.Attempts, State: store.StateSuccess}); err != nil || !ok {
 				t.Fatalf("Complete(%s) = %v, %v", w.ID, ok, err)
 			}
 		}

@@ -27,6 +27,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/internal/migrate"
 	"github.com/dbosgen/dbosgen/runtime/internal/store/sqlitestore/sqlitedb"
 	dbsql "github.com/dbosgen/dbosgen/sql"
 )
@@ -116,42 +117,42 @@ func isBusy(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
-// migrate applies the embedded migrations newer than the file's version in
-// one IMMEDIATE transaction, so concurrent Opens migrate a new file once.
+// migrate applies the pending migrations (see package migrate) in one
+// IMMEDIATE transaction, which holds the file's write lock from its start,
+// so that concurrent Opens migrate a new file once.
 func (s *Store) migrate(ctx context.Context) error {
-	migrations, err := dbsql.SQLiteMigrations()
-	if err != nil {
-		return err
-	}
-	return s.inTx(ctx, func(q *sqlitedb.Queries, tx *sql.Tx) error {
-		present, err := q.MigrationsTableExists(ctx)
-		if err != nil {
-			return fmt.Errorf("read migration version: %w", err)
-		}
-		var version int64
-		if present > 0 {
-			if version, err = q.MigrationVersion(ctx); err != nil {
-				return fmt.Errorf("read migration version: %w", err)
-			}
-		}
-		for _, m := range migrations {
-			if int64(m.Version) <= version {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-				return fmt.Errorf("apply migration %s: %w", m.Name, err)
-			}
-			if err := q.InsertMigration(ctx, int64(m.Version)); err != nil {
-				return fmt.Errorf("record migration %s: %w", m.Name, err)
-			}
-			s.logger.Info("applied database migration", "engine", "sqlite", "migration", m.Name)
-		}
-		if n := len(migrations); n > 0 && version > int64(migrations[n-1].Version) {
-			s.logger.Warn("database schema is newer than this program",
-				"engine", "sqlite", "database_version", version, "known_version", migrations[n-1].Version)
-		}
-		return nil
-	})
+	return migrate.Run(ctx, migrate.Engine{
+		Name:       "sqlite",
+		Migrations: dbsql.SQLiteMigrations,
+		Locked: func(ctx context.Context, fn func(migrate.Tx) error) error {
+			return s.inTx(ctx, func(q *sqlitedb.Queries, tx *sql.Tx) error {
+				return fn(migrationTx{tx: tx, q: q})
+			})
+		},
+	}, s.logger)
+}
+
+// migrationTx is migrate.Tx on SQLite.
+type migrationTx struct {
+	tx *sql.Tx
+	q  *sqlitedb.Queries
+}
+
+func (m migrationTx) Bookkept(ctx context.Context) (bool, error) {
+	columns, err := m.q.MigrationsTableExists(ctx)
+	return columns > 0, err
+}
+
+func (m migrationTx) Version(ctx context.Context) (int64, error) { return m.q.MigrationVersion(ctx) }
+
+// Exec runs a migration file: the driver runs every statement of the text.
+func (m migrationTx) Exec(ctx context.Context, statements string) error {
+	_, err := m.tx.ExecContext(ctx, statements)
+	return err
+}
+
+func (m migrationTx) Record(ctx context.Context, version int64) error {
+	return m.q.InsertMigration(ctx, version)
 }
 
 // inTx runs fn in one IMMEDIATE transaction, holding writeMu.

@@ -16,23 +16,6 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/store/sqlitestore/sqlitedb"
 )
 
-// InsertWorkflow inserts a workflow, or returns the existing one with
-// created=false, or a *store.DuplicateError when the deduplication ID is held.
-func (s *Store) InsertWorkflow(ctx context.Context, p store.InsertParams) (store.Workflow, bool, error) {
-	if err := storekit.ValidateInsert(p); err != nil {
-		return store.Workflow{}, false, err
-	}
-	var r store.InsertResult
-	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) (err error) {
-		r, err = insertOne(ctx, q, p)
-		return err
-	})
-	if err != nil {
-		return store.Workflow{}, false, fmt.Errorf("insert workflow %q: %w", p.ID, err)
-	}
-	return r.Workflow, r.Created, r.Err
-}
-
 // InsertWorkflows inserts many workflows in one IMMEDIATE transaction.
 func (s *Store) InsertWorkflows(ctx context.Context, ps []store.InsertParams) ([]store.InsertResult, error) {
 	if err := storekit.ValidateInserts(ps); err != nil {
@@ -120,19 +103,6 @@ func (s *Store) GetWorkflow(ctx context.Context, id string) (store.Workflow, err
 		return store.Workflow{}, fmt.Errorf("get workflow %q: %w", id, err)
 	}
 	return workflow(row), nil
-}
-
-// Complete records a workflow's terminal state if p.ExecutorID owns it:
-// CompleteMany for one outcome.
-func (s *Store) Complete(ctx context.Context, p store.CompleteParams) (bool, error) {
-	if err := storekit.ValidateComplete(p); err != nil {
-		return false, err
-	}
-	ok, err := s.complete(ctx, []store.CompleteParams{p})
-	if err != nil {
-		return false, fmt.Errorf("complete workflow %q: %w", p.ID, err)
-	}
-	return ok[0], nil
 }
 
 // CompleteMany records many terminal states in one IMMEDIATE transaction.
@@ -305,6 +275,7 @@ func step(r sqlitedb.Step) store.Step {
 		Output:     r.Output,
 		Error:      r.Error.String,
 		ChildID:    r.ChildID.String,
+		Code:       r.Code,
 	}
 }
 
@@ -358,6 +329,7 @@ func insertStepParams(st store.Step, owner store.Owner) sqlitedb.InsertStepParam
 		Output:     st.Output,
 		Error:      st.Error,
 		ChildID:    st.ChildID,
+		Code:       st.Code,
 		ExecutorID: owner.ExecutorID,
 		Attempts:   int64(owner.Attempts),
 	}

@@ -22,7 +22,7 @@ func testCompleteFenced(t *testing.T, open Opener) {
 	run := res.Claimed[0].Attempts // the owner's fencing token
 	try := func(what string, p store.CompleteParams, want bool) {
 		t.Helper()
-		ok, err := s.Complete(ctx, p)
+		ok, err := CompleteOne(ctx, s, p)
 		if err != nil {
 			t.Fatalf("%s: Complete: %v", what, err)
 		}
@@ -46,7 +46,7 @@ func testCompleteFenced(t *testing.T, open Opener) {
 	if got.CompletedAt.Before(got.StartedAt) || !near(got.CompletedAt, time.Now()) {
 		t.Errorf("CompletedAt = %v, StartedAt %v", got.CompletedAt, got.StartedAt)
 	}
-	if _, err := s.Complete(ctx, store.CompleteParams{ID: waiting.ID, ExecutorID: "owner", State: store.StatePending}); err == nil {
+	if _, err := CompleteOne(ctx, s, store.CompleteParams{ID: waiting.ID, ExecutorID: "owner", State: store.StatePending}); err == nil {
 		t.Error("Complete with a non-terminal state succeeded, want an error")
 	}
 }
@@ -64,11 +64,11 @@ func testCompleteStates(t *testing.T, open Opener) {
 		{store.StateError, nil, "boom"},
 		{store.StateCancelled, nil, "cancelled by user"},
 	} {
-		w, _, err := s.InsertWorkflow(ctx, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: "x"})
+		w, _, err := InsertOne(ctx, s, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: "x"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ok, err := s.Complete(ctx, store.CompleteParams{ID: w.ID, ExecutorID: "x", Attempts: w.Attempts, State: tc.state, Output: tc.output, Error: tc.errMsg})
+		ok, err := CompleteOne(ctx, s, store.CompleteParams{ID: w.ID, ExecutorID: "x", Attempts: w.Attempts, State: tc.state, Output: tc.output, Error: tc.errMsg})
 		if err != nil || !ok {
 			t.Fatalf("Complete(%s) = %v, %v", tc.state, ok, err)
 		}
@@ -87,7 +87,7 @@ func testPendingFor(t *testing.T, open Opener) {
 	ctx := testContext(t)
 	s := open(t)
 	exec, other, queue := unique("exec"), unique("exec"), unique("q")
-	direct, _, err := s.InsertWorkflow(ctx, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: exec})
+	direct, _, err := InsertOne(ctx, s, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: exec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func testCompleteMany(t *testing.T, open Opener) {
 	if len(res.Claimed) != 4 {
 		t.Fatalf("claimed %d, want 4", len(res.Claimed))
 	}
-	direct, _, err := s.InsertWorkflow(ctx, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: "owner"})
+	direct, _, err := InsertOne(ctx, s, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: "owner"})
 	if err != nil {
 		t.Fatal(err)
 	}

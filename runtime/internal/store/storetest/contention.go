@@ -78,7 +78,7 @@ func contention(t *testing.T, ctx context.Context, workers []worker, total int, 
 					if w.onFinish != nil {
 						w.onFinish(c)
 					}
-					ok, err := w.s.Complete(ctx, store.CompleteParams{ID: c.ID, ExecutorID: c.ExecutorID, Attempts: c.Attempts, State: store.StateSuccess})
+					ok, err := CompleteOne(ctx, w.s, store.CompleteParams{ID: c.ID, ExecutorID: c.ExecutorID, Attempts: c.Attempts, State: store.StateSuccess})
 					if err != nil {
 						fail(err)
 						return

@@ -57,7 +57,7 @@ func testEvents(t *testing.T, open Opener) {
 	}
 	complete(t, ctx, a, res.Claimed[0])
 	// A workflow started without a queue completes with Queue "".
-	direct, _, err := a.InsertWorkflow(ctx, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: "e"})
+	direct, _, err := InsertOne(ctx, a, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: "e"})
 	if err != nil {
 		t.Fatal(err)
 	}

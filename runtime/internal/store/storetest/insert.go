@@ -39,7 +39,7 @@ func testInsertEnqueued(t *testing.T, open Opener) {
 		Timeout:      90 * time.Second,
 	}
 	before := time.Now()
-	w, created, err := s.InsertWorkflow(ctx, p)
+	w, created, err := InsertOne(ctx, s, p)
 	if err != nil {
 		t.Fatalf("InsertWorkflow: %v", err)
 	}
@@ -90,7 +90,7 @@ func testInsertPending(t *testing.T, open Opener) {
 	ctx := testContext(t)
 	s := open(t)
 	before := time.Now()
-	w, created, err := s.InsertWorkflow(ctx, store.InsertParams{
+	w, created, err := InsertOne(ctx, s, store.InsertParams{
 		ID:         unique("wf"),
 		Name:       "pkg.Direct",
 		State:      store.StatePending,
@@ -120,7 +120,7 @@ func testInsertIdempotent(t *testing.T, open Opener) {
 	s := open(t)
 	queue := unique("q")
 	first := enqueue(t, ctx, s, store.InsertParams{Queue: queue, Name: "pkg.First", Input: []byte("1"), DedupID: unique("d")})
-	again, created, err := s.InsertWorkflow(ctx, store.InsertParams{
+	again, created, err := InsertOne(ctx, s, store.InsertParams{
 		ID: first.ID, Name: "pkg.Second", State: store.StateEnqueued, Queue: unique("other"), Input: []byte("2"),
 		DedupID: first.DedupID, // also held, by this very workflow: the ID wins
 	})
@@ -136,7 +136,7 @@ func testInsertIdempotent(t *testing.T, open Opener) {
 
 	// Idempotent whatever the existing row's state.
 	claim(t, ctx, s, store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 1})
-	again, created, err = s.InsertWorkflow(ctx, store.InsertParams{ID: first.ID, Name: "pkg.First", State: store.StateEnqueued, Queue: queue})
+	again, created, err = InsertOne(ctx, s, store.InsertParams{ID: first.ID, Name: "pkg.First", State: store.StateEnqueued, Queue: queue})
 	if err != nil || created || again.State != store.StatePending {
 		t.Errorf("InsertWorkflow of a claimed ID = state %q, created %v, %v; want PENDING, false, nil", again.State, created, err)
 	}
@@ -155,7 +155,7 @@ func testInsertConcurrentSameID(t *testing.T, open Opener) {
 	)
 	for i := range n {
 		wg.Go(func() {
-			w, c, err := stores[i%2].InsertWorkflow(ctx, store.InsertParams{ID: id, Name: "pkg.F", State: store.StateEnqueued, Queue: queue})
+			w, c, err := InsertOne(ctx, stores[i%2], store.InsertParams{ID: id, Name: "pkg.F", State: store.StateEnqueued, Queue: queue})
 			if err != nil {
 				t.Errorf("InsertWorkflow: %v", err)
 				return
@@ -183,7 +183,7 @@ func testInsertRejectsInvalid(t *testing.T, open Opener) {
 		{ID: unique("wf"), Name: "f", State: store.StateEnqueued},
 		{ID: unique("wf"), Name: "f", State: store.StatePending},
 	} {
-		if _, _, err := s.InsertWorkflow(ctx, p); err == nil {
+		if _, _, err := InsertOne(ctx, s, p); err == nil {
 			t.Errorf("InsertWorkflow(%+v) succeeded, want an error", p)
 		}
 	}
@@ -207,7 +207,7 @@ func testDeduplication(t *testing.T, open Opener) {
 	wantDup := func(what string, s store.Store) {
 		t.Helper()
 		id := unique("wf")
-		_, created, err := s.InsertWorkflow(ctx, store.InsertParams{ID: id, Name: "f", State: store.StateEnqueued, Queue: queue, DedupID: dedup})
+		_, created, err := InsertOne(ctx, s, store.InsertParams{ID: id, Name: "f", State: store.StateEnqueued, Queue: queue, DedupID: dedup})
 		var dup *store.DuplicateError
 		if !errors.As(err, &dup) {
 			t.Fatalf("%s: InsertWorkflow with a held deduplication ID = created %v, %v; want *DuplicateError", what, created, err)
@@ -242,9 +242,9 @@ func testDeduplication(t *testing.T, open Opener) {
 	}
 }
 
-// testInsertMany inserts a batch mixing every case InsertWorkflow knows:
-// each workflow's result is the one InsertWorkflow would give, inserting
-// them one after another.
+// testInsertMany inserts a batch mixing every case a single insert knows
+// (see InsertOne): each workflow's result is the one it would get inserted
+// alone, inserting them one after another.
 func testInsertMany(t *testing.T, open Opener) {
 	ctx := testContext(t)
 	s := open(t)

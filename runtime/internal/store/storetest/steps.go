@@ -102,7 +102,7 @@ func testStepsOrdered(t *testing.T, open Opener) {
 func running(t *testing.T, s store.Store) (string, store.Owner) {
 	t.Helper()
 	exec := unique("exec")
-	w, _, err := s.InsertWorkflow(testContext(t), store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: exec})
+	w, _, err := InsertOne(testContext(t), s, store.InsertParams{ID: unique("wf"), Name: "f", State: store.StatePending, ExecutorID: exec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,5 +195,40 @@ func testRecordSteps(t *testing.T, open Opener) {
 	}
 	if steps, _ := s.Steps(ctx, wf); len(steps) != 4 {
 		t.Errorf("a fenced RecordSteps wrote: %d steps, want 4", len(steps))
+	}
+}
+
+// testStepCode: a step's Code is kept as given, through RecordStep,
+// RecordSteps and Steps, and a step recorded already keeps its own.
+func testStepCode(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	wf, owner := running(t, s)
+	saved, recorded, err := s.RecordStep(ctx, store.Step{WorkflowID: wf, StepID: 1, Name: "s", Error: "deadline exceeded", Code: "timeout"}, owner)
+	if err != nil || !recorded || saved.Code != "timeout" {
+		t.Fatalf("RecordStep with Code %q = %+v, recorded %v, %v", "timeout", saved, recorded, err)
+	}
+	saved, recorded, err = s.RecordStep(ctx, store.Step{WorkflowID: wf, StepID: 1, Name: "s", Error: "other", Code: "cancelled"}, owner)
+	if err != nil || recorded || saved.Code != "timeout" {
+		t.Errorf("a second RecordStep of step 1 = %+v, recorded %v, %v; want the first, Code %q", saved, recorded, err, "timeout")
+	}
+	if err := s.RecordSteps(ctx, wf, []store.Step{
+		{WorkflowID: wf, StepID: 1, Name: "s", Code: "cancelled"}, // recorded already: skipped
+		{WorkflowID: wf, StepID: 2, Name: "s", Error: "workflow cancelled", Code: "cancelled"},
+		{WorkflowID: wf, StepID: 3, Name: "s", Output: []byte(`3`)},
+		{WorkflowID: wf, StepID: 4, Name: "s", Error: "no such function", Code: "unknown function"},
+	}, owner); err != nil {
+		t.Fatalf("RecordSteps: %v", err)
+	}
+	steps, err := s.Steps(ctx, wf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, st := range steps {
+		codes = append(codes, st.Code)
+	}
+	if want := []string{"timeout", "cancelled", "", "unknown function"}; !slices.Equal(codes, want) {
+		t.Errorf("Steps' codes = %q, want %q", codes, want)
 	}
 }

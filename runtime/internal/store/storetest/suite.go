@@ -68,7 +68,12 @@ func Run(t *testing.T, open Opener) {
 		{"InsertAndClaim", testInsertAndClaim},
 		{"RecordSteps", testRecordSteps},
 		{"OwnedWorkflows", testOwnedWorkflows},
+		{"LeaseTakeOver", testLeaseTakeOver},
+		{"TakeOverOnce", testTakeOverOnce},
+		{"ResumeWorkflow", testResumeWorkflow},
+		{"ListWorkflows", testListWorkflows},
 		{"StepsOrdered", testStepsOrdered},
+		{"StepCode", testStepCode},
 		{"Events", testEvents},
 		{"EventsNotFromWrites", testEventsNotFromWrites},
 		{"NotifyBatch", testNotifyBatch},
@@ -108,7 +113,7 @@ func enqueue(t *testing.T, ctx context.Context, s store.Store, p store.InsertPar
 	if p.State == "" {
 		p.State = store.StateEnqueued
 	}
-	w, created, err := s.InsertWorkflow(ctx, p)
+	w, created, err := InsertOne(ctx, s, p)
 	if err != nil {
 		t.Fatalf("InsertWorkflow(%s): %v", p.ID, err)
 	}
@@ -150,7 +155,7 @@ func claim(t *testing.T, ctx context.Context, s store.Store, p store.ClaimParams
 
 func complete(t *testing.T, ctx context.Context, s store.Store, w store.Workflow) {
 	t.Helper()
-	ok, err := s.Complete(ctx, store.CompleteParams{ID: w.ID, ExecutorID: w.ExecutorID, Attempts: w.Attempts, State: store.StateSuccess, Output: []byte(`"ok"`)})
+	ok, err := CompleteOne(ctx, s, store.CompleteParams{ID: w.ID, ExecutorID: w.ExecutorID, Attempts: w.Attempts, State: store.StateSuccess, Output: []byte(`"ok"`)})
 	if err != nil {
 		t.Fatalf("Complete(%s): %v", w.ID, err)
 	}

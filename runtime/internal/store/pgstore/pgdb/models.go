@@ -36,6 +36,7 @@ type Step struct {
 	Error      *string
 	ChildID    *string
 	CreatedMs  int64
+	Code       string
 }
 
 type Workflow struct {

@@ -76,8 +76,8 @@ func TestRowsFoundByPrimaryKeyWithoutStatistics(t *testing.T) {
 		{"ClaimUnlimited", claimUnlimited, "w", []any{"ex", "q", int64(100)}},
 		{"ClaimUnderLock", claimUnderLock, "w", []any{"ex", "q", int64(100)}},
 		{"ClaimPartitioned", claimPartitioned, "w", []any{"ex", int64(0), int64(0), int64(0), "q", int64(100)}},
-		{"InsertStep", insertStep, "w", []any{"w1000", int32(1), "s", []byte(nil), "", "", "ex", int32(1)}},
-		{"InsertSteps", insertSteps, "w", []any{"w1000", "ex", int32(1), []int32{1}, []string{"s"}, [][]byte{nil}, []string{""}, []string{""}}},
+		{"InsertStep", insertStep, "w", []any{"w1000", int32(1), "s", []byte(nil), "", "", "", "ex", int32(1)}},
+		{"InsertSteps", insertSteps, "w", []any{"w1000", "ex", int32(1), []int32{1}, []string{"s"}, [][]byte{nil}, []string{""}, []string{""}, []string{""}}},
 		{"OwnedWorkflows", ownedWorkflows, "workflows", []any{ids, "ex"}},
 	}
 	for _, c := range cases {

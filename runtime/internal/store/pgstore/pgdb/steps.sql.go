@@ -10,7 +10,7 @@ import (
 )
 
 const getStep = `-- name: GetStep :one
-SELECT workflow_id, step_id, name, output, error, child_id, created_ms FROM dbos.steps WHERE workflow_id = $1::text AND step_id = $2::integer
+SELECT workflow_id, step_id, name, output, error, child_id, created_ms, code FROM dbos.steps WHERE workflow_id = $1::text AND step_id = $2::integer
 `
 
 type GetStepParams struct {
@@ -29,12 +29,13 @@ func (q *Queries) GetStep(ctx context.Context, arg GetStepParams) (Step, error) 
 		&i.Error,
 		&i.ChildID,
 		&i.CreatedMs,
+		&i.Code,
 	)
 	return i, err
 }
 
 const insertStep = `-- name: InsertStep :one
-INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, created_ms)
+INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
 SELECT
     $1::text,
     $2::integer,
@@ -42,13 +43,14 @@ SELECT
     $4::bytea,
     nullif($5::text, ''),
     nullif($6::text, ''),
+    $7::text,
     dbos.now_ms()
 FROM dbos.workflows w
 WHERE w.workflow_id = $1::text
   -- The fence, opaque to the planner: see CompleteWorkflows.
-  AND (w.state, w.executor_id, w.attempts) IS NOT DISTINCT FROM ('PENDING', $7::text, $8::integer)
+  AND (w.state, w.executor_id, w.attempts) IS NOT DISTINCT FROM ('PENDING', $8::text, $9::integer)
 ON CONFLICT (workflow_id, step_id) DO NOTHING
-RETURNING workflow_id, step_id, name, output, error, child_id, created_ms
+RETURNING workflow_id, step_id, name, output, error, child_id, created_ms, code
 `
 
 type InsertStepParams struct {
@@ -58,6 +60,7 @@ type InsertStepParams struct {
 	Output     []byte
 	Error      string
 	ChildID    string
+	Code       string
 	ExecutorID string
 	Attempts   int32
 }
@@ -74,6 +77,7 @@ func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, e
 		arg.Output,
 		arg.Error,
 		arg.ChildID,
+		arg.Code,
 		arg.ExecutorID,
 		arg.Attempts,
 	)
@@ -86,6 +90,7 @@ func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, e
 		&i.Error,
 		&i.ChildID,
 		&i.CreatedMs,
+		&i.Code,
 	)
 	return i, err
 }
@@ -96,9 +101,10 @@ WITH arg AS (
            unnest($5::text[]) AS name,
            unnest($6::bytea[]) AS output,
            unnest($7::text[]) AS error,
-           unnest($8::text[]) AS child_id
+           unnest($8::text[]) AS child_id,
+           unnest($9::text[]) AS code
 )
-INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, created_ms)
+INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
 SELECT
     $1::text,
     a.step_id,
@@ -106,6 +112,7 @@ SELECT
     a.output,
     nullif(a.error, ''),
     nullif(a.child_id, ''),
+    a.code,
     dbos.now_ms()
 FROM arg a
 WHERE EXISTS (
@@ -126,6 +133,7 @@ type InsertStepsParams struct {
 	Outputs    [][]byte
 	Errors     []string
 	ChildIds   []string
+	Codes      []string
 }
 
 // InsertSteps is InsertStep for many checkpoints of one workflow in one
@@ -142,6 +150,7 @@ func (q *Queries) InsertSteps(ctx context.Context, arg InsertStepsParams) (int64
 		arg.Outputs,
 		arg.Errors,
 		arg.ChildIds,
+		arg.Codes,
 	)
 	if err != nil {
 		return 0, err
@@ -150,7 +159,7 @@ func (q *Queries) InsertSteps(ctx context.Context, arg InsertStepsParams) (int64
 }
 
 const listSteps = `-- name: ListSteps :many
-SELECT workflow_id, step_id, name, output, error, child_id, created_ms FROM dbos.steps WHERE workflow_id = $1::text ORDER BY step_id
+SELECT workflow_id, step_id, name, output, error, child_id, created_ms, code FROM dbos.steps WHERE workflow_id = $1::text ORDER BY step_id
 `
 
 func (q *Queries) ListSteps(ctx context.Context, workflowID string) ([]Step, error) {
@@ -170,6 +179,7 @@ func (q *Queries) ListSteps(ctx context.Context, workflowID string) ([]Step, err
 			&i.Error,
 			&i.ChildID,
 			&i.CreatedMs,
+			&i.Code,
 		); err != nil {
 			return nil, err
 		}

@@ -40,6 +40,7 @@ type Step struct {
 	Error      sql.NullString
 	ChildID    sql.NullString
 	CreatedMs  int64
+	Code       string
 }
 
 type Workflow struct {

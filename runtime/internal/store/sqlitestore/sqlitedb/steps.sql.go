@@ -10,7 +10,7 @@ import (
 )
 
 const getStep = `-- name: GetStep :one
-SELECT workflow_id, step_id, name, output, error, child_id, created_ms FROM steps WHERE workflow_id = CAST(?1 AS TEXT) AND step_id = CAST(?2 AS INTEGER)
+SELECT workflow_id, step_id, name, output, error, child_id, created_ms, code FROM steps WHERE workflow_id = CAST(?1 AS TEXT) AND step_id = CAST(?2 AS INTEGER)
 `
 
 type GetStepParams struct {
@@ -29,12 +29,13 @@ func (q *Queries) GetStep(ctx context.Context, arg GetStepParams) (Step, error) 
 		&i.Error,
 		&i.ChildID,
 		&i.CreatedMs,
+		&i.Code,
 	)
 	return i, err
 }
 
 const insertStep = `-- name: InsertStep :one
-INSERT INTO steps (workflow_id, step_id, name, output, error, child_id, created_ms)
+INSERT INTO steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
 SELECT
     CAST(?1 AS TEXT),
     CAST(?2 AS INTEGER),
@@ -42,14 +43,15 @@ SELECT
     CAST(?4 AS BLOB),
     nullif(CAST(?5 AS TEXT), ''),
     nullif(CAST(?6 AS TEXT), ''),
+    CAST(?7 AS TEXT),
     CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
 FROM workflows w
 WHERE w.workflow_id = CAST(?1 AS TEXT)
   AND w.state = 'PENDING'
-  AND w.executor_id = CAST(?7 AS TEXT)
-  AND w.attempts = CAST(?8 AS INTEGER)
+  AND w.executor_id = CAST(?8 AS TEXT)
+  AND w.attempts = CAST(?9 AS INTEGER)
 ON CONFLICT (workflow_id, step_id) DO NOTHING
-RETURNING workflow_id, step_id, name, output, error, child_id, created_ms
+RETURNING workflow_id, step_id, name, output, error, child_id, created_ms, code
 `
 
 type InsertStepParams struct {
@@ -59,6 +61,7 @@ type InsertStepParams struct {
 	Output     []byte
 	Error      string
 	ChildID    string
+	Code       string
 	ExecutorID string
 	Attempts   int64
 }
@@ -75,6 +78,7 @@ func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, e
 		arg.Output,
 		arg.Error,
 		arg.ChildID,
+		arg.Code,
 		arg.ExecutorID,
 		arg.Attempts,
 	)
@@ -87,12 +91,13 @@ func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, e
 		&i.Error,
 		&i.ChildID,
 		&i.CreatedMs,
+		&i.Code,
 	)
 	return i, err
 }
 
 const listSteps = `-- name: ListSteps :many
-SELECT workflow_id, step_id, name, output, error, child_id, created_ms FROM steps WHERE workflow_id = CAST(?1 AS TEXT) ORDER BY step_id
+SELECT workflow_id, step_id, name, output, error, child_id, created_ms, code FROM steps WHERE workflow_id = CAST(?1 AS TEXT) ORDER BY step_id
 `
 
 func (q *Queries) ListSteps(ctx context.Context, workflowID string) ([]Step, error) {
@@ -112,6 +117,7 @@ func (q *Queries) ListSteps(ctx context.Context, workflowID string) ([]Step, err
 			&i.Error,
 			&i.ChildID,
 			&i.CreatedMs,
+			&i.Code,
 		); err != nil {
 			return nil, err
 		}
