@@ -15,6 +15,7 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/dbosimpl"
 	"github.com/dbosgen/dbosgen/runtime/internal/executor"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/storetest"
 	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
 )
 
@@ -287,7 +288,7 @@ func testBatchInWorkflow(t *testing.T, ctx context.Context, rt *dbos.Runtime) {
 func hostWorkflow(t *testing.T, ctx context.Context, rt *dbos.Runtime) *executor.Run {
 	t.Helper()
 	id := "batch-host-" + executor.NewWorkflowID()
-	w, _, err := executor.StoreOf(rt).InsertWorkflow(ctx, store.InsertParams{ID: id, Name: "test.batchHost", State: store.StatePending, ExecutorID: rt.ExecutorID()})
+	w, _, err := storetest.InsertOne(ctx, executor.StoreOf(rt), store.InsertParams{ID: id, Name: "test.batchHost", State: store.StatePending, ExecutorID: rt.ExecutorID()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +367,7 @@ func testBatchReplay(t *testing.T, ctx context.Context, rt *dbos.Runtime) {
 // function fails the batch with dbos.ErrConflictingID and records nothing.
 func testBatchConflict(t *testing.T, ctx context.Context, rt *dbos.Runtime) {
 	wf := hostWorkflow(t, ctx, rt)
-	if _, _, err := executor.StoreOf(rt).InsertWorkflow(ctx, store.InsertParams{
+	if _, _, err := storetest.InsertOne(ctx, executor.StoreOf(rt), store.InsertParams{
 		ID: wf.ID() + "-1-1", Name: batchOther.Name, State: store.StateEnqueued, Queue: batchQueue.Name(), Input: []byte("0"),
 	}); err != nil {
 		t.Fatal(err)
