@@ -21,7 +21,7 @@ var (
 )
 
 // TestCrashLosesOnlyUnwrittenEnqueues kills a real process while its
-// workflow holds enqueues not yet written (see runtime/deferred.go): five
+// workflow holds enqueues not yet written (see runtime/internal/executor/deferred.go): five
 // written when it awaited them (all finished), three only noted. The restarted
 // program must run each of the eight tasks exactly once, create no extra
 // child, and return the right sum.
