@@ -1,6 +1,7 @@
 package dbos
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -40,7 +41,11 @@ type Config struct {
 	// $DBOS_EXECUTOR_ID, then to a fresh unique ID.
 	ExecutorID string
 
-	// Logger receives the runtime's logs. Defaults to discarding them.
+	// Logger receives the runtime's logs: with Info, every launch, resume
+	// and takeover; with Warn and Error, what an operator must know (a
+	// database outage and its end, a step that gave up after its retries,
+	// an outcome that could not be recorded). Defaults to slog.Default(),
+	// at level Warn and above: quiet while all is well.
 	Logger *slog.Logger
 
 	// PollInterval is how often dispatchers and waiters look at the database
@@ -75,7 +80,7 @@ func (c Config) resolved() (Config, error) {
 		c.ExecutorID = id
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
+		c.Logger = slog.New(warnAndUp{slog.Default().Handler()})
 	}
 	if c.PollInterval < 0 {
 		return c, fmt.Errorf("Config.PollInterval %s: must not be negative", c.PollInterval)
@@ -109,3 +114,15 @@ func freshExecutorID() (string, error) {
 	}
 	return host + "-" + hex.EncodeToString(b[:]), nil
 }
+
+// warnAndUp passes only records of level Warn and above to its handler:
+// the default logger's filter.
+type warnAndUp struct{ slog.Handler }
+
+func (h warnAndUp) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnAndUp) WithAttrs(as []slog.Attr) slog.Handler { return warnAndUp{h.Handler.WithAttrs(as)} }
+
+func (h warnAndUp) WithGroup(name string) slog.Handler { return warnAndUp{h.Handler.WithGroup(name)} }

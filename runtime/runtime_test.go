@@ -1,7 +1,9 @@
 package dbos
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -85,4 +87,23 @@ func forgetQueue(name string) {
 		}
 	}
 	queues.list = kept
+}
+
+// TestDefaultLoggerWarnsOnly: with no Config.Logger the runtime logs
+// through slog.Default, warnings and errors only.
+func TestDefaultLoggerWarnsOnly(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	defer slog.SetDefault(prev)
+	c, err := Config{DatabaseURL: "sqlite:x.sqlite"}.resolved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Logger.Info("dbos: launched")
+	c.Logger.With("queue", "q").Warn("dbos: database call failed")
+	out := buf.String()
+	if strings.Contains(out, "launched") || !strings.Contains(out, "database call failed") || !strings.Contains(out, "queue=q") {
+		t.Errorf("default logger wrote %q; want the warning alone, with its attributes", out)
+	}
 }

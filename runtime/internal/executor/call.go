@@ -35,7 +35,7 @@ func (e *Executor) Run(ctx context.Context, fn *registry.Function, input []byte)
 		return nil, err
 	}
 	if fn.Kind == registry.KindStep {
-		out, err := callStep(outsideWorkflow(ctx), fn, input)
+		out, err := e.callStep(outsideWorkflow(ctx), fn, input)
 		if err != nil && ctx.Err() != nil {
 			return nil, err // interrupted, not finished: no checkpoint
 		}

@@ -52,6 +52,7 @@ type Executor struct {
 	waiters  *notify.Waiters
 	notifier *notify.Notifier // nil when the engine has no notifications
 	active   sync.Map         // workflow ID -> context.CancelCauseFunc of those running here
+	outage   outage           // the database calls of running work that fail, logged once per outage
 
 	// runCtx is the parent of every running workflow's context; cancelRun
 	// interrupts them when Shutdown's deadline passes.

@@ -24,10 +24,14 @@ func (e *Executor) persist(ctx context.Context, what string, op func(context.Con
 	for {
 		// Once sent, a call must finish: never leave its outcome unknown.
 		err := op(context.WithoutCancel(ctx))
-		if err == nil || permanent(err) || ctx.Err() != nil {
+		if err == nil || permanent(err) {
+			e.outage.succeeded(e.log) // the database answered
 			return err
 		}
-		e.log.Warn("dbos: database call failed; retrying", "call", what, "err", err, "wait", wait)
+		if ctx.Err() != nil {
+			return err
+		}
+		e.outage.failed(e.log, what, err, wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:

@@ -12,8 +12,9 @@ import (
 // callStep runs a step's body, retrying a failure as the directive's
 // retries=, backoff= and max_backoff= say. The wait before retry k is
 // min(Backoff·2^(k-1), MaxBackoff), jittered to between half and all of it.
-// Waits end early when ctx is done. The final error names the attempts.
-func callStep(ctx context.Context, fn *registry.Function, input []byte) ([]byte, error) {
+// Waits end early when ctx is done. The final error names the attempts;
+// when every retry failed, that is logged as a warning.
+func (e *Executor) callStep(ctx context.Context, fn *registry.Function, input []byte) ([]byte, error) {
 	out, err := fn.Call(ctx, input)
 	if err == nil || fn.Retries == 0 {
 		return out, err
@@ -36,5 +37,7 @@ func callStep(ctx context.Context, fn *registry.Function, input []byte) ([]byte,
 		}
 		wait = min(2*wait, fn.MaxBackoff)
 	}
-	return nil, fmt.Errorf("%s failed after %d attempts: %w", fn.Name, fn.Retries+1, err)
+	err = fmt.Errorf("%s failed after %d attempts: %w", fn.Name, fn.Retries+1, err)
+	e.log.Warn("dbos: step gave up after its retries", "step", fn.Name, "attempts", fn.Retries+1, "err", err)
+	return nil, err
 }

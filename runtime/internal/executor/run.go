@@ -151,7 +151,7 @@ func (e *Executor) invoke(w store.Workflow, fn *registry.Function) (out []byte, 
 		}
 	}()
 	if fn.Kind == registry.KindStep {
-		return callStep(ctx, fn, w.Input)
+		return e.callStep(ctx, fn, w.Input)
 	}
 	return fn.Call(ctx, w.Input)
 }
