@@ -164,6 +164,22 @@ func RetrieveProcessTask(ctx context.Context, id string) (*ProcessTaskHandle, er
 	return &ProcessTaskHandle{h: h}, nil
 }
 
+// ForkProcessTask runs the existing call id of ProcessTask again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkProcessTask(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ProcessTaskHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnProcessTask, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTaskHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, []Task) ([]Result, error) = ProcessTasks
 
@@ -316,6 +332,24 @@ func RetrieveProcessTasks(ctx context.Context, id string) (*ProcessTasksHandle, 
 	return &ProcessTasksHandle{h: h}, nil
 }
 
+// ForkProcessTasks starts a new workflow of ProcessTasks from the existing call
+// id: the same input, with a copy of the checkpoints of id's steps before
+// fromStep (numbered from 1, as dbos.Steps reports them), so those steps are
+// replayed and the steps from fromStep on run again; fromStep 1 runs it all
+// again. The call forked is not changed. The new workflow goes on the call's
+// queue, or, if it had none, starts in this process. Inside a workflow it is a
+// checkpointed step, so a replay does not fork twice. It fails with an error
+// matching dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID
+// when it is a call of another function. opts can set the workflow ID, timeout
+// and delay; see dbos.Fork.
+func ForkProcessTasks(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ProcessTasksHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnProcessTasks, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTasksHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, int) error = RecordOrder
 
@@ -448,6 +482,22 @@ func RunRecordOrder(ctx context.Context, n int) error {
 // RecordOrder, by workflow ID, from any process sharing the database.
 func RetrieveRecordOrder(ctx context.Context, id string) (*RecordOrderHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnRecordOrder, id)
+	if err != nil {
+		return nil, err
+	}
+	return &RecordOrderHandle{h: h}, nil
+}
+
+// ForkRecordOrder runs the existing call id of RecordOrder again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkRecordOrder(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*RecordOrderHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnRecordOrder, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -601,6 +651,21 @@ func RunAdd(ctx context.Context, a int, b int) (int, error) {
 // ID, from any process sharing the database.
 func RetrieveAdd(ctx context.Context, id string) (*AddHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnAdd, id)
+	if err != nil {
+		return nil, err
+	}
+	return &AddHandle{h: h}, nil
+}
+
+// ForkAdd runs the existing call id of Add again, with the same input, as a new
+// workflow: on the call's queue, or, if it had none, started in this process. A
+// step records no checkpoints of its own, so fromStep must be 1. The call
+// forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkAdd(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*AddHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnAdd, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -763,6 +828,24 @@ func RetrieveSum3(ctx context.Context, id string) (*Sum3Handle, error) {
 	return &Sum3Handle{h: h}, nil
 }
 
+// ForkSum3 starts a new workflow of Sum3 from the existing call id: the same
+// input, with a copy of the checkpoints of id's steps before fromStep (numbered
+// from 1, as dbos.Steps reports them), so those steps are replayed and the
+// steps from fromStep on run again; fromStep 1 runs it all again. The call
+// forked is not changed. The new workflow goes on the call's queue, or, if it
+// had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkSum3(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*Sum3Handle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnSum3, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Sum3Handle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, int) (int, error) = Parent
 
@@ -908,6 +991,24 @@ func RunParent(ctx context.Context, n int) (int, error) {
 // workflow ID, from any process sharing the database.
 func RetrieveParent(ctx context.Context, id string) (*ParentHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnParent, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ParentHandle{h: h}, nil
+}
+
+// ForkParent starts a new workflow of Parent from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkParent(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ParentHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnParent, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1066,6 +1167,24 @@ func RetrieveBlocker(ctx context.Context, id string) (*BlockerHandle, error) {
 	return &BlockerHandle{h: h}, nil
 }
 
+// ForkBlocker starts a new workflow of Blocker from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkBlocker(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*BlockerHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnBlocker, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &BlockerHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, float64) (float64, error) = Ratio
 
@@ -1211,6 +1330,21 @@ func RunRatio(ctx context.Context, x float64) (float64, error) {
 // workflow ID, from any process sharing the database.
 func RetrieveRatio(ctx context.Context, id string) (*RatioHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnRatio, id)
+	if err != nil {
+		return nil, err
+	}
+	return &RatioHandle{h: h}, nil
+}
+
+// ForkRatio runs the existing call id of Ratio again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkRatio(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*RatioHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnRatio, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1372,6 +1506,22 @@ func RetrieveCrashStep(ctx context.Context, id string) (*CrashStepHandle, error)
 	return &CrashStepHandle{h: h}, nil
 }
 
+// ForkCrashStep runs the existing call id of CrashStep again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkCrashStep(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*CrashStepHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnCrashStep, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &CrashStepHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, int) (int, error) = ThreeSteps
 
@@ -1518,6 +1668,24 @@ func RunThreeSteps(ctx context.Context, seed int) (int, error) {
 // by workflow ID, from any process sharing the database.
 func RetrieveThreeSteps(ctx context.Context, id string) (*ThreeStepsHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnThreeSteps, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStepsHandle{h: h}, nil
+}
+
+// ForkThreeSteps starts a new workflow of ThreeSteps from the existing call id:
+// the same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkThreeSteps(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ThreeStepsHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnThreeSteps, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1672,6 +1840,21 @@ func RunFlaky(ctx context.Context, key string, failures int) (int, error) {
 // workflow ID, from any process sharing the database.
 func RetrieveFlaky(ctx context.Context, id string) (*FlakyHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnFlaky, id)
+	if err != nil {
+		return nil, err
+	}
+	return &FlakyHandle{h: h}, nil
+}
+
+// ForkFlaky runs the existing call id of Flaky again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkFlaky(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*FlakyHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnFlaky, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1833,6 +2016,24 @@ func RetrieveUseFlaky(ctx context.Context, id string) (*UseFlakyHandle, error) {
 	return &UseFlakyHandle{h: h}, nil
 }
 
+// ForkUseFlaky starts a new workflow of UseFlaky from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkUseFlaky(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*UseFlakyHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnUseFlaky, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &UseFlakyHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, string) (string, error) = Fragile
 
@@ -1985,6 +2186,24 @@ func RetrieveFragile(ctx context.Context, id string) (*FragileHandle, error) {
 	return &FragileHandle{h: h}, nil
 }
 
+// ForkFragile starts a new workflow of Fragile from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkFragile(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*FragileHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnFragile, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FragileHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, int) (int, error) = LoggedTask
 
@@ -2131,6 +2350,22 @@ func RunLoggedTask(ctx context.Context, id int) (int, error) {
 // by workflow ID, from any process sharing the database.
 func RetrieveLoggedTask(ctx context.Context, id string) (*LoggedTaskHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnLoggedTask, id)
+	if err != nil {
+		return nil, err
+	}
+	return &LoggedTaskHandle{h: h}, nil
+}
+
+// ForkLoggedTask runs the existing call id of LoggedTask again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkLoggedTask(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*LoggedTaskHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnLoggedTask, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2293,6 +2528,24 @@ func RetrieveFanOutAndBlock(ctx context.Context, id string) (*FanOutAndBlockHand
 	return &FanOutAndBlockHandle{h: h}, nil
 }
 
+// ForkFanOutAndBlock starts a new workflow of FanOutAndBlock from the existing
+// call id: the same input, with a copy of the checkpoints of id's steps before
+// fromStep (numbered from 1, as dbos.Steps reports them), so those steps are
+// replayed and the steps from fromStep on run again; fromStep 1 runs it all
+// again. The call forked is not changed. The new workflow goes on the call's
+// queue, or, if it had none, starts in this process. Inside a workflow it is a
+// checkpointed step, so a replay does not fork twice. It fails with an error
+// matching dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID
+// when it is a call of another function. opts can set the workflow ID, timeout
+// and delay; see dbos.Fork.
+func ForkFanOutAndBlock(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*FanOutAndBlockHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnFanOutAndBlock, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FanOutAndBlockHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, string) (string, error) = ChildState
 
@@ -2439,6 +2692,22 @@ func RunChildState(ctx context.Context, id string) (string, error) {
 // by workflow ID, from any process sharing the database.
 func RetrieveChildState(ctx context.Context, id string) (*ChildStateHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnChildState, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ChildStateHandle{h: h}, nil
+}
+
+// ForkChildState runs the existing call id of ChildState again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkChildState(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ChildStateHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnChildState, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2599,6 +2868,24 @@ func RetrieveEnqueueThenInspect(ctx context.Context, id string) (*EnqueueThenIns
 	return &EnqueueThenInspectHandle{h: h}, nil
 }
 
+// ForkEnqueueThenInspect starts a new workflow of EnqueueThenInspect from the
+// existing call id: the same input, with a copy of the checkpoints of id's
+// steps before fromStep (numbered from 1, as dbos.Steps reports them), so those
+// steps are replayed and the steps from fromStep on run again; fromStep 1 runs
+// it all again. The call forked is not changed. The new workflow goes on the
+// call's queue, or, if it had none, starts in this process. Inside a workflow
+// it is a checkpointed step, so a replay does not fork twice. It fails with an
+// error matching dbos.ErrNotFound when id does not exist and
+// dbos.ErrConflictingID when it is a call of another function. opts can set the
+// workflow ID, timeout and delay; see dbos.Fork.
+func ForkEnqueueThenInspect(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*EnqueueThenInspectHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnEnqueueThenInspect, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueThenInspectHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, []Task, bool) ([]string, error) = EnqueueAndLeave
 
@@ -2749,6 +3036,24 @@ func RunEnqueueAndLeave(ctx context.Context, tasks []Task, fail bool) ([]string,
 // EnqueueAndLeave, by workflow ID, from any process sharing the database.
 func RetrieveEnqueueAndLeave(ctx context.Context, id string) (*EnqueueAndLeaveHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnEnqueueAndLeave, id)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueAndLeaveHandle{h: h}, nil
+}
+
+// ForkEnqueueAndLeave starts a new workflow of EnqueueAndLeave from the
+// existing call id: the same input, with a copy of the checkpoints of id's
+// steps before fromStep (numbered from 1, as dbos.Steps reports them), so those
+// steps are replayed and the steps from fromStep on run again; fromStep 1 runs
+// it all again. The call forked is not changed. The new workflow goes on the
+// call's queue, or, if it had none, starts in this process. Inside a workflow
+// it is a checkpointed step, so a replay does not fork twice. It fails with an
+// error matching dbos.ErrNotFound when id does not exist and
+// dbos.ErrConflictingID when it is a call of another function. opts can set the
+// workflow ID, timeout and delay; see dbos.Fork.
+func ForkEnqueueAndLeave(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*EnqueueAndLeaveHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnEnqueueAndLeave, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
