@@ -13,6 +13,524 @@ import (
 )
 
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string, int, int) (int, error) = Stage
+
+// dbosFnStage describes Stage to the dbos runtime.
+var dbosFnStage = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Stage", Kind: dbosimpl.KindStep}
+
+// dbosArgsStage is the encoded input of Stage.
+type dbosArgsStage struct {
+	P0 string `json:"key"`
+	P1 int    `json:"step"`
+	P2 int    `json:"input"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnStage, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsStage
+		if err := dbosimpl.DecodeInput(dbosFnStage, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := Stage(ctx, args.P0, args.P1, args.P2)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnStage, result)
+	})
+}
+
+// StageHandle is a typed handle to a durable call of Stage.
+type StageHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *StageHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *StageHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *StageHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *StageHandle) GetResult(ctx context.Context) (int, error) {
+	var result int
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnStage, out, &result)
+	return result, err
+}
+
+// EnqueueStage durably puts a call of Stage on queue q and returns a handle to
+// it. Inside a workflow it is a checkpointed step, so a replay does not enqueue
+// twice. opts can set the workflow ID, priority, deduplication ID, delay,
+// timeout and partition key.
+func EnqueueStage(ctx context.Context, q *dbos.Queue, key string, step int, input int, opts ...dbos.EnqueueOption) (*StageHandle, error) {
+	input2, err := dbosimpl.EncodeInput(dbosFnStage, dbosArgsStage{P0: key, P1: step, P2: input})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnStage, input2, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StageHandle{h: h}, nil
+}
+
+// StageArgs holds the arguments of one call of Stage, for EnqueueStageBatch.
+type StageArgs struct {
+	// Key is the argument for parameter key.
+	Key string
+	// Step is the argument for parameter step.
+	Step int
+	// Input is the argument for parameter input.
+	Input int
+}
+
+// EnqueueStageBatch durably puts one call of Stage per element of calls on
+// queue q, inserting them with one multi-row insert per 1000 calls, and returns
+// their handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueStage. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueStageBatch(ctx context.Context, q *dbos.Queue, calls []StageArgs, opts ...dbos.EnqueueOption) ([]*StageHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnStage, dbosArgsStage{P0: call.Key, P1: call.Step, P2: call.Input})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueStageBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnStage, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*StageHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &StageHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartStage durably starts a call of Stage in the background, on no queue, and
+// returns a handle to it. Inside a workflow it is a checkpointed step, so a
+// replay does not start it twice. opts are the same options EnqueueStage takes,
+// such as dbos.WithID.
+func StartStage(ctx context.Context, key string, step int, input int, opts ...dbos.EnqueueOption) (*StageHandle, error) {
+	input2, err := dbosimpl.EncodeInput(dbosFnStage, dbosArgsStage{P0: key, P1: step, P2: input})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnStage, input2, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StageHandle{h: h}, nil
+}
+
+// RunStage calls Stage durably and waits for its outcome. Inside a workflow it
+// runs as a checkpointed step: on replay its recorded outcome is returned
+// without running it again. Elsewhere it runs Stage as a new workflow and waits
+// for it.
+func RunStage(ctx context.Context, key string, step int, input int) (int, error) {
+	var result int
+	input2, err := dbosimpl.EncodeInput(dbosFnStage, dbosArgsStage{P0: key, P1: step, P2: input})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnStage, input2)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnStage, out, &result)
+	return result, err
+}
+
+// RetrieveStage returns a typed handle to an existing call of Stage, by
+// workflow ID, from any process sharing the database.
+func RetrieveStage(ctx context.Context, id string) (*StageHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnStage, id)
+	if err != nil {
+		return nil, err
+	}
+	return &StageHandle{h: h}, nil
+}
+
+// ForkStage runs the existing call id of Stage again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkStage(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*StageHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnStage, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StageHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string, int) (int, error) = ThreeStages
+
+// dbosFnThreeStages describes ThreeStages to the dbos runtime.
+var dbosFnThreeStages = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ThreeStages", Kind: dbosimpl.KindWorkflow}
+
+// dbosArgsThreeStages is the encoded input of ThreeStages.
+type dbosArgsThreeStages struct {
+	P0 string `json:"key"`
+	P1 int    `json:"seed"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnThreeStages, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsThreeStages
+		if err := dbosimpl.DecodeInput(dbosFnThreeStages, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := ThreeStages(ctx, args.P0, args.P1)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnThreeStages, result)
+	})
+}
+
+// ThreeStagesHandle is a typed handle to a durable call of ThreeStages.
+type ThreeStagesHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *ThreeStagesHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *ThreeStagesHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *ThreeStagesHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *ThreeStagesHandle) GetResult(ctx context.Context) (int, error) {
+	var result int
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnThreeStages, out, &result)
+	return result, err
+}
+
+// EnqueueThreeStages durably puts a call of ThreeStages on queue q and returns
+// a handle to it. Inside a workflow it is a checkpointed step, so a replay does
+// not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
+// delay, timeout and partition key.
+func EnqueueThreeStages(ctx context.Context, q *dbos.Queue, key string, seed int, opts ...dbos.EnqueueOption) (*ThreeStagesHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnThreeStages, dbosArgsThreeStages{P0: key, P1: seed})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnThreeStages, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStagesHandle{h: h}, nil
+}
+
+// ThreeStagesArgs holds the arguments of one call of ThreeStages, for
+// EnqueueThreeStagesBatch.
+type ThreeStagesArgs struct {
+	// Key is the argument for parameter key.
+	Key string
+	// Seed is the argument for parameter seed.
+	Seed int
+}
+
+// EnqueueThreeStagesBatch durably puts one call of ThreeStages per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueThreeStages. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueThreeStagesBatch(ctx context.Context, q *dbos.Queue, calls []ThreeStagesArgs, opts ...dbos.EnqueueOption) ([]*ThreeStagesHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnThreeStages, dbosArgsThreeStages{P0: call.Key, P1: call.Seed})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueThreeStagesBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnThreeStages, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ThreeStagesHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ThreeStagesHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartThreeStages durably starts a call of ThreeStages in the background, on
+// no queue, and returns a handle to it. Inside a workflow it is a checkpointed
+// step, so a replay does not start it twice. opts are the same options
+// EnqueueThreeStages takes, such as dbos.WithID.
+func StartThreeStages(ctx context.Context, key string, seed int, opts ...dbos.EnqueueOption) (*ThreeStagesHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnThreeStages, dbosArgsThreeStages{P0: key, P1: seed})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnThreeStages, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStagesHandle{h: h}, nil
+}
+
+// RunThreeStages calls ThreeStages durably and waits for its outcome. Inside a
+// workflow it runs as a child workflow: on replay its recorded outcome is
+// returned without running it again. Elsewhere it runs ThreeStages as a new
+// workflow and waits for it.
+func RunThreeStages(ctx context.Context, key string, seed int) (int, error) {
+	var result int
+	input, err := dbosimpl.EncodeInput(dbosFnThreeStages, dbosArgsThreeStages{P0: key, P1: seed})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnThreeStages, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnThreeStages, out, &result)
+	return result, err
+}
+
+// RetrieveThreeStages returns a typed handle to an existing call of
+// ThreeStages, by workflow ID, from any process sharing the database.
+func RetrieveThreeStages(ctx context.Context, id string) (*ThreeStagesHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnThreeStages, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStagesHandle{h: h}, nil
+}
+
+// ForkThreeStages starts a new workflow of ThreeStages from the existing call
+// id: the same input, with a copy of the checkpoints of id's steps before
+// fromStep (numbered from 1, as dbos.Steps reports them), so those steps are
+// replayed and the steps from fromStep on run again; fromStep 1 runs it all
+// again. The call forked is not changed. The new workflow goes on the call's
+// queue, or, if it had none, starts in this process. Inside a workflow it is a
+// checkpointed step, so a replay does not fork twice. It fails with an error
+// matching dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID
+// when it is a call of another function. opts can set the workflow ID, timeout
+// and delay; see dbos.Fork.
+func ForkThreeStages(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ThreeStagesHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnThreeStages, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStagesHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string, int) (string, error) = ForkFrom
+
+// dbosFnForkFrom describes ForkFrom to the dbos runtime.
+var dbosFnForkFrom = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ForkFrom", Kind: dbosimpl.KindWorkflow}
+
+// dbosArgsForkFrom is the encoded input of ForkFrom.
+type dbosArgsForkFrom struct {
+	P0 string `json:"id"`
+	P1 int    `json:"fromStep"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnForkFrom, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsForkFrom
+		if err := dbosimpl.DecodeInput(dbosFnForkFrom, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := ForkFrom(ctx, args.P0, args.P1)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnForkFrom, result)
+	})
+}
+
+// ForkFromHandle is a typed handle to a durable call of ForkFrom.
+type ForkFromHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *ForkFromHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *ForkFromHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *ForkFromHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *ForkFromHandle) GetResult(ctx context.Context) (string, error) {
+	var result string
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnForkFrom, out, &result)
+	return result, err
+}
+
+// EnqueueForkFrom durably puts a call of ForkFrom on queue q and returns a
+// handle to it. Inside a workflow it is a checkpointed step, so a replay does
+// not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
+// delay, timeout and partition key.
+func EnqueueForkFrom(ctx context.Context, q *dbos.Queue, id string, fromStep int, opts ...dbos.EnqueueOption) (*ForkFromHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnForkFrom, dbosArgsForkFrom{P0: id, P1: fromStep})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnForkFrom, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ForkFromHandle{h: h}, nil
+}
+
+// ForkFromArgs holds the arguments of one call of ForkFrom, for
+// EnqueueForkFromBatch.
+type ForkFromArgs struct {
+	// Id is the argument for parameter id.
+	Id string
+	// FromStep is the argument for parameter fromStep.
+	FromStep int
+}
+
+// EnqueueForkFromBatch durably puts one call of ForkFrom per element of calls
+// on queue q, inserting them with one multi-row insert per 1000 calls, and
+// returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueForkFrom. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueForkFromBatch(ctx context.Context, q *dbos.Queue, calls []ForkFromArgs, opts ...dbos.EnqueueOption) ([]*ForkFromHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnForkFrom, dbosArgsForkFrom{P0: call.Id, P1: call.FromStep})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueForkFromBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnForkFrom, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ForkFromHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ForkFromHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartForkFrom durably starts a call of ForkFrom in the background, on no
+// queue, and returns a handle to it. Inside a workflow it is a checkpointed
+// step, so a replay does not start it twice. opts are the same options
+// EnqueueForkFrom takes, such as dbos.WithID.
+func StartForkFrom(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ForkFromHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnForkFrom, dbosArgsForkFrom{P0: id, P1: fromStep})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnForkFrom, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ForkFromHandle{h: h}, nil
+}
+
+// RunForkFrom calls ForkFrom durably and waits for its outcome. Inside a
+// workflow it runs as a child workflow: on replay its recorded outcome is
+// returned without running it again. Elsewhere it runs ForkFrom as a new
+// workflow and waits for it.
+func RunForkFrom(ctx context.Context, id string, fromStep int) (string, error) {
+	var result string
+	input, err := dbosimpl.EncodeInput(dbosFnForkFrom, dbosArgsForkFrom{P0: id, P1: fromStep})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnForkFrom, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnForkFrom, out, &result)
+	return result, err
+}
+
+// RetrieveForkFrom returns a typed handle to an existing call of ForkFrom, by
+// workflow ID, from any process sharing the database.
+func RetrieveForkFrom(ctx context.Context, id string) (*ForkFromHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnForkFrom, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ForkFromHandle{h: h}, nil
+}
+
+// ForkForkFrom starts a new workflow of ForkFrom from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkForkFrom(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ForkFromHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnForkFrom, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ForkFromHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, Task) (Result, error) = ProcessTask
 
 // dbosFnProcessTask describes ProcessTask to the dbos runtime.
