@@ -388,3 +388,30 @@ func TestForkFromAnotherProcess(t *testing.T) {
 		}
 	})
 }
+
+// TestForkStep: a step enqueued on its own records no checkpoints, so its
+// fork runs it again from step 1, and only from step 1.
+func TestForkStep(t *testing.T) {
+	engines(t, func(t *testing.T, url string) {
+		ctx := testCtx(t, launch(t, url, ""))
+		key := fmt.Sprint("fork-", taskIDs.Add(1))
+		orig, err := EnqueueStage(ctx, TaskQueue, key, 1, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err := orig.GetResult(ctx); err != nil || r != 71 {
+			t.Fatalf("Stage = %d, %v; want 71", r, err)
+		}
+		h, err := ForkStage(ctx, orig.ID(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err := h.GetResult(ctx); err != nil || r != 71 {
+			t.Fatalf("fork of Stage = %d, %v; want 71", r, err)
+		}
+		checkRuns(t, "after forking a step", key, [3]int{2, 0, 0})
+		if _, err := ForkStage(ctx, orig.ID(), 2); err == nil || !strings.Contains(err.Error(), "must be from 1 to 1") {
+			t.Errorf("fork of a step from step 2: err = %v, want the range 1 to 1", err)
+		}
+	})
+}
