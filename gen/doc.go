@@ -2,9 +2,9 @@
 //
 // For every package it is given, it finds the functions annotated with
 // //dbos:step or //dbos:workflow and writes dbos_gen.go beside them: typed
-// Enqueue, Start, Run and Retrieve functions, a typed batch enqueue, a typed
-// handle, and an init function that registers each annotated function with
-// the dbos runtime.
+// Enqueue, Start, Run, Retrieve and Fork functions, a typed batch enqueue, a
+// typed handle, and an init function that registers each annotated function
+// with the dbos runtime.
 //
 // Generation runs in phases, one file each:
 //

@@ -82,6 +82,7 @@ func (e *funcEmitter) emit() {
 	e.run()
 	e.l = e.fn.Inner
 	e.retrieve()
+	e.fork()
 }
 
 // guard breaks the build when the function's signature no longer matches

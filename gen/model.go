@@ -101,7 +101,7 @@ type funcModel struct {
 	Locals localNames
 	// Inner are the generated parameters and locals of the other
 	// functions: the registered invoke body, the handle's methods,
-	// EnqueueFBatch and RetrieveF.
+	// EnqueueFBatch, RetrieveF and ForkF.
 	Inner localNames
 }
 
@@ -137,11 +137,13 @@ type genNames struct {
 	BatchArgs string
 	// EnqueueBatch is EnqueueFBatch.
 	EnqueueBatch string
+	// Fork is ForkF.
+	Fork string
 }
 
 // list returns the names in a fixed order.
 func (n genNames) list() []string {
-	return []string{n.Fn, n.Args, n.Handle, n.Enqueue, n.Start, n.Run, n.Retrieve, n.BatchArgs, n.EnqueueBatch}
+	return []string{n.Fn, n.Args, n.Handle, n.Enqueue, n.Start, n.Run, n.Retrieve, n.BatchArgs, n.EnqueueBatch, n.Fork}
 }
 
 // localNames are the identifiers generated code declares inside functions,
@@ -151,4 +153,6 @@ type localNames struct {
 	Ctx, Q, Opts, Input, H, Err, Result, Out, Args, ID string
 	// The locals of EnqueueFBatch.
 	Calls, Inputs, I, Call, Hs, Handles string
+	// The step parameter of ForkF.
+	FromStep string
 }

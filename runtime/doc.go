@@ -19,7 +19,8 @@
 //
 // go generate writes dbos_gen.go beside them, with, for each function F:
 // EnqueueF (put a call on a queue), StartF (run it now in the background),
-// RunF (call it and wait), RetrieveF (a handle for an existing ID) and the
+// RunF (call it and wait), RetrieveF (a handle for an existing ID), ForkF
+// (run an existing call again from one of its steps, see Fork) and the
 // typed handle FHandle with ID, Status and GetResult.
 //
 // # Running

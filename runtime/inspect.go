@@ -60,7 +60,7 @@ type StepInfo struct {
 	// StepID numbers the workflow's durable calls from 1, in call order.
 	StepID int
 	// Name says what the step was: a step function's name, or "enqueue F",
-	// "enqueue batch F", "start F", "get result F".
+	// "enqueue batch F", "start F", "get result F", "fork F".
 	Name string
 	// Output is the step's encoded output (JSON).
 	Output []byte

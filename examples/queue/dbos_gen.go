@@ -163,6 +163,22 @@ func RetrieveProcessTask(ctx context.Context, id string) (*ProcessTaskHandle, er
 	return &ProcessTaskHandle{h: h}, nil
 }
 
+// ForkProcessTask runs the existing call id of ProcessTask again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkProcessTask(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ProcessTaskHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnProcessTask, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTaskHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, []Task) ([]Result, error) = ProcessTasks
 
@@ -309,6 +325,24 @@ func RunProcessTasks(ctx context.Context, tasks []Task) ([]Result, error) {
 // ProcessTasks, by workflow ID, from any process sharing the database.
 func RetrieveProcessTasks(ctx context.Context, id string) (*ProcessTasksHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnProcessTasks, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTasksHandle{h: h}, nil
+}
+
+// ForkProcessTasks starts a new workflow of ProcessTasks from the existing call
+// id: the same input, with a copy of the checkpoints of id's steps before
+// fromStep (numbered from 1, as dbos.Steps reports them), so those steps are
+// replayed and the steps from fromStep on run again; fromStep 1 runs it all
+// again. The call forked is not changed. The new workflow goes on the call's
+// queue, or, if it had none, starts in this process. Inside a workflow it is a
+// checkpointed step, so a replay does not fork twice. It fails with an error
+// matching dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID
+// when it is a call of another function. opts can set the workflow ID, timeout
+// and delay; see dbos.Fork.
+func ForkProcessTasks(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ProcessTasksHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnProcessTasks, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -163,6 +163,21 @@ func RetrieveCallAPI(ctx context.Context, id string) (*CallAPIHandle, error) {
 	return &CallAPIHandle{h: h}, nil
 }
 
+// ForkCallAPI runs the existing call id of CallAPI again, with the same input,
+// as a new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkCallAPI(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*CallAPIHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnCallAPI, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &CallAPIHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, string, int) ([]string, error) = CallAPIs
 
@@ -312,6 +327,24 @@ func RunCallAPIs(ctx context.Context, url string, n int) ([]string, error) {
 // workflow ID, from any process sharing the database.
 func RetrieveCallAPIs(ctx context.Context, id string) (*CallAPIsHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnCallAPIs, id)
+	if err != nil {
+		return nil, err
+	}
+	return &CallAPIsHandle{h: h}, nil
+}
+
+// ForkCallAPIs starts a new workflow of CallAPIs from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkCallAPIs(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*CallAPIsHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnCallAPIs, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,5 @@
 // Package dbosimpl is what the code dbosgen generates calls: registration
-// of annotated functions, the byte-level enqueue, start, run and retrieve
+// of annotated functions, the byte-level enqueue, start, run, retrieve and fork
 // behind the typed functions, the codecs of inputs and outputs, and the
 // untyped handle that typed handles wrap. It is kept out of package dbos so
 // that the user's go doc shows only the user's API, the way protobuf keeps

@@ -30,3 +30,6 @@ func Mail(ctx context.Context) error { return nil }
 
 //dbos:step
 func MailBatch(ctx context.Context) error { return nil }
+
+// ForkSend is declared by the user, but dbosgen generates it for Send.
+func ForkSend() {}

@@ -19,6 +19,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) != "" {
 		os.Exit(crashChild())
 	}
+	if os.Getenv(forkChildEnv) != "" {
+		os.Exit(forkChild())
+	}
 	testdb.Main(m)
 }
 

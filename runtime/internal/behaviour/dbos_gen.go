@@ -13,6 +13,524 @@ import (
 )
 
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string, int, int) (int, error) = Stage
+
+// dbosFnStage describes Stage to the dbos runtime.
+var dbosFnStage = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Stage", Kind: dbosimpl.KindStep}
+
+// dbosArgsStage is the encoded input of Stage.
+type dbosArgsStage struct {
+	P0 string `json:"key"`
+	P1 int    `json:"step"`
+	P2 int    `json:"input"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnStage, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsStage
+		if err := dbosimpl.DecodeInput(dbosFnStage, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := Stage(ctx, args.P0, args.P1, args.P2)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnStage, result)
+	})
+}
+
+// StageHandle is a typed handle to a durable call of Stage.
+type StageHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *StageHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *StageHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *StageHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *StageHandle) GetResult(ctx context.Context) (int, error) {
+	var result int
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnStage, out, &result)
+	return result, err
+}
+
+// EnqueueStage durably puts a call of Stage on queue q and returns a handle to
+// it. Inside a workflow it is a checkpointed step, so a replay does not enqueue
+// twice. opts can set the workflow ID, priority, deduplication ID, delay,
+// timeout and partition key.
+func EnqueueStage(ctx context.Context, q *dbos.Queue, key string, step int, input int, opts ...dbos.EnqueueOption) (*StageHandle, error) {
+	input2, err := dbosimpl.EncodeInput(dbosFnStage, dbosArgsStage{P0: key, P1: step, P2: input})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnStage, input2, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StageHandle{h: h}, nil
+}
+
+// StageArgs holds the arguments of one call of Stage, for EnqueueStageBatch.
+type StageArgs struct {
+	// Key is the argument for parameter key.
+	Key string
+	// Step is the argument for parameter step.
+	Step int
+	// Input is the argument for parameter input.
+	Input int
+}
+
+// EnqueueStageBatch durably puts one call of Stage per element of calls on
+// queue q, inserting them with one multi-row insert per 1000 calls, and returns
+// their handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueStage. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueStageBatch(ctx context.Context, q *dbos.Queue, calls []StageArgs, opts ...dbos.EnqueueOption) ([]*StageHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnStage, dbosArgsStage{P0: call.Key, P1: call.Step, P2: call.Input})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueStageBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnStage, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*StageHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &StageHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartStage durably starts a call of Stage in the background, on no queue, and
+// returns a handle to it. Inside a workflow it is a checkpointed step, so a
+// replay does not start it twice. opts are the same options EnqueueStage takes,
+// such as dbos.WithID.
+func StartStage(ctx context.Context, key string, step int, input int, opts ...dbos.EnqueueOption) (*StageHandle, error) {
+	input2, err := dbosimpl.EncodeInput(dbosFnStage, dbosArgsStage{P0: key, P1: step, P2: input})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnStage, input2, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StageHandle{h: h}, nil
+}
+
+// RunStage calls Stage durably and waits for its outcome. Inside a workflow it
+// runs as a checkpointed step: on replay its recorded outcome is returned
+// without running it again. Elsewhere it runs Stage as a new workflow and waits
+// for it.
+func RunStage(ctx context.Context, key string, step int, input int) (int, error) {
+	var result int
+	input2, err := dbosimpl.EncodeInput(dbosFnStage, dbosArgsStage{P0: key, P1: step, P2: input})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnStage, input2)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnStage, out, &result)
+	return result, err
+}
+
+// RetrieveStage returns a typed handle to an existing call of Stage, by
+// workflow ID, from any process sharing the database.
+func RetrieveStage(ctx context.Context, id string) (*StageHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnStage, id)
+	if err != nil {
+		return nil, err
+	}
+	return &StageHandle{h: h}, nil
+}
+
+// ForkStage runs the existing call id of Stage again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkStage(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*StageHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnStage, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StageHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string, int) (int, error) = ThreeStages
+
+// dbosFnThreeStages describes ThreeStages to the dbos runtime.
+var dbosFnThreeStages = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ThreeStages", Kind: dbosimpl.KindWorkflow}
+
+// dbosArgsThreeStages is the encoded input of ThreeStages.
+type dbosArgsThreeStages struct {
+	P0 string `json:"key"`
+	P1 int    `json:"seed"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnThreeStages, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsThreeStages
+		if err := dbosimpl.DecodeInput(dbosFnThreeStages, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := ThreeStages(ctx, args.P0, args.P1)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnThreeStages, result)
+	})
+}
+
+// ThreeStagesHandle is a typed handle to a durable call of ThreeStages.
+type ThreeStagesHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *ThreeStagesHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *ThreeStagesHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *ThreeStagesHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *ThreeStagesHandle) GetResult(ctx context.Context) (int, error) {
+	var result int
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnThreeStages, out, &result)
+	return result, err
+}
+
+// EnqueueThreeStages durably puts a call of ThreeStages on queue q and returns
+// a handle to it. Inside a workflow it is a checkpointed step, so a replay does
+// not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
+// delay, timeout and partition key.
+func EnqueueThreeStages(ctx context.Context, q *dbos.Queue, key string, seed int, opts ...dbos.EnqueueOption) (*ThreeStagesHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnThreeStages, dbosArgsThreeStages{P0: key, P1: seed})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnThreeStages, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStagesHandle{h: h}, nil
+}
+
+// ThreeStagesArgs holds the arguments of one call of ThreeStages, for
+// EnqueueThreeStagesBatch.
+type ThreeStagesArgs struct {
+	// Key is the argument for parameter key.
+	Key string
+	// Seed is the argument for parameter seed.
+	Seed int
+}
+
+// EnqueueThreeStagesBatch durably puts one call of ThreeStages per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueThreeStages. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueThreeStagesBatch(ctx context.Context, q *dbos.Queue, calls []ThreeStagesArgs, opts ...dbos.EnqueueOption) ([]*ThreeStagesHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnThreeStages, dbosArgsThreeStages{P0: call.Key, P1: call.Seed})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueThreeStagesBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnThreeStages, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ThreeStagesHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ThreeStagesHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartThreeStages durably starts a call of ThreeStages in the background, on
+// no queue, and returns a handle to it. Inside a workflow it is a checkpointed
+// step, so a replay does not start it twice. opts are the same options
+// EnqueueThreeStages takes, such as dbos.WithID.
+func StartThreeStages(ctx context.Context, key string, seed int, opts ...dbos.EnqueueOption) (*ThreeStagesHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnThreeStages, dbosArgsThreeStages{P0: key, P1: seed})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnThreeStages, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStagesHandle{h: h}, nil
+}
+
+// RunThreeStages calls ThreeStages durably and waits for its outcome. Inside a
+// workflow it runs as a child workflow: on replay its recorded outcome is
+// returned without running it again. Elsewhere it runs ThreeStages as a new
+// workflow and waits for it.
+func RunThreeStages(ctx context.Context, key string, seed int) (int, error) {
+	var result int
+	input, err := dbosimpl.EncodeInput(dbosFnThreeStages, dbosArgsThreeStages{P0: key, P1: seed})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnThreeStages, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnThreeStages, out, &result)
+	return result, err
+}
+
+// RetrieveThreeStages returns a typed handle to an existing call of
+// ThreeStages, by workflow ID, from any process sharing the database.
+func RetrieveThreeStages(ctx context.Context, id string) (*ThreeStagesHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnThreeStages, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStagesHandle{h: h}, nil
+}
+
+// ForkThreeStages starts a new workflow of ThreeStages from the existing call
+// id: the same input, with a copy of the checkpoints of id's steps before
+// fromStep (numbered from 1, as dbos.Steps reports them), so those steps are
+// replayed and the steps from fromStep on run again; fromStep 1 runs it all
+// again. The call forked is not changed. The new workflow goes on the call's
+// queue, or, if it had none, starts in this process. Inside a workflow it is a
+// checkpointed step, so a replay does not fork twice. It fails with an error
+// matching dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID
+// when it is a call of another function. opts can set the workflow ID, timeout
+// and delay; see dbos.Fork.
+func ForkThreeStages(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ThreeStagesHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnThreeStages, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStagesHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string, int) (string, error) = ForkFrom
+
+// dbosFnForkFrom describes ForkFrom to the dbos runtime.
+var dbosFnForkFrom = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ForkFrom", Kind: dbosimpl.KindWorkflow}
+
+// dbosArgsForkFrom is the encoded input of ForkFrom.
+type dbosArgsForkFrom struct {
+	P0 string `json:"id"`
+	P1 int    `json:"fromStep"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnForkFrom, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsForkFrom
+		if err := dbosimpl.DecodeInput(dbosFnForkFrom, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := ForkFrom(ctx, args.P0, args.P1)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnForkFrom, result)
+	})
+}
+
+// ForkFromHandle is a typed handle to a durable call of ForkFrom.
+type ForkFromHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *ForkFromHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *ForkFromHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *ForkFromHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *ForkFromHandle) GetResult(ctx context.Context) (string, error) {
+	var result string
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnForkFrom, out, &result)
+	return result, err
+}
+
+// EnqueueForkFrom durably puts a call of ForkFrom on queue q and returns a
+// handle to it. Inside a workflow it is a checkpointed step, so a replay does
+// not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
+// delay, timeout and partition key.
+func EnqueueForkFrom(ctx context.Context, q *dbos.Queue, id string, fromStep int, opts ...dbos.EnqueueOption) (*ForkFromHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnForkFrom, dbosArgsForkFrom{P0: id, P1: fromStep})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnForkFrom, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ForkFromHandle{h: h}, nil
+}
+
+// ForkFromArgs holds the arguments of one call of ForkFrom, for
+// EnqueueForkFromBatch.
+type ForkFromArgs struct {
+	// Id is the argument for parameter id.
+	Id string
+	// FromStep is the argument for parameter fromStep.
+	FromStep int
+}
+
+// EnqueueForkFromBatch durably puts one call of ForkFrom per element of calls
+// on queue q, inserting them with one multi-row insert per 1000 calls, and
+// returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueForkFrom. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueForkFromBatch(ctx context.Context, q *dbos.Queue, calls []ForkFromArgs, opts ...dbos.EnqueueOption) ([]*ForkFromHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnForkFrom, dbosArgsForkFrom{P0: call.Id, P1: call.FromStep})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueForkFromBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnForkFrom, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ForkFromHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ForkFromHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartForkFrom durably starts a call of ForkFrom in the background, on no
+// queue, and returns a handle to it. Inside a workflow it is a checkpointed
+// step, so a replay does not start it twice. opts are the same options
+// EnqueueForkFrom takes, such as dbos.WithID.
+func StartForkFrom(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ForkFromHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnForkFrom, dbosArgsForkFrom{P0: id, P1: fromStep})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnForkFrom, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ForkFromHandle{h: h}, nil
+}
+
+// RunForkFrom calls ForkFrom durably and waits for its outcome. Inside a
+// workflow it runs as a child workflow: on replay its recorded outcome is
+// returned without running it again. Elsewhere it runs ForkFrom as a new
+// workflow and waits for it.
+func RunForkFrom(ctx context.Context, id string, fromStep int) (string, error) {
+	var result string
+	input, err := dbosimpl.EncodeInput(dbosFnForkFrom, dbosArgsForkFrom{P0: id, P1: fromStep})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnForkFrom, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnForkFrom, out, &result)
+	return result, err
+}
+
+// RetrieveForkFrom returns a typed handle to an existing call of ForkFrom, by
+// workflow ID, from any process sharing the database.
+func RetrieveForkFrom(ctx context.Context, id string) (*ForkFromHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnForkFrom, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ForkFromHandle{h: h}, nil
+}
+
+// ForkForkFrom starts a new workflow of ForkFrom from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkForkFrom(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ForkFromHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnForkFrom, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ForkFromHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, Task) (Result, error) = ProcessTask
 
 // dbosFnProcessTask describes ProcessTask to the dbos runtime.
@@ -158,6 +676,22 @@ func RunProcessTask(ctx context.Context, task Task) (Result, error) {
 // ProcessTask, by workflow ID, from any process sharing the database.
 func RetrieveProcessTask(ctx context.Context, id string) (*ProcessTaskHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnProcessTask, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTaskHandle{h: h}, nil
+}
+
+// ForkProcessTask runs the existing call id of ProcessTask again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkProcessTask(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ProcessTaskHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnProcessTask, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -316,6 +850,24 @@ func RetrieveProcessTasks(ctx context.Context, id string) (*ProcessTasksHandle, 
 	return &ProcessTasksHandle{h: h}, nil
 }
 
+// ForkProcessTasks starts a new workflow of ProcessTasks from the existing call
+// id: the same input, with a copy of the checkpoints of id's steps before
+// fromStep (numbered from 1, as dbos.Steps reports them), so those steps are
+// replayed and the steps from fromStep on run again; fromStep 1 runs it all
+// again. The call forked is not changed. The new workflow goes on the call's
+// queue, or, if it had none, starts in this process. Inside a workflow it is a
+// checkpointed step, so a replay does not fork twice. It fails with an error
+// matching dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID
+// when it is a call of another function. opts can set the workflow ID, timeout
+// and delay; see dbos.Fork.
+func ForkProcessTasks(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ProcessTasksHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnProcessTasks, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTasksHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, int) error = RecordOrder
 
@@ -448,6 +1000,22 @@ func RunRecordOrder(ctx context.Context, n int) error {
 // RecordOrder, by workflow ID, from any process sharing the database.
 func RetrieveRecordOrder(ctx context.Context, id string) (*RecordOrderHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnRecordOrder, id)
+	if err != nil {
+		return nil, err
+	}
+	return &RecordOrderHandle{h: h}, nil
+}
+
+// ForkRecordOrder runs the existing call id of RecordOrder again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkRecordOrder(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*RecordOrderHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnRecordOrder, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -601,6 +1169,21 @@ func RunAdd(ctx context.Context, a int, b int) (int, error) {
 // ID, from any process sharing the database.
 func RetrieveAdd(ctx context.Context, id string) (*AddHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnAdd, id)
+	if err != nil {
+		return nil, err
+	}
+	return &AddHandle{h: h}, nil
+}
+
+// ForkAdd runs the existing call id of Add again, with the same input, as a new
+// workflow: on the call's queue, or, if it had none, started in this process. A
+// step records no checkpoints of its own, so fromStep must be 1. The call
+// forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkAdd(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*AddHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnAdd, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -763,6 +1346,24 @@ func RetrieveSum3(ctx context.Context, id string) (*Sum3Handle, error) {
 	return &Sum3Handle{h: h}, nil
 }
 
+// ForkSum3 starts a new workflow of Sum3 from the existing call id: the same
+// input, with a copy of the checkpoints of id's steps before fromStep (numbered
+// from 1, as dbos.Steps reports them), so those steps are replayed and the
+// steps from fromStep on run again; fromStep 1 runs it all again. The call
+// forked is not changed. The new workflow goes on the call's queue, or, if it
+// had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkSum3(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*Sum3Handle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnSum3, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Sum3Handle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, int) (int, error) = Parent
 
@@ -908,6 +1509,24 @@ func RunParent(ctx context.Context, n int) (int, error) {
 // workflow ID, from any process sharing the database.
 func RetrieveParent(ctx context.Context, id string) (*ParentHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnParent, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ParentHandle{h: h}, nil
+}
+
+// ForkParent starts a new workflow of Parent from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkParent(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ParentHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnParent, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1066,6 +1685,24 @@ func RetrieveBlocker(ctx context.Context, id string) (*BlockerHandle, error) {
 	return &BlockerHandle{h: h}, nil
 }
 
+// ForkBlocker starts a new workflow of Blocker from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkBlocker(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*BlockerHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnBlocker, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &BlockerHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, float64) (float64, error) = Ratio
 
@@ -1211,6 +1848,21 @@ func RunRatio(ctx context.Context, x float64) (float64, error) {
 // workflow ID, from any process sharing the database.
 func RetrieveRatio(ctx context.Context, id string) (*RatioHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnRatio, id)
+	if err != nil {
+		return nil, err
+	}
+	return &RatioHandle{h: h}, nil
+}
+
+// ForkRatio runs the existing call id of Ratio again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkRatio(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*RatioHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnRatio, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1372,6 +2024,22 @@ func RetrieveCrashStep(ctx context.Context, id string) (*CrashStepHandle, error)
 	return &CrashStepHandle{h: h}, nil
 }
 
+// ForkCrashStep runs the existing call id of CrashStep again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkCrashStep(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*CrashStepHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnCrashStep, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &CrashStepHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, int) (int, error) = ThreeSteps
 
@@ -1518,6 +2186,24 @@ func RunThreeSteps(ctx context.Context, seed int) (int, error) {
 // by workflow ID, from any process sharing the database.
 func RetrieveThreeSteps(ctx context.Context, id string) (*ThreeStepsHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnThreeSteps, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStepsHandle{h: h}, nil
+}
+
+// ForkThreeSteps starts a new workflow of ThreeSteps from the existing call id:
+// the same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkThreeSteps(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ThreeStepsHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnThreeSteps, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1672,6 +2358,21 @@ func RunFlaky(ctx context.Context, key string, failures int) (int, error) {
 // workflow ID, from any process sharing the database.
 func RetrieveFlaky(ctx context.Context, id string) (*FlakyHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnFlaky, id)
+	if err != nil {
+		return nil, err
+	}
+	return &FlakyHandle{h: h}, nil
+}
+
+// ForkFlaky runs the existing call id of Flaky again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkFlaky(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*FlakyHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnFlaky, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1833,6 +2534,24 @@ func RetrieveUseFlaky(ctx context.Context, id string) (*UseFlakyHandle, error) {
 	return &UseFlakyHandle{h: h}, nil
 }
 
+// ForkUseFlaky starts a new workflow of UseFlaky from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkUseFlaky(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*UseFlakyHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnUseFlaky, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &UseFlakyHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, string) (string, error) = Fragile
 
@@ -1985,6 +2704,24 @@ func RetrieveFragile(ctx context.Context, id string) (*FragileHandle, error) {
 	return &FragileHandle{h: h}, nil
 }
 
+// ForkFragile starts a new workflow of Fragile from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkFragile(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*FragileHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnFragile, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FragileHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, int) (int, error) = LoggedTask
 
@@ -2131,6 +2868,22 @@ func RunLoggedTask(ctx context.Context, id int) (int, error) {
 // by workflow ID, from any process sharing the database.
 func RetrieveLoggedTask(ctx context.Context, id string) (*LoggedTaskHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnLoggedTask, id)
+	if err != nil {
+		return nil, err
+	}
+	return &LoggedTaskHandle{h: h}, nil
+}
+
+// ForkLoggedTask runs the existing call id of LoggedTask again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkLoggedTask(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*LoggedTaskHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnLoggedTask, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2293,6 +3046,24 @@ func RetrieveFanOutAndBlock(ctx context.Context, id string) (*FanOutAndBlockHand
 	return &FanOutAndBlockHandle{h: h}, nil
 }
 
+// ForkFanOutAndBlock starts a new workflow of FanOutAndBlock from the existing
+// call id: the same input, with a copy of the checkpoints of id's steps before
+// fromStep (numbered from 1, as dbos.Steps reports them), so those steps are
+// replayed and the steps from fromStep on run again; fromStep 1 runs it all
+// again. The call forked is not changed. The new workflow goes on the call's
+// queue, or, if it had none, starts in this process. Inside a workflow it is a
+// checkpointed step, so a replay does not fork twice. It fails with an error
+// matching dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID
+// when it is a call of another function. opts can set the workflow ID, timeout
+// and delay; see dbos.Fork.
+func ForkFanOutAndBlock(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*FanOutAndBlockHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnFanOutAndBlock, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FanOutAndBlockHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, string) (string, error) = ChildState
 
@@ -2439,6 +3210,22 @@ func RunChildState(ctx context.Context, id string) (string, error) {
 // by workflow ID, from any process sharing the database.
 func RetrieveChildState(ctx context.Context, id string) (*ChildStateHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnChildState, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ChildStateHandle{h: h}, nil
+}
+
+// ForkChildState runs the existing call id of ChildState again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkChildState(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ChildStateHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnChildState, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2599,6 +3386,24 @@ func RetrieveEnqueueThenInspect(ctx context.Context, id string) (*EnqueueThenIns
 	return &EnqueueThenInspectHandle{h: h}, nil
 }
 
+// ForkEnqueueThenInspect starts a new workflow of EnqueueThenInspect from the
+// existing call id: the same input, with a copy of the checkpoints of id's
+// steps before fromStep (numbered from 1, as dbos.Steps reports them), so those
+// steps are replayed and the steps from fromStep on run again; fromStep 1 runs
+// it all again. The call forked is not changed. The new workflow goes on the
+// call's queue, or, if it had none, starts in this process. Inside a workflow
+// it is a checkpointed step, so a replay does not fork twice. It fails with an
+// error matching dbos.ErrNotFound when id does not exist and
+// dbos.ErrConflictingID when it is a call of another function. opts can set the
+// workflow ID, timeout and delay; see dbos.Fork.
+func ForkEnqueueThenInspect(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*EnqueueThenInspectHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnEnqueueThenInspect, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueThenInspectHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, []Task, bool) ([]string, error) = EnqueueAndLeave
 
@@ -2749,6 +3554,24 @@ func RunEnqueueAndLeave(ctx context.Context, tasks []Task, fail bool) ([]string,
 // EnqueueAndLeave, by workflow ID, from any process sharing the database.
 func RetrieveEnqueueAndLeave(ctx context.Context, id string) (*EnqueueAndLeaveHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnEnqueueAndLeave, id)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueAndLeaveHandle{h: h}, nil
+}
+
+// ForkEnqueueAndLeave starts a new workflow of EnqueueAndLeave from the
+// existing call id: the same input, with a copy of the checkpoints of id's
+// steps before fromStep (numbered from 1, as dbos.Steps reports them), so those
+// steps are replayed and the steps from fromStep on run again; fromStep 1 runs
+// it all again. The call forked is not changed. The new workflow goes on the
+// call's queue, or, if it had none, starts in this process. Inside a workflow
+// it is a checkpointed step, so a replay does not fork twice. It fails with an
+// error matching dbos.ErrNotFound when id does not exist and
+// dbos.ErrConflictingID when it is a call of another function. opts can set the
+// workflow ID, timeout and delay; see dbos.Fork.
+func ForkEnqueueAndLeave(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*EnqueueAndLeaveHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnEnqueueAndLeave, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -172,6 +172,21 @@ func RetrieveStep(ctx context.Context, id string) (*StepHandle, error) {
 	return &StepHandle{h: h}, nil
 }
 
+// ForkStep runs the existing call id of Step again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkStep(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*StepHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnStep, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StepHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, Job) (int64, error) = Chaos
 
@@ -316,6 +331,24 @@ func RunChaos(ctx context.Context, job Job) (int64, error) {
 // workflow ID, from any process sharing the database.
 func RetrieveChaos(ctx context.Context, id string) (*ChaosHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnChaos, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ChaosHandle{h: h}, nil
+}
+
+// ForkChaos starts a new workflow of Chaos from the existing call id: the same
+// input, with a copy of the checkpoints of id's steps before fromStep (numbered
+// from 1, as dbos.Steps reports them), so those steps are replayed and the
+// steps from fromStep on run again; fromStep 1 runs it all again. The call
+// forked is not changed. The new workflow goes on the call's queue, or, if it
+// had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkChaos(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ChaosHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnChaos, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}

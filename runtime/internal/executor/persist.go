@@ -47,5 +47,6 @@ func (e *Executor) persist(ctx context.Context, what string, op func(context.Con
 // succeed.
 func permanent(err error) bool {
 	var dup *store.DuplicateError
-	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrFenced) || errors.As(err, &dup)
+	var stepRange *store.StepRangeError
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrFenced) || errors.As(err, &dup) || errors.As(err, &stepRange)
 }

@@ -166,6 +166,21 @@ func RetrieveWork(ctx context.Context, id string) (*WorkHandle, error) {
 	return &WorkHandle{h: h}, nil
 }
 
+// ForkWork runs the existing call id of Work again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkWork(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*WorkHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnWork, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &WorkHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, string) (string, error) = Hold
 
@@ -311,6 +326,21 @@ func RunHold(ctx context.Context, name string) (string, error) {
 // ID, from any process sharing the database.
 func RetrieveHold(ctx context.Context, id string) (*HoldHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnHold, id)
+	if err != nil {
+		return nil, err
+	}
+	return &HoldHandle{h: h}, nil
+}
+
+// ForkHold runs the existing call id of Hold again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkHold(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*HoldHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnHold, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -464,6 +494,24 @@ func RunSteps(ctx context.Context, n int, d time.Duration) (int, error) {
 // workflow ID, from any process sharing the database.
 func RetrieveSteps(ctx context.Context, id string) (*StepsHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnSteps, id)
+	if err != nil {
+		return nil, err
+	}
+	return &StepsHandle{h: h}, nil
+}
+
+// ForkSteps starts a new workflow of Steps from the existing call id: the same
+// input, with a copy of the checkpoints of id's steps before fromStep (numbered
+// from 1, as dbos.Steps reports them), so those steps are replayed and the
+// steps from fromStep on run again; fromStep 1 runs it all again. The call
+// forked is not changed. The new workflow goes on the call's queue, or, if it
+// had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkSteps(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*StepsHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnSteps, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}

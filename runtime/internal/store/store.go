@@ -386,6 +386,16 @@ type Store interface {
 	// OwnedWorkflows returns those of ids that are still PENDING under
 	// executorID; the others were cancelled, finished or taken over.
 	OwnedWorkflows(ctx context.Context, executorID string, ids []string) ([]string, error)
+
+	// ForkWorkflow inserts p.Workflow, a new workflow made from
+	// p.OriginalID, and copies the original's checkpoints with StepID <
+	// p.FromStep to it, in one transaction; see ForkParams. It returns
+	// the new row with created=true. Checked in this order, nothing
+	// written otherwise: ErrNotFound when the original does not exist; a
+	// *StepRangeError when p.FromStep is past the original's last
+	// recorded StepID + 1; when p.Workflow.ID exists, the existing row
+	// with created=false.
+	ForkWorkflow(ctx context.Context, p ForkParams) (w Workflow, created bool, err error)
 }
 
 // ListFilter selects workflows for ListWorkflows; empty fields match all.

@@ -163,6 +163,21 @@ func RetrieveNoop(ctx context.Context, id string) (*NoopHandle, error) {
 	return &NoopHandle{h: h}, nil
 }
 
+// ForkNoop runs the existing call id of Noop again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkNoop(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*NoopHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnNoop, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &NoopHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, time.Duration) error = Sleep
 
@@ -294,6 +309,21 @@ func RunSleep(ctx context.Context, d time.Duration) error {
 // workflow ID, from any process sharing the database.
 func RetrieveSleep(ctx context.Context, id string) (*SleepHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnSleep, id)
+	if err != nil {
+		return nil, err
+	}
+	return &SleepHandle{h: h}, nil
+}
+
+// ForkSleep runs the existing call id of Sleep again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkSleep(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*SleepHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnSleep, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -446,6 +476,24 @@ func RunSeedLoop(ctx context.Context, n int) (int, error) {
 // workflow ID, from any process sharing the database.
 func RetrieveSeedLoop(ctx context.Context, id string) (*SeedLoopHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnSeedLoop, id)
+	if err != nil {
+		return nil, err
+	}
+	return &SeedLoopHandle{h: h}, nil
+}
+
+// ForkSeedLoop starts a new workflow of SeedLoop from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkSeedLoop(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*SeedLoopHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnSeedLoop, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -78,6 +78,7 @@ func Run(t *testing.T, open Opener) {
 		{"EventsNotFromWrites", testEventsNotFromWrites},
 		{"NotifyBatch", testNotifyBatch},
 		{"EventsCloseWithStore", testEventsClose},
+		{"ForkWorkflow", testForkWorkflow},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
