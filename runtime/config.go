@@ -59,6 +59,18 @@ type Config struct {
 	// workflows, which resume from their checkpoints. Defaults to
 	// DefaultLeaseDuration.
 	LeaseDuration time.Duration
+
+	// Retention is how long finished workflows (SUCCESS, ERROR, CANCELLED,
+	// DEAD_LETTER) are kept after they finished; older ones are deleted
+	// with their steps. 0 (the default) keeps everything. Every process
+	// with a Retention sweeps every Retention (at least every minute, at
+	// most every 100ms), one process at a time (the others skip their
+	// sweep while one runs), in transactions of at most 1,000 workflows
+	// that hold no queue back. A finished workflow whose parent is still
+	// ENQUEUED or PENDING is kept until the parent finished; unfinished
+	// workflows are never deleted. Processes sharing a database should
+	// agree on it: each deletes what its own Retention says expired.
+	Retention time.Duration
 }
 
 // resolved returns the config with every default filled in.
@@ -87,6 +99,9 @@ func (c Config) resolved() (Config, error) {
 	}
 	if c.LeaseDuration < 0 || (c.LeaseDuration > 0 && c.LeaseDuration < 50*time.Millisecond) {
 		return c, fmt.Errorf("Config.LeaseDuration %s: must be at least 50ms", c.LeaseDuration)
+	}
+	if c.Retention < 0 {
+		return c, fmt.Errorf("Config.Retention %s: must not be negative (0 keeps every workflow)", c.Retention)
 	}
 	if c.LeaseDuration == 0 {
 		c.LeaseDuration = DefaultLeaseDuration

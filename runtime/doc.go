@@ -58,6 +58,13 @@
 // process restarted with a stable ID (as under a supervisor) finishes what
 // it was doing.
 //
+// # Operating
+//
+// PauseQueue stops every process from starting a queue's tasks (running
+// ones finish, enqueues wait) until ResumeQueue; the pause is stored in
+// the database. Config.Retention deletes finished workflows once they are
+// older than it; DeleteWorkflows deletes finished ones on demand.
+//
 // # Finding the runtime
 //
 // Durable calls find their runtime in the context: a workflow's or step's

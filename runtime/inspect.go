@@ -2,6 +2,7 @@ package dbos
 
 import (
 	"context"
+	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/executor"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
@@ -22,7 +23,8 @@ func WorkflowStatus(ctx context.Context, id string) (Status, error) {
 	return statusOf(w), nil
 }
 
-// ListFilter selects workflows for ListWorkflows. Empty fields match all.
+// ListFilter selects workflows for ListWorkflows and DeleteWorkflows.
+// Empty fields match all.
 type ListFilter struct {
 	// State keeps workflows in this state.
 	State State
@@ -30,8 +32,33 @@ type ListFilter struct {
 	Queue string
 	// Name keeps workflows of this registered function name.
 	Name string
-	// Limit caps the number returned. Defaults to 100.
+	// CompletedBefore keeps workflows that finished before this time (so
+	// finished ones only).
+	CompletedBefore time.Time
+	// CreatedAfter keeps workflows created (enqueued or started) after
+	// this time.
+	CreatedAfter time.Time
+	// Offset skips this many of the matching workflows, newest first,
+	// before the first one returned: page k (from 0) of n workflows is
+	// Offset k*n, Limit n. Workflows created or deleted between two calls
+	// shift the pages. Must not be negative.
+	Offset int
+	// Limit caps the number returned. Defaults to 100 for ListWorkflows;
+	// for DeleteWorkflows 0 means no cap.
 	Limit int
+}
+
+// store is f as the store takes it.
+func (f ListFilter) store() store.ListFilter {
+	return store.ListFilter{
+		State:           string(f.State),
+		Queue:           f.Queue,
+		Name:            f.Name,
+		CompletedBefore: f.CompletedBefore,
+		CreatedAfter:    f.CreatedAfter,
+		Offset:          f.Offset,
+		Limit:           f.Limit,
+	}
 }
 
 // ListWorkflows returns the status of the workflows matching f, newest
@@ -44,7 +71,7 @@ func ListWorkflows(ctx context.Context, f ListFilter) ([]Status, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	ws, err := e.List(ctx, store.ListFilter{State: string(f.State), Queue: f.Queue, Name: f.Name, Limit: f.Limit})
+	ws, err := e.List(ctx, f.store())
 	if err != nil {
 		return nil, err
 	}

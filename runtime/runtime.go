@@ -41,6 +41,7 @@ func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 		Logger:        cfg.Logger,
 		PollInterval:  cfg.PollInterval,
 		LeaseDuration: cfg.LeaseDuration,
+		Retention:     cfg.Retention,
 	}, decls)
 	if err != nil {
 		return nil, fmt.Errorf("dbos.Launch: %w", err)

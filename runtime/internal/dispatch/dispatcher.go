@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +52,8 @@ type Dispatcher struct {
 
 	yieldUntil atomic.Int64 // unix nanoseconds: until then, give way (see yield)
 	hungryAt   atomic.Int64 // unix nanoseconds: when this process last said it was hungry
+
+	paused bool // the last claim of loop found the queue paused (loop's own)
 }
 
 func newDispatcher(env *Env, c store.QueueConfig) *Dispatcher {
@@ -247,8 +250,9 @@ func (d *Dispatcher) claim() time.Time {
 			d.env.Log.Error("dbos: claim failed; retrying at the next poll", "queue", d.name, "err", err)
 			return time.Time{}
 		}
+		d.notePaused(res.Paused)
 		if len(res.Claimed) < n {
-			if len(res.Claimed) == 0 && res.Config.Concurrency > 0 {
+			if len(res.Claimed) == 0 && res.Config.Concurrency > 0 && !res.Paused {
 				d.hungry()
 			}
 			return res.RetryAt
@@ -258,6 +262,23 @@ func (d *Dispatcher) claim() time.Time {
 			return time.Time{}
 		default:
 		}
+	}
+}
+
+// notePaused logs when the dispatcher's claims find the queue paused
+// (dbos.PauseQueue, from any process), and when they no longer do. A
+// paused queue's claims take nothing and give no RetryAt: the dispatcher
+// claims again at the next poll, or at once when the queue is resumed
+// (the resume wakes it, in this process or through a notification).
+func (d *Dispatcher) notePaused(paused bool) {
+	if paused == d.paused {
+		return
+	}
+	d.paused = paused
+	if paused {
+		d.env.Log.Info(fmt.Sprintf("dbos: queue %q is paused: this process starts none of its tasks until it is resumed", d.name), "queue", d.name)
+	} else {
+		d.env.Log.Info(fmt.Sprintf("dbos: queue %q is no longer paused", d.name), "queue", d.name)
 	}
 }
 

@@ -157,8 +157,10 @@ func (qs *Queues) insertBatch(ctx context.Context, queue string, ps []store.Inse
 	if err := d.settle(n, claimed, err); err != nil {
 		return nil, err
 	}
-	// Fewer than it could take: nothing ready is left, these rows included.
-	taken := len(claimed.Claimed) < n && claimed.RetryAt.IsZero()
+	// Fewer than it could take: nothing ready is left, these rows included
+	// (unless the queue is paused: then they wait, and other processes
+	// must hear of them).
+	taken := len(claimed.Claimed) < n && claimed.RetryAt.IsZero() && !claimed.Paused
 	for i, r := range res {
 		out[i] = Inserted{InsertResult: r, Taken: taken}
 	}

@@ -7,8 +7,9 @@
 // The rooms it uses: dispatch (claims and the slot reservations of every
 // path that claims), groupcommit (one statement for many callers), notify
 // (notifications between processes, local waiters), lease (heartbeat and
-// takeover), registry (the functions this process can run), sentinel (the
-// errors callers branch on) and store (the only door to the database).
+// takeover), retention (deleting old finished workflows), registry (the
+// functions this process can run), sentinel (the errors callers branch on)
+// and store (the only door to the database).
 package executor
 
 import (
@@ -25,6 +26,7 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
 	"github.com/dbosgen/dbosgen/runtime/internal/lease"
 	"github.com/dbosgen/dbosgen/runtime/internal/notify"
+	"github.com/dbosgen/dbosgen/runtime/internal/retention"
 	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore"
@@ -38,6 +40,9 @@ type Config struct {
 	Logger        *slog.Logger
 	PollInterval  time.Duration
 	LeaseDuration time.Duration
+	// Retention, when positive, is how long finished workflows are kept
+	// (see package retention); 0 keeps them.
+	Retention time.Duration
 }
 
 // Executor is a launched runtime: one executor process attached to a
@@ -131,6 +136,10 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		Stop:       e.stopRunning,
 	}
 	e.loops.Go(func() { keeper.Run(e.stopCh) })
+	if cfg.Retention > 0 {
+		sweeper := &retention.Sweeper{Store: st, ExecutorID: e.executorID, Retention: cfg.Retention, Log: e.log}
+		e.loops.Go(func() { sweeper.Run(e.stopCh) })
+	}
 	for _, w := range pending {
 		e.log.Info("dbos: resuming workflow", "workflow_id", w.ID, "name", w.Name, "attempt", w.Attempts)
 		e.spawn(w)

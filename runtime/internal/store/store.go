@@ -221,6 +221,9 @@ type ClaimResult struct {
 	// Completed[i] is what CompleteMany would report for
 	// ClaimParams.Complete[i]: whether that outcome was recorded.
 	Completed []bool
+	// Paused reports that the queue is paused (see SetQueuePaused): the
+	// claim took nothing, and RetryAt is zero (its resume is an event).
+	Paused bool
 }
 
 // CompleteParams records a workflow's end.
@@ -369,7 +372,8 @@ type Store interface {
 	ResumeWorkflow(ctx context.Context, id, executorID string) (w Workflow, changed bool, err error)
 
 	// ListWorkflows returns the workflows matching every non-empty field
-	// of f, newest first, at most f.Limit of them.
+	// of f, newest first, after skipping f.Offset of them, at most f.Limit
+	// of them.
 	ListWorkflows(ctx context.Context, f ListFilter) ([]Workflow, error)
 
 	// RenewLease records that executorID is alive for lease from now (the
@@ -396,6 +400,51 @@ type Store interface {
 	// recorded StepID + 1; when p.Workflow.ID exists, the existing row
 	// with created=false.
 	ForkWorkflow(ctx context.Context, p ForkParams) (w Workflow, created bool, err error)
+
+	// SetQueuePaused pauses (paused=true) or resumes a queue, for every
+	// process sharing the database: while it is paused every claim of it
+	// (Claim, InsertAndClaim; limited or not) takes nothing and reports
+	// ClaimResult.Paused; its ENQUEUED workflows wait. Pausing a queue
+	// that has no stored declaration stores one without limits, which a
+	// later DeclareQueue replaces as if there had been none (existed=false)
+	// while keeping the flag; DeclareQueue never changes the flag.
+	// Resuming a queue without a stored declaration does nothing. It
+	// returns the flag as it was, and whether a declaration was stored.
+	SetQueuePaused(ctx context.Context, name string, paused bool) (was, declared bool, err error)
+
+	// DeleteWorkflows deletes, with their steps, the workflows among those
+	// ListWorkflows(f) returns (every match when f.Limit is 0) that may be
+	// deleted, in transactions of at most batch workflows
+	// (DefaultDeleteBatch when batch is 0), and returns how many it
+	// deleted. A workflow may be deleted when it is in a terminal state
+	// and its parent (ParentID), if it still exists, is in a terminal
+	// state too: a running parent may still read its children's results.
+	// ENQUEUED and PENDING workflows are never deleted. A row another
+	// transaction holds locked is skipped. On error, the batches committed
+	// before it stay deleted.
+	DeleteWorkflows(ctx context.Context, f ListFilter, batch int) (deleted int, err error)
+
+	// DeleteExpired deletes, with their steps, the workflows that may be
+	// deleted (see DeleteWorkflows) and finished more than p.Retention
+	// ago by the database clock, in transactions of at most p.Batch
+	// workflows (taking no queue's lock: claims never wait for it), unless
+	// another process is doing so: it elects one sweeper at a time among
+	// the processes sharing the database, and returns swept=false at once
+	// when it is not the one. Cancelling ctx stops it between batches (or
+	// rolls back the current one); the batches committed stay deleted.
+	DeleteExpired(ctx context.Context, p ExpireParams) (deleted int, swept bool, err error)
+}
+
+// DefaultDeleteBatch is the most workflows one transaction of
+// DeleteWorkflows or DeleteExpired deletes by default.
+const DefaultDeleteBatch = 1000
+
+// ExpireParams asks DeleteExpired to delete what finished before now minus
+// Retention.
+type ExpireParams struct {
+	Retention  time.Duration // > 0
+	ExecutorID string        // the sweeper, for the election
+	Batch      int           // at most this many per transaction; 0: DefaultDeleteBatch
 }
 
 // ListFilter selects workflows for ListWorkflows; empty fields match all.
@@ -403,5 +452,10 @@ type ListFilter struct {
 	State string
 	Queue string
 	Name  string
-	Limit int // at least 1
+	// CompletedBefore keeps the workflows with CompletedAt before it (so
+	// only finished ones); CreatedAfter, those with CreatedAt after it.
+	CompletedBefore time.Time
+	CreatedAfter    time.Time
+	Offset          int // skip this many matches, newest first; at least 0
+	Limit           int // at least 1 (DeleteWorkflows: 0 is no limit)
 }

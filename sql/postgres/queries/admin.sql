@@ -44,10 +44,13 @@ RETURNING w.*;
 
 -- name: ListWorkflows :many
 -- ListWorkflows returns the workflows matching every filter given (NULL:
--- any), newest first.
+-- any), newest first, skipping the first skip_rows of them.
 SELECT * FROM dbos.workflows
 WHERE (sqlc.narg(state)::text IS NULL OR state = sqlc.narg(state)::text)
   AND (sqlc.narg(queue_name)::text IS NULL OR queue_name = sqlc.narg(queue_name)::text)
   AND (sqlc.narg(name)::text IS NULL OR name = sqlc.narg(name)::text)
+  AND (sqlc.narg(completed_before_ms)::bigint IS NULL OR completed_ms < sqlc.narg(completed_before_ms)::bigint)
+  AND (sqlc.narg(created_after_ms)::bigint IS NULL OR created_ms > sqlc.narg(created_after_ms)::bigint)
 ORDER BY seq DESC
-LIMIT @max_rows::bigint;
+LIMIT @max_rows::bigint
+OFFSET @skip_rows::bigint;

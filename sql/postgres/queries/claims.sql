@@ -2,9 +2,9 @@
 -- ClaimUnlimited claims up to max_rows ready workflows of a queue without
 -- limits in one statement, skipping rows that concurrent claimers hold. It
 -- claims nothing when the queue's declaration (dbos.queues) sets any limit:
--- then the claim must go through LockQueues and ClaimUnderLock. The
--- declaration is one primary-key lookup, evaluated once (an InitPlan), so
--- an unlimited claim stays one statement.
+-- then the claim must go through LockQueues and ClaimUnderLock. Nor when the
+-- queue is paused. The declaration is one primary-key lookup, evaluated once
+-- (an InitPlan), so an unlimited claim stays one statement.
 WITH now AS MATERIALIZED (SELECT dbos.now_ms() AS ms),
 picked AS MATERIALIZED (
     SELECT p.workflow_id
@@ -16,7 +16,8 @@ picked AS MATERIALIZED (
           SELECT 1 FROM dbos.queues l
           WHERE l.name = @queue_name::text
             AND (l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
-                 OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0)
+                 OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0
+                 OR l.paused)
       )
     ORDER BY p.priority, p.seq
     LIMIT @max_rows::bigint
@@ -63,7 +64,8 @@ SELECT pg_advisory_xact_lock(hashtextextended('dbos.queue:' || @queue_name::text
 -- QueueLoad reads, under LockQueue, the queue's declared limits (all 0 when
 -- it has no declaration), the clock and what the limits count: PENDING rows
 -- (all executors and this one) and the starts in the rate window
--- (now - rate_period_ms, now] with the oldest of them (0 when none).
+-- (now - rate_period_ms, now] with the oldest of them (0 when none); and
+-- whether the queue is paused.
 WITH cfg AS MATERIALIZED (
     SELECT coalesce(max(q.concurrency), 0)::bigint AS concurrency,
            coalesce(max(q.worker_concurrency), 0)::bigint AS worker_concurrency,
@@ -71,7 +73,8 @@ WITH cfg AS MATERIALIZED (
            coalesce(max(q.rate_period_ms), 0)::bigint AS rate_period_ms,
            coalesce(max(q.partition_concurrency), 0)::bigint AS partition_concurrency,
            coalesce(max(q.partition_rate_limit), 0)::bigint AS partition_rate_limit,
-           coalesce(max(q.partition_rate_period_ms), 0)::bigint AS partition_rate_period_ms
+           coalesce(max(q.partition_rate_period_ms), 0)::bigint AS partition_rate_period_ms,
+           coalesce(bool_or(q.paused), false)::boolean AS paused
     FROM dbos.queues q
     WHERE q.name = @queue_name::text
 ),
@@ -95,7 +98,8 @@ SELECT
        AND w.started_ms > now.ms - cfg.rate_period_ms)::bigint AS window_starts,
     (SELECT coalesce(min(w.started_ms), 0) FROM dbos.workflows w
      WHERE w.queue_name = @queue_name::text
-       AND w.started_ms > now.ms - cfg.rate_period_ms)::bigint AS window_oldest_ms
+       AND w.started_ms > now.ms - cfg.rate_period_ms)::bigint AS window_oldest_ms,
+    cfg.paused
 FROM now, cfg;
 
 -- name: ClaimUnderLock :batchmany
@@ -106,15 +110,16 @@ FROM now, cfg;
 -- stays strict. It reads the declaration, the clock and the counts itself,
 -- in one statement (QueueLoad's reads, then storekit.Room: keep them in
 -- step). It claims nothing from a queue with partition limits, which
--- ClaimPartitioned claims. It leaves the clock it read in the transaction's
--- setting dbos.claim_now_ms, for QueueState.
+-- ClaimPartitioned claims, nor from a paused queue. It leaves the clock it
+-- read in the transaction's setting dbos.claim_now_ms, for QueueState.
 WITH cfg AS MATERIALIZED (
     SELECT coalesce(max(q.concurrency), 0)::bigint AS concurrency,
            coalesce(max(q.worker_concurrency), 0)::bigint AS worker_concurrency,
            coalesce(max(q.rate_limit), 0)::bigint AS rate_limit,
            coalesce(max(q.rate_period_ms), 0)::bigint AS rate_period_ms,
            coalesce(max(q.partition_concurrency), 0)::bigint AS partition_concurrency,
-           coalesce(max(q.partition_rate_limit), 0)::bigint AS partition_rate_limit
+           coalesce(max(q.partition_rate_limit), 0)::bigint AS partition_rate_limit,
+           coalesce(bool_or(q.paused), false) AS paused
     FROM dbos.queues q
     WHERE q.name = @queue_name::text
 ),
@@ -123,7 +128,7 @@ now AS MATERIALIZED (
 ),
 room AS MATERIALIZED (
     SELECT CASE
-        WHEN cfg.partition_concurrency > 0 OR cfg.partition_rate_limit > 0 THEN 0
+        WHEN cfg.partition_concurrency > 0 OR cfg.partition_rate_limit > 0 OR cfg.paused THEN 0
         ELSE greatest(0, least(
             @max_rows::bigint,
             -- least() ignores NULL: a limit that is not set.
@@ -175,7 +180,7 @@ RETURNING w.*;
 -- has no declaration), the counts of the limits that are set (QueueLoad's;
 -- 0 for the others), and what is left (QueueBacklog's: whether ENQUEUED
 -- rows are ready, and the earliest not_before_ms of those that are not, 0
--- when none).
+-- when none); and whether the queue is paused.
 WITH cfg AS MATERIALIZED (
     SELECT coalesce(max(q.concurrency), 0)::bigint AS concurrency,
            coalesce(max(q.worker_concurrency), 0)::bigint AS worker_concurrency,
@@ -183,7 +188,8 @@ WITH cfg AS MATERIALIZED (
            coalesce(max(q.rate_period_ms), 0)::bigint AS rate_period_ms,
            coalesce(max(q.partition_concurrency), 0)::bigint AS partition_concurrency,
            coalesce(max(q.partition_rate_limit), 0)::bigint AS partition_rate_limit,
-           coalesce(max(q.partition_rate_period_ms), 0)::bigint AS partition_rate_period_ms
+           coalesce(max(q.partition_rate_period_ms), 0)::bigint AS partition_rate_period_ms,
+           coalesce(bool_or(q.paused), false)::boolean AS paused
     FROM dbos.queues q
     WHERE q.name = @queue_name::text
 ),
@@ -221,7 +227,8 @@ SELECT
     )::boolean AS ready,
     (SELECT coalesce(min(w.not_before_ms), 0) FROM dbos.workflows w
      WHERE w.queue_name = @queue_name::text AND w.state = 'ENQUEUED'
-       AND w.not_before_ms > now.ms)::bigint AS next_delayed_ms
+       AND w.not_before_ms > now.ms)::bigint AS next_delayed_ms,
+    cfg.paused
 FROM now, cfg;
 
 -- name: QueueBacklog :batchone
@@ -229,16 +236,20 @@ FROM now, cfg;
 -- (NULL: the database clock), and the earliest not_before_ms of those that
 -- are not (0 when none). limited reports whether the queue's declaration
 -- sets any limit: after ClaimUnlimited took nothing, it tells an empty
--- queue from a limited one.
-WITH now AS MATERIALIZED (SELECT coalesce(sqlc.narg(now_ms)::bigint, dbos.now_ms()) AS ms)
+-- queue from a limited one; paused, whether the queue is paused (one lookup
+-- of the queue's row for both).
+WITH now AS MATERIALIZED (SELECT coalesce(sqlc.narg(now_ms)::bigint, dbos.now_ms()) AS ms),
+decl AS MATERIALIZED (
+    SELECT coalesce(bool_or(
+               l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
+               OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0), false) AS limited,
+           coalesce(bool_or(l.paused), false) AS paused
+    FROM dbos.queues l
+    WHERE l.name = @queue_name::text
+)
 SELECT
     now.ms::bigint AS now_ms,
-    EXISTS (
-        SELECT 1 FROM dbos.queues l
-        WHERE l.name = @queue_name::text
-          AND (l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
-               OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0)
-    )::boolean AS limited,
+    decl.limited::boolean AS limited,
     EXISTS (
         SELECT 1 FROM dbos.workflows w
         WHERE w.queue_name = @queue_name::text AND w.state = 'ENQUEUED'
@@ -246,8 +257,9 @@ SELECT
     )::boolean AS ready,
     (SELECT coalesce(min(w.not_before_ms), 0) FROM dbos.workflows w
      WHERE w.queue_name = @queue_name::text AND w.state = 'ENQUEUED'
-       AND w.not_before_ms > now.ms)::bigint AS next_delayed_ms
-FROM now;
+       AND w.not_before_ms > now.ms)::bigint AS next_delayed_ms,
+    decl.paused::boolean AS paused
+FROM now, decl;
 
 -- name: ClaimPartitioned :many
 -- ClaimPartitioned is ClaimUnderLock with per-partition limits: a ready row is
@@ -256,7 +268,8 @@ FROM now;
 -- stay under the partition's limits; the first max_rows eligible rows in
 -- FIFO order are claimed. 0 disables a partition limit. It reads the clock
 -- itself: the partition counts and the recorded starts must come from one
--- moment, after every completion the statement sees.
+-- moment, after every completion the statement sees. It claims nothing from
+-- a paused queue.
 WITH arg AS MATERIALIZED (
     SELECT dbos.now_ms() AS now_ms,
            @partition_concurrency::bigint AS concurrency,
@@ -285,6 +298,9 @@ picked AS MATERIALIZED (
     FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
     WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
       AND (arg.rate_limit = 0 OR ranked.pos <= arg.rate_limit - coalesce(busy.starts, 0))
+      AND NOT EXISTS (
+          SELECT 1 FROM dbos.queues l WHERE l.name = @queue_name::text AND l.paused
+      )
     ORDER BY ranked.priority, ranked.seq
     LIMIT @max_rows::bigint
 )

@@ -33,10 +33,13 @@ RETURNING *;
 
 -- name: ListWorkflows :many
 -- ListWorkflows returns the workflows matching every filter given (NULL:
--- any), newest first.
+-- any), newest first, skipping the first skip_rows of them.
 SELECT * FROM workflows
 WHERE (sqlc.narg(state) IS NULL OR state = sqlc.narg(state))
   AND (sqlc.narg(queue_name) IS NULL OR queue_name = sqlc.narg(queue_name))
   AND (sqlc.narg(name) IS NULL OR name = sqlc.narg(name))
+  AND (sqlc.narg(completed_before_ms) IS NULL OR completed_ms < sqlc.narg(completed_before_ms))
+  AND (sqlc.narg(created_after_ms) IS NULL OR created_ms > sqlc.narg(created_after_ms))
 ORDER BY seq DESC
-LIMIT CAST(@max_rows AS INTEGER);
+LIMIT CAST(@max_rows AS INTEGER)
+OFFSET CAST(@skip_rows AS INTEGER);

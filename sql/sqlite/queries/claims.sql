@@ -2,7 +2,8 @@
 -- QueueLoad reads the queue's declared limits (all 0 when it has no
 -- declaration), the clock and what the limits count: PENDING rows (all
 -- executors and this one) and the starts in the rate window
--- (now - rate_period_ms, now] with the oldest of them (0 when none).
+-- (now - rate_period_ms, now] with the oldest of them (0 when none); and
+-- whether the queue is paused (not 0).
 SELECT
     now.ms AS now_ms,
     cfg.concurrency,
@@ -22,7 +23,8 @@ SELECT
        AND w.started_ms > now.ms - cfg.rate_period_ms) AS window_starts,
     (SELECT CAST(coalesce(min(w.started_ms), 0) AS INTEGER) FROM workflows w
      WHERE w.queue_name = CAST(@queue_name AS TEXT)
-       AND w.started_ms > now.ms - cfg.rate_period_ms) AS window_oldest_ms
+       AND w.started_ms > now.ms - cfg.rate_period_ms) AS window_oldest_ms,
+    cfg.paused
 FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now,
      (SELECT CAST(coalesce(max(q.concurrency), 0) AS INTEGER) AS concurrency,
              CAST(coalesce(max(q.worker_concurrency), 0) AS INTEGER) AS worker_concurrency,
@@ -30,12 +32,14 @@ FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) A
              CAST(coalesce(max(q.rate_period_ms), 0) AS INTEGER) AS rate_period_ms,
              CAST(coalesce(max(q.partition_concurrency), 0) AS INTEGER) AS partition_concurrency,
              CAST(coalesce(max(q.partition_rate_limit), 0) AS INTEGER) AS partition_rate_limit,
-             CAST(coalesce(max(q.partition_rate_period_ms), 0) AS INTEGER) AS partition_rate_period_ms
+             CAST(coalesce(max(q.partition_rate_period_ms), 0) AS INTEGER) AS partition_rate_period_ms,
+             CAST(coalesce(max(q.paused), 0) AS INTEGER) AS paused
       FROM queues q
       WHERE q.name = CAST(@queue_name AS TEXT)) AS cfg;
 
 -- name: ClaimReady :many
--- ClaimReady claims up to max_rows workflows of a queue ready at now_ms.
+-- ClaimReady claims up to max_rows workflows of a queue ready at now_ms;
+-- none from a paused queue.
 UPDATE workflows
 SET state = 'PENDING',
     executor_id = CAST(@executor_id AS TEXT),
@@ -47,6 +51,9 @@ WHERE workflow_id IN (
     WHERE p.queue_name = CAST(@queue_name AS TEXT)
       AND p.state = 'ENQUEUED'
       AND (p.not_before_ms IS NULL OR p.not_before_ms <= CAST(@now_ms AS INTEGER))
+      AND NOT EXISTS (
+          SELECT 1 FROM queues l WHERE l.name = CAST(@queue_name AS TEXT) AND l.paused
+      )
     ORDER BY p.priority, p.seq
     LIMIT CAST(@max_rows AS INTEGER)
 )
@@ -71,7 +78,8 @@ SELECT
 -- eligible when the rows before it in its partition (FIFO order) plus the
 -- partition's PENDING rows (or its starts in the partition's rate window)
 -- stay under the partition's limits; the first max_rows eligible rows in
--- FIFO order are picked. 0 disables a partition limit.
+-- FIFO order are picked. 0 disables a partition limit. None are picked from
+-- a paused queue.
 WITH arg AS (
     SELECT CAST(@now_ms AS INTEGER) AS now_ms,
            CAST(@partition_concurrency AS INTEGER) AS concurrency,
@@ -99,6 +107,9 @@ SELECT ranked.workflow_id
 FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
 WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
   AND (arg.rate_limit = 0 OR ranked.pos <= arg.rate_limit - coalesce(busy.starts, 0))
+  AND NOT EXISTS (
+      SELECT 1 FROM queues l WHERE l.name = CAST(@queue_name AS TEXT) AND l.paused
+  )
 ORDER BY ranked.priority, ranked.seq
 LIMIT CAST(@max_rows AS INTEGER);
 

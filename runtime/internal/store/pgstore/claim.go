@@ -230,6 +230,10 @@ func queueClaimUnlimited(ctx context.Context, q *pgdb.Queries, p store.ClaimPara
 		if b.Limited {
 			return res, true
 		}
+		if b.Paused {
+			res.Paused = true
+			return res, false
+		}
 		load := storekit.Load{NowMs: b.NowMs}
 		res.RetryAt = storekit.RetryAt(cfg, p.Max, load, len(rows), storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs})
 		return res, false
@@ -300,9 +304,9 @@ func (s *Store) claimLimited(ctx context.Context, p store.ClaimParams) (res stor
 		st.PartitionConcurrency, st.PartitionRateLimit, st.PartitionRatePeriodMs)
 	path := pathOf(cfg)
 	s.route(p.Queue, path)
-	res.Claimed, res.Config = workflows(rows), cfg
+	res.Claimed, res.Config, res.Paused = workflows(rows), cfg, st.Paused
 	storekit.SortFIFO(res.Claimed)
-	if path == pathPartitioned {
+	if path == pathPartitioned || st.Paused {
 		return res, path, nil // ClaimUnderLock claimed nothing
 	}
 	// QueueState read after the claim, at the claim's moment: the load
@@ -354,7 +358,7 @@ func (s *Store) claimPartitioned(ctx context.Context, p store.ClaimParams) (stor
 			WindowOldestMs: l.WindowOldestMs,
 		}
 		var rows []pgdb.Workflow
-		if n := storekit.Room(cfg, p.Max, load); n > 0 {
+		if n := storekit.Room(cfg, p.Max, load); n > 0 && !l.Paused {
 			if storekit.Partitioned(cfg) {
 				rows, err = q.ClaimPartitioned(ctx, pgdb.ClaimPartitionedParams{
 					ExecutorID:           p.ExecutorID,
@@ -372,9 +376,9 @@ func (s *Store) claimPartitioned(ctx context.Context, p store.ClaimParams) (stor
 			// the path it now needs.
 		}
 		completed := res.Completed
-		res = store.ClaimResult{Claimed: workflows(rows), Config: cfg, Completed: completed}
+		res = store.ClaimResult{Claimed: workflows(rows), Config: cfg, Completed: completed, Paused: l.Paused}
 		storekit.SortFIFO(res.Claimed)
-		if storekit.NeedBacklog(cfg, p.Max, load, len(rows)) {
+		if storekit.NeedBacklog(cfg, p.Max, load, len(rows)) && !l.Paused {
 			b, err := s.backlog(ctx, tx, cfg, load.NowMs)
 			if err != nil {
 				return fmt.Errorf("read backlog: %w", err)
@@ -424,9 +428,9 @@ func (s *Store) DeclareQueue(ctx context.Context, c store.QueueConfig, executorI
 		}
 		row, err := q.GetQueue(ctx, c.Name)
 		switch {
-		case err == nil:
+		case err == nil && row.DeclaredBy != "": // "": stored by a pause, not declared
 			prev, existed = queueConfig(row), true
-		case !isNoRows(err):
+		case err != nil && !isNoRows(err):
 			return fmt.Errorf("read current declaration: %w", err)
 		}
 		err = q.UpsertQueue(ctx, pgdb.UpsertQueueParams{

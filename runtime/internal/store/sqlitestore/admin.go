@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/internal/storekit"
 	"github.com/dbosgen/dbosgen/runtime/internal/store/sqlitestore/sqlitedb"
 )
 
@@ -46,11 +47,17 @@ func (s *Store) ResumeWorkflow(ctx context.Context, id, executorID string) (stor
 
 // ListWorkflows implements store.Store.
 func (s *Store) ListWorkflows(ctx context.Context, f store.ListFilter) ([]store.Workflow, error) {
+	if err := storekit.ValidateList(f); err != nil {
+		return nil, err
+	}
 	rows, err := s.q.ListWorkflows(ctx, sqlitedb.ListWorkflowsParams{
-		State:     optional(f.State),
-		QueueName: optional(f.Queue),
-		Name:      optional(f.Name),
-		MaxRows:   int64(max(f.Limit, 1)),
+		State:             optional(f.State),
+		QueueName:         optional(f.Queue),
+		Name:              optional(f.Name),
+		CompletedBeforeMs: optionalMs(storekit.CompletedBeforeMs(f.CompletedBefore)),
+		CreatedAfterMs:    optionalMs(storekit.CreatedAfterMs(f.CreatedAfter)),
+		SkipRows:          int64(f.Offset),
+		MaxRows:           int64(max(f.Limit, 1)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list workflows: %w", err)
@@ -64,4 +71,12 @@ func optional(s string) any {
 		return nil
 	}
 	return s
+}
+
+// optionalMs maps nil to NULL.
+func optionalMs(ms *int64) any {
+	if ms == nil {
+		return nil
+	}
+	return *ms
 }

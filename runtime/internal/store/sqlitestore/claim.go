@@ -67,15 +67,16 @@ func claimIn(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams) (sto
 		return store.ClaimResult{}, fmt.Errorf("read limits and count running and recent workflows: %w", err)
 	}
 	cfg, load := loaded(p.Queue, l)
+	paused := l.Paused != 0
 	var rows []sqlitedb.Workflow
-	if n := storekit.Room(cfg, p.Max, load); n > 0 {
+	if n := storekit.Room(cfg, p.Max, load); n > 0 && !paused {
 		if rows, err = claimReady(ctx, q, p, cfg, load.NowMs, n); err != nil {
 			return store.ClaimResult{}, err
 		}
 	}
-	res := store.ClaimResult{Claimed: workflows(rows), Config: cfg, Completed: completed}
+	res := store.ClaimResult{Claimed: workflows(rows), Config: cfg, Completed: completed, Paused: paused}
 	storekit.SortFIFO(res.Claimed)
-	if storekit.NeedBacklog(cfg, p.Max, load, len(rows)) {
+	if storekit.NeedBacklog(cfg, p.Max, load, len(rows)) && !paused {
 		b, err := backlog(ctx, q, cfg, load.NowMs)
 		if err != nil {
 			return store.ClaimResult{}, fmt.Errorf("read backlog: %w", err)
@@ -95,6 +96,10 @@ func (s *Store) peek(ctx context.Context, p store.ClaimParams) (res store.ClaimR
 	}
 	cfg, load := loaded(p.Queue, l)
 	res.Config = cfg
+	if l.Paused != 0 {
+		res.Paused = true
+		return res, true, nil
+	}
 	room := storekit.Room(cfg, p.Max, load)
 	if room == 0 && !storekit.NeedBacklog(cfg, p.Max, load, 0) {
 		return res, true, nil // a concurrency limit is full
@@ -181,6 +186,7 @@ func (s *Store) DeclareQueue(ctx context.Context, c store.QueueConfig, executorI
 	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
 		row, err := q.GetQueue(ctx, c.Name)
 		switch {
+		case err == nil && row.DeclaredBy == "": // stored by a pause, not declared
 		case err == nil:
 			prev, existed = storekit.Config(row.Name, row.Concurrency, row.WorkerConcurrency, row.RateLimit, row.RatePeriodMs,
 				row.PartitionConcurrency, row.PartitionRateLimit, row.PartitionRatePeriodMs), true

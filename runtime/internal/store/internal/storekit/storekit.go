@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -343,4 +344,93 @@ func SortBySeq(ws []store.Workflow) {
 // same executor at the same attempt.
 func Owns(w store.Workflow, owner store.Owner) bool {
 	return w.State == store.StatePending && w.ExecutorID == owner.ExecutorID && w.Attempts == owner.Attempts
+}
+
+// ValidateList checks a ListFilter: Offset at least 0.
+func ValidateList(f store.ListFilter) error {
+	if f.Offset < 0 {
+		return fmt.Errorf("list workflows: Offset %d is negative", f.Offset)
+	}
+	return nil
+}
+
+// CompletedBeforeMs is ListFilter.CompletedBefore as the bound of
+// completed_ms < bound (nil when unset): epoch milliseconds rounded up, so
+// that a workflow completed in the millisecond of t but before t matches.
+func CompletedBeforeMs(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	ms := t.UnixMilli()
+	if t.Nanosecond()%int(time.Millisecond) != 0 {
+		ms++
+	}
+	return &ms
+}
+
+// CreatedAfterMs is ListFilter.CreatedAfter as the bound of created_ms >
+// bound (nil when unset): epoch milliseconds rounded down.
+func CreatedAfterMs(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	ms := t.UnixMilli()
+	return &ms
+}
+
+// DeleteBatch returns the batch size of a deletion: batch, or
+// store.DefaultDeleteBatch when it is not positive.
+func DeleteBatch(batch int) int {
+	if batch <= 0 {
+		return store.DefaultDeleteBatch
+	}
+	return batch
+}
+
+// Listed tracks DeleteWorkflows' walk over the workflows ListWorkflows
+// would return, newest first, one batch at a time: each batch lists the
+// next workflows below the lowest seq the previous one listed, so that a
+// deletion never shifts what the next batch lists.
+type Listed struct {
+	f        store.ListFilter
+	batch    int
+	listed   int   // so far
+	belowSeq int64 // the next batch lists seq < belowSeq
+	done     bool
+}
+
+// NewListed starts the walk of f in batches of batch (see DeleteBatch).
+func NewListed(f store.ListFilter, batch int) *Listed {
+	return &Listed{f: f, batch: DeleteBatch(batch), belowSeq: math.MaxInt64}
+}
+
+// Next returns the arguments of the next batch: list at most maxRows
+// workflows with seq below belowSeq after skipping skip of them; ok=false
+// when the walk is over.
+func (l *Listed) Next() (belowSeq int64, skip, maxRows int, ok bool) {
+	if l.done {
+		return 0, 0, 0, false
+	}
+	maxRows = l.batch
+	if l.f.Limit > 0 {
+		maxRows = min(maxRows, l.f.Limit-l.listed)
+	}
+	if maxRows <= 0 {
+		return 0, 0, 0, false
+	}
+	if l.listed == 0 {
+		skip = l.f.Offset
+	}
+	return l.belowSeq, skip, maxRows, true
+}
+
+// Took records what the batch Next described listed: n workflows, the
+// lowest seq among them.
+func (l *Listed) Took(maxRows, n int, lowestSeq int64) {
+	l.listed += n
+	if n < maxRows {
+		l.done = true
+		return
+	}
+	l.belowSeq = lowestSeq
 }

@@ -56,24 +56,33 @@ SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, er
 WHERE ($1::text IS NULL OR state = $1::text)
   AND ($2::text IS NULL OR queue_name = $2::text)
   AND ($3::text IS NULL OR name = $3::text)
+  AND ($4::bigint IS NULL OR completed_ms < $4::bigint)
+  AND ($5::bigint IS NULL OR created_ms > $5::bigint)
 ORDER BY seq DESC
-LIMIT $4::bigint
+LIMIT $7::bigint
+OFFSET $6::bigint
 `
 
 type ListWorkflowsParams struct {
-	State     *string
-	QueueName *string
-	Name      *string
-	MaxRows   int64
+	State             *string
+	QueueName         *string
+	Name              *string
+	CompletedBeforeMs *int64
+	CreatedAfterMs    *int64
+	SkipRows          int64
+	MaxRows           int64
 }
 
 // ListWorkflows returns the workflows matching every filter given (NULL:
-// any), newest first.
+// any), newest first, skipping the first skip_rows of them.
 func (q *Queries) ListWorkflows(ctx context.Context, arg ListWorkflowsParams) ([]Workflow, error) {
 	rows, err := q.db.Query(ctx, listWorkflows,
 		arg.State,
 		arg.QueueName,
 		arg.Name,
+		arg.CompletedBeforeMs,
+		arg.CreatedAfterMs,
+		arg.SkipRows,
 		arg.MaxRows,
 	)
 	if err != nil {

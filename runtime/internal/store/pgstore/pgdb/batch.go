@@ -23,7 +23,8 @@ WITH cfg AS MATERIALIZED (
            coalesce(max(q.rate_limit), 0)::bigint AS rate_limit,
            coalesce(max(q.rate_period_ms), 0)::bigint AS rate_period_ms,
            coalesce(max(q.partition_concurrency), 0)::bigint AS partition_concurrency,
-           coalesce(max(q.partition_rate_limit), 0)::bigint AS partition_rate_limit
+           coalesce(max(q.partition_rate_limit), 0)::bigint AS partition_rate_limit,
+           coalesce(bool_or(q.paused), false) AS paused
     FROM dbos.queues q
     WHERE q.name = $2::text
 ),
@@ -32,7 +33,7 @@ now AS MATERIALIZED (
 ),
 room AS MATERIALIZED (
     SELECT CASE
-        WHEN cfg.partition_concurrency > 0 OR cfg.partition_rate_limit > 0 THEN 0
+        WHEN cfg.partition_concurrency > 0 OR cfg.partition_rate_limit > 0 OR cfg.paused THEN 0
         ELSE greatest(0, least(
             $3::bigint,
             -- least() ignores NULL: a limit that is not set.
@@ -94,8 +95,8 @@ type ClaimUnderLockParams struct {
 // stays strict. It reads the declaration, the clock and the counts itself,
 // in one statement (QueueLoad's reads, then storekit.Room: keep them in
 // step). It claims nothing from a queue with partition limits, which
-// ClaimPartitioned claims. It leaves the clock it read in the transaction's
-// setting dbos.claim_now_ms, for QueueState.
+// ClaimPartitioned claims, nor from a paused queue. It leaves the clock it
+// read in the transaction's setting dbos.claim_now_ms, for QueueState.
 // A join with the few picked rows: the planner finds each by the primary
 // key, also without statistics, where it would read a small table whole
 // for an = ANY (ARRAY(...)).
@@ -182,7 +183,8 @@ picked AS MATERIALIZED (
           SELECT 1 FROM dbos.queues l
           WHERE l.name = $2::text
             AND (l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
-                 OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0)
+                 OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0
+                 OR l.paused)
       )
     ORDER BY p.priority, p.seq
     LIMIT $3::bigint
@@ -217,9 +219,9 @@ type ClaimUnlimitedParams struct {
 // ClaimUnlimited claims up to max_rows ready workflows of a queue without
 // limits in one statement, skipping rows that concurrent claimers hold. It
 // claims nothing when the queue's declaration (dbos.queues) sets any limit:
-// then the claim must go through LockQueues and ClaimUnderLock. The
-// declaration is one primary-key lookup, evaluated once (an InitPlan), so
-// an unlimited claim stays one statement.
+// then the claim must go through LockQueues and ClaimUnderLock. Nor when the
+// queue is paused. The declaration is one primary-key lookup, evaluated once
+// (an InitPlan), so an unlimited claim stays one statement.
 // A join with the few picked rows: the planner finds each by the primary
 // key, also without statistics, where it would read a small table whole
 // for an = ANY (ARRAY(...)).
@@ -391,6 +393,123 @@ func (b *CompleteWorkflowsBatchResults) Query(f func(int, []string, error)) {
 }
 
 func (b *CompleteWorkflowsBatchResults) Close() error {
+	b.closed = true
+	return b.br.Close()
+}
+
+const deleteExpired = `-- name: DeleteExpired :batchone
+WITH examined AS MATERIALIZED (
+    SELECT e.workflow_id, e.completed_ms, e.seq
+    FROM dbos.workflows e
+    WHERE e.completed_ms IS NOT NULL
+      -- The clock as an InitPlan, read once: both bounds bound the index
+      -- scan (a CTE's would be a join filter, and the scan would go on
+      -- through every finished row not yet expired).
+      AND e.completed_ms < (SELECT dbos.now_ms()) - $1::bigint
+      AND (e.completed_ms, e.seq) > ($2::bigint, $3::bigint)
+    ORDER BY e.completed_ms, e.seq
+    LIMIT $4::bigint
+),
+doomed AS MATERIALIZED (
+    SELECT w.workflow_id
+    FROM dbos.workflows w, examined
+    WHERE w.workflow_id = examined.workflow_id
+      -- Unchanged since examined (rechecked under the row lock). IS NOT
+      -- DISTINCT FROM keeps the planner on the primary key: an = would let
+      -- it join through workflows_completed_idx, reading every finished row.
+      AND w.completed_ms IS NOT DISTINCT FROM examined.completed_ms
+      AND w.state IN ('SUCCESS', 'ERROR', 'CANCELLED', 'DEAD_LETTER')
+      AND NOT EXISTS (
+          SELECT 1 FROM dbos.workflows p
+          WHERE p.workflow_id = w.parent_id
+            AND p.state NOT IN ('SUCCESS', 'ERROR', 'CANCELLED', 'DEAD_LETTER')
+      )
+    FOR UPDATE OF w SKIP LOCKED
+),
+steps_deleted AS (
+    DELETE FROM dbos.steps s USING doomed WHERE s.workflow_id = doomed.workflow_id
+),
+deleted AS (
+    DELETE FROM dbos.workflows d USING doomed WHERE d.workflow_id = doomed.workflow_id
+    RETURNING d.workflow_id
+),
+last AS (
+    SELECT examined.completed_ms, examined.seq FROM examined
+    ORDER BY examined.completed_ms DESC, examined.seq DESC
+    LIMIT 1
+)
+SELECT
+    (SELECT count(*) FROM examined)::bigint AS examined,
+    (SELECT coalesce(max(last.completed_ms), 0) FROM last)::bigint AS last_completed_ms,
+    (SELECT coalesce(max(last.seq), 0) FROM last)::bigint AS last_seq,
+    (SELECT count(*) FROM deleted)::bigint AS deleted
+`
+
+type DeleteExpiredBatchResults struct {
+	br     pgx.BatchResults
+	tot    int
+	closed bool
+}
+
+type DeleteExpiredParams struct {
+	RetentionMs      int64
+	AfterCompletedMs int64
+	AfterSeq         int64
+	MaxRows          int64
+}
+
+type DeleteExpiredRow struct {
+	Examined        int64
+	LastCompletedMs int64
+	LastSeq         int64
+	Deleted         int64
+}
+
+// DeleteExpired examines up to max_rows workflows that finished before the
+// database clock minus retention_ms, in order of (completed_ms, seq) after
+// the cursor (after_completed_ms, after_seq), and deletes those it may. It
+// returns how many it examined (fewer than max_rows: the sweep is done),
+// the last one's key (the next batch's cursor; 0, 0 when none), and how
+// many it deleted.
+func (q *Queries) DeleteExpired(ctx context.Context, arg []DeleteExpiredParams) *DeleteExpiredBatchResults {
+	batch := &pgx.Batch{}
+	for _, a := range arg {
+		vals := []interface{}{
+			a.RetentionMs,
+			a.AfterCompletedMs,
+			a.AfterSeq,
+			a.MaxRows,
+		}
+		batch.Queue(deleteExpired, vals...)
+	}
+	br := q.db.SendBatch(ctx, batch)
+	return &DeleteExpiredBatchResults{br, len(arg), false}
+}
+
+func (b *DeleteExpiredBatchResults) QueryRow(f func(int, DeleteExpiredRow, error)) {
+	defer b.br.Close()
+	for t := 0; t < b.tot; t++ {
+		var i DeleteExpiredRow
+		if b.closed {
+			if f != nil {
+				f(t, i, ErrBatchAlreadyClosed)
+			}
+			continue
+		}
+		row := b.br.QueryRow()
+		err := row.Scan(
+			&i.Examined,
+			&i.LastCompletedMs,
+			&i.LastSeq,
+			&i.Deleted,
+		)
+		if f != nil {
+			f(t, i, err)
+		}
+	}
+}
+
+func (b *DeleteExpiredBatchResults) Close() error {
 	b.closed = true
 	return b.br.Close()
 }
@@ -608,15 +727,18 @@ func (b *LockQueuesBatchResults) Close() error {
 }
 
 const queueBacklog = `-- name: QueueBacklog :batchone
-WITH now AS MATERIALIZED (SELECT coalesce($2::bigint, dbos.now_ms()) AS ms)
+WITH now AS MATERIALIZED (SELECT coalesce($2::bigint, dbos.now_ms()) AS ms),
+decl AS MATERIALIZED (
+    SELECT coalesce(bool_or(
+               l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
+               OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0), false) AS limited,
+           coalesce(bool_or(l.paused), false) AS paused
+    FROM dbos.queues l
+    WHERE l.name = $1::text
+)
 SELECT
     now.ms::bigint AS now_ms,
-    EXISTS (
-        SELECT 1 FROM dbos.queues l
-        WHERE l.name = $1::text
-          AND (l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
-               OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0)
-    )::boolean AS limited,
+    decl.limited::boolean AS limited,
     EXISTS (
         SELECT 1 FROM dbos.workflows w
         WHERE w.queue_name = $1::text AND w.state = 'ENQUEUED'
@@ -624,8 +746,9 @@ SELECT
     )::boolean AS ready,
     (SELECT coalesce(min(w.not_before_ms), 0) FROM dbos.workflows w
      WHERE w.queue_name = $1::text AND w.state = 'ENQUEUED'
-       AND w.not_before_ms > now.ms)::bigint AS next_delayed_ms
-FROM now
+       AND w.not_before_ms > now.ms)::bigint AS next_delayed_ms,
+    decl.paused::boolean AS paused
+FROM now, decl
 `
 
 type QueueBacklogBatchResults struct {
@@ -644,13 +767,15 @@ type QueueBacklogRow struct {
 	Limited       bool
 	Ready         bool
 	NextDelayedMs int64
+	Paused        bool
 }
 
 // QueueBacklog says whether ENQUEUED rows of a queue are ready at now_ms
 // (NULL: the database clock), and the earliest not_before_ms of those that
 // are not (0 when none). limited reports whether the queue's declaration
 // sets any limit: after ClaimUnlimited took nothing, it tells an empty
-// queue from a limited one.
+// queue from a limited one; paused, whether the queue is paused (one lookup
+// of the queue's row for both).
 func (q *Queries) QueueBacklog(ctx context.Context, arg []QueueBacklogParams) *QueueBacklogBatchResults {
 	batch := &pgx.Batch{}
 	for _, a := range arg {
@@ -680,6 +805,7 @@ func (b *QueueBacklogBatchResults) QueryRow(f func(int, QueueBacklogRow, error))
 			&i.Limited,
 			&i.Ready,
 			&i.NextDelayedMs,
+			&i.Paused,
 		)
 		if f != nil {
 			f(t, i, err)
@@ -700,7 +826,8 @@ WITH cfg AS MATERIALIZED (
            coalesce(max(q.rate_period_ms), 0)::bigint AS rate_period_ms,
            coalesce(max(q.partition_concurrency), 0)::bigint AS partition_concurrency,
            coalesce(max(q.partition_rate_limit), 0)::bigint AS partition_rate_limit,
-           coalesce(max(q.partition_rate_period_ms), 0)::bigint AS partition_rate_period_ms
+           coalesce(max(q.partition_rate_period_ms), 0)::bigint AS partition_rate_period_ms,
+           coalesce(bool_or(q.paused), false)::boolean AS paused
     FROM dbos.queues q
     WHERE q.name = $1::text
 ),
@@ -738,7 +865,8 @@ SELECT
     )::boolean AS ready,
     (SELECT coalesce(min(w.not_before_ms), 0) FROM dbos.workflows w
      WHERE w.queue_name = $1::text AND w.state = 'ENQUEUED'
-       AND w.not_before_ms > now.ms)::bigint AS next_delayed_ms
+       AND w.not_before_ms > now.ms)::bigint AS next_delayed_ms,
+    cfg.paused
 FROM now, cfg
 `
 
@@ -768,6 +896,7 @@ type QueueStateRow struct {
 	WindowOldestMs        int64
 	Ready                 bool
 	NextDelayedMs         int64
+	Paused                bool
 }
 
 // QueueState reads, after ClaimUnderLock in the same transaction, what the
@@ -776,7 +905,7 @@ type QueueStateRow struct {
 // has no declaration), the counts of the limits that are set (QueueLoad's;
 // 0 for the others), and what is left (QueueBacklog's: whether ENQUEUED
 // rows are ready, and the earliest not_before_ms of those that are not, 0
-// when none).
+// when none); and whether the queue is paused.
 func (q *Queries) QueueState(ctx context.Context, arg []QueueStateParams) *QueueStateBatchResults {
 	batch := &pgx.Batch{}
 	for _, a := range arg {
@@ -816,6 +945,7 @@ func (b *QueueStateBatchResults) QueryRow(f func(int, QueueStateRow, error)) {
 			&i.WindowOldestMs,
 			&i.Ready,
 			&i.NextDelayedMs,
+			&i.Paused,
 		)
 		if f != nil {
 			f(t, i, err)
@@ -824,6 +954,56 @@ func (b *QueueStateBatchResults) QueryRow(f func(int, QueueStateRow, error)) {
 }
 
 func (b *QueueStateBatchResults) Close() error {
+	b.closed = true
+	return b.br.Close()
+}
+
+const sweepPlanning = `-- name: SweepPlanning :batchexec
+SELECT set_config('enable_bitmapscan', $1::text, true)
+`
+
+type SweepPlanningBatchResults struct {
+	br     pgx.BatchResults
+	tot    int
+	closed bool
+}
+
+// SweepPlanning makes DeleteExpired, the next statement of its pipeline
+// (one implicit transaction), plan without bitmap scans (for this
+// transaction only; the caller passes 'off'): a bitmap scan of
+// workflows_completed_idx reads every expired row, in no order, to sort
+// them and keep max_rows, and the planner picks it whenever its statistics
+// make the expired rows look few (a table never analyzed); the index read
+// in order stops after max_rows.
+func (q *Queries) SweepPlanning(ctx context.Context, enableBitmapscan []string) *SweepPlanningBatchResults {
+	batch := &pgx.Batch{}
+	for _, a := range enableBitmapscan {
+		vals := []interface{}{
+			a,
+		}
+		batch.Queue(sweepPlanning, vals...)
+	}
+	br := q.db.SendBatch(ctx, batch)
+	return &SweepPlanningBatchResults{br, len(enableBitmapscan), false}
+}
+
+func (b *SweepPlanningBatchResults) Exec(f func(int, error)) {
+	defer b.br.Close()
+	for t := 0; t < b.tot; t++ {
+		if b.closed {
+			if f != nil {
+				f(t, ErrBatchAlreadyClosed)
+			}
+			continue
+		}
+		_, err := b.br.Exec()
+		if f != nil {
+			f(t, err)
+		}
+	}
+}
+
+func (b *SweepPlanningBatchResults) Close() error {
 	b.closed = true
 	return b.br.Close()
 }

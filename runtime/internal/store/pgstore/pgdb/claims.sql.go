@@ -38,6 +38,9 @@ picked AS MATERIALIZED (
     FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
     WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
       AND (arg.rate_limit = 0 OR ranked.pos <= arg.rate_limit - coalesce(busy.starts, 0))
+      AND NOT EXISTS (
+          SELECT 1 FROM dbos.queues l WHERE l.name = $5::text AND l.paused
+      )
     ORDER BY ranked.priority, ranked.seq
     LIMIT $6::bigint
 )
@@ -70,7 +73,8 @@ type ClaimPartitionedParams struct {
 // stay under the partition's limits; the first max_rows eligible rows in
 // FIFO order are claimed. 0 disables a partition limit. It reads the clock
 // itself: the partition counts and the recorded starts must come from one
-// moment, after every completion the statement sees.
+// moment, after every completion the statement sees. It claims nothing from
+// a paused queue.
 // A join with the few picked rows: the planner finds each by the primary
 // key, also without statistics, where it would read a small table whole
 // for an = ANY (ARRAY(...)).
@@ -217,7 +221,8 @@ WITH cfg AS MATERIALIZED (
            coalesce(max(q.rate_period_ms), 0)::bigint AS rate_period_ms,
            coalesce(max(q.partition_concurrency), 0)::bigint AS partition_concurrency,
            coalesce(max(q.partition_rate_limit), 0)::bigint AS partition_rate_limit,
-           coalesce(max(q.partition_rate_period_ms), 0)::bigint AS partition_rate_period_ms
+           coalesce(max(q.partition_rate_period_ms), 0)::bigint AS partition_rate_period_ms,
+           coalesce(bool_or(q.paused), false)::boolean AS paused
     FROM dbos.queues q
     WHERE q.name = $1::text
 ),
@@ -241,7 +246,8 @@ SELECT
        AND w.started_ms > now.ms - cfg.rate_period_ms)::bigint AS window_starts,
     (SELECT coalesce(min(w.started_ms), 0) FROM dbos.workflows w
      WHERE w.queue_name = $1::text
-       AND w.started_ms > now.ms - cfg.rate_period_ms)::bigint AS window_oldest_ms
+       AND w.started_ms > now.ms - cfg.rate_period_ms)::bigint AS window_oldest_ms,
+    cfg.paused
 FROM now, cfg
 `
 
@@ -263,12 +269,14 @@ type QueueLoadRow struct {
 	PendingHere           int64
 	WindowStarts          int64
 	WindowOldestMs        int64
+	Paused                bool
 }
 
 // QueueLoad reads, under LockQueue, the queue's declared limits (all 0 when
 // it has no declaration), the clock and what the limits count: PENDING rows
 // (all executors and this one) and the starts in the rate window
-// (now - rate_period_ms, now] with the oldest of them (0 when none).
+// (now - rate_period_ms, now] with the oldest of them (0 when none); and
+// whether the queue is paused.
 func (q *Queries) QueueLoad(ctx context.Context, arg QueueLoadParams) (QueueLoadRow, error) {
 	row := q.db.QueryRow(ctx, queueLoad, arg.QueueName, arg.ExecutorID)
 	var i QueueLoadRow
@@ -285,6 +293,7 @@ func (q *Queries) QueueLoad(ctx context.Context, arg QueueLoadParams) (QueueLoad
 		&i.PendingHere,
 		&i.WindowStarts,
 		&i.WindowOldestMs,
+		&i.Paused,
 	)
 	return i, err
 }

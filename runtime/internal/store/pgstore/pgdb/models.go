@@ -26,6 +26,7 @@ type Queue struct {
 	PartitionRatePeriodMs int64
 	DeclaredBy            string
 	DeclaredMs            int64
+	Paused                bool
 }
 
 type Step struct {

@@ -10,7 +10,7 @@ import (
 )
 
 const getQueue = `-- name: GetQueue :one
-SELECT name, concurrency, worker_concurrency, rate_limit, rate_period_ms, partition_concurrency, partition_rate_limit, partition_rate_period_ms, declared_by, declared_ms FROM dbos.queues WHERE name = $1::text
+SELECT name, concurrency, worker_concurrency, rate_limit, rate_period_ms, partition_concurrency, partition_rate_limit, partition_rate_period_ms, declared_by, declared_ms, paused FROM dbos.queues WHERE name = $1::text
 `
 
 // GetQueue returns a queue's declaration (no row when it has none). Under
@@ -29,6 +29,7 @@ func (q *Queries) GetQueue(ctx context.Context, name string) (Queue, error) {
 		&i.PartitionRatePeriodMs,
 		&i.DeclaredBy,
 		&i.DeclaredMs,
+		&i.Paused,
 	)
 	return i, err
 }

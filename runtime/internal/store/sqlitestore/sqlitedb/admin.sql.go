@@ -56,24 +56,33 @@ SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, er
 WHERE (?1 IS NULL OR state = ?1)
   AND (?2 IS NULL OR queue_name = ?2)
   AND (?3 IS NULL OR name = ?3)
+  AND (?4 IS NULL OR completed_ms < ?4)
+  AND (?5 IS NULL OR created_ms > ?5)
 ORDER BY seq DESC
-LIMIT CAST(?4 AS INTEGER)
+LIMIT CAST(?7 AS INTEGER)
+OFFSET CAST(?6 AS INTEGER)
 `
 
 type ListWorkflowsParams struct {
-	State     interface{}
-	QueueName interface{}
-	Name      interface{}
-	MaxRows   int64
+	State             interface{}
+	QueueName         interface{}
+	Name              interface{}
+	CompletedBeforeMs interface{}
+	CreatedAfterMs    interface{}
+	SkipRows          int64
+	MaxRows           int64
 }
 
 // ListWorkflows returns the workflows matching every filter given (NULL:
-// any), newest first.
+// any), newest first, skipping the first skip_rows of them.
 func (q *Queries) ListWorkflows(ctx context.Context, arg ListWorkflowsParams) ([]Workflow, error) {
 	rows, err := q.db.QueryContext(ctx, listWorkflows,
 		arg.State,
 		arg.QueueName,
 		arg.Name,
+		arg.CompletedBeforeMs,
+		arg.CreatedAfterMs,
+		arg.SkipRows,
 		arg.MaxRows,
 	)
 	if err != nil {

@@ -96,6 +96,9 @@ WHERE workflow_id IN (
     WHERE p.queue_name = CAST(?3 AS TEXT)
       AND p.state = 'ENQUEUED'
       AND (p.not_before_ms IS NULL OR p.not_before_ms <= CAST(?2 AS INTEGER))
+      AND NOT EXISTS (
+          SELECT 1 FROM queues l WHERE l.name = CAST(?3 AS TEXT) AND l.paused
+      )
     ORDER BY p.priority, p.seq
     LIMIT CAST(?4 AS INTEGER)
 )
@@ -109,7 +112,8 @@ type ClaimReadyParams struct {
 	MaxRows    int64
 }
 
-// ClaimReady claims up to max_rows workflows of a queue ready at now_ms.
+// ClaimReady claims up to max_rows workflows of a queue ready at now_ms;
+// none from a paused queue.
 func (q *Queries) ClaimReady(ctx context.Context, arg ClaimReadyParams) ([]Workflow, error) {
 	rows, err := q.db.QueryContext(ctx, claimReady,
 		arg.ExecutorID,
@@ -232,17 +236,17 @@ func (q *Queries) PartitionBacklog(ctx context.Context, arg PartitionBacklogPara
 
 const pickPartitioned = `-- name: PickPartitioned :many
 WITH arg AS (
-    SELECT CAST(?2 AS INTEGER) AS now_ms,
-           CAST(?3 AS INTEGER) AS concurrency,
-           CAST(?4 AS INTEGER) AS rate_limit,
-           CAST(?5 AS INTEGER) AS period_ms
+    SELECT CAST(?3 AS INTEGER) AS now_ms,
+           CAST(?4 AS INTEGER) AS concurrency,
+           CAST(?5 AS INTEGER) AS rate_limit,
+           CAST(?6 AS INTEGER) AS period_ms
 ),
 busy AS (
     SELECT coalesce(b.partition_key, '') AS part,
            count(*) FILTER (WHERE b.state = 'PENDING') AS pending,
            count(*) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS starts
     FROM workflows b, arg
-    WHERE b.queue_name = CAST(?6 AS TEXT)
+    WHERE b.queue_name = CAST(?1 AS TEXT)
       AND (b.state = 'PENDING' OR b.started_ms > arg.now_ms - arg.period_ms)
     GROUP BY 1
 ),
@@ -250,7 +254,7 @@ ranked AS (
     SELECT r.workflow_id, r.priority, r.seq, coalesce(r.partition_key, '') AS part,
            row_number() OVER (PARTITION BY coalesce(r.partition_key, '') ORDER BY r.priority, r.seq) AS pos
     FROM workflows r, arg
-    WHERE r.queue_name = CAST(?6 AS TEXT)
+    WHERE r.queue_name = CAST(?1 AS TEXT)
       AND r.state = 'ENQUEUED'
       AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
 )
@@ -258,17 +262,20 @@ SELECT ranked.workflow_id
 FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
 WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
   AND (arg.rate_limit = 0 OR ranked.pos <= arg.rate_limit - coalesce(busy.starts, 0))
+  AND NOT EXISTS (
+      SELECT 1 FROM queues l WHERE l.name = CAST(?1 AS TEXT) AND l.paused
+  )
 ORDER BY ranked.priority, ranked.seq
-LIMIT CAST(?1 AS INTEGER)
+LIMIT CAST(?2 AS INTEGER)
 `
 
 type PickPartitionedParams struct {
+	QueueName            string
 	MaxRows              int64
 	NowMs                int64
 	PartitionConcurrency int64
 	PartitionRateLimit   int64
 	PartitionPeriodMs    int64
-	QueueName            string
 }
 
 // PickPartitioned selects the rows a claim under per-partition limits takes
@@ -276,15 +283,16 @@ type PickPartitionedParams struct {
 // eligible when the rows before it in its partition (FIFO order) plus the
 // partition's PENDING rows (or its starts in the partition's rate window)
 // stay under the partition's limits; the first max_rows eligible rows in
-// FIFO order are picked. 0 disables a partition limit.
+// FIFO order are picked. 0 disables a partition limit. None are picked from
+// a paused queue.
 func (q *Queries) PickPartitioned(ctx context.Context, arg PickPartitionedParams) ([]string, error) {
 	rows, err := q.db.QueryContext(ctx, pickPartitioned,
+		arg.QueueName,
 		arg.MaxRows,
 		arg.NowMs,
 		arg.PartitionConcurrency,
 		arg.PartitionRateLimit,
 		arg.PartitionPeriodMs,
-		arg.QueueName,
 	)
 	if err != nil {
 		return nil, err
@@ -358,7 +366,8 @@ SELECT
        AND w.started_ms > now.ms - cfg.rate_period_ms) AS window_starts,
     (SELECT CAST(coalesce(min(w.started_ms), 0) AS INTEGER) FROM workflows w
      WHERE w.queue_name = CAST(?1 AS TEXT)
-       AND w.started_ms > now.ms - cfg.rate_period_ms) AS window_oldest_ms
+       AND w.started_ms > now.ms - cfg.rate_period_ms) AS window_oldest_ms,
+    cfg.paused
 FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now,
      (SELECT CAST(coalesce(max(q.concurrency), 0) AS INTEGER) AS concurrency,
              CAST(coalesce(max(q.worker_concurrency), 0) AS INTEGER) AS worker_concurrency,
@@ -366,7 +375,8 @@ FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) A
              CAST(coalesce(max(q.rate_period_ms), 0) AS INTEGER) AS rate_period_ms,
              CAST(coalesce(max(q.partition_concurrency), 0) AS INTEGER) AS partition_concurrency,
              CAST(coalesce(max(q.partition_rate_limit), 0) AS INTEGER) AS partition_rate_limit,
-             CAST(coalesce(max(q.partition_rate_period_ms), 0) AS INTEGER) AS partition_rate_period_ms
+             CAST(coalesce(max(q.partition_rate_period_ms), 0) AS INTEGER) AS partition_rate_period_ms,
+             CAST(coalesce(max(q.paused), 0) AS INTEGER) AS paused
       FROM queues q
       WHERE q.name = CAST(?1 AS TEXT)) AS cfg
 `
@@ -389,12 +399,14 @@ type QueueLoadRow struct {
 	PendingHere           int64
 	WindowStarts          int64
 	WindowOldestMs        int64
+	Paused                int64
 }
 
 // QueueLoad reads the queue's declared limits (all 0 when it has no
 // declaration), the clock and what the limits count: PENDING rows (all
 // executors and this one) and the starts in the rate window
-// (now - rate_period_ms, now] with the oldest of them (0 when none).
+// (now - rate_period_ms, now] with the oldest of them (0 when none); and
+// whether the queue is paused (not 0).
 func (q *Queries) QueueLoad(ctx context.Context, arg QueueLoadParams) (QueueLoadRow, error) {
 	row := q.db.QueryRowContext(ctx, queueLoad, arg.QueueName, arg.ExecutorID)
 	var i QueueLoadRow
@@ -411,6 +423,7 @@ func (q *Queries) QueueLoad(ctx context.Context, arg QueueLoadParams) (QueueLoad
 		&i.PendingHere,
 		&i.WindowStarts,
 		&i.WindowOldestMs,
+		&i.Paused,
 	)
 	return i, err
 }

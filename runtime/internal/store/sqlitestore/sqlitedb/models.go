@@ -30,6 +30,13 @@ type Queue struct {
 	PartitionRatePeriodMs int64
 	DeclaredBy            string
 	DeclaredMs            int64
+	Paused                bool
+}
+
+type RetentionSweeper struct {
+	ID         int64
+	ExecutorID string
+	ExpiresMs  int64
 }
 
 type Step struct {

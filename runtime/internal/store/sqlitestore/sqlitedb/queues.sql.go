@@ -10,7 +10,7 @@ import (
 )
 
 const getQueue = `-- name: GetQueue :one
-SELECT name, concurrency, worker_concurrency, rate_limit, rate_period_ms, partition_concurrency, partition_rate_limit, partition_rate_period_ms, declared_by, declared_ms FROM queues WHERE name = CAST(?1 AS TEXT)
+SELECT name, concurrency, worker_concurrency, rate_limit, rate_period_ms, partition_concurrency, partition_rate_limit, partition_rate_period_ms, declared_by, declared_ms, paused FROM queues WHERE name = CAST(?1 AS TEXT)
 `
 
 // GetQueue returns a queue's declaration (no row when it has none). In
@@ -30,6 +30,7 @@ func (q *Queries) GetQueue(ctx context.Context, name string) (Queue, error) {
 		&i.PartitionRatePeriodMs,
 		&i.DeclaredBy,
 		&i.DeclaredMs,
+		&i.Paused,
 	)
 	return i, err
 }
