@@ -162,6 +162,21 @@ func RetrieveJob(ctx context.Context, id string) (*JobHandle, error) {
 	return &JobHandle{h: h}, nil
 }
 
+// ForkJob runs the existing call id of Job again, with the same input, as a new
+// workflow: on the call's queue, or, if it had none, started in this process. A
+// step records no checkpoints of its own, so fromStep must be 1. The call
+// forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkJob(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*JobHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnJob, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &JobHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context) (int, error) = TwoJobs
 
@@ -304,6 +319,24 @@ func RunTwoJobs(ctx context.Context) (int, error) {
 // workflow ID, from any process sharing the database.
 func RetrieveTwoJobs(ctx context.Context, id string) (*TwoJobsHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnTwoJobs, id)
+	if err != nil {
+		return nil, err
+	}
+	return &TwoJobsHandle{h: h}, nil
+}
+
+// ForkTwoJobs starts a new workflow of TwoJobs from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkTwoJobs(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*TwoJobsHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnTwoJobs, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -459,6 +492,24 @@ func RunFanOutAndWait(ctx context.Context, n int, gate string) (int, error) {
 // FanOutAndWait, by workflow ID, from any process sharing the database.
 func RetrieveFanOutAndWait(ctx context.Context, id string) (*FanOutAndWaitHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnFanOutAndWait, id)
+	if err != nil {
+		return nil, err
+	}
+	return &FanOutAndWaitHandle{h: h}, nil
+}
+
+// ForkFanOutAndWait starts a new workflow of FanOutAndWait from the existing
+// call id: the same input, with a copy of the checkpoints of id's steps before
+// fromStep (numbered from 1, as dbos.Steps reports them), so those steps are
+// replayed and the steps from fromStep on run again; fromStep 1 runs it all
+// again. The call forked is not changed. The new workflow goes on the call's
+// queue, or, if it had none, starts in this process. Inside a workflow it is a
+// checkpointed step, so a replay does not fork twice. It fails with an error
+// matching dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID
+// when it is a call of another function. opts can set the workflow ID, timeout
+// and delay; see dbos.Fork.
+func ForkFanOutAndWait(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*FanOutAndWaitHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnFanOutAndWait, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}
