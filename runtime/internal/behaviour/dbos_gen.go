@@ -16,7 +16,7 @@ import (
 var _ func(context.Context, Task) (Result, error) = ProcessTask
 
 // dbosFnProcessTask describes ProcessTask to the dbos runtime.
-var dbosFnProcessTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ProcessTask", Kind: dbosimpl.KindStep}
+var dbosFnProcessTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ProcessTask", Kind: dbosimpl.KindStep, Signature: "ece0ceeb5c2157d8"}
 
 // dbosArgsProcessTask is the encoded input of ProcessTask.
 type dbosArgsProcessTask struct {
@@ -168,7 +168,7 @@ func RetrieveProcessTask(ctx context.Context, id string) (*ProcessTaskHandle, er
 var _ func(context.Context, []Task) ([]Result, error) = ProcessTasks
 
 // dbosFnProcessTasks describes ProcessTasks to the dbos runtime.
-var dbosFnProcessTasks = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ProcessTasks", Kind: dbosimpl.KindWorkflow}
+var dbosFnProcessTasks = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ProcessTasks", Kind: dbosimpl.KindWorkflow, Signature: "447b2a4be9c26b3a", Source: "c10ebd57445833fc"}
 
 // dbosArgsProcessTasks is the encoded input of ProcessTasks.
 type dbosArgsProcessTasks struct {
@@ -320,7 +320,7 @@ func RetrieveProcessTasks(ctx context.Context, id string) (*ProcessTasksHandle, 
 var _ func(context.Context, int) error = RecordOrder
 
 // dbosFnRecordOrder describes RecordOrder to the dbos runtime.
-var dbosFnRecordOrder = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.RecordOrder", Kind: dbosimpl.KindStep}
+var dbosFnRecordOrder = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.RecordOrder", Kind: dbosimpl.KindStep, Signature: "cc3e055a24bd2695"}
 
 // dbosArgsRecordOrder is the encoded input of RecordOrder.
 type dbosArgsRecordOrder struct {
@@ -458,7 +458,7 @@ func RetrieveRecordOrder(ctx context.Context, id string) (*RecordOrderHandle, er
 var _ func(context.Context, int, int) (int, error) = Add
 
 // dbosFnAdd describes Add to the dbos runtime.
-var dbosFnAdd = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Add", Kind: dbosimpl.KindStep}
+var dbosFnAdd = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Add", Kind: dbosimpl.KindStep, Signature: "ce8f11ecec23ea4e"}
 
 // dbosArgsAdd is the encoded input of Add.
 type dbosArgsAdd struct {
@@ -611,7 +611,7 @@ func RetrieveAdd(ctx context.Context, id string) (*AddHandle, error) {
 var _ func(context.Context, int, int, int) (int, error) = Sum3
 
 // dbosFnSum3 describes Sum3 to the dbos runtime.
-var dbosFnSum3 = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Sum3", Kind: dbosimpl.KindWorkflow}
+var dbosFnSum3 = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Sum3", Kind: dbosimpl.KindWorkflow, Signature: "c05bbf4329f60214", Source: "d3dae1b7f6f84a39"}
 
 // dbosArgsSum3 is the encoded input of Sum3.
 type dbosArgsSum3 struct {
@@ -767,7 +767,7 @@ func RetrieveSum3(ctx context.Context, id string) (*Sum3Handle, error) {
 var _ func(context.Context, int) (int, error) = Parent
 
 // dbosFnParent describes Parent to the dbos runtime.
-var dbosFnParent = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Parent", Kind: dbosimpl.KindWorkflow}
+var dbosFnParent = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Parent", Kind: dbosimpl.KindWorkflow, Signature: "af042fea72bd8c72", Source: "0f6b4ccefdd9975e"}
 
 // dbosArgsParent is the encoded input of Parent.
 type dbosArgsParent struct {
@@ -918,7 +918,7 @@ func RetrieveParent(ctx context.Context, id string) (*ParentHandle, error) {
 var _ func(context.Context, string) (string, error) = Blocker
 
 // dbosFnBlocker describes Blocker to the dbos runtime.
-var dbosFnBlocker = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Blocker", Kind: dbosimpl.KindWorkflow}
+var dbosFnBlocker = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Blocker", Kind: dbosimpl.KindWorkflow, Signature: "eae02a8f42f580ea", Source: "e3fa0c3d69bcbe3a"}
 
 // dbosArgsBlocker is the encoded input of Blocker.
 type dbosArgsBlocker struct {
@@ -1070,7 +1070,7 @@ func RetrieveBlocker(ctx context.Context, id string) (*BlockerHandle, error) {
 var _ func(context.Context, float64) (float64, error) = Ratio
 
 // dbosFnRatio describes Ratio to the dbos runtime.
-var dbosFnRatio = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Ratio", Kind: dbosimpl.KindStep}
+var dbosFnRatio = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Ratio", Kind: dbosimpl.KindStep, Signature: "25f0ae4d13db9776"}
 
 // dbosArgsRatio is the encoded input of Ratio.
 type dbosArgsRatio struct {
@@ -1221,7 +1221,7 @@ func RetrieveRatio(ctx context.Context, id string) (*RatioHandle, error) {
 var _ func(context.Context, int, int) (int, error) = CrashStep
 
 // dbosFnCrashStep describes CrashStep to the dbos runtime.
-var dbosFnCrashStep = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.CrashStep", Kind: dbosimpl.KindStep}
+var dbosFnCrashStep = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.CrashStep", Kind: dbosimpl.KindStep, Signature: "ebed064e689d8bbb"}
 
 // dbosArgsCrashStep is the encoded input of CrashStep.
 type dbosArgsCrashStep struct {
@@ -1376,7 +1376,7 @@ func RetrieveCrashStep(ctx context.Context, id string) (*CrashStepHandle, error)
 var _ func(context.Context, int) (int, error) = ThreeSteps
 
 // dbosFnThreeSteps describes ThreeSteps to the dbos runtime.
-var dbosFnThreeSteps = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ThreeSteps", Kind: dbosimpl.KindWorkflow}
+var dbosFnThreeSteps = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ThreeSteps", Kind: dbosimpl.KindWorkflow, Signature: "db876c7bb130d240", Source: "1e5395560aba8791"}
 
 // dbosArgsThreeSteps is the encoded input of ThreeSteps.
 type dbosArgsThreeSteps struct {
@@ -1528,7 +1528,7 @@ func RetrieveThreeSteps(ctx context.Context, id string) (*ThreeStepsHandle, erro
 var _ func(context.Context, string, int) (int, error) = Flaky
 
 // dbosFnFlaky describes Flaky to the dbos runtime.
-var dbosFnFlaky = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Flaky", Kind: dbosimpl.KindStep, Retries: 3, Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond}
+var dbosFnFlaky = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Flaky", Kind: dbosimpl.KindStep, Signature: "67bfb5ba38579cd1", Retries: 3, Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond}
 
 // dbosArgsFlaky is the encoded input of Flaky.
 type dbosArgsFlaky struct {
@@ -1682,7 +1682,7 @@ func RetrieveFlaky(ctx context.Context, id string) (*FlakyHandle, error) {
 var _ func(context.Context, string, int) (int, error) = UseFlaky
 
 // dbosFnUseFlaky describes UseFlaky to the dbos runtime.
-var dbosFnUseFlaky = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.UseFlaky", Kind: dbosimpl.KindWorkflow}
+var dbosFnUseFlaky = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.UseFlaky", Kind: dbosimpl.KindWorkflow, Signature: "afa170f30861bb20", Source: "0a80b011b864448a"}
 
 // dbosArgsUseFlaky is the encoded input of UseFlaky.
 type dbosArgsUseFlaky struct {
@@ -1837,7 +1837,7 @@ func RetrieveUseFlaky(ctx context.Context, id string) (*UseFlakyHandle, error) {
 var _ func(context.Context, string) (string, error) = Fragile
 
 // dbosFnFragile describes Fragile to the dbos runtime.
-var dbosFnFragile = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Fragile", Kind: dbosimpl.KindWorkflow, MaxRecovery: 1}
+var dbosFnFragile = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Fragile", Kind: dbosimpl.KindWorkflow, Signature: "eae02a8f42f580ea", Source: "4a5588dadad46479", MaxRecovery: 1}
 
 // dbosArgsFragile is the encoded input of Fragile.
 type dbosArgsFragile struct {
@@ -1989,7 +1989,7 @@ func RetrieveFragile(ctx context.Context, id string) (*FragileHandle, error) {
 var _ func(context.Context, int) (int, error) = LoggedTask
 
 // dbosFnLoggedTask describes LoggedTask to the dbos runtime.
-var dbosFnLoggedTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.LoggedTask", Kind: dbosimpl.KindStep}
+var dbosFnLoggedTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.LoggedTask", Kind: dbosimpl.KindStep, Signature: "89ee062cd39d1eca"}
 
 // dbosArgsLoggedTask is the encoded input of LoggedTask.
 type dbosArgsLoggedTask struct {
@@ -2141,7 +2141,7 @@ func RetrieveLoggedTask(ctx context.Context, id string) (*LoggedTaskHandle, erro
 var _ func(context.Context, []int, []int) (int, error) = FanOutAndBlock
 
 // dbosFnFanOutAndBlock describes FanOutAndBlock to the dbos runtime.
-var dbosFnFanOutAndBlock = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.FanOutAndBlock", Kind: dbosimpl.KindWorkflow}
+var dbosFnFanOutAndBlock = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.FanOutAndBlock", Kind: dbosimpl.KindWorkflow, Signature: "e969d19ce775d995", Source: "c3fdd3ded2bac7b6"}
 
 // dbosArgsFanOutAndBlock is the encoded input of FanOutAndBlock.
 type dbosArgsFanOutAndBlock struct {
@@ -2297,7 +2297,7 @@ func RetrieveFanOutAndBlock(ctx context.Context, id string) (*FanOutAndBlockHand
 var _ func(context.Context, string) (string, error) = ChildState
 
 // dbosFnChildState describes ChildState to the dbos runtime.
-var dbosFnChildState = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ChildState", Kind: dbosimpl.KindStep}
+var dbosFnChildState = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ChildState", Kind: dbosimpl.KindStep, Signature: "c07e45ee349ebc5d"}
 
 // dbosArgsChildState is the encoded input of ChildState.
 type dbosArgsChildState struct {
@@ -2449,7 +2449,7 @@ func RetrieveChildState(ctx context.Context, id string) (*ChildStateHandle, erro
 var _ func(context.Context, Task) (string, error) = EnqueueThenInspect
 
 // dbosFnEnqueueThenInspect describes EnqueueThenInspect to the dbos runtime.
-var dbosFnEnqueueThenInspect = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueThenInspect", Kind: dbosimpl.KindWorkflow}
+var dbosFnEnqueueThenInspect = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueThenInspect", Kind: dbosimpl.KindWorkflow, Signature: "d4094be8f5ffc871", Source: "cc7862c72227f1dc"}
 
 // dbosArgsEnqueueThenInspect is the encoded input of EnqueueThenInspect.
 type dbosArgsEnqueueThenInspect struct {
@@ -2603,7 +2603,7 @@ func RetrieveEnqueueThenInspect(ctx context.Context, id string) (*EnqueueThenIns
 var _ func(context.Context, []Task, bool) ([]string, error) = EnqueueAndLeave
 
 // dbosFnEnqueueAndLeave describes EnqueueAndLeave to the dbos runtime.
-var dbosFnEnqueueAndLeave = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueAndLeave", Kind: dbosimpl.KindWorkflow}
+var dbosFnEnqueueAndLeave = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueAndLeave", Kind: dbosimpl.KindWorkflow, Signature: "56723fc0cfbb5c03", Source: "e8440299b814b849"}
 
 // dbosArgsEnqueueAndLeave is the encoded input of EnqueueAndLeave.
 type dbosArgsEnqueueAndLeave struct {
