@@ -78,6 +78,15 @@ func Run(t *testing.T, open Opener) {
 		{"EventsNotFromWrites", testEventsNotFromWrites},
 		{"NotifyBatch", testNotifyBatch},
 		{"EventsCloseWithStore", testEventsClose},
+		{"ClaimRuns", testClaimRuns},
+		{"ClaimRunsVersion", testClaimRunsVersion},
+		{"InsertRecordsVersion", testInsertRecordsVersion},
+		{"PendingForRuns", testPendingForRuns},
+		{"TakeOverRuns", testTakeOverRuns},
+		{"ReleaseWorkflow", testReleaseWorkflow},
+		{"ResumeReleased", testResumeReleased},
+		{"LiveExecutors", testLiveExecutors},
+		{"WaitingWork", testWaitingWork},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
