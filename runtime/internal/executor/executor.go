@@ -126,7 +126,7 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		for i, w := range released {
 			ids[i] = w.ID
 		}
-		e.log.Warn(fmt.Sprintf("dbos: executor %s left %d workflows it cannot run for an executor that can: started under another version, or of functions this process does not register as they were called", e.executorID, len(released)),
+		e.log.Warn(fmt.Sprintf("dbos: executor %s left %s it cannot run for an executor that can: started under another version, or of functions this process does not register as they were called", e.executorID, lease.Workflows(len(released))),
 			"executor_id", e.executorID, "app_version", cfg.AppVersion, "workflows", ids)
 	}
 	e.notifier = notify.New(st, e.log)

@@ -151,7 +151,7 @@ func (k *Keeper) logTakeOver(to store.TakeOver) {
 		if from == "" {
 			whose = "that no executor owned (released for an executor that can run them)"
 		}
-		k.Log.Warn(fmt.Sprintf("dbos: took over %d workflows %s: %d run here, %d are back on their queues", len(ws), whose, here, queued),
+		k.Log.Warn(fmt.Sprintf("dbos: took over %s %s: %d run here, %d back on their queues", Workflows(len(ws)), whose, here, queued),
 			"executor_id", k.Self.ID, "from", from, "workflows", ids)
 	}
 }
@@ -187,9 +187,21 @@ func (k *Keeper) warnWaiting(ctx context.Context, lease *leaseState, now time.Ti
 			continue
 		}
 		lease.warned[key] = now
-		k.Log.Warn(fmt.Sprintf("dbos: %d workflows of %s wait: %s", g.Count, g.Name, why),
+		verb := "waits"
+		if g.Count != 1 {
+			verb = "wait"
+		}
+		k.Log.Warn(fmt.Sprintf("dbos: %s of %s %s: %s", Workflows(g.Count), g.Name, verb, why),
 			"name", g.Name, "app_version", g.AppVersion, "queue", g.Queue, "state", g.State, "count", g.Count, "reason", why)
 	}
+}
+
+// Workflows is "1 workflow" or "n workflows", for logs.
+func Workflows(n int) string {
+	if n == 1 {
+		return "1 workflow"
+	}
+	return fmt.Sprintf("%d workflows", n)
 }
 
 // stopDisowned cancels the context of every workflow running here that this
