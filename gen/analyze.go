@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"os"
 	"path/filepath"
 
 	"golang.org/x/tools/go/packages"
@@ -56,15 +57,34 @@ func analyzePackage(pkg *packages.Package, ds *diagnostics) *pkgModel {
 	for _, fn := range m.Funcs {
 		chooseBatchFields(fn)
 		chooseLocals(fn, pkg.Types, outer)
+		fn.Signature = signatureFingerprint(fn) // after the JSON keys are chosen
 	}
 	return m
 }
 
 // analyzer checks the annotated functions of one package.
 type analyzer struct {
-	pkg  *packages.Package
-	fset *token.FileSet
-	ds   *diagnostics
+	pkg   *packages.Package
+	fset  *token.FileSet
+	ds    *diagnostics
+	files map[string][]byte // the text of the package's files read so far, by name
+}
+
+// source returns the text of the file that declares fd.
+func (a *analyzer) source(fd *ast.FuncDecl) ([]byte, error) {
+	name := a.fset.File(fd.Pos()).Name()
+	if src, ok := a.files[name]; ok {
+		return src, nil
+	}
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	if a.files == nil {
+		a.files = map[string][]byte{}
+	}
+	a.files[name] = src
+	return src, nil
 }
 
 // function checks one annotated function and returns its model, or nil
@@ -95,6 +115,14 @@ func (a *analyzer) function(ann annotated) *funcModel {
 	okResults := a.results(fn, fd, sig)
 	if !okContext || !okParams || !okResults {
 		return nil
+	}
+	if fn.Kind == kindWorkflow {
+		src, err := a.source(fd)
+		if err != nil {
+			a.ds.errorf(fn.Pos, "cannot read the source of %s for its fingerprint: %v", name, err)
+			return nil
+		}
+		fn.Source = sourceFingerprint(a.fset, fd, src)
 	}
 	return fn
 }

@@ -15,9 +15,9 @@
 //     annotated functions' parameter and result types must resolve.
 //   - scan (scan.go, directive.go): read the //dbos: directives in the doc
 //     comments and attach each to its declaration.
-//   - analyze (analyze.go, encodable.go, names.go): check each annotated
-//     function and build the plain model (model.go), naming generated
-//     identifiers so they never collide with the user's.
+//   - analyze (analyze.go, encodable.go, names.go, fingerprint.go): check
+//     each annotated function and build the plain model (model.go), naming
+//     generated identifiers so they never collide with the user's.
 //   - emit (emit.go, typecode.go): render dbos_gen.go with jennifer.
 //   - write (write.go, run.go): write the file, remove one left stale, or
 //     with Options.Check report drift without writing.
@@ -66,6 +66,25 @@
 // runtime's defaults apply to the others; durations are written as
 // constant expressions such as 100 * time.Millisecond. Keys are listed in
 // one table (directiveKeys) so new ones are a single entry.
+//
+// # Fingerprints
+//
+// Every generated dbosimpl.Function carries Signature, the fingerprint of
+// what a call's stored input and output depend on: the function's kind,
+// each parameter's JSON key and type and its result type, each type
+// spelled out as encoding/json sees it (the encoded fields of structs,
+// with their JSON names; a type with its own MarshalJSON, MarshalText or
+// Unmarshal methods by its package and type name). Renaming a type or
+// adding an unexported field keeps it; adding, renaming or retyping an
+// encoded field changes it. A workflow's Function also carries Source, the
+// fingerprint of its declaration's tokens without comments (reformatting
+// keeps it, any change of code changes it); steps carry none, since a
+// recovered workflow replays its steps' recorded outcomes and a step runs
+// again from its start. Both are 16 hex digits and do not depend on the
+// module's path (fingerprint.go). The runtime derives the application
+// version from them (see dbos.Config.AppVersion) and records Signature,
+// with the name, on each call it enqueues, so that only a process whose
+// function has the same signature runs it.
 //
 // # Batch enqueue
 //

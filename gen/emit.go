@@ -110,6 +110,10 @@ func (e *funcEmitter) descriptor() {
 	fields := []jen.Code{
 		jen.Id("Name").Op(":").Lit(e.fn.RegName),
 		jen.Id("Kind").Op(":").Add(impl(e.fn.Kind.runtimeKind())),
+		jen.Id("Signature").Op(":").Lit(e.fn.Signature),
+	}
+	if e.fn.Source != "" {
+		fields = append(fields, jen.Id("Source").Op(":").Lit(e.fn.Source))
 	}
 	p := e.fn.Policy
 	if p.Retries.Set {

@@ -94,6 +94,10 @@ type funcModel struct {
 	// Result is the result type besides error; nil for error-only
 	// functions.
 	Result types.Type
+	// Signature is the fingerprint of the function's signature, and
+	// Source that of a workflow's code ("" for a step): see
+	// fingerprint.go.
+	Signature, Source string
 	// Names are the generated identifiers for this function.
 	Names genNames
 	// Locals are the generated parameters and locals of the functions

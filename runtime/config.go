@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/executor"
+	"github.com/dbosgen/dbosgen/runtime/internal/registry"
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
 
 // DefaultDatabaseURL is the database used when neither Config.DatabaseURL
@@ -55,9 +58,9 @@ type Config struct {
 
 	// LeaseDuration is how long this executor is presumed alive after each
 	// heartbeat (sent every LeaseDuration/5). When a process stops
-	// heartbeating for longer, any live executor takes over its PENDING
-	// workflows, which resume from their checkpoints. Defaults to
-	// DefaultLeaseDuration.
+	// heartbeating for longer, a live executor that runs them (see
+	// AppVersion) takes over its PENDING workflows, which resume from
+	// their checkpoints. Defaults to DefaultLeaseDuration.
 	LeaseDuration time.Duration
 
 	// Retention is how long finished workflows (SUCCESS, ERROR, CANCELLED,
@@ -71,6 +74,37 @@ type Config struct {
 	// workflows are never deleted. Processes sharing a database should
 	// agree on it: each deletes what its own Retention says expired.
 	Retention time.Duration
+
+	// AppVersion names the version of the application this process runs.
+	// Each workflow records the version it started under, and only a
+	// process of that version resumes it or takes it over after a crash:
+	// its checkpoints replay correctly only against the code that wrote
+	// them. A call not yet started may run in any version whose function
+	// has the same signature (parameter names and types, result type),
+	// so the queues of an old version drain into a new one. Defaults to
+	// $DBOS_APP_VERSION, then to a version derived from the code: a hash
+	// of every registered step's and workflow's signature and of every
+	// workflow's source, so that rebuilding the same code keeps the
+	// version and changing a workflow changes it. (Steps' bodies, and the
+	// code a workflow calls besides its durable calls, do not count: set
+	// AppVersion yourself when such a change must not replay old
+	// checkpoints.)
+	AppVersion string
+
+	// ListenQueues are the queues this process runs: it claims the tasks
+	// of these alone. nil runs every declared queue. Every process still
+	// enqueues to any queue, and takes over (after a crash elsewhere) the
+	// workflows started without a queue whose function it registers.
+	ListenQueues []*Queue
+
+	// ClientOnly makes a process that runs nothing: no queue, no
+	// recovery at Launch, no takeover of other processes' work. It
+	// enqueues, retrieves and waits for results (GetResult), cancels,
+	// resumes (a resumed workflow goes to its queue, or waits for a
+	// process that runs it) and lists; StartF and RunF (outside a
+	// workflow) fail with an error matching ErrClientOnly. Use it for a
+	// front end (an HTTP server) whose work runs in worker processes.
+	ClientOnly bool
 }
 
 // resolved returns the config with every default filled in.
@@ -113,7 +147,35 @@ func (c Config) resolved() (Config, error) {
 			c.PollInterval = DefaultSQLitePoll
 		}
 	}
+	if c.AppVersion == "" {
+		c.AppVersion = os.Getenv("DBOS_APP_VERSION")
+	}
+	if c.AppVersion == "" {
+		c.AppVersion = registry.AppVersion()
+	}
+	if c.ClientOnly && len(c.ListenQueues) > 0 {
+		return c, fmt.Errorf("Config.ClientOnly runs no queue, but Config.ListenQueues names %d; set one or the other", len(c.ListenQueues))
+	}
 	return c, nil
+}
+
+// listen returns the names of the queues of ListenQueues (nil: every
+// declared queue), checking that each one was declared with NewQueue.
+func (c Config) listen(decls []store.QueueConfig) ([]string, error) {
+	if c.ListenQueues == nil {
+		return nil, nil
+	}
+	names := make([]string, 0, len(c.ListenQueues))
+	for i, q := range c.ListenQueues {
+		if q == nil {
+			return nil, fmt.Errorf("Config.ListenQueues[%d] is nil", i)
+		}
+		if !declared(q) || !slices.ContainsFunc(decls, func(d store.QueueConfig) bool { return d.Name == q.name }) {
+			return nil, fmt.Errorf("Config.ListenQueues[%d]: queue %q is not declared; declare it with dbos.NewQueue", i, q.name)
+		}
+		names = append(names, q.name)
+	}
+	return names, nil
 }
 
 // freshExecutorID returns "<hostname>-<16 random hex digits>", unique

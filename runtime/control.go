@@ -21,8 +21,10 @@ func Cancel(ctx context.Context, id string) error {
 
 // Resume puts a cancelled or dead-lettered workflow back to work from its
 // checkpoints: on its queue, or, if it was started without one, running in
-// this process. Its attempts count afresh. Resuming a workflow in any other
-// state changes nothing.
+// this process when this process runs it (its function, its version), and
+// otherwise waiting for a process that does to take it over (as it does
+// in a client-only process). Its attempts count afresh. Resuming a
+// workflow in any other state changes nothing.
 func Resume(ctx context.Context, id string) error {
 	e, err := executor.ForRead(ctx)
 	if err != nil {

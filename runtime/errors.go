@@ -27,7 +27,9 @@ var (
 	ErrDecode = sentinel.ErrDecode
 
 	// ErrUnregistered is returned when a workflow's function is not
-	// registered in this process.
+	// registered in this process. (A process never runs, and so never
+	// fails, a workflow whose function it does not register: the
+	// workflow waits for a process that does; see Status.Waiting.)
 	ErrUnregistered = sentinel.ErrUnregistered
 
 	// ErrTimeout is returned by GetResult for a task that ran longer than the
@@ -43,6 +45,11 @@ var (
 
 	// ErrShutdown is returned by calls made after Shutdown began.
 	ErrShutdown = sentinel.ErrShutdown
+
+	// ErrClientOnly is returned by StartF and RunF (outside a workflow)
+	// in a process launched with Config.ClientOnly, which runs nothing:
+	// enqueue the call on a queue that a worker process runs instead.
+	ErrClientOnly = sentinel.ErrClientOnly
 )
 
 // WorkflowError is the error GetResult returns for a task that finished with

@@ -2,6 +2,7 @@ package dbos
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/executor"
@@ -20,7 +21,13 @@ func WorkflowStatus(ctx context.Context, id string) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	return statusOf(w), nil
+	waiting, err := e.Waiting(ctx, []store.Workflow{w})
+	if err != nil {
+		return Status{}, fmt.Errorf("status of workflow %q: %w", id, err)
+	}
+	st := statusOf(w)
+	st.Waiting = waiting[0]
+	return st, nil
 }
 
 // ListFilter selects workflows for ListWorkflows and DeleteWorkflows.
@@ -75,9 +82,14 @@ func ListWorkflows(ctx context.Context, f ListFilter) ([]Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	waiting, err := e.Waiting(ctx, ws)
+	if err != nil {
+		return nil, fmt.Errorf("list workflows: %w", err)
+	}
 	out := make([]Status, len(ws))
 	for i, w := range ws {
 		out[i] = statusOf(w)
+		out[i].Waiting = waiting[i]
 	}
 	return out, nil
 }

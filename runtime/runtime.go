@@ -23,15 +23,21 @@ type Runtime struct {
 
 // Launch opens the database (applying migrations), stores the declaration
 // of every queue declared with NewQueue (the newest declaration of a queue
-// wins for every process; a change is logged), starts a dispatcher for each,
-// resumes the PENDING work recorded under this executor's ID, and makes the
-// runtime the process default.
+// wins for every process; a change is logged), starts a dispatcher for each
+// queue it runs (Config.ListenQueues; none when Config.ClientOnly),
+// resumes the PENDING work recorded under this executor's ID that this
+// version runs (leaving the rest for a process that runs it), and makes
+// the runtime the process default.
 func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 	cfg, err := cfg.resolved()
 	if err != nil {
 		return nil, fmt.Errorf("dbos.Launch: %w", err)
 	}
 	decls, err := declaredQueues()
+	if err != nil {
+		return nil, fmt.Errorf("dbos.Launch: %w", err)
+	}
+	listen, err := cfg.listen(decls)
 	if err != nil {
 		return nil, fmt.Errorf("dbos.Launch: %w", err)
 	}
@@ -42,6 +48,9 @@ func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 		PollInterval:  cfg.PollInterval,
 		LeaseDuration: cfg.LeaseDuration,
 		Retention:     cfg.Retention,
+		AppVersion:    cfg.AppVersion,
+		ClientOnly:    cfg.ClientOnly,
+		Listen:        listen,
 	}, decls)
 	if err != nil {
 		return nil, fmt.Errorf("dbos.Launch: %w", err)
@@ -51,6 +60,10 @@ func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 
 // ExecutorID returns this process's executor ID.
 func (rt *Runtime) ExecutorID() string { return rt.e.ExecutorID() }
+
+// AppVersion returns the application version this process runs (see
+// Config.AppVersion).
+func (rt *Runtime) AppVersion() string { return rt.e.AppVersion() }
 
 // Shutdown stops claiming new work and waits, until ctx is done, for running
 // workflows to finish. Workflows still running when ctx is done are

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/executor"
+	"github.com/dbosgen/dbosgen/runtime/internal/registry"
 )
 
 func TestQueueOptionsOutOfRangeFailLaunch(t *testing.T) {
@@ -64,6 +65,45 @@ func TestConfigDefaults(t *testing.T) {
 	c, _ = Config{}.resolved()
 	if c.DatabaseURL != "postgres://db/x" || c.ExecutorID != "worker-7" || c.PollInterval != DefaultPostgresPoll {
 		t.Errorf("from the environment = %+v", c)
+	}
+}
+
+func TestRoleContradictionsFailLaunch(t *testing.T) {
+	q := NewQueue("role_queue")
+	gone := NewQueue("role_forgotten")
+	forgetQueue(gone.name)
+	defer forgetQueue(q.name)
+	url := "sqlite:" + t.TempDir() + "/x.sqlite"
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{ClientOnly: true, ListenQueues: []*Queue{q}}, "Config.ClientOnly runs no queue, but Config.ListenQueues names 1"},
+		{Config{ListenQueues: []*Queue{q, nil}}, "Config.ListenQueues[1] is nil"},
+		{Config{ListenQueues: []*Queue{gone}}, `Config.ListenQueues[0]: queue "role_forgotten" is not declared`},
+	} {
+		c.cfg.DatabaseURL = url
+		if _, err := Launch(context.Background(), c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Launch: err = %v, want it to say %q", err, c.want)
+		}
+	}
+}
+
+func TestAppVersionDefaults(t *testing.T) {
+	t.Setenv("DBOS_APP_VERSION", "")
+	c, err := Config{}.resolved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AppVersion != registry.AppVersion() || len(c.AppVersion) != 12 {
+		t.Errorf("derived AppVersion = %q, want the registry's %q", c.AppVersion, registry.AppVersion())
+	}
+	t.Setenv("DBOS_APP_VERSION", "v7")
+	if c, _ := (Config{}).resolved(); c.AppVersion != "v7" {
+		t.Errorf("AppVersion with $DBOS_APP_VERSION=v7 = %q", c.AppVersion)
+	}
+	if c, _ := (Config{AppVersion: "v8"}).resolved(); c.AppVersion != "v8" {
+		t.Errorf("Config.AppVersion v8 resolved to %q", c.AppVersion)
 	}
 }
 

@@ -59,6 +59,18 @@ type Status struct {
 	StartedAt time.Time
 	// CompletedAt is when it finished; zero before.
 	CompletedAt time.Time
+	// AppVersion is the application version it started under; "" before
+	// it started (see Config.AppVersion).
+	AppVersion string
+	// Waiting says why an enqueued or pending workflow waits when no live
+	// process can run it, read when the status is: for example "no live
+	// executor registers example.com/app.F with this signature (...)", or
+	// "no live executor of version 3f1c0a9e2b7d registers
+	// example.com/app.F (it started under version 3f1c0a9e2b7d)". "" when
+	// it is finished, running, or some live process can run it. Such a
+	// workflow waits, never fails: start a process that runs it (its
+	// version, its function's signature, its queue), or cancel it.
+	Waiting string
 }
 
 // statusOf is the status of a workflow's row.
@@ -76,5 +88,6 @@ func statusOf(w store.Workflow) Status {
 		CreatedAt:   w.CreatedAt,
 		StartedAt:   w.StartedAt,
 		CompletedAt: w.CompletedAt,
+		AppVersion:  w.AppVersion,
 	}
 }

@@ -15,7 +15,7 @@ import (
 var _ func(context.Context, string) error = ProcessEvent
 
 // dbosFnProcessEvent describes ProcessEvent to the dbos runtime.
-var dbosFnProcessEvent = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/inorder.ProcessEvent", Kind: dbosimpl.KindStep}
+var dbosFnProcessEvent = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/inorder.ProcessEvent", Kind: dbosimpl.KindStep, Signature: "02f1e8c165a56289"}
 
 // dbosArgsProcessEvent is the encoded input of ProcessEvent.
 type dbosArgsProcessEvent struct {

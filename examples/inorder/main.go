@@ -5,6 +5,14 @@
 //
 //	go run ./examples/inorder -addr localhost:8080
 //	curl -X POST localhost:8080/events/hello
+//
+// One process serves HTTP and processes events (-role both, the default).
+// In production the two roles run apart, sharing the database: web
+// processes serve HTTP and only enqueue (dbos.Config.ClientOnly), worker
+// processes run the queue (dbos.Config.ListenQueues) and serve nothing:
+//
+//	DBOS_DATABASE_URL=postgres://... go run ./examples/inorder -role worker
+//	DBOS_DATABASE_URL=postgres://... go run ./examples/inorder -role web -addr localhost:8080
 package main
 
 import (
@@ -71,22 +79,46 @@ func newHandler() http.Handler {
 }
 
 func main() {
-	addr := flag.String("addr", "localhost:8080", "address to listen on")
+	addr := flag.String("addr", "localhost:8080", "address to listen on (roles web and both)")
+	role := flag.String("role", "both", "web (serve HTTP, enqueue only), worker (process events, no HTTP) or both")
 	flag.Parse()
-	if err := run(*addr); err != nil {
+	if err := run(*addr, *role); err != nil {
 		fmt.Fprintln(os.Stderr, "inorder:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string) error {
+// configFor returns the runtime's configuration for a role, and whether
+// the role serves HTTP.
+func configFor(role string) (cfg dbos.Config, serve bool, err error) {
+	switch role {
+	case "both":
+		return dbos.Config{}, true, nil
+	case "web":
+		return dbos.Config{ClientOnly: true}, true, nil
+	case "worker":
+		return dbos.Config{ListenQueues: []*dbos.Queue{inOrderQueue}}, false, nil
+	}
+	return dbos.Config{}, false, fmt.Errorf("-role %q: want web, worker or both", role)
+}
+
+func run(addr, role string) error {
+	cfg, serve, err := configFor(role)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rt, err := dbos.Launch(ctx, dbos.Config{})
+	rt, err := dbos.Launch(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer rt.Shutdown(context.Background())
+	if !serve {
+		log.Printf("processing events of queue %s; interrupt to stop", inOrderQueue.Name())
+		<-ctx.Done()
+		return nil
+	}
 
 	srv := &http.Server{Addr: addr, Handler: newHandler()}
 	go func() {

@@ -15,7 +15,7 @@ import (
 var _ func(context.Context, Task) (Result, error) = ProcessTask
 
 // dbosFnProcessTask describes ProcessTask to the dbos runtime.
-var dbosFnProcessTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/queue.ProcessTask", Kind: dbosimpl.KindStep}
+var dbosFnProcessTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/queue.ProcessTask", Kind: dbosimpl.KindStep, Signature: "612ef431d1ec68d8"}
 
 // dbosArgsProcessTask is the encoded input of ProcessTask.
 type dbosArgsProcessTask struct {
@@ -183,7 +183,7 @@ func ForkProcessTask(ctx context.Context, id string, fromStep int, opts ...dbos.
 var _ func(context.Context, []Task) ([]Result, error) = ProcessTasks
 
 // dbosFnProcessTasks describes ProcessTasks to the dbos runtime.
-var dbosFnProcessTasks = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/queue.ProcessTasks", Kind: dbosimpl.KindWorkflow}
+var dbosFnProcessTasks = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/queue.ProcessTasks", Kind: dbosimpl.KindWorkflow, Signature: "fcf5fbe27c8b07ab", Source: "ccbe0b35e83f2101"}
 
 // dbosArgsProcessTasks is the encoded input of ProcessTasks.
 type dbosArgsProcessTasks struct {

@@ -15,7 +15,7 @@ import (
 var _ func(context.Context, string) (string, error) = CallAPI
 
 // dbosFnCallAPI describes CallAPI to the dbos runtime.
-var dbosFnCallAPI = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/ratelimit.CallAPI", Kind: dbosimpl.KindStep}
+var dbosFnCallAPI = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/ratelimit.CallAPI", Kind: dbosimpl.KindStep, Signature: "9bf0a446c128bded"}
 
 // dbosArgsCallAPI is the encoded input of CallAPI.
 type dbosArgsCallAPI struct {
@@ -182,7 +182,7 @@ func ForkCallAPI(ctx context.Context, id string, fromStep int, opts ...dbos.Enqu
 var _ func(context.Context, string, int) ([]string, error) = CallAPIs
 
 // dbosFnCallAPIs describes CallAPIs to the dbos runtime.
-var dbosFnCallAPIs = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/ratelimit.CallAPIs", Kind: dbosimpl.KindWorkflow}
+var dbosFnCallAPIs = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/ratelimit.CallAPIs", Kind: dbosimpl.KindWorkflow, Signature: "be9f724a7c54274f", Source: "6b1defadc399f690"}
 
 // dbosArgsCallAPIs is the encoded input of CallAPIs.
 type dbosArgsCallAPIs struct {

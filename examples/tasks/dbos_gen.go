@@ -15,7 +15,7 @@ import (
 var _ func(context.Context, Task) (Result, error) = ProcessTask
 
 // dbosFnProcessTask describes ProcessTask to the dbos runtime.
-var dbosFnProcessTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/tasks.ProcessTask", Kind: dbosimpl.KindStep}
+var dbosFnProcessTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/tasks.ProcessTask", Kind: dbosimpl.KindStep, Signature: "ece0ceeb5c2157d8"}
 
 // dbosArgsProcessTask is the encoded input of ProcessTask.
 type dbosArgsProcessTask struct {
@@ -183,7 +183,7 @@ func ForkProcessTask(ctx context.Context, id string, fromStep int, opts ...dbos.
 var _ func(context.Context, []Task) ([]Result, error) = ProcessTasks
 
 // dbosFnProcessTasks describes ProcessTasks to the dbos runtime.
-var dbosFnProcessTasks = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/tasks.ProcessTasks", Kind: dbosimpl.KindWorkflow}
+var dbosFnProcessTasks = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/tasks.ProcessTasks", Kind: dbosimpl.KindWorkflow, Signature: "447b2a4be9c26b3a", Source: "c10ebd57445833fc"}
 
 // dbosArgsProcessTasks is the encoded input of ProcessTasks.
 type dbosArgsProcessTasks struct {

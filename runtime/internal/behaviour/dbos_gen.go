@@ -16,7 +16,7 @@ import (
 var _ func(context.Context, string, int, int) (int, error) = Stage
 
 // dbosFnStage describes Stage to the dbos runtime.
-var dbosFnStage = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Stage", Kind: dbosimpl.KindStep}
+var dbosFnStage = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Stage", Kind: dbosimpl.KindStep, Signature: "b0ea78ab0980a425"}
 
 // dbosArgsStage is the encoded input of Stage.
 type dbosArgsStage struct {
@@ -188,7 +188,7 @@ func ForkStage(ctx context.Context, id string, fromStep int, opts ...dbos.Enqueu
 var _ func(context.Context, string, int) (int, error) = ThreeStages
 
 // dbosFnThreeStages describes ThreeStages to the dbos runtime.
-var dbosFnThreeStages = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ThreeStages", Kind: dbosimpl.KindWorkflow}
+var dbosFnThreeStages = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ThreeStages", Kind: dbosimpl.KindWorkflow, Signature: "9035604ab3048cc4", Source: "a918dc9c34d685cc"}
 
 // dbosArgsThreeStages is the encoded input of ThreeStages.
 type dbosArgsThreeStages struct {
@@ -361,7 +361,7 @@ func ForkThreeStages(ctx context.Context, id string, fromStep int, opts ...dbos.
 var _ func(context.Context, string, int) (string, error) = ForkFrom
 
 // dbosFnForkFrom describes ForkFrom to the dbos runtime.
-var dbosFnForkFrom = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ForkFrom", Kind: dbosimpl.KindWorkflow}
+var dbosFnForkFrom = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ForkFrom", Kind: dbosimpl.KindWorkflow, Signature: "e65eb330e49c6ba7", Source: "1ecf3bcbc3726b6f"}
 
 // dbosArgsForkFrom is the encoded input of ForkFrom.
 type dbosArgsForkFrom struct {
@@ -534,7 +534,7 @@ func ForkForkFrom(ctx context.Context, id string, fromStep int, opts ...dbos.Enq
 var _ func(context.Context, Task) (Result, error) = ProcessTask
 
 // dbosFnProcessTask describes ProcessTask to the dbos runtime.
-var dbosFnProcessTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ProcessTask", Kind: dbosimpl.KindStep}
+var dbosFnProcessTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ProcessTask", Kind: dbosimpl.KindStep, Signature: "ece0ceeb5c2157d8"}
 
 // dbosArgsProcessTask is the encoded input of ProcessTask.
 type dbosArgsProcessTask struct {
@@ -702,7 +702,7 @@ func ForkProcessTask(ctx context.Context, id string, fromStep int, opts ...dbos.
 var _ func(context.Context, []Task) ([]Result, error) = ProcessTasks
 
 // dbosFnProcessTasks describes ProcessTasks to the dbos runtime.
-var dbosFnProcessTasks = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ProcessTasks", Kind: dbosimpl.KindWorkflow}
+var dbosFnProcessTasks = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ProcessTasks", Kind: dbosimpl.KindWorkflow, Signature: "447b2a4be9c26b3a", Source: "c10ebd57445833fc"}
 
 // dbosArgsProcessTasks is the encoded input of ProcessTasks.
 type dbosArgsProcessTasks struct {
@@ -872,7 +872,7 @@ func ForkProcessTasks(ctx context.Context, id string, fromStep int, opts ...dbos
 var _ func(context.Context, int) error = RecordOrder
 
 // dbosFnRecordOrder describes RecordOrder to the dbos runtime.
-var dbosFnRecordOrder = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.RecordOrder", Kind: dbosimpl.KindStep}
+var dbosFnRecordOrder = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.RecordOrder", Kind: dbosimpl.KindStep, Signature: "cc3e055a24bd2695"}
 
 // dbosArgsRecordOrder is the encoded input of RecordOrder.
 type dbosArgsRecordOrder struct {
@@ -1026,7 +1026,7 @@ func ForkRecordOrder(ctx context.Context, id string, fromStep int, opts ...dbos.
 var _ func(context.Context, int, int) (int, error) = Add
 
 // dbosFnAdd describes Add to the dbos runtime.
-var dbosFnAdd = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Add", Kind: dbosimpl.KindStep}
+var dbosFnAdd = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Add", Kind: dbosimpl.KindStep, Signature: "ce8f11ecec23ea4e"}
 
 // dbosArgsAdd is the encoded input of Add.
 type dbosArgsAdd struct {
@@ -1194,7 +1194,7 @@ func ForkAdd(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueO
 var _ func(context.Context, int, int, int) (int, error) = Sum3
 
 // dbosFnSum3 describes Sum3 to the dbos runtime.
-var dbosFnSum3 = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Sum3", Kind: dbosimpl.KindWorkflow}
+var dbosFnSum3 = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Sum3", Kind: dbosimpl.KindWorkflow, Signature: "c05bbf4329f60214", Source: "d3dae1b7f6f84a39"}
 
 // dbosArgsSum3 is the encoded input of Sum3.
 type dbosArgsSum3 struct {
@@ -1368,7 +1368,7 @@ func ForkSum3(ctx context.Context, id string, fromStep int, opts ...dbos.Enqueue
 var _ func(context.Context, int) (int, error) = Parent
 
 // dbosFnParent describes Parent to the dbos runtime.
-var dbosFnParent = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Parent", Kind: dbosimpl.KindWorkflow}
+var dbosFnParent = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Parent", Kind: dbosimpl.KindWorkflow, Signature: "af042fea72bd8c72", Source: "0f6b4ccefdd9975e"}
 
 // dbosArgsParent is the encoded input of Parent.
 type dbosArgsParent struct {
@@ -1537,7 +1537,7 @@ func ForkParent(ctx context.Context, id string, fromStep int, opts ...dbos.Enque
 var _ func(context.Context, string) (string, error) = Blocker
 
 // dbosFnBlocker describes Blocker to the dbos runtime.
-var dbosFnBlocker = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Blocker", Kind: dbosimpl.KindWorkflow}
+var dbosFnBlocker = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Blocker", Kind: dbosimpl.KindWorkflow, Signature: "eae02a8f42f580ea", Source: "e3fa0c3d69bcbe3a"}
 
 // dbosArgsBlocker is the encoded input of Blocker.
 type dbosArgsBlocker struct {
@@ -1707,7 +1707,7 @@ func ForkBlocker(ctx context.Context, id string, fromStep int, opts ...dbos.Enqu
 var _ func(context.Context, float64) (float64, error) = Ratio
 
 // dbosFnRatio describes Ratio to the dbos runtime.
-var dbosFnRatio = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Ratio", Kind: dbosimpl.KindStep}
+var dbosFnRatio = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Ratio", Kind: dbosimpl.KindStep, Signature: "25f0ae4d13db9776"}
 
 // dbosArgsRatio is the encoded input of Ratio.
 type dbosArgsRatio struct {
@@ -1873,7 +1873,7 @@ func ForkRatio(ctx context.Context, id string, fromStep int, opts ...dbos.Enqueu
 var _ func(context.Context, int, int) (int, error) = CrashStep
 
 // dbosFnCrashStep describes CrashStep to the dbos runtime.
-var dbosFnCrashStep = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.CrashStep", Kind: dbosimpl.KindStep}
+var dbosFnCrashStep = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.CrashStep", Kind: dbosimpl.KindStep, Signature: "ebed064e689d8bbb"}
 
 // dbosArgsCrashStep is the encoded input of CrashStep.
 type dbosArgsCrashStep struct {
@@ -2044,7 +2044,7 @@ func ForkCrashStep(ctx context.Context, id string, fromStep int, opts ...dbos.En
 var _ func(context.Context, int) (int, error) = ThreeSteps
 
 // dbosFnThreeSteps describes ThreeSteps to the dbos runtime.
-var dbosFnThreeSteps = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ThreeSteps", Kind: dbosimpl.KindWorkflow}
+var dbosFnThreeSteps = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ThreeSteps", Kind: dbosimpl.KindWorkflow, Signature: "db876c7bb130d240", Source: "1e5395560aba8791"}
 
 // dbosArgsThreeSteps is the encoded input of ThreeSteps.
 type dbosArgsThreeSteps struct {
@@ -2214,7 +2214,7 @@ func ForkThreeSteps(ctx context.Context, id string, fromStep int, opts ...dbos.E
 var _ func(context.Context, string, int) (int, error) = Flaky
 
 // dbosFnFlaky describes Flaky to the dbos runtime.
-var dbosFnFlaky = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Flaky", Kind: dbosimpl.KindStep, Retries: 3, Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond}
+var dbosFnFlaky = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Flaky", Kind: dbosimpl.KindStep, Signature: "67bfb5ba38579cd1", Retries: 3, Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond}
 
 // dbosArgsFlaky is the encoded input of Flaky.
 type dbosArgsFlaky struct {
@@ -2383,7 +2383,7 @@ func ForkFlaky(ctx context.Context, id string, fromStep int, opts ...dbos.Enqueu
 var _ func(context.Context, string, int) (int, error) = UseFlaky
 
 // dbosFnUseFlaky describes UseFlaky to the dbos runtime.
-var dbosFnUseFlaky = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.UseFlaky", Kind: dbosimpl.KindWorkflow}
+var dbosFnUseFlaky = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.UseFlaky", Kind: dbosimpl.KindWorkflow, Signature: "afa170f30861bb20", Source: "0a80b011b864448a"}
 
 // dbosArgsUseFlaky is the encoded input of UseFlaky.
 type dbosArgsUseFlaky struct {
@@ -2556,7 +2556,7 @@ func ForkUseFlaky(ctx context.Context, id string, fromStep int, opts ...dbos.Enq
 var _ func(context.Context, string) (string, error) = Fragile
 
 // dbosFnFragile describes Fragile to the dbos runtime.
-var dbosFnFragile = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Fragile", Kind: dbosimpl.KindWorkflow, MaxRecovery: 1}
+var dbosFnFragile = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.Fragile", Kind: dbosimpl.KindWorkflow, Signature: "eae02a8f42f580ea", Source: "4a5588dadad46479", MaxRecovery: 1}
 
 // dbosArgsFragile is the encoded input of Fragile.
 type dbosArgsFragile struct {
@@ -2726,7 +2726,7 @@ func ForkFragile(ctx context.Context, id string, fromStep int, opts ...dbos.Enqu
 var _ func(context.Context, int) (int, error) = LoggedTask
 
 // dbosFnLoggedTask describes LoggedTask to the dbos runtime.
-var dbosFnLoggedTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.LoggedTask", Kind: dbosimpl.KindStep}
+var dbosFnLoggedTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.LoggedTask", Kind: dbosimpl.KindStep, Signature: "89ee062cd39d1eca"}
 
 // dbosArgsLoggedTask is the encoded input of LoggedTask.
 type dbosArgsLoggedTask struct {
@@ -2894,7 +2894,7 @@ func ForkLoggedTask(ctx context.Context, id string, fromStep int, opts ...dbos.E
 var _ func(context.Context, []int, []int) (int, error) = FanOutAndBlock
 
 // dbosFnFanOutAndBlock describes FanOutAndBlock to the dbos runtime.
-var dbosFnFanOutAndBlock = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.FanOutAndBlock", Kind: dbosimpl.KindWorkflow}
+var dbosFnFanOutAndBlock = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.FanOutAndBlock", Kind: dbosimpl.KindWorkflow, Signature: "e969d19ce775d995", Source: "c3fdd3ded2bac7b6"}
 
 // dbosArgsFanOutAndBlock is the encoded input of FanOutAndBlock.
 type dbosArgsFanOutAndBlock struct {
@@ -3068,7 +3068,7 @@ func ForkFanOutAndBlock(ctx context.Context, id string, fromStep int, opts ...db
 var _ func(context.Context, string) (string, error) = ChildState
 
 // dbosFnChildState describes ChildState to the dbos runtime.
-var dbosFnChildState = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ChildState", Kind: dbosimpl.KindStep}
+var dbosFnChildState = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.ChildState", Kind: dbosimpl.KindStep, Signature: "c07e45ee349ebc5d"}
 
 // dbosArgsChildState is the encoded input of ChildState.
 type dbosArgsChildState struct {
@@ -3236,7 +3236,7 @@ func ForkChildState(ctx context.Context, id string, fromStep int, opts ...dbos.E
 var _ func(context.Context, Task) (string, error) = EnqueueThenInspect
 
 // dbosFnEnqueueThenInspect describes EnqueueThenInspect to the dbos runtime.
-var dbosFnEnqueueThenInspect = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueThenInspect", Kind: dbosimpl.KindWorkflow}
+var dbosFnEnqueueThenInspect = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueThenInspect", Kind: dbosimpl.KindWorkflow, Signature: "d4094be8f5ffc871", Source: "cc7862c72227f1dc"}
 
 // dbosArgsEnqueueThenInspect is the encoded input of EnqueueThenInspect.
 type dbosArgsEnqueueThenInspect struct {
@@ -3408,7 +3408,7 @@ func ForkEnqueueThenInspect(ctx context.Context, id string, fromStep int, opts .
 var _ func(context.Context, []Task, bool) ([]string, error) = EnqueueAndLeave
 
 // dbosFnEnqueueAndLeave describes EnqueueAndLeave to the dbos runtime.
-var dbosFnEnqueueAndLeave = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueAndLeave", Kind: dbosimpl.KindWorkflow}
+var dbosFnEnqueueAndLeave = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.EnqueueAndLeave", Kind: dbosimpl.KindWorkflow, Signature: "56723fc0cfbb5c03", Source: "e8440299b814b849"}
 
 // dbosArgsEnqueueAndLeave is the encoded input of EnqueueAndLeave.
 type dbosArgsEnqueueAndLeave struct {

@@ -1072,7 +1072,7 @@ type logCounts struct {
 }
 
 var (
-	takenOverRE = regexp.MustCompile(`took over the work of executors.* workflows=(\d+)`)
+	takenOverRE = regexp.MustCompile(`dbos: took over (\d+) workflows? `)
 	warningRE   = regexp.MustCompile(`(?m)level=(WARN|ERROR) msg=("(?:[^"\\]|\\.)*"|\S+)`)
 )
 

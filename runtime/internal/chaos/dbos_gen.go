@@ -16,7 +16,7 @@ import (
 var _ func(context.Context, string, int, int64, time.Duration) (int64, error) = Step
 
 // dbosFnStep describes Step to the dbos runtime.
-var dbosFnStep = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/chaos.Step", Kind: dbosimpl.KindStep}
+var dbosFnStep = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/chaos.Step", Kind: dbosimpl.KindStep, Signature: "3d1463185683afe0"}
 
 // dbosArgsStep is the encoded input of Step.
 type dbosArgsStep struct {
@@ -191,7 +191,7 @@ func ForkStep(ctx context.Context, id string, fromStep int, opts ...dbos.Enqueue
 var _ func(context.Context, Job) (int64, error) = Chaos
 
 // dbosFnChaos describes Chaos to the dbos runtime.
-var dbosFnChaos = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/chaos.Chaos", Kind: dbosimpl.KindWorkflow}
+var dbosFnChaos = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/chaos.Chaos", Kind: dbosimpl.KindWorkflow, Signature: "7f3e703177e37244", Source: "66978d7b1f500981"}
 
 // dbosArgsChaos is the encoded input of Chaos.
 type dbosArgsChaos struct {

@@ -216,7 +216,7 @@ func (d *Dispatcher) claimReserved(ctx context.Context, n int, ps []store.Comple
 // claimParams are the arguments of a claim of up to n of the queue's tasks
 // for this process.
 func (d *Dispatcher) claimParams(n int) store.ClaimParams {
-	return store.ClaimParams{Queue: d.name, ExecutorID: d.env.ExecutorID, Max: n}
+	return store.ClaimParams{Queue: d.name, ExecutorID: d.env.ExecutorID, Max: n, Runs: d.env.Runs}
 }
 
 // settle ends a claim of up to n tasks, reserved with reserve, that

@@ -39,6 +39,9 @@ type Env struct {
 	// Start runs a workflow claimed for this process in a new goroutine; d
 	// counts it already.
 	Start func(w store.Workflow, d *Dispatcher)
+	// Runs is what this process runs: every claim (the dispatchers', the
+	// completers', the inserters') takes only such workflows.
+	Runs *store.Runs
 }
 
 // maxInsertBatch caps the workflows one store call inserts.

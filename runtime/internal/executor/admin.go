@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
+	"github.com/dbosgen/dbosgen/runtime/internal/fleet"
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
 	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
@@ -42,19 +44,53 @@ func (e *Executor) stopRunning(id string) {
 }
 
 // Resume puts a cancelled or dead-lettered workflow back to work; see
-// dbos.Resume. Call it on an executor from ForRead.
+// dbos.Resume. Call it on an executor from ForRead. A workflow started
+// without a queue runs here when this executor runs it; otherwise (a
+// client-only executor, another version's workflow) it is left PENDING
+// under no executor, for one that runs it to take over.
 func (e *Executor) Resume(ctx context.Context, id string) error {
-	w, changed, err := e.store.ResumeWorkflow(ctx, id, e.executorID)
+	owner := ""
+	if !e.cfg.ClientOnly {
+		w, err := e.store.GetWorkflow(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			err = sentinel.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("resume workflow %q: %w", id, err)
+		}
+		if e.canRun(w) {
+			owner = e.executorID
+		}
+	}
+	w, changed, err := e.store.ResumeWorkflow(ctx, id, owner)
 	if errors.Is(err, store.ErrNotFound) {
 		err = sentinel.ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("resume workflow %q: %w", id, err)
 	}
-	if changed {
+	if changed && (w.Queue != "" || w.ExecutorID == e.executorID) {
 		e.schedule(w)
 	}
 	return nil
+}
+
+// Waiting says, for each of ws, why it waits (see fleet.Why): "" unless
+// it waits for an executor that no live one is. It reads the live
+// executors once, when any of ws is not finished.
+func (e *Executor) Waiting(ctx context.Context, ws []store.Workflow) ([]string, error) {
+	out := make([]string, len(ws))
+	if !slices.ContainsFunc(ws, func(w store.Workflow) bool { return !terminal(w.State) }) {
+		return out, nil
+	}
+	live, err := e.store.LiveExecutors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i, w := range ws {
+		out[i] = fleet.Why(w, live)
+	}
+	return out, nil
 }
 
 // Status reads a workflow's row. Call it on an executor from ForRead.

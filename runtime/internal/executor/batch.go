@@ -36,7 +36,9 @@ func (e *Executor) EnqueueBatch(ctx context.Context, queue string, fn *registry.
 	if len(inputs) == 0 {
 		return nil, nil
 	}
-	row := func(id string, input []byte) store.InsertParams { return cfg.row(id, fn, queue, input, e.executorID) }
+	row := func(id string, input []byte) store.InsertParams {
+		return cfg.row(id, fn, queue, input, e.executorID, e.cfg.AppVersion)
+	}
 
 	wf := workflowFrom(ctx)
 	if wf == nil {

@@ -46,6 +46,7 @@ func (e *Executor) Run(ctx context.Context, fn *registry.Function, input []byte)
 	err = e.persist(ctx, "insert child workflow", func(ctx context.Context) (err error) {
 		r, err = e.queues.Insert(ctx, store.InsertParams{
 			ID: childID, Name: fn.Name, State: store.StatePending, ExecutorID: e.executorID, Input: input, ParentID: wf.id,
+			Signature: fn.Key(), AppVersion: e.cfg.AppVersion,
 		})
 		return err
 	})

@@ -139,7 +139,7 @@ func (e *Executor) writeDeferred(ctx context.Context, wf *workflowState, inserts
 // already, and a Resume replays it.
 func (e *Executor) finish(ctx context.Context, wf *workflowState) error {
 	defer wf.unwatch()
-	if errors.Is(context.Cause(ctx), errCancelledCause) {
+	if cause := context.Cause(ctx); errors.Is(cause, errCancelledCause) || errors.Is(cause, errDisowned) {
 		return nil
 	}
 	// A timed-out workflow's context is done, but its enqueues returned

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
@@ -69,6 +70,9 @@ func (e *Executor) enqueue(ctx context.Context, queue string, fn *registry.Funct
 	if err == nil && queue == "" {
 		err = cfg.queueOnly()
 	}
+	if err == nil && queue == "" && e.cfg.ClientOnly {
+		err = fmt.Errorf("%w: it runs no workflows; enqueue the call on a queue that a worker runs instead (Enqueue%s)", sentinel.ErrClientOnly, shortName(fn.Name))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", verb, fn.Name, err)
 	}
@@ -92,7 +96,7 @@ func (e *Executor) enqueue(ctx context.Context, queue string, fn *registry.Funct
 	} else if id == "" {
 		id = newWorkflowID()
 	}
-	p := cfg.row(id, fn, queue, input, e.executorID)
+	p := cfg.row(id, fn, queue, input, e.executorID, e.cfg.AppVersion)
 	var wt *notify.Watch
 	if wf != nil {
 		p.ParentID = wf.id
@@ -154,11 +158,13 @@ func (e *Executor) enqueue(ctx context.Context, queue string, fn *registry.Funct
 }
 
 // row is the row of a call of fn with input under these options: ENQUEUED
-// on queue, or, when queue is "", PENDING under executorID (started here).
-func (c *EnqueueOptions) row(id string, fn *registry.Function, queue string, input []byte, executorID string) store.InsertParams {
+// on queue, or, when queue is "", PENDING under executorID (started here,
+// under version).
+func (c *EnqueueOptions) row(id string, fn *registry.Function, queue string, input []byte, executorID, version string) store.InsertParams {
 	p := store.InsertParams{
 		ID:           id,
 		Name:         fn.Name,
+		Signature:    fn.Key(),
 		Input:        input,
 		Priority:     c.Priority,
 		DedupID:      c.DedupID,
@@ -169,9 +175,15 @@ func (c *EnqueueOptions) row(id string, fn *registry.Function, queue string, inp
 	if queue != "" {
 		p.State, p.Queue = store.StateEnqueued, queue
 	} else {
-		p.State, p.ExecutorID = store.StatePending, executorID
+		p.State, p.ExecutorID, p.AppVersion = store.StatePending, executorID, version
 	}
 	return p
+}
+
+// shortName is the function name of a registered name: what follows its
+// last dot.
+func shortName(name string) string {
+	return name[strings.LastIndex(name, ".")+1:]
 }
 
 // queueOnly rejects options that only mean something on a queue.

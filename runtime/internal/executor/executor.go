@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,7 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
 	"github.com/dbosgen/dbosgen/runtime/internal/lease"
 	"github.com/dbosgen/dbosgen/runtime/internal/notify"
+	"github.com/dbosgen/dbosgen/runtime/internal/registry"
 	"github.com/dbosgen/dbosgen/runtime/internal/retention"
 	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
@@ -43,6 +45,15 @@ type Config struct {
 	// Retention, when positive, is how long finished workflows are kept
 	// (see package retention); 0 keeps them.
 	Retention time.Duration
+	// AppVersion is the application version this executor runs: it
+	// records it on the workflows it starts and resumes or takes over
+	// only those started under it.
+	AppVersion string
+	// ClientOnly: run nothing (no dispatchers, no recovery, no takeover);
+	// enqueue, wait, cancel, resume and inspect only.
+	ClientOnly bool
+	// Listen names the queues to run; nil: every declared one.
+	Listen []string
 }
 
 // Executor is a launched runtime: one executor process attached to a
@@ -52,6 +63,9 @@ type Executor struct {
 	log        *slog.Logger
 	store      store.Store
 	executorID string
+	// runs is what this executor runs: every registered function with its
+	// fingerprint, at cfg.AppVersion (none for a client-only executor).
+	runs *store.Runs
 
 	queues   *dispatch.Queues
 	waiters  *notify.Waiters
@@ -75,9 +89,11 @@ var defaultExecutor atomic.Pointer[Executor]
 
 // Launch opens the database (applying migrations), stores the declaration
 // of every queue in decls (the newest declaration of a queue wins for
-// every process; a change is logged), starts a dispatcher for each,
-// resumes the PENDING work recorded under this executor's ID, and makes
-// the executor the process default.
+// every process; a change is logged), starts a dispatcher for each one it
+// runs (cfg.Listen), resumes the PENDING work recorded under this
+// executor's ID that it runs (and releases the rest for an executor that
+// runs it), and makes the executor the process default. A client-only
+// executor (cfg.ClientOnly) starts no dispatcher and resumes nothing.
 func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Executor, error) {
 	st, err := openStore(ctx, cfg.DatabaseURL, cfg.Logger)
 	if err != nil {
@@ -102,12 +118,22 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 	if err := e.declareQueues(ctx, decls); err != nil {
 		return fail(err)
 	}
-	if err := st.RenewLease(ctx, e.executorID, cfg.LeaseDuration); err != nil {
+	listened := listenedQueues(decls, cfg.Listen, cfg.ClientOnly)
+	self := e.describe(listened)
+	if err := st.RenewLease(ctx, self, cfg.LeaseDuration); err != nil {
 		return fail(err)
 	}
-	pending, err := st.PendingFor(ctx, e.executorID)
+	pending, released, err := st.PendingFor(ctx, e.executorID, e.runs)
 	if err != nil {
 		return fail(fmt.Errorf("find work to resume for executor %q: %w", e.executorID, err))
+	}
+	if len(released) > 0 {
+		ids := make([]string, len(released))
+		for i, w := range released {
+			ids[i] = w.ID
+		}
+		e.log.Warn(fmt.Sprintf("dbos: executor %s left %s it cannot run for an executor that can: started under another version, or of functions this process does not register as they were called", e.executorID, lease.Workflows(len(released))),
+			"executor_id", e.executorID, "app_version", cfg.AppVersion, "workflows", ids)
 	}
 	e.notifier = notify.New(st, e.log)
 	e.queues = dispatch.New(&dispatch.Env{
@@ -120,20 +146,23 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		Stopping:   e.stopping.Load,
 		Notifier:   e.notifier,
 		Start:      e.start,
-	}, decls)
+		Runs:       e.runs,
+	}, listened)
 	if events := st.Events(); events != nil {
 		e.loops.Go(func() { e.eventLoop(events) })
 	}
 	e.queues.Run(&e.loops)
 	keeper := &lease.Keeper{
-		Store:      st,
-		ExecutorID: e.executorID,
-		Duration:   cfg.LeaseDuration,
-		Log:        e.log,
-		Ctx:        runCtx,
-		Schedule:   e.schedule,
-		Running:    e.runningIDs,
-		Stop:       e.stopRunning,
+		Store:    st,
+		Self:     self,
+		Runs:     e.runs,
+		TakeOver: !cfg.ClientOnly,
+		Duration: cfg.LeaseDuration,
+		Log:      e.log,
+		Ctx:      runCtx,
+		Schedule: e.schedule,
+		Running:  e.runningIDs,
+		Stop:     e.stopDisowned,
 	}
 	e.loops.Go(func() { keeper.Run(e.stopCh) })
 	if cfg.Retention > 0 {
@@ -144,9 +173,71 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		e.log.Info("dbos: resuming workflow", "workflow_id", w.ID, "name", w.Name, "attempt", w.Attempts)
 		e.spawn(w)
 	}
+	for _, w := range released {
+		if w.State == store.StateEnqueued {
+			e.notifier.Enqueued(w.Queue)
+		}
+	}
 	defaultExecutor.Store(e)
-	e.log.Info("dbos: launched", "executor_id", e.executorID, "engine", st.Engine(), "queues", len(decls), "resumed", len(pending))
+	role := "worker"
+	if cfg.ClientOnly {
+		role = "client"
+	}
+	e.log.Info("dbos: launched", "executor_id", e.executorID, "app_version", cfg.AppVersion, "role", role, "engine", st.Engine(),
+		"queues", len(listened), "resumed", len(pending))
 	return e, nil
+}
+
+// listenedQueues returns the declarations of the queues this executor
+// runs: those listen names (nil: all), none when it is client-only.
+func listenedQueues(decls []store.QueueConfig, listen []string, clientOnly bool) []store.QueueConfig {
+	if clientOnly {
+		return nil
+	}
+	if listen == nil {
+		return decls
+	}
+	var out []store.QueueConfig
+	for _, c := range decls {
+		if slices.Contains(listen, c.Name) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// describe sets what this executor runs (e.runs) and returns what it
+// records about itself with its lease: every registered function (by name,
+// with its fingerprint) at its application version, and the queues it
+// runs; a client-only executor runs no function.
+func (e *Executor) describe(listened []store.QueueConfig) store.Executor {
+	self := store.Executor{ID: e.executorID, AppVersion: e.cfg.AppVersion, Functions: map[string]string{}}
+	e.runs = &store.Runs{AppVersion: e.cfg.AppVersion, Names: []string{}, Signatures: []string{}}
+	if e.cfg.ClientOnly {
+		return self
+	}
+	for _, fn := range registry.All() {
+		e.runs.Names = append(e.runs.Names, fn.Name)
+		e.runs.Signatures = append(e.runs.Signatures, fn.Key())
+		self.Functions[fn.Name] = fn.Key()
+	}
+	for _, c := range listened {
+		self.Queues = append(self.Queues, c.Name)
+	}
+	return self
+}
+
+// AppVersion returns the application version this executor runs.
+func (e *Executor) AppVersion() string { return e.cfg.AppVersion }
+
+// ClientOnly reports whether this executor runs nothing.
+func (e *Executor) ClientOnly() bool { return e.cfg.ClientOnly }
+
+// canRun reports whether this executor runs w: it registers w's function
+// with w's fingerprint and runs the version w started under, if any.
+func (e *Executor) canRun(w store.Workflow) bool {
+	_, ok := registry.Lookup(w.Name)
+	return ok && e.runs.Can(w)
 }
 
 // declareQueues stores this process's declaration of each queue, replacing

@@ -52,3 +52,15 @@ func (wf *workflowState) Owner() store.Owner { return wf.owner }
 
 // LastStep returns the number of the run's last durable call.
 func (wf *workflowState) LastStep() int { return wf.lastStep }
+
+// Execute runs w, a PENDING workflow owned by the executor rt wraps, as if
+// a claim had given it to that executor.
+func Execute(rt interface {
+	WithContext(context.Context) context.Context
+}, w store.Workflow) {
+	e, err := From(rt.WithContext(context.Background()))
+	if err != nil {
+		panic(err)
+	}
+	e.start(w, nil)
+}

@@ -84,8 +84,8 @@ func (e *Executor) Fork(ctx context.Context, fn *registry.Function, id string, f
 		}
 		return nil, err
 	}
-	if created {
-		e.schedule(w)
+	if created && (w.Queue != "" || w.ExecutorID == e.executorID) {
+		e.schedule(w) // else an executor that runs it takes it over
 	}
 	if wf != nil {
 		if _, err := e.recordStep(ctx, wf, store.Step{StepID: step, Name: "fork " + w.Name, ChildID: newID}, nil); err != nil {
@@ -129,10 +129,6 @@ func (e *Executor) fork(ctx context.Context, fn *registry.Function, id string, f
 	case orig.Queue == "" && o.Delay != 0:
 		return store.Workflow{}, false, outcome(orig.Name, errors.New("WithDelay needs a queue, and the original ran without one"))
 	}
-	if _, ok := registry.Lookup(orig.Name); !ok && orig.Queue == "" {
-		// The fork of a workflow started without a queue runs here.
-		return store.Workflow{}, false, outcome(orig.Name, fmt.Errorf("%w: %q is not registered in executor %q, which would run the fork (is its package imported by this program?)", sentinel.ErrUnregistered, orig.Name, e.executorID))
-	}
 	p := store.InsertParams{
 		ID:           newID,
 		Name:         orig.Name,
@@ -141,17 +137,25 @@ func (e *Executor) fork(ctx context.Context, fn *registry.Function, id string, f
 		PartitionKey: orig.PartitionKey,
 		Timeout:      orig.Timeout,
 		Delay:        o.Delay,
-		// version: TODO(lead, at merge): set the fork's application
-		// version here (the version this process runs, as an enqueue
-		// does, or the original's).
+		// The input was encoded for the original's signature: only an
+		// executor that registers the same one may run the fork.
+		Signature: orig.Signature,
 	}
 	if o.Timeout > 0 {
 		p.Timeout = o.Timeout
 	}
-	if orig.Queue != "" {
+	switch {
+	case orig.Queue != "":
+		// Whoever claims it records its version.
 		p.State, p.Queue = store.StateEnqueued, orig.Queue
-	} else {
-		p.State, p.ExecutorID = store.StatePending, e.executorID
+	case e.canRun(store.Workflow{Name: orig.Name, Signature: orig.Signature}):
+		// It runs here, under this executor's version.
+		p.State, p.ExecutorID, p.AppVersion = store.StatePending, e.executorID, e.cfg.AppVersion
+	default:
+		// This process does not run it (client-only, or it does not
+		// register the function as the original was called): an
+		// executor that does takes it over, under its own version.
+		p.State = store.StatePending
 	}
 	if wf != nil {
 		p.ParentID = wf.id

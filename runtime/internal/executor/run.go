@@ -9,7 +9,6 @@ import (
 
 	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
-	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
 
@@ -57,26 +56,28 @@ func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher) {
 	}
 	outcome := store.CompleteParams{ID: w.ID, ExecutorID: e.executorID, Attempts: w.Attempts}
 	fn, ok := registry.Lookup(w.Name)
-	if ok && w.Attempts-1 > fn.MaxRecovery {
+	if !ok || !e.runs.Can(w) {
+		// Claims, recovery and takeover move only what this executor
+		// runs: this is a bug. Never fail the workflow for it.
+		e.log.Error(fmt.Sprintf("dbos: executor %s got workflow %s of %s, which it cannot run (its function is not registered here, or not with the signature its input was encoded for, or it started under another version); leaving it for an executor that can", e.executorID, w.ID, w.Name),
+			"workflow_id", w.ID, "name", w.Name, "app_version", w.AppVersion, "registered", ok)
+		e.release(w)
+		return
+	}
+	if w.Attempts-1 > fn.MaxRecovery {
 		outcome.State = store.StateDeadLetter
 		outcome.Error = fmt.Sprintf("recovered %d times; max_recovery is %d", w.Attempts-1, fn.MaxRecovery)
 		e.log.Warn("dbos: workflow dead-lettered", "workflow_id", w.ID, "name", w.Name, "recoveries", w.Attempts-1)
 		claimed = e.complete(w.Queue, d, outcome)
 		return
 	}
-	var out []byte
-	var err error
-	if ok {
-		out, err = e.invoke(w, fn)
-	} else {
-		err = fmt.Errorf("%w: %q is not registered in executor %q (is its package imported by this program?)", sentinel.ErrUnregistered, w.Name, e.executorID)
-	}
+	out, err := e.invoke(w, fn)
 	switch {
 	case err != nil && e.interrupted():
 		e.log.Info("dbos: workflow interrupted by shutdown; it stays PENDING", "workflow_id", w.ID)
 		return
 	case errors.Is(err, errStaleRun):
-		e.log.Info("dbos: workflow run stopped: it was cancelled or is run elsewhere now", "workflow_id", w.ID)
+		e.logStale(w)
 		e.waiters.Notify(w.ID)
 		return
 	case errors.Is(err, errCancelledCause):
@@ -97,6 +98,56 @@ func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher) {
 // taken over after this executor's lease lapsed): its outcome is not its to
 // record.
 var errStaleRun = errors.New("stale run")
+
+// errDisowned is the cause of a running workflow's context when the
+// heartbeat found that this executor no longer owns it.
+var errDisowned = fmt.Errorf("%w: the workflow is no longer owned by this executor", errStaleRun)
+
+// logStale logs the end of a stale run: at Warn when the workflow runs
+// elsewhere now (taken over after this executor's lease lapsed), at Info
+// when it was cancelled.
+func (e *Executor) logStale(w store.Workflow) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(e.runCtx), e.cfg.LeaseDuration)
+	defer cancel()
+	now, err := e.store.GetWorkflow(ctx, w.ID)
+	if err == nil && now.State == store.StateCancelled {
+		e.log.Info("dbos: workflow cancelled while running", "workflow_id", w.ID)
+		return
+	}
+	where := "its state could not be read"
+	if err == nil {
+		where = fmt.Sprintf("it is %s now", now.State)
+		if now.ExecutorID != "" {
+			where += fmt.Sprintf(" under executor %s (attempt %d)", now.ExecutorID, now.Attempts)
+		}
+	}
+	e.log.Warn(fmt.Sprintf("dbos: stale run of workflow %s stopped: executor %s no longer owns it (%s); its outcome is not recorded", w.ID, e.executorID, where),
+		"workflow_id", w.ID, "name", w.Name, "attempt", w.Attempts, "executor_id", e.executorID)
+}
+
+// stopDisowned stops the run here of a workflow that the heartbeat found
+// this executor no longer owns (cancelled elsewhere, or taken over).
+func (e *Executor) stopDisowned(id string) {
+	if cancel, ok := e.active.Load(id); ok {
+		cancel.(context.CancelCauseFunc)(errDisowned)
+	}
+}
+
+// release gives a workflow this executor cannot run back, for one that
+// can: queued, to its queue; otherwise PENDING under no executor.
+func (e *Executor) release(w store.Workflow) {
+	var released bool
+	err := e.persist(e.runCtx, "release workflow", func(ctx context.Context) (err error) {
+		_, released, err = e.store.ReleaseWorkflow(ctx, w.ID, store.Owner{ExecutorID: e.executorID, Attempts: w.Attempts})
+		return err
+	})
+	switch {
+	case err != nil:
+		e.log.Error("dbos: release workflow failed; it stays PENDING under this executor", "workflow_id", w.ID, "err", err)
+	case released && w.Queue != "":
+		e.notifier.Enqueued(w.Queue)
+	}
+}
 
 // errTimedOut marks a workflow that ran past its deadline.
 var errTimedOut = errors.New("timed out")
@@ -146,6 +197,8 @@ func (e *Executor) invoke(w store.Workflow, fn *registry.Function) (out []byte, 
 		case err == nil:
 		case errors.Is(context.Cause(ctx), errCancelledCause):
 			err = errCancelledCause
+		case errors.Is(context.Cause(ctx), errDisowned):
+			err = errDisowned
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
 			err = errTimedOut
 		}

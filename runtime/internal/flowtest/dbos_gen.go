@@ -16,7 +16,7 @@ import (
 var _ func(context.Context, string, time.Duration) (Span, error) = Work
 
 // dbosFnWork describes Work to the dbos runtime.
-var dbosFnWork = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/flowtest.Work", Kind: dbosimpl.KindStep}
+var dbosFnWork = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/flowtest.Work", Kind: dbosimpl.KindStep, Signature: "cdecabc8b24074bb"}
 
 // dbosArgsWork is the encoded input of Work.
 type dbosArgsWork struct {
@@ -185,7 +185,7 @@ func ForkWork(ctx context.Context, id string, fromStep int, opts ...dbos.Enqueue
 var _ func(context.Context, string) (string, error) = Hold
 
 // dbosFnHold describes Hold to the dbos runtime.
-var dbosFnHold = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/flowtest.Hold", Kind: dbosimpl.KindStep}
+var dbosFnHold = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/flowtest.Hold", Kind: dbosimpl.KindStep, Signature: "472f21bea068dcf2"}
 
 // dbosArgsHold is the encoded input of Hold.
 type dbosArgsHold struct {
@@ -351,7 +351,7 @@ func ForkHold(ctx context.Context, id string, fromStep int, opts ...dbos.Enqueue
 var _ func(context.Context, int, time.Duration) (int, error) = Steps
 
 // dbosFnSteps describes Steps to the dbos runtime.
-var dbosFnSteps = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/flowtest.Steps", Kind: dbosimpl.KindWorkflow}
+var dbosFnSteps = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/flowtest.Steps", Kind: dbosimpl.KindWorkflow, Signature: "3f753fec03bca0bb", Source: "700321f4570eaa14"}
 
 // dbosArgsSteps is the encoded input of Steps.
 type dbosArgsSteps struct {

@@ -16,7 +16,7 @@ import (
 var _ func(context.Context, time.Duration) (int, error) = Job
 
 // dbosFnJob describes Job to the dbos runtime.
-var dbosFnJob = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/opstest.Job", Kind: dbosimpl.KindStep}
+var dbosFnJob = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/opstest.Job", Kind: dbosimpl.KindStep, Signature: "eb1ff4a758c904e1"}
 
 // dbosArgsJob is the encoded input of Job.
 type dbosArgsJob struct {
@@ -181,7 +181,7 @@ func ForkJob(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueO
 var _ func(context.Context) (int, error) = TwoJobs
 
 // dbosFnTwoJobs describes TwoJobs to the dbos runtime.
-var dbosFnTwoJobs = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/opstest.TwoJobs", Kind: dbosimpl.KindWorkflow}
+var dbosFnTwoJobs = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/opstest.TwoJobs", Kind: dbosimpl.KindWorkflow, Signature: "3f02d0c1974f365a", Source: "41fd197582235ed2"}
 
 // dbosArgsTwoJobs is the encoded input of TwoJobs.
 type dbosArgsTwoJobs struct{}
@@ -347,7 +347,7 @@ func ForkTwoJobs(ctx context.Context, id string, fromStep int, opts ...dbos.Enqu
 var _ func(context.Context, int, string) (int, error) = FanOutAndWait
 
 // dbosFnFanOutAndWait describes FanOutAndWait to the dbos runtime.
-var dbosFnFanOutAndWait = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/opstest.FanOutAndWait", Kind: dbosimpl.KindWorkflow}
+var dbosFnFanOutAndWait = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/opstest.FanOutAndWait", Kind: dbosimpl.KindWorkflow, Signature: "51fcfcb32a987f8e", Source: "20f764694f761f63"}
 
 // dbosArgsFanOutAndWait is the encoded input of FanOutAndWait.
 type dbosArgsFanOutAndWait struct {

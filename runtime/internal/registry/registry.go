@@ -4,7 +4,11 @@ package registry
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -62,7 +66,21 @@ type Function struct {
 	// Defaults to DefaultMaxRecovery.
 	MaxRecovery int
 
+	// Signature is the generator's fingerprint of the function's
+	// signature: its kind, its parameters' JSON keys and types and its
+	// result type, the types spelled out down to their encoded fields.
+	// The stored input and output of a call depend on nothing else. ""
+	// for a Function written by hand.
+	Signature string
+	// Source is the generator's fingerprint of a workflow's source: its
+	// declaration without comments, gofmt-printed. "" for a step, whose
+	// code may change freely: a recovered workflow replays its steps'
+	// recorded outcomes by their signatures, and runs a step again from
+	// its start.
+	Source string
+
 	invoke InvokeFunc
+	key    string // see Key; set by Register
 }
 
 // Defaults of the directive keys.
@@ -112,7 +130,56 @@ func Register(fn *Function, invoke InvokeFunc) {
 		panic(fmt.Sprintf("dbosimpl.Register: %q is registered twice; give one of them a distinct name with //dbos:%s name=...", fn.Name, fn.Kind))
 	}
 	fn.invoke = invoke
+	fn.key = fn.Key()
 	registry.byName[fn.Name] = fn
+}
+
+// Key is the fingerprint of the function's name, kind and Signature:
+// what a workflow's row records at enqueue (store.Workflow.Signature) and
+// what claims match, so that only an executor registering the function
+// with the signature its input was encoded for runs it. 16 hex digits.
+func (fn *Function) Key() string {
+	if fn.key != "" {
+		return fn.key
+	}
+	return fingerprint("dbos function 1", fn.Name, fn.Kind.String(), fn.Signature)[:16]
+}
+
+// fingerprint returns the SHA-256 of parts, each ended by a newline, in
+// hex.
+func fingerprint(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// All returns every registered function, by name.
+func All() []*Function {
+	registry.RLock()
+	defer registry.RUnlock()
+	out := make([]*Function, 0, len(registry.byName))
+	for _, fn := range registry.byName {
+		out = append(out, fn)
+	}
+	slices.SortFunc(out, func(a, b *Function) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// AppVersion derives the application version from the registered
+// functions: 12 hex digits of a hash of every registered function's name,
+// kind, Signature and Source. Changing a workflow's code or any function's
+// signature, or adding or removing a function, changes it; rebuilding the
+// same code does not. Steps' bodies and the code workflows call besides
+// their durable calls do not count: see Function.Source.
+func AppVersion() string {
+	parts := []string{"dbos app version 1"}
+	for _, fn := range All() {
+		parts = append(parts, fn.Name, fn.Kind.String(), fn.Signature, fn.Source)
+	}
+	return fingerprint(parts...)[:12]
 }
 
 // Call runs the function's registered body on an encoded input.

@@ -21,6 +21,7 @@ var (
 	ErrCancelled     = errors.New("dbos: workflow cancelled")
 	ErrDeadLetter    = errors.New("dbos: workflow dead-lettered after too many recoveries")
 	ErrShutdown      = errors.New("dbos: runtime is shutting down")
+	ErrClientOnly    = errors.New("dbos: this process is client-only (Config.ClientOnly)")
 )
 
 // codes names each sentinel a step's error may wrap, in the order Code
@@ -40,6 +41,7 @@ var codes = []struct {
 	{"unregistered", ErrUnregistered},
 	{"not_launched", ErrNotLaunched},
 	{"shutdown", ErrShutdown},
+	{"client_only", ErrClientOnly},
 }
 
 // Code returns the code of the first sentinel err matches, or "".

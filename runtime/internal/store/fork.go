@@ -13,7 +13,8 @@ type ForkParams struct {
 	// least 1, and at most the original's last recorded StepID + 1.
 	FromStep int
 	// Workflow is the new row, as InsertWorkflows takes it: ENQUEUED on a
-	// queue or PENDING under an executor, without a DedupID. The caller
+	// queue, or PENDING under an executor or under none (ExecutorID "":
+	// an executor that runs it takes it over), without a DedupID. The caller
 	// sets its Name and Input (the original's). Its Attempts are what
 	// InsertWorkflows would set (0 ENQUEUED, 1 PENDING) plus 1 when
 	// FromStep > 1: the claim or the start then makes them at least 2,

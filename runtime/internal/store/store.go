@@ -74,6 +74,17 @@ type Workflow struct {
 	CreatedAt    time.Time
 	StartedAt    time.Time // zero until claimed
 	CompletedAt  time.Time // zero until terminal
+	// AppVersion is the application version the workflow started under,
+	// "" until it starts (set by the claim, or by the insert of a workflow
+	// started directly): only an executor of that version runs it again.
+	AppVersion string
+	// Signature is the fingerprint of the function's name and signature in
+	// the process that enqueued or started it (registry.Function.Key): its
+	// Input was encoded for those parameters. Only an executor registering
+	// the function with the same fingerprint runs it. "" for a workflow
+	// recorded before fingerprints were: any executor registering Name
+	// runs it.
+	Signature string
 }
 
 // InsertParams describes a new workflow.
@@ -93,6 +104,13 @@ type InsertParams struct {
 	ParentID     string
 	Delay        time.Duration // NotBefore = now + Delay when > 0
 	Timeout      time.Duration
+	// Signature is the enqueuer's fingerprint of the function (see
+	// Workflow.Signature).
+	Signature string
+	// AppVersion is the starter's application version, recorded for a
+	// StatePending insert (which starts the workflow); ignored for
+	// StateEnqueued, whose claim records the claimer's.
+	AppVersion string
 }
 
 // InsertResult is InsertWorkflows' report on one workflow.
@@ -184,6 +202,50 @@ func (c QueueConfig) String() string {
 	return strings.Join(parts, " ")
 }
 
+// Runs is what an executor runs: the functions it registers, by name with
+// their fingerprints (Names[i] has Signatures[i], see Workflow.Signature),
+// and its application version. Claims, recovery and takeover move only
+// the workflows it runs (Runs.Can). A nil *Runs runs anything: for tests
+// and tools.
+type Runs struct {
+	AppVersion string
+	Names      []string
+	Signatures []string
+}
+
+// Can reports whether an executor that runs r can run w: it registers w's
+// function with w's fingerprint (or, for a workflow recorded without one,
+// under w's name), and w has not started or started under r's version.
+func (r *Runs) Can(w Workflow) bool {
+	if r == nil {
+		return true
+	}
+	if w.AppVersion != "" && w.AppVersion != r.AppVersion {
+		return false
+	}
+	for i, name := range r.Names {
+		if name == w.Name && (w.Signature == "" || w.Signature == r.Signatures[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// Executor is what an executor records about itself with its lease
+// (RenewLease), and what LiveExecutors reports: enough to tell why work
+// waits when no live executor can run it.
+type Executor struct {
+	ID         string
+	AppVersion string
+	// Functions are the functions it registers: name -> fingerprint (see
+	// Workflow.Signature). None for an executor that runs nothing.
+	Functions map[string]string
+	// Queues are the queues it runs.
+	Queues []string
+	// ExpiresAt is when its lease expires (LiveExecutors only).
+	ExpiresAt time.Time
+}
+
 // ClaimParams asks for ENQUEUED workflows of one queue. The limits are not
 // the caller's: the claim reads them from the queue's stored declaration
 // (none when the queue has none) and reports them in ClaimResult.Config.
@@ -191,6 +253,11 @@ type ClaimParams struct {
 	Queue      string
 	ExecutorID string
 	Max        int // claim at most this many (>= 1)
+	// Runs is what the claimer runs: the claim takes only the workflows
+	// it can run (Runs.Can), skipping the others in their place, and
+	// records Runs.AppVersion on each one that has no AppVersion yet.
+	// nil: any.
+	Runs *Runs
 	// Complete, when not empty, are outcomes the claimer records first,
 	// as CompleteMany would (distinct IDs): a worker finishing tasks
 	// claims their successors in the same call, with one commit when the
@@ -313,9 +380,16 @@ type Store interface {
 	// complete. On error nothing was recorded.
 	CompleteMany(ctx context.Context, ps []CompleteParams) (ok []bool, err error)
 
-	// PendingFor returns the PENDING workflows owned by an executor, oldest
-	// first, incrementing each one's Attempts (used to resume at Launch).
-	PendingFor(ctx context.Context, executorID string) ([]Workflow, error)
+	// PendingFor takes back the PENDING workflows owned by an executor
+	// (used to resume them at its Launch): those it runs (runs.Can) are
+	// returned as resumed, oldest first, each one's Attempts incremented
+	// (and runs.AppVersion recorded on those without an AppVersion); the
+	// others (another version's, or of functions it does not register,
+	// as after a restart with new code under the same executor ID) are
+	// released for an executor that can run them: queued ones back to
+	// ENQUEUED on their queue, the others PENDING under no executor (for
+	// TakeOverExpired), and returned as released.
+	PendingFor(ctx context.Context, executorID string, runs *Runs) (resumed, released []Workflow, err error)
 
 	// Steps returns a workflow's checkpoints ordered by StepID.
 	Steps(ctx context.Context, workflowID string) ([]Step, error)
@@ -366,8 +440,10 @@ type Store interface {
 	// (the claim makes it 2), or, without a queue, PENDING under executorID
 	// with Attempts 2 and StartedAt now (the caller runs it): attempts
 	// count afresh from a resume, and Attempts > 1 tells the runtime to
-	// load checkpoints. Any other state is returned unchanged with
-	// changed=false.
+	// load checkpoints. With executorID "" a workflow without a queue is
+	// released instead: PENDING under no executor with Attempts 1, for
+	// TakeOverExpired of an executor that can run it (which makes it 2).
+	// Any other state is returned unchanged with changed=false.
 	// ErrNotFound when it does not exist.
 	ResumeWorkflow(ctx context.Context, id, executorID string) (w Workflow, changed bool, err error)
 
@@ -376,16 +452,46 @@ type Store interface {
 	// of them.
 	ListWorkflows(ctx context.Context, f ListFilter) ([]Workflow, error)
 
-	// RenewLease records that executorID is alive for lease from now (the
-	// database clock).
-	RenewLease(ctx context.Context, executorID string, lease time.Duration) error
+	// RenewLease records that executor e.ID is alive for lease from now
+	// (the database clock), and what it runs (e's AppVersion, Functions
+	// and Queues; ExpiresAt is ignored).
+	RenewLease(ctx context.Context, e Executor, lease time.Duration) error
 
-	// TakeOverExpired deletes the executors, other than executorID, whose
-	// lease expired, and in the same transaction takes over their PENDING
-	// workflows: queued ones go back to ENQUEUED on their queue, the others
-	// become PENDING under executorID with Attempts+1 (the caller runs
-	// them). It returns the dead executors and every workflow it moved.
-	TakeOverExpired(ctx context.Context, executorID string) (dead []string, moved []Workflow, err error)
+	// TakeOverExpired marks as reaped (TakeOver.Dead, once each) the
+	// executors, other than executorID, whose lease expired, and in the
+	// same transaction takes over the orphaned PENDING workflows: those
+	// whose executor's lease expired (reaped by this call or an earlier
+	// one: a dead executor's record stays while it owns PENDING workflows,
+	// and is forgotten an hour after its reap once it owns none) and those
+	// that no executor owns (released). Queued ones go back to ENQUEUED on
+	// their queue, whoever can run them; those without a queue that runs
+	// can run (Runs.Can) become PENDING under executorID with Attempts+1
+	// (the caller runs them); the others stay as they are, for an executor
+	// that can run them. An executor that renews its lease is no longer
+	// dead. (An executor renews its lease before it owns any workflow, so
+	// every owner of a PENDING workflow has a record.)
+	TakeOverExpired(ctx context.Context, executorID string, runs *Runs) (TakeOver, error)
+
+	// LiveExecutors returns the executors whose lease has not expired, as
+	// they recorded themselves with RenewLease.
+	LiveExecutors(ctx context.Context) ([]Executor, error)
+
+	// WaitingWork counts the workflows that wait for an executor, grouped
+	// by what decides who can run them: ENQUEUED ones (of each declared
+	// queue, the first WaitingPerQueue in claim order: work nobody can run
+	// stays at the head of its queue while the rest is claimed past it),
+	// and PENDING ones whose executor holds no live lease or that no
+	// executor owns. Not for hot paths: the heartbeat reads it now and
+	// then.
+	WaitingWork(ctx context.Context) ([]WaitingGroup, error)
+
+	// ReleaseWorkflow gives up a workflow that owner's run cannot run (its
+	// function is not registered there, or not with the row's fingerprint
+	// or version): queued, back to ENQUEUED on its queue; started without
+	// a queue, PENDING under no executor, for TakeOverExpired of an
+	// executor that can run it. Fenced like CompleteMany: when the row is
+	// not PENDING under owner it changes nothing and returns released=false.
+	ReleaseWorkflow(ctx context.Context, id string, owner Owner) (w Workflow, released bool, err error)
 
 	// OwnedWorkflows returns those of ids that are still PENDING under
 	// executorID; the others were cancelled, finished or taken over.
@@ -445,6 +551,38 @@ type ExpireParams struct {
 	Retention  time.Duration // > 0
 	ExecutorID string        // the sweeper, for the election
 	Batch      int           // at most this many per transaction; 0: DefaultDeleteBatch
+}
+
+// TakeOver is what TakeOverExpired did.
+type TakeOver struct {
+	// Dead are the executors it found dead (their lease expired) that no
+	// earlier call reported.
+	Dead []string
+	// Moved are the workflows it moved: back to ENQUEUED on their queue,
+	// or PENDING under the taker.
+	Moved []Workflow
+	// From[i] is the executor Moved[i] was PENDING under; "" when none.
+	From []string
+}
+
+// WaitingPerQueue is how many ENQUEUED workflows of each queue, the first
+// in claim order, WaitingWork counts.
+const WaitingPerQueue = 1000
+
+// WaitingGroup counts workflows that wait alike (see WaitingWork).
+type WaitingGroup struct {
+	Name       string
+	Signature  string
+	AppVersion string
+	Queue      string // "" when started without one
+	State      string // StateEnqueued, or StatePending (orphaned)
+	Count      int
+}
+
+// Workflow returns a workflow standing for the group's, for Runs.Can and
+// the reasons that work waits.
+func (g WaitingGroup) Workflow() Workflow {
+	return Workflow{Name: g.Name, Signature: g.Signature, AppVersion: g.AppVersion, Queue: g.Queue, State: g.State}
 }
 
 // ListFilter selects workflows for ListWorkflows; empty fields match all.

@@ -15,7 +15,9 @@ RETURNING *;
 -- ResumeWorkflow puts a CANCELLED or DEAD_LETTER workflow back to work: ENQUEUED on its
 -- queue (taking the queue's lock in shared mode first, as an enqueue does,
 -- see InsertWorkflow), or, started without a queue, PENDING under
--- executor_id with attempts reset. Its checkpoints stay, so it resumes
+-- executor_id with attempts reset, or, when executor_id is empty, PENDING
+-- under no executor (released: an executor that can run it takes it over)
+-- with attempts 1, which the takeover makes 2. Its checkpoints stay, so it resumes
 -- after its last finished step. Attempts count afresh (see store.ResumeWorkflow). No row when it
 -- is missing or neither CANCELLED nor DEAD_LETTER.
 WITH target AS MATERIALIZED (
@@ -31,13 +33,14 @@ lock AS MATERIALIZED (
 now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
 UPDATE dbos.workflows w
 SET state = CASE WHEN w.queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
-    executor_id = CASE WHEN w.queue_name IS NULL THEN @executor_id::text END,
+    executor_id = CASE WHEN w.queue_name IS NULL THEN nullif(@executor_id::text, '') END,
     error = NULL,
     output = NULL,
     completed_ms = NULL,
-    started_ms = CASE WHEN w.queue_name IS NULL THEN now.ms END,
-    attempts = CASE WHEN w.queue_name IS NULL THEN 2 ELSE 1 END,
-    deadline_ms = CASE WHEN w.queue_name IS NULL AND w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
+    started_ms = CASE WHEN w.queue_name IS NULL AND @executor_id::text <> '' THEN now.ms END,
+    attempts = CASE WHEN w.queue_name IS NULL AND @executor_id::text <> '' THEN 2 ELSE 1 END,
+    deadline_ms = CASE WHEN w.queue_name IS NULL AND @executor_id::text <> '' AND w.timeout_ms > 0
+        THEN now.ms + w.timeout_ms END
 FROM now
 WHERE w.workflow_id = @workflow_id::text AND w.state IN ('CANCELLED', 'DEAD_LETTER')
 RETURNING w.*;

@@ -5,6 +5,15 @@
 -- then the claim must go through LockQueues and ClaimUnderLock. Nor when the
 -- queue is paused. The declaration is one primary-key lookup, evaluated once
 -- (an InitPlan), so an unlimited claim stays one statement.
+--
+-- Every claim (this one, ClaimUnderLock, ClaimPartitioned) takes only what
+-- the claimer runs (store.Runs): rows whose signature (the fingerprint of
+-- the function's name and signature when it was enqueued) is one of
+-- run_signatures, or, for a row written before signatures were recorded
+-- (an empty signature), whose name is one of run_names; and rows not yet
+-- started (app_version NULL) or started under run_version. The claim
+-- records run_version as the row's app_version when it has none. runs_any
+-- (a claimer that runs anything: tests and tools) lifts both.
 WITH now AS MATERIALIZED (SELECT dbos.now_ms() AS ms),
 picked AS MATERIALIZED (
     SELECT p.workflow_id
@@ -12,6 +21,10 @@ picked AS MATERIALIZED (
     WHERE p.queue_name = @queue_name::text
       AND p.state = 'ENQUEUED'
       AND (p.not_before_ms IS NULL OR p.not_before_ms <= now.ms)
+      -- What the claimer runs: see ClaimUnlimited.
+      AND (@runs_any::boolean OR p.signature = ANY(@run_signatures::text[])
+           OR (p.signature = '' AND p.name = ANY(@run_names::text[])))
+      AND (@runs_any::boolean OR p.app_version IS NULL OR p.app_version = @run_version::text)
       AND NOT EXISTS (
           SELECT 1 FROM dbos.queues l
           WHERE l.name = @queue_name::text
@@ -28,7 +41,8 @@ SET state = 'PENDING',
     executor_id = @executor_id::text,
     started_ms = now.ms,
     attempts = w.attempts + 1,
-    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
+    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END,
+    app_version = coalesce(w.app_version, nullif(@run_version::text, ''))
 FROM now, picked
 -- A join with the few picked rows: the planner finds each by the primary
 -- key, also without statistics, where it would read a small table whole
@@ -153,6 +167,10 @@ picked AS MATERIALIZED (
     WHERE p.queue_name = @queue_name::text
       AND p.state = 'ENQUEUED'
       AND (p.not_before_ms IS NULL OR p.not_before_ms <= now.ms)
+      -- What the claimer runs: see ClaimUnlimited.
+      AND (@runs_any::boolean OR p.signature = ANY(@run_signatures::text[])
+           OR (p.signature = '' AND p.name = ANY(@run_names::text[])))
+      AND (@runs_any::boolean OR p.app_version IS NULL OR p.app_version = @run_version::text)
     ORDER BY p.priority, p.seq
     LIMIT (SELECT room.n FROM room)
     FOR UPDATE OF p
@@ -162,7 +180,8 @@ SET state = 'PENDING',
     executor_id = @executor_id::text,
     started_ms = now.ms,
     attempts = w.attempts + 1,
-    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
+    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END,
+    app_version = coalesce(w.app_version, nullif(@run_version::text, ''))
 FROM now, picked
 -- A join with the few picked rows: the planner finds each by the primary
 -- key, also without statistics, where it would read a small table whole
@@ -292,6 +311,10 @@ ranked AS (
     WHERE r.queue_name = @queue_name::text
       AND r.state = 'ENQUEUED'
       AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+      -- What the claimer runs: see ClaimUnlimited.
+      AND (@runs_any::boolean OR r.signature = ANY(@run_signatures::text[])
+           OR (r.signature = '' AND r.name = ANY(@run_names::text[])))
+      AND (@runs_any::boolean OR r.app_version IS NULL OR r.app_version = @run_version::text)
 ),
 picked AS MATERIALIZED (
     SELECT ranked.workflow_id
@@ -309,7 +332,8 @@ SET state = 'PENDING',
     executor_id = @executor_id::text,
     started_ms = arg.now_ms,
     attempts = w.attempts + 1,
-    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN arg.now_ms + w.timeout_ms END
+    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN arg.now_ms + w.timeout_ms END,
+    app_version = coalesce(w.app_version, nullif(@run_version::text, ''))
 FROM arg, picked
 -- A join with the few picked rows: the planner finds each by the primary
 -- key, also without statistics, where it would read a small table whole

@@ -15,6 +15,7 @@ FOR KEY SHARE OF w;
 -- (the same shared lock of the queue before the clock is read and the
 -- seq drawn, for the same reason), with the attempts given (see
 -- store.ForkParams) and no deduplication ID. No row when the ID exists.
+-- A PENDING fork may have no executor: one that runs it takes it over.
 WITH lock AS MATERIALIZED (
     SELECT CASE WHEN @state::text = 'ENQUEUED'
         THEN pg_advisory_xact_lock_shared(hashtextextended('dbos.queue:' || @queue_name::text, 0))
@@ -24,7 +25,7 @@ now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
 INSERT INTO dbos.workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version
 )
 SELECT
     @workflow_id::text,
@@ -41,7 +42,9 @@ SELECT
     CASE WHEN @delay_ms::bigint > 0 THEN now.ms + @delay_ms::bigint END,
     @attempts::integer,
     now.ms,
-    CASE WHEN @state::text = 'PENDING' THEN now.ms END
+    CASE WHEN @state::text = 'PENDING' THEN now.ms END,
+    @signature::text,
+    CASE WHEN @state::text = 'PENDING' THEN nullif(@app_version::text, '') END
 FROM now
 ON CONFLICT (workflow_id) DO NOTHING
 RETURNING *;

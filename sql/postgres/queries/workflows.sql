@@ -30,7 +30,7 @@ now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
 INSERT INTO dbos.workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version
 )
 SELECT
     @workflow_id::text,
@@ -48,7 +48,9 @@ SELECT
     CASE WHEN @delay_ms::bigint > 0 THEN now.ms + @delay_ms::bigint END,
     CASE WHEN @state::text = 'PENDING' THEN 1 ELSE 0 END,
     now.ms,
-    CASE WHEN @state::text = 'PENDING' THEN now.ms END
+    CASE WHEN @state::text = 'PENDING' THEN now.ms END,
+    @signature::text,
+    CASE WHEN @state::text = 'PENDING' THEN nullif(@app_version::text, '') END
 FROM now
 ON CONFLICT (workflow_id) DO NOTHING
 RETURNING *;
@@ -74,6 +76,8 @@ WITH arg AS (
            unnest(@parent_ids::text[]) AS parent_id,
            unnest(@timeouts_ms::bigint[]) AS timeout_ms,
            unnest(@delays_ms::bigint[]) AS delay_ms,
+           unnest(@signatures::text[]) AS signature,
+           unnest(@app_versions::text[]) AS app_version,
            generate_subscripts(@workflow_ids::text[], 1) AS ord
 ),
 lock AS MATERIALIZED (
@@ -88,7 +92,7 @@ now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
 INSERT INTO dbos.workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version
 )
 SELECT
     a.workflow_id,
@@ -106,7 +110,9 @@ SELECT
     CASE WHEN a.delay_ms > 0 THEN now.ms + a.delay_ms END,
     CASE WHEN a.state = 'PENDING' THEN 1 ELSE 0 END,
     now.ms,
-    CASE WHEN a.state = 'PENDING' THEN now.ms END
+    CASE WHEN a.state = 'PENDING' THEN now.ms END,
+    a.signature,
+    CASE WHEN a.state = 'PENDING' THEN nullif(a.app_version, '') END
 FROM arg a, now
 ORDER BY a.ord
 ON CONFLICT DO NOTHING
@@ -153,9 +159,60 @@ WHERE w.workflow_id = c.workflow_id
 RETURNING w.workflow_id;
 
 -- name: ResumePending :many
--- ResumePending counts one more attempt for each PENDING workflow of an
--- executor and returns them.
-UPDATE dbos.workflows
-SET attempts = attempts + 1
-WHERE state = 'PENDING' AND executor_id = @executor_id::text
-RETURNING *;
+-- ResumePending takes back, at an executor's launch, its PENDING
+-- workflows: each one it runs (see the runs filter of claims.sql) counts
+-- one more attempt and stays its own (with run_version as its app_version
+-- when it has none); the others are released for an executor that can run
+-- them: queued ones back to ENQUEUED on their queue (after taking their
+-- queues' locks in shared mode, as an enqueue does, see InsertWorkflow),
+-- the others PENDING under no executor. It returns them all.
+WITH mine AS MATERIALIZED (
+    SELECT m.workflow_id, m.queue_name,
+           ((@runs_any::boolean OR m.signature = ANY(@run_signatures::text[])
+             OR (m.signature = '' AND m.name = ANY(@run_names::text[])))
+            AND (@runs_any::boolean OR m.app_version IS NULL OR m.app_version = @run_version::text))::boolean AS runs
+    FROM dbos.workflows m
+    WHERE m.state = 'PENDING' AND m.executor_id = @executor_id::text
+),
+locks AS MATERIALIZED (
+    SELECT count(pg_advisory_xact_lock_shared(hashtextextended('dbos.queue:' || q.queue_name, 0))) AS n
+    FROM (SELECT DISTINCT m.queue_name FROM mine m
+          WHERE NOT m.runs AND m.queue_name IS NOT NULL ORDER BY m.queue_name) AS q
+)
+UPDATE dbos.workflows w
+SET attempts = CASE WHEN mine.runs THEN w.attempts + 1 ELSE w.attempts END,
+    state = CASE WHEN mine.runs OR w.queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
+    executor_id = CASE WHEN mine.runs THEN w.executor_id END,
+    deadline_ms = CASE WHEN mine.runs OR w.queue_name IS NULL THEN w.deadline_ms END,
+    app_version = CASE WHEN mine.runs
+        THEN coalesce(w.app_version, nullif(@run_version::text, '')) ELSE w.app_version END
+FROM mine, locks
+WHERE w.workflow_id = mine.workflow_id
+  -- Rechecked after waiting for a row lock, as a row IS NOT DISTINCT FROM
+  -- so that the planner finds each row by its ID: see CompleteWorkflows.
+  AND (w.state, w.executor_id) IS NOT DISTINCT FROM ('PENDING', @executor_id::text)
+RETURNING w.*;
+
+-- name: ReleaseWorkflow :one
+-- ReleaseWorkflow gives up a workflow its owner's run cannot run, fenced
+-- by that run (see CompleteWorkflows): queued, back to ENQUEUED on its
+-- queue (after taking the queue's lock in shared mode, as an enqueue does,
+-- see InsertWorkflow); started without a queue, PENDING under no executor,
+-- for one that can run it to take over. No row when the run is stale.
+WITH target AS MATERIALIZED (
+    SELECT t.queue_name FROM dbos.workflows t WHERE t.workflow_id = @workflow_id::text
+),
+lock AS MATERIALIZED (
+    SELECT CASE WHEN target.queue_name IS NOT NULL
+        THEN pg_advisory_xact_lock_shared(hashtextextended('dbos.queue:' || target.queue_name, 0))
+    END AS locked
+    FROM target
+)
+UPDATE dbos.workflows w
+SET state = CASE WHEN w.queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
+    executor_id = NULL,
+    deadline_ms = CASE WHEN w.queue_name IS NULL THEN w.deadline_ms END
+FROM lock
+WHERE w.workflow_id = @workflow_id::text
+  AND (w.state, w.executor_id, w.attempts) IS NOT DISTINCT FROM ('PENDING', @executor_id::text, @attempts::integer)
+RETURNING w.*;

@@ -14,19 +14,20 @@ RETURNING *;
 -- name: ResumeWorkflow :one
 -- ResumeWorkflow puts a CANCELLED or DEAD_LETTER workflow back to work: ENQUEUED on its
 -- queue, or, started without a queue, PENDING under executor_id with
--- attempts reset. Its checkpoints stay, so it resumes after its last finished
+-- attempts reset, or, when executor_id is empty, PENDING under no executor
+-- (released: an executor that can run it takes it over) with attempts 1. Its checkpoints stay, so it resumes after its last finished
 -- step. Attempts count afresh (see store.ResumeWorkflow). No row when it
 -- is missing or neither CANCELLED nor DEAD_LETTER.
 UPDATE workflows
 SET state = CASE WHEN queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
-    executor_id = CASE WHEN queue_name IS NULL THEN CAST(@executor_id AS TEXT) END,
+    executor_id = CASE WHEN queue_name IS NULL THEN nullif(CAST(@executor_id AS TEXT), '') END,
     error = NULL,
     output = NULL,
     completed_ms = NULL,
-    started_ms = CASE WHEN queue_name IS NULL
+    started_ms = CASE WHEN queue_name IS NULL AND CAST(@executor_id AS TEXT) <> ''
         THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) END,
-    attempts = CASE WHEN queue_name IS NULL THEN 2 ELSE 1 END,
-    deadline_ms = CASE WHEN queue_name IS NULL AND timeout_ms > 0
+    attempts = CASE WHEN queue_name IS NULL AND CAST(@executor_id AS TEXT) <> '' THEN 2 ELSE 1 END,
+    deadline_ms = CASE WHEN queue_name IS NULL AND CAST(@executor_id AS TEXT) <> '' AND timeout_ms > 0
         THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) + timeout_ms END
 WHERE workflow_id = CAST(@workflow_id AS TEXT) AND state IN ('CANCELLED', 'DEAD_LETTER')
 RETURNING *;

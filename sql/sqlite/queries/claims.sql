@@ -40,12 +40,25 @@ FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) A
 -- name: ClaimReady :many
 -- ClaimReady claims up to max_rows workflows of a queue ready at now_ms;
 -- none from a paused queue.
+--
+-- Every claim (this one, PickPartitioned) takes only what the claimer runs
+-- (store.Runs): rows whose signature (the fingerprint of the function's
+-- name and signature when it was enqueued) is in run_signatures, or, for a
+-- row written before signatures were recorded (an empty signature), whose
+-- name is in run_names (both JSON arrays of strings); and rows not yet
+-- started (app_version NULL) or started under run_version. The claim
+-- records run_version as the row's app_version when it has none. runs_any
+-- = 1 (a claimer that runs anything: tests and tools) lifts both. The
+-- backlog reads (QueueBacklog, PartitionBacklog) apply the same filter, so
+-- that a claimer that cannot run what waits sees nothing ready and takes
+-- no write lock for it.
 UPDATE workflows
 SET state = 'PENDING',
     executor_id = CAST(@executor_id AS TEXT),
     started_ms = CAST(@now_ms AS INTEGER),
     attempts = attempts + 1,
-    deadline_ms = CASE WHEN timeout_ms > 0 THEN CAST(@now_ms AS INTEGER) + timeout_ms END
+    deadline_ms = CASE WHEN timeout_ms > 0 THEN CAST(@now_ms AS INTEGER) + timeout_ms END,
+    app_version = coalesce(app_version, nullif(CAST(@run_version AS TEXT), ''))
 WHERE workflow_id IN (
     SELECT p.workflow_id FROM workflows p
     WHERE p.queue_name = CAST(@queue_name AS TEXT)
@@ -54,6 +67,10 @@ WHERE workflow_id IN (
       AND NOT EXISTS (
           SELECT 1 FROM queues l WHERE l.name = CAST(@queue_name AS TEXT) AND l.paused
       )
+      AND (CAST(@runs_any AS INTEGER) = 1
+           OR p.signature IN (SELECT value FROM json_each(CAST(@run_signatures AS TEXT)))
+           OR (p.signature = '' AND p.name IN (SELECT value FROM json_each(CAST(@run_names AS TEXT)))))
+      AND (CAST(@runs_any AS INTEGER) = 1 OR p.app_version IS NULL OR p.app_version = CAST(@run_version AS TEXT))
     ORDER BY p.priority, p.seq
     LIMIT CAST(@max_rows AS INTEGER)
 )
@@ -67,10 +84,18 @@ SELECT
         SELECT 1 FROM workflows w
         WHERE w.queue_name = CAST(@queue_name AS TEXT) AND w.state = 'ENQUEUED'
           AND (w.not_before_ms IS NULL OR w.not_before_ms <= CAST(@now_ms AS INTEGER))
+          AND (CAST(@runs_any AS INTEGER) = 1
+               OR w.signature IN (SELECT value FROM json_each(CAST(@run_signatures AS TEXT)))
+               OR (w.signature = '' AND w.name IN (SELECT value FROM json_each(CAST(@run_names AS TEXT)))))
+          AND (CAST(@runs_any AS INTEGER) = 1 OR w.app_version IS NULL OR w.app_version = CAST(@run_version AS TEXT))
     ) AS ready,
     (SELECT CAST(coalesce(min(w.not_before_ms), 0) AS INTEGER) FROM workflows w
      WHERE w.queue_name = CAST(@queue_name AS TEXT) AND w.state = 'ENQUEUED'
-       AND w.not_before_ms > CAST(@now_ms AS INTEGER)) AS next_delayed_ms;
+       AND w.not_before_ms > CAST(@now_ms AS INTEGER)
+       AND (CAST(@runs_any AS INTEGER) = 1
+            OR w.signature IN (SELECT value FROM json_each(CAST(@run_signatures AS TEXT)))
+            OR (w.signature = '' AND w.name IN (SELECT value FROM json_each(CAST(@run_names AS TEXT)))))
+       AND (CAST(@runs_any AS INTEGER) = 1 OR w.app_version IS NULL OR w.app_version = CAST(@run_version AS TEXT))) AS next_delayed_ms;
 
 -- name: PickPartitioned :many
 -- PickPartitioned selects the rows a claim under per-partition limits takes
@@ -102,6 +127,10 @@ ranked AS (
     WHERE r.queue_name = CAST(@queue_name AS TEXT)
       AND r.state = 'ENQUEUED'
       AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+      AND (CAST(@runs_any AS INTEGER) = 1
+           OR r.signature IN (SELECT value FROM json_each(CAST(@run_signatures AS TEXT)))
+           OR (r.signature = '' AND r.name IN (SELECT value FROM json_each(CAST(@run_names AS TEXT)))))
+      AND (CAST(@runs_any AS INTEGER) = 1 OR r.app_version IS NULL OR r.app_version = CAST(@run_version AS TEXT))
 )
 SELECT ranked.workflow_id
 FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
@@ -120,7 +149,8 @@ SET state = 'PENDING',
     executor_id = CAST(@executor_id AS TEXT),
     started_ms = CAST(@now_ms AS INTEGER),
     attempts = attempts + 1,
-    deadline_ms = CASE WHEN timeout_ms > 0 THEN CAST(@now_ms AS INTEGER) + timeout_ms END
+    deadline_ms = CASE WHEN timeout_ms > 0 THEN CAST(@now_ms AS INTEGER) + timeout_ms END,
+    app_version = coalesce(app_version, nullif(CAST(@run_version AS TEXT), ''))
 WHERE state = 'ENQUEUED' AND workflow_id IN (sqlc.slice('ids'))
 RETURNING *;
 
@@ -151,6 +181,10 @@ waiting AS (
     WHERE r.queue_name = CAST(@queue_name AS TEXT)
       AND r.state = 'ENQUEUED'
       AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+      AND (CAST(@runs_any AS INTEGER) = 1
+           OR r.signature IN (SELECT value FROM json_each(CAST(@run_signatures AS TEXT)))
+           OR (r.signature = '' AND r.name IN (SELECT value FROM json_each(CAST(@run_names AS TEXT)))))
+      AND (CAST(@runs_any AS INTEGER) = 1 OR r.app_version IS NULL OR r.app_version = CAST(@run_version AS TEXT))
 ),
 room AS (
     SELECT waiting.part,
@@ -165,4 +199,8 @@ SELECT
      WHERE room.concurrency_room AND NOT room.rate_room) AS partition_free_ms,
     (SELECT CAST(coalesce(min(d.not_before_ms), 0) AS INTEGER) FROM workflows d, arg
      WHERE d.queue_name = CAST(@queue_name AS TEXT) AND d.state = 'ENQUEUED'
-       AND d.not_before_ms > arg.now_ms) AS next_delayed_ms;
+       AND d.not_before_ms > arg.now_ms
+       AND (CAST(@runs_any AS INTEGER) = 1
+            OR d.signature IN (SELECT value FROM json_each(CAST(@run_signatures AS TEXT)))
+            OR (d.signature = '' AND d.name IN (SELECT value FROM json_each(CAST(@run_names AS TEXT)))))
+       AND (CAST(@runs_any AS INTEGER) = 1 OR d.app_version IS NULL OR d.app_version = CAST(@run_version AS TEXT))) AS next_delayed_ms;

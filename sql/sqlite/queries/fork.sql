@@ -14,7 +14,7 @@ WHERE w.workflow_id = CAST(@workflow_id AS TEXT);
 INSERT INTO workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version
 )
 SELECT
     CAST(@workflow_id AS TEXT),
@@ -32,7 +32,9 @@ SELECT
     CASE WHEN CAST(@delay_ms AS INTEGER) > 0 THEN now.ms + CAST(@delay_ms AS INTEGER) END,
     CAST(@attempts AS INTEGER),
     now.ms,
-    CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN now.ms END
+    CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN now.ms END,
+    CAST(@signature AS TEXT),
+    CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN nullif(CAST(@app_version AS TEXT), '') END
 FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now
 WHERE true
 ON CONFLICT (workflow_id) DO NOTHING

@@ -11,7 +11,7 @@
 INSERT INTO workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version
 )
 SELECT
     CAST(@workflow_id AS TEXT),
@@ -30,7 +30,9 @@ SELECT
     CASE WHEN CAST(@delay_ms AS INTEGER) > 0 THEN now.ms + CAST(@delay_ms AS INTEGER) END,
     CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN 1 ELSE 0 END,
     now.ms,
-    CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN now.ms END
+    CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN now.ms END,
+    CAST(@signature AS TEXT),
+    CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN nullif(CAST(@app_version AS TEXT), '') END
 FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now
 WHERE true
 ON CONFLICT (workflow_id) DO NOTHING
@@ -59,10 +61,46 @@ WHERE workflow_id = CAST(@workflow_id AS TEXT)
   AND executor_id = CAST(@executor_id AS TEXT)
   AND attempts = CAST(@attempts AS INTEGER);
 
+-- name: ReleaseUnrunnable :many
+-- ReleaseUnrunnable releases, at an executor's launch, the PENDING
+-- workflows of the executor that it does not run (see the runs filter of
+-- claims.sql), for an executor that can run them: queued ones back to
+-- ENQUEUED on their queue, the others PENDING under no executor. It
+-- returns them. ResumePending, in the same transaction, then takes the
+-- rest.
+UPDATE workflows
+SET state = CASE WHEN queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
+    executor_id = NULL,
+    deadline_ms = CASE WHEN queue_name IS NULL THEN deadline_ms END
+WHERE state = 'PENDING' AND executor_id = CAST(@executor_id AS TEXT)
+  AND CAST(@runs_any AS INTEGER) = 0
+  AND NOT (
+      (signature IN (SELECT value FROM json_each(CAST(@run_signatures AS TEXT)))
+       OR (signature = '' AND name IN (SELECT value FROM json_each(CAST(@run_names AS TEXT)))))
+      AND (app_version IS NULL OR app_version = CAST(@run_version AS TEXT)))
+RETURNING *;
+
 -- name: ResumePending :many
 -- ResumePending counts one more attempt for each PENDING workflow of an
--- executor and returns them.
+-- executor and returns them, with run_version as the app_version of those
+-- that have none.
 UPDATE workflows
-SET attempts = attempts + 1
+SET attempts = attempts + 1,
+    app_version = coalesce(app_version, nullif(CAST(@run_version AS TEXT), ''))
 WHERE state = 'PENDING' AND executor_id = CAST(@executor_id AS TEXT)
+RETURNING *;
+
+-- name: ReleaseWorkflow :one
+-- ReleaseWorkflow gives up a workflow its owner's run cannot run, fenced
+-- by that run: queued, back to ENQUEUED on its queue; started without a
+-- queue, PENDING under no executor, for one that can run it to take over.
+-- No row when the run is stale.
+UPDATE workflows
+SET state = CASE WHEN queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
+    executor_id = NULL,
+    deadline_ms = CASE WHEN queue_name IS NULL THEN deadline_ms END
+WHERE workflow_id = CAST(@workflow_id AS TEXT)
+  AND state = 'PENDING'
+  AND executor_id = CAST(@executor_id AS TEXT)
+  AND attempts = CAST(@attempts AS INTEGER)
 RETURNING *;

@@ -16,7 +16,7 @@ import (
 var _ func(context.Context, int) (int, error) = Noop
 
 // dbosFnNoop describes Noop to the dbos runtime.
-var dbosFnNoop = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.Noop", Kind: dbosimpl.KindStep}
+var dbosFnNoop = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.Noop", Kind: dbosimpl.KindStep, Signature: "342d301fa3e194c5"}
 
 // dbosArgsNoop is the encoded input of Noop.
 type dbosArgsNoop struct {
@@ -182,7 +182,7 @@ func ForkNoop(ctx context.Context, id string, fromStep int, opts ...dbos.Enqueue
 var _ func(context.Context, time.Duration) error = Sleep
 
 // dbosFnSleep describes Sleep to the dbos runtime.
-var dbosFnSleep = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.Sleep", Kind: dbosimpl.KindStep}
+var dbosFnSleep = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.Sleep", Kind: dbosimpl.KindStep, Signature: "378ae250cdb2b1f7"}
 
 // dbosArgsSleep is the encoded input of Sleep.
 type dbosArgsSleep struct {
@@ -334,7 +334,7 @@ func ForkSleep(ctx context.Context, id string, fromStep int, opts ...dbos.Enqueu
 var _ func(context.Context, int) (int, error) = SeedLoop
 
 // dbosFnSeedLoop describes SeedLoop to the dbos runtime.
-var dbosFnSeedLoop = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.SeedLoop", Kind: dbosimpl.KindWorkflow}
+var dbosFnSeedLoop = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.SeedLoop", Kind: dbosimpl.KindWorkflow, Signature: "af042fea72bd8c72", Source: "8f7f641852e89754"}
 
 // dbosArgsSeedLoop is the encoded input of SeedLoop.
 type dbosArgsSeedLoop struct {

@@ -208,10 +208,15 @@ func (s *Store) claimUnlimited(ctx context.Context, p store.ClaimParams) (res st
 // have limits (declared before the claim, which then took nothing, or
 // meanwhile; see routeUnlimited).
 func queueClaimUnlimited(ctx context.Context, q *pgdb.Queries, p store.ClaimParams, fe *firstErr) func() (store.ClaimResult, bool) {
+	runs := storekit.RunsOf(p.Runs)
 	claim := q.ClaimUnlimited(ctx, []pgdb.ClaimUnlimitedParams{{
-		ExecutorID: p.ExecutorID,
-		QueueName:  p.Queue,
-		MaxRows:    int64(p.Max),
+		ExecutorID:    p.ExecutorID,
+		QueueName:     p.Queue,
+		MaxRows:       int64(p.Max),
+		RunsAny:       runs.Any,
+		RunVersion:    runs.Version,
+		RunNames:      runs.Names,
+		RunSignatures: runs.Signatures,
 	}})
 	backlog := q.QueueBacklog(ctx, []pgdb.QueueBacklogParams{{QueueName: p.Queue}})
 	return func() (store.ClaimResult, bool) {
@@ -285,10 +290,15 @@ func (s *Store) claimLimited(ctx context.Context, p store.ClaimParams) (res stor
 	q := pgdb.New(&pl)
 	lock := q.LockQueues(ctx, []string{p.Queue})
 	readDone := queueCompletions(ctx, q, p.Complete, &res.Completed, &fe)
+	runs := storekit.RunsOf(p.Runs)
 	claim := q.ClaimUnderLock(ctx, []pgdb.ClaimUnderLockParams{{
-		ExecutorID: p.ExecutorID,
-		QueueName:  p.Queue,
-		MaxRows:    int64(p.Max),
+		ExecutorID:    p.ExecutorID,
+		QueueName:     p.Queue,
+		MaxRows:       int64(p.Max),
+		RunsAny:       runs.Any,
+		RunVersion:    runs.Version,
+		RunNames:      runs.Names,
+		RunSignatures: runs.Signatures,
 	}})
 	state := q.QueueState(ctx, []pgdb.QueueStateParams{{QueueName: p.Queue, ExecutorID: p.ExecutorID}})
 	pl.send(ctx, s.pool)
@@ -360,7 +370,12 @@ func (s *Store) claimPartitioned(ctx context.Context, p store.ClaimParams) (stor
 		var rows []pgdb.Workflow
 		if n := storekit.Room(cfg, p.Max, load); n > 0 && !l.Paused {
 			if storekit.Partitioned(cfg) {
+				runs := storekit.RunsOf(p.Runs)
 				rows, err = q.ClaimPartitioned(ctx, pgdb.ClaimPartitionedParams{
+					RunsAny:              runs.Any,
+					RunVersion:           runs.Version,
+					RunNames:             runs.Names,
+					RunSignatures:        runs.Signatures,
 					ExecutorID:           p.ExecutorID,
 					PartitionConcurrency: int64(cfg.PartitionConcurrency),
 					PartitionRateLimit:   int64(cfg.PartitionRateLimit),

@@ -48,6 +48,8 @@ func (s *Store) ForkWorkflow(ctx context.Context, p store.ForkParams) (store.Wor
 			TimeoutMs:    a.TimeoutMs,
 			DelayMs:      a.DelayMs,
 			Attempts:     int32(storekit.ForkAttempts(p)),
+			Signature:    a.Signature,
+			AppVersion:   a.AppVersion,
 		})
 		if isNoRows(err) { // the ID exists
 			existing, err := q.GetWorkflow(ctx, p.Workflow.ID)

@@ -13,38 +13,75 @@ import (
 )
 
 // RenewLease implements store.Store.
-func (s *Store) RenewLease(ctx context.Context, executorID string, lease time.Duration) error {
-	if err := s.q.RenewLease(ctx, pgdb.RenewLeaseParams{ExecutorID: executorID, LeaseMs: storekit.Millis(lease)}); err != nil {
-		return fmt.Errorf("renew lease of executor %q: %w", executorID, err)
+func (s *Store) RenewLease(ctx context.Context, e store.Executor, lease time.Duration) error {
+	functions, queues := storekit.ExecutorColumns(e)
+	err := s.q.RenewLease(ctx, pgdb.RenewLeaseParams{
+		ExecutorID: e.ID,
+		LeaseMs:    storekit.Millis(lease),
+		AppVersion: e.AppVersion,
+		Functions:  functions,
+		Queues:     queues,
+	})
+	if err != nil {
+		return fmt.Errorf("renew lease of executor %q: %w", e.ID, err)
 	}
 	return nil
 }
 
-// TakeOverExpired implements store.Store.
-func (s *Store) TakeOverExpired(ctx context.Context, executorID string) ([]string, []store.Workflow, error) {
-	var (
-		dead  []string
-		moved []store.Workflow
-	)
+// TakeOverExpired implements store.Store: in one transaction, it reaps the
+// expired executors (ReapExecutors), finds the owners of the orphaned
+// PENDING workflows it would move (OrphanOwners), moves each one's
+// (TakeOverWorkflows), and forgets executors reaped long ago
+// (ForgetExecutors).
+func (s *Store) TakeOverExpired(ctx context.Context, executorID string, runs *store.Runs) (store.TakeOver, error) {
+	if err := storekit.ValidateRuns(runs); err != nil {
+		return store.TakeOver{}, err
+	}
+	r := storekit.RunsOf(runs)
+	var to store.TakeOver
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		to = store.TakeOver{}
 		q := s.q.WithTx(tx)
 		var err error
-		if dead, err = q.ReapExecutors(ctx, executorID); err != nil {
+		if to.Dead, err = q.ReapExecutors(ctx, executorID); err != nil {
 			return fmt.Errorf("find expired executors: %w", err)
 		}
-		for _, id := range dead {
-			rows, err := q.TakeOverWorkflows(ctx, pgdb.TakeOverWorkflowsParams{ExecutorID: executorID, DeadID: id})
+		owners, err := q.OrphanOwners(ctx, pgdb.OrphanOwnersParams{
+			ExecutorID:    executorID,
+			RunsAny:       r.Any,
+			RunVersion:    r.Version,
+			RunNames:      r.Names,
+			RunSignatures: r.Signatures,
+		})
+		if err != nil {
+			return fmt.Errorf("find orphaned workflows: %w", err)
+		}
+		for _, owner := range owners {
+			rows, err := q.TakeOverWorkflows(ctx, pgdb.TakeOverWorkflowsParams{
+				ExecutorID:    executorID,
+				Owner:         owner,
+				RunsAny:       r.Any,
+				RunVersion:    r.Version,
+				RunNames:      r.Names,
+				RunSignatures: r.Signatures,
+			})
 			if err != nil {
-				return fmt.Errorf("take over the workflows of executor %q: %w", id, err)
+				return fmt.Errorf("take over the workflows of executor %q: %w", owner, err)
 			}
-			moved = append(moved, workflows(rows)...)
+			for _, row := range rows {
+				to.Moved = append(to.Moved, workflow(row))
+				to.From = append(to.From, owner)
+			}
+		}
+		if err := q.ForgetExecutors(ctx); err != nil {
+			return fmt.Errorf("forget executors reaped long ago: %w", err)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return store.TakeOver{}, err
 	}
-	return dead, moved, nil
+	return to, nil
 }
 
 // OwnedWorkflows implements store.Store.
@@ -57,4 +94,30 @@ func (s *Store) OwnedWorkflows(ctx context.Context, executorID string, ids []str
 		return nil, fmt.Errorf("check the workflows executor %q runs: %w", executorID, err)
 	}
 	return owned, nil
+}
+
+// LiveExecutors implements store.Store.
+func (s *Store) LiveExecutors(ctx context.Context) ([]store.Executor, error) {
+	rows, err := s.q.LiveExecutors(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list live executors: %w", err)
+	}
+	out := make([]store.Executor, len(rows))
+	for i, r := range rows {
+		out[i] = storekit.ExecutorOf(r.ExecutorID, r.AppVersion, r.Functions, r.Queues, r.ExpiresMs)
+	}
+	return out, nil
+}
+
+// WaitingWork implements store.Store.
+func (s *Store) WaitingWork(ctx context.Context) ([]store.WaitingGroup, error) {
+	rows, err := s.q.WaitingWork(ctx, store.WaitingPerQueue)
+	if err != nil {
+		return nil, fmt.Errorf("count waiting work: %w", err)
+	}
+	out := make([]store.WaitingGroup, len(rows))
+	for i, r := range rows {
+		out[i] = store.WaitingGroup{Name: r.Name, Signature: r.Signature, AppVersion: r.AppVersion, Queue: r.QueueName, State: r.State, Count: int(r.N)}
+	}
+	return out, nil
 }

@@ -185,11 +185,21 @@ func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 // (pgx prepares every statement) reads it whole on every call after,
 // however large it grows. The session's setting travels in the startup
 // packet: no round trip. A setting the caller put in the URL wins.
+//
+// It also turns JIT compilation off (jit): the penalty enable_seqscan adds
+// to a statement that must read a table whole (the few rows of
+// dbos.executors, read at every heartbeat) lifts its estimated cost far
+// above jit_above_cost, and Postgres then spent some 250 ms compiling a
+// statement that runs in a millisecond. None of the runtime's statements
+// runs long enough for JIT to pay.
 func planWithIndexes(c *pgx.ConnConfig) {
 	if c.RuntimeParams == nil {
 		c.RuntimeParams = map[string]string{}
 	}
 	if _, ok := c.RuntimeParams["enable_seqscan"]; !ok {
 		c.RuntimeParams["enable_seqscan"] = "off"
+	}
+	if _, ok := c.RuntimeParams["jit"]; !ok {
+		c.RuntimeParams["jit"] = "off"
 	}
 }

@@ -70,6 +70,8 @@ func insertArgs(p store.InsertParams) pgdb.InsertWorkflowParams {
 		ParentID:     p.ParentID,
 		TimeoutMs:    storekit.Millis(p.Timeout),
 		DelayMs:      storekit.Millis(p.Delay),
+		Signature:    p.Signature,
+		AppVersion:   p.AppVersion,
 	}
 }
 
@@ -147,12 +149,15 @@ func (s *Store) insertWorkflows(ctx context.Context, ps []store.InsertParams, cl
 		ParentIds:     make([]string, len(ps)),
 		TimeoutsMs:    make([]int64, len(ps)),
 		DelaysMs:      make([]int64, len(ps)),
+		Signatures:    make([]string, len(ps)),
+		AppVersions:   make([]string, len(ps)),
 	}
 	for i, p := range ps {
 		r := insertArgs(p)
 		a.WorkflowIds[i], a.Names[i], a.States[i], a.QueueNames[i], a.ExecutorIds[i] = r.WorkflowID, r.Name, r.State, r.QueueName, r.ExecutorID
 		a.Inputs[i], a.Priorities[i], a.DedupIds[i], a.PartitionKeys[i], a.ParentIds[i] = r.Input, r.Priority, r.DedupID, r.PartitionKey, r.ParentID
 		a.TimeoutsMs[i], a.DelaysMs[i] = r.TimeoutMs, r.DelayMs
+		a.Signatures[i], a.AppVersions[i] = r.Signature, r.AppVersion
 	}
 	var (
 		pl   pipeline
@@ -259,21 +264,52 @@ func (s *Store) complete(ctx context.Context, ps []store.CompleteParams) ([]bool
 	return completeVia(ctx, s.pool, ps)
 }
 
-// PendingFor returns an executor's PENDING workflows, oldest first, counting
-// one more attempt for each.
-func (s *Store) PendingFor(ctx context.Context, executorID string) ([]store.Workflow, error) {
+// PendingFor takes back an executor's PENDING workflows with one
+// statement: those it runs, oldest first, each counting one more attempt;
+// the others released.
+func (s *Store) PendingFor(ctx context.Context, executorID string, runs *store.Runs) (resumed, released []store.Workflow, err error) {
+	if err := storekit.ValidateRuns(runs); err != nil {
+		return nil, nil, err
+	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("resume workflows of executor %q: %w", executorID, err)
+		return nil, nil, fmt.Errorf("resume workflows of executor %q: %w", executorID, err)
 	}
 	ctx, cancel := storekit.Detach(ctx)
 	defer cancel()
-	rows, err := s.q.ResumePending(ctx, executorID)
+	r := storekit.RunsOf(runs)
+	rows, err := s.q.ResumePending(ctx, pgdb.ResumePendingParams{
+		ExecutorID:    executorID,
+		RunsAny:       r.Any,
+		RunVersion:    r.Version,
+		RunNames:      r.Names,
+		RunSignatures: r.Signatures,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("resume workflows of executor %q: %w", executorID, err)
+		return nil, nil, fmt.Errorf("resume workflows of executor %q: %w", executorID, err)
 	}
-	out := workflows(rows)
-	storekit.SortBySeq(out)
-	return out, nil
+	for _, w := range workflows(rows) {
+		if w.State == store.StatePending && w.ExecutorID == executorID {
+			resumed = append(resumed, w)
+		} else {
+			released = append(released, w)
+		}
+	}
+	storekit.SortBySeq(resumed)
+	storekit.SortBySeq(released)
+	return resumed, released, nil
+}
+
+// ReleaseWorkflow implements store.Store.
+func (s *Store) ReleaseWorkflow(ctx context.Context, id string, owner store.Owner) (store.Workflow, bool, error) {
+	row, err := s.q.ReleaseWorkflow(ctx, pgdb.ReleaseWorkflowParams{WorkflowID: id, ExecutorID: owner.ExecutorID, Attempts: int32(owner.Attempts)})
+	if err == nil {
+		return workflow(row), true, nil
+	}
+	if !isNoRows(err) {
+		return store.Workflow{}, false, fmt.Errorf("release workflow %q: %w", id, err)
+	}
+	w, err := s.GetWorkflow(ctx, id)
+	return w, false, err
 }
 
 // Steps returns a workflow's checkpoints ordered by StepID.
@@ -341,6 +377,8 @@ func workflow(r pgdb.Workflow) store.Workflow {
 		CreatedAt:    storekit.Time(r.CreatedMs),
 		StartedAt:    storekit.TimePtr(r.StartedMs),
 		CompletedAt:  storekit.TimePtr(r.CompletedMs),
+		AppVersion:   storekit.Str(r.AppVersion),
+		Signature:    r.Signature,
 	}
 }
 

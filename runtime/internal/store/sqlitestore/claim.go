@@ -77,7 +77,7 @@ func claimIn(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams) (sto
 	res := store.ClaimResult{Claimed: workflows(rows), Config: cfg, Completed: completed, Paused: paused}
 	storekit.SortFIFO(res.Claimed)
 	if storekit.NeedBacklog(cfg, p.Max, load, len(rows)) && !paused {
-		b, err := backlog(ctx, q, cfg, load.NowMs)
+		b, err := backlog(ctx, q, cfg, p.Runs, load.NowMs)
 		if err != nil {
 			return store.ClaimResult{}, fmt.Errorf("read backlog: %w", err)
 		}
@@ -104,7 +104,7 @@ func (s *Store) peek(ctx context.Context, p store.ClaimParams) (res store.ClaimR
 	if room == 0 && !storekit.NeedBacklog(cfg, p.Max, load, 0) {
 		return res, true, nil // a concurrency limit is full
 	}
-	b, err := backlog(ctx, s.q, cfg, load.NowMs)
+	b, err := backlog(ctx, s.q, cfg, p.Runs, load.NowMs)
 	if err != nil {
 		return res, false, fmt.Errorf("read backlog: %w", err)
 	}
@@ -132,15 +132,25 @@ func loaded(queue string, l sqlitedb.QueueLoadRow) (store.QueueConfig, storekit.
 // claimReady claims up to n ready rows at nowMs, within the partition limits
 // of cfg if any.
 func claimReady(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams, cfg store.QueueConfig, nowMs int64, n int) ([]sqlitedb.Workflow, error) {
+	r := storekit.RunsOf(p.Runs)
+	anyFn, names, sigs := r.JSON()
 	if !storekit.Partitioned(cfg) {
 		return q.ClaimReady(ctx, sqlitedb.ClaimReadyParams{
-			ExecutorID: p.ExecutorID,
-			NowMs:      nowMs,
-			QueueName:  p.Queue,
-			MaxRows:    int64(n),
+			ExecutorID:    p.ExecutorID,
+			NowMs:         nowMs,
+			QueueName:     p.Queue,
+			MaxRows:       int64(n),
+			RunsAny:       anyFn,
+			RunVersion:    r.Version,
+			RunNames:      names,
+			RunSignatures: sigs,
 		})
 	}
 	ids, err := q.PickPartitioned(ctx, sqlitedb.PickPartitionedParams{
+		RunsAny:              anyFn,
+		RunVersion:           r.Version,
+		RunNames:             names,
+		RunSignatures:        sigs,
 		MaxRows:              int64(n),
 		NowMs:                nowMs,
 		PartitionConcurrency: int64(cfg.PartitionConcurrency),
@@ -151,14 +161,20 @@ func claimReady(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams, c
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	return q.ClaimIDs(ctx, sqlitedb.ClaimIDsParams{ExecutorID: p.ExecutorID, NowMs: nowMs, Ids: ids})
+	return q.ClaimIDs(ctx, sqlitedb.ClaimIDsParams{ExecutorID: p.ExecutorID, NowMs: nowMs, RunVersion: r.Version, Ids: ids})
 }
 
-// backlog reads what is left in the queue at nowMs, under the partition
-// limits of cfg if any.
-func backlog(ctx context.Context, q *sqlitedb.Queries, cfg store.QueueConfig, nowMs int64) (storekit.Backlog, error) {
+// backlog reads what is left in the queue at nowMs for a claimer that runs
+// runs, under the partition limits of cfg if any.
+func backlog(ctx context.Context, q *sqlitedb.Queries, cfg store.QueueConfig, runs *store.Runs, nowMs int64) (storekit.Backlog, error) {
+	r := storekit.RunsOf(runs)
+	anyFn, names, sigs := r.JSON()
 	if storekit.Partitioned(cfg) {
 		b, err := q.PartitionBacklog(ctx, sqlitedb.PartitionBacklogParams{
+			RunsAny:              anyFn,
+			RunVersion:           r.Version,
+			RunNames:             names,
+			RunSignatures:        sigs,
 			QueueName:            cfg.Name,
 			NowMs:                nowMs,
 			PartitionConcurrency: int64(cfg.PartitionConcurrency),
@@ -167,7 +183,14 @@ func backlog(ctx context.Context, q *sqlitedb.Queries, cfg store.QueueConfig, no
 		})
 		return storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs, PartitionFreeMs: b.PartitionFreeMs}, err
 	}
-	b, err := q.QueueBacklog(ctx, sqlitedb.QueueBacklogParams{QueueName: cfg.Name, NowMs: nowMs})
+	b, err := q.QueueBacklog(ctx, sqlitedb.QueueBacklogParams{
+		QueueName:     cfg.Name,
+		NowMs:         nowMs,
+		RunsAny:       anyFn,
+		RunVersion:    r.Version,
+		RunNames:      names,
+		RunSignatures: sigs,
+	})
 	return storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs}, err
 }
 

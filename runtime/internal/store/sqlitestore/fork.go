@@ -46,6 +46,8 @@ func (s *Store) ForkWorkflow(ctx context.Context, p store.ForkParams) (store.Wor
 			TimeoutMs:    storekit.Millis(f.Timeout),
 			DelayMs:      storekit.Millis(f.Delay),
 			Attempts:     int64(storekit.ForkAttempts(p)),
+			Signature:    f.Signature,
+			AppVersion:   f.AppVersion,
 		})
 		if errors.Is(err, sql.ErrNoRows) { // the ID exists
 			existing, err := q.GetWorkflow(ctx, f.ID)

@@ -65,6 +65,8 @@ func insertOne(ctx context.Context, q *sqlitedb.Queries, p store.InsertParams) (
 		ParentID:     p.ParentID,
 		TimeoutMs:    storekit.Millis(p.Timeout),
 		DelayMs:      storekit.Millis(p.Delay),
+		Signature:    p.Signature,
+		AppVersion:   p.AppVersion,
 	})
 	switch {
 	case err == nil:
@@ -161,25 +163,59 @@ func completeParams(p store.CompleteParams) sqlitedb.CompleteWorkflowParams {
 	}
 }
 
-// PendingFor returns an executor's PENDING workflows, oldest first, counting
-// one more attempt for each.
-func (s *Store) PendingFor(ctx context.Context, executorID string) ([]store.Workflow, error) {
+// PendingFor takes back an executor's PENDING workflows in one IMMEDIATE
+// transaction: it releases those the executor does not run, then resumes
+// the rest, oldest first, each counting one more attempt.
+func (s *Store) PendingFor(ctx context.Context, executorID string, runs *store.Runs) (resumed, released []store.Workflow, err error) {
+	if err := storekit.ValidateRuns(runs); err != nil {
+		return nil, nil, err
+	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("resume workflows of executor %q: %w", executorID, err)
+		return nil, nil, fmt.Errorf("resume workflows of executor %q: %w", executorID, err)
 	}
 	ctx, cancel := storekit.Detach(ctx)
 	defer cancel()
-	var rows []sqlitedb.Workflow
-	err := s.write(func() (err error) {
-		rows, err = s.q.ResumePending(ctx, executorID)
+	r := storekit.RunsOf(runs)
+	anyFn, names, sigs := r.JSON()
+	err = s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
+		out, err := q.ReleaseUnrunnable(ctx, sqlitedb.ReleaseUnrunnableParams{
+			ExecutorID:    executorID,
+			RunsAny:       anyFn,
+			RunVersion:    r.Version,
+			RunNames:      names,
+			RunSignatures: sigs,
+		})
+		if err != nil {
+			return err
+		}
+		released = workflows(out)
+		in, err := q.ResumePending(ctx, sqlitedb.ResumePendingParams{ExecutorID: executorID, RunVersion: r.Version})
+		resumed = workflows(in)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("resume workflows of executor %q: %w", executorID, err)
+		return nil, nil, fmt.Errorf("resume workflows of executor %q: %w", executorID, err)
 	}
-	out := workflows(rows)
-	storekit.SortBySeq(out)
-	return out, nil
+	storekit.SortBySeq(resumed)
+	storekit.SortBySeq(released)
+	return resumed, released, nil
+}
+
+// ReleaseWorkflow implements store.Store.
+func (s *Store) ReleaseWorkflow(ctx context.Context, id string, owner store.Owner) (store.Workflow, bool, error) {
+	var row sqlitedb.Workflow
+	err := s.write(func() (err error) {
+		row, err = s.q.ReleaseWorkflow(ctx, sqlitedb.ReleaseWorkflowParams{WorkflowID: id, ExecutorID: owner.ExecutorID, Attempts: int64(owner.Attempts)})
+		return err
+	})
+	if err == nil {
+		return workflow(row), true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return store.Workflow{}, false, fmt.Errorf("release workflow %q: %w", id, err)
+	}
+	w, err := s.GetWorkflow(ctx, id)
+	return w, false, err
 }
 
 // Steps returns a workflow's checkpoints ordered by StepID.
@@ -249,6 +285,8 @@ func workflow(r sqlitedb.Workflow) store.Workflow {
 		CreatedAt:    storekit.Time(r.CreatedMs),
 		StartedAt:    nullTime(r.StartedMs),
 		CompletedAt:  nullTime(r.CompletedMs),
+		AppVersion:   r.AppVersion.String,
+		Signature:    r.Signature,
 	}
 }
 

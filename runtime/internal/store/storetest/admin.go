@@ -33,7 +33,7 @@ func testResumeWorkflow(t *testing.T, open Opener) {
 	deadDirect := pendingUnder(t, ctx, s, unique("exec"), 0)
 	for _, w := range []*store.Workflow{&deadQueued, &deadDirect} {
 		for range 2 {
-			pending, err := s.PendingFor(ctx, w.ExecutorID)
+			pending, _, err := s.PendingFor(ctx, w.ExecutorID, nil)
 			if err != nil || len(pending) != 1 {
 				t.Fatalf("PendingFor(%s) = %v, %v", w.ExecutorID, ids(pending), err)
 			}

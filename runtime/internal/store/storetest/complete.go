@@ -96,7 +96,7 @@ func testPendingFor(t *testing.T, open Opener) {
 	claim(t, ctx, s, store.ClaimParams{Queue: queue, ExecutorID: other, Max: 1})
 	complete(t, ctx, s, get(t, ctx, s, ws[1].ID)) // finished: not pending
 
-	got, err := s.PendingFor(ctx, exec)
+	got, _, err := s.PendingFor(ctx, exec, nil)
 	if err != nil {
 		t.Fatalf("PendingFor: %v", err)
 	}
@@ -108,7 +108,7 @@ func testPendingFor(t *testing.T, open Opener) {
 			t.Errorf("%s: Attempts %d State %s ExecutorID %s, want 2 PENDING %s", w.ID, w.Attempts, w.State, w.ExecutorID, exec)
 		}
 	}
-	again, err := s.PendingFor(ctx, exec)
+	again, _, err := s.PendingFor(ctx, exec, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func testPendingFor(t *testing.T, open Opener) {
 	if w := get(t, ctx, s, ws[2].ID); w.Attempts != 1 {
 		t.Errorf("PendingFor(%s) counted an attempt of %s's workflow: %d", exec, other, w.Attempts)
 	}
-	none, err := s.PendingFor(ctx, unique("idle"))
+	none, _, err := s.PendingFor(ctx, unique("idle"), nil)
 	if err != nil || len(none) != 0 {
 		t.Errorf("PendingFor of an executor with nothing = %v, %v; want none", ids(none), err)
 	}

@@ -71,7 +71,7 @@ func testLeaseTakeOver(t *testing.T, open Opener) {
 		exec  string
 		lease time.Duration
 	}{{dead, time.Millisecond}, {live, time.Millisecond}, {live, time.Minute}, {taker, time.Minute}} {
-		if err := other.RenewLease(ctx, l.exec, l.lease); err != nil {
+		if err := other.RenewLease(ctx, store.Executor{ID: l.exec}, l.lease); err != nil {
 			t.Fatalf("RenewLease(%s, %v): %v", l.exec, l.lease, err)
 		}
 	}
@@ -133,10 +133,11 @@ func testLeaseTakeOver(t *testing.T, open Opener) {
 		t.Errorf("claim after the takeover took %+v, want %s with Attempts %d", res.Claimed, deadQueued.ID, deadQueued.Attempts+1)
 	}
 	// The dead executor was deleted: a second takeover finds it no more.
-	reaped, moved, err := s.TakeOverExpired(ctx, taker)
+	to, err := s.TakeOverExpired(ctx, taker, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	reaped, moved = to.Dead, to.Moved
 	if slices.Contains(reaped, dead) {
 		t.Errorf("a second TakeOverExpired reaped %s again", dead)
 	}
@@ -157,7 +158,7 @@ func testTakeOverOnce(t *testing.T, open Opener) {
 	for range 4 {
 		direct = append(direct, pendingUnder(t, ctx, stores[0], dead, 0))
 	}
-	if err := stores[0].RenewLease(ctx, dead, time.Millisecond); err != nil {
+	if err := stores[0].RenewLease(ctx, store.Executor{ID: dead}, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	// The lease ends a millisecond later on the database's clock; wait
@@ -172,11 +173,12 @@ func testTakeOverOnce(t *testing.T, open Opener) {
 	for i := range 6 {
 		wg.Go(func() {
 			taker := unique("taker")
-			gone, ws, err := stores[i%2].TakeOverExpired(ctx, taker)
+			to, err := stores[i%2].TakeOverExpired(ctx, taker, nil)
 			if err != nil {
 				t.Errorf("TakeOverExpired: %v", err)
 				return
 			}
+			gone, ws := to.Dead, to.Moved
 			mu.Lock()
 			defer mu.Unlock()
 			for _, d := range gone {
@@ -207,10 +209,11 @@ func takeOverUntil(t *testing.T, ctx context.Context, s store.Store, taker, dead
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		reaped, moved, err := s.TakeOverExpired(ctx, taker)
+		to, err := s.TakeOverExpired(ctx, taker, nil)
 		if err != nil {
 			t.Fatalf("TakeOverExpired(%s): %v", taker, err)
 		}
+		reaped, moved := to.Dead, to.Moved
 		if slices.Contains(reaped, dead) {
 			return reaped, moved
 		}

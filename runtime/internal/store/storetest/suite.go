@@ -86,6 +86,15 @@ func Run(t *testing.T, open Opener) {
 		{"NotifyBatch", testNotifyBatch},
 		{"EventsCloseWithStore", testEventsClose},
 		{"ForkWorkflow", testForkWorkflow},
+		{"ClaimRuns", testClaimRuns},
+		{"ClaimRunsVersion", testClaimRunsVersion},
+		{"InsertRecordsVersion", testInsertRecordsVersion},
+		{"PendingForRuns", testPendingForRuns},
+		{"TakeOverRuns", testTakeOverRuns},
+		{"ReleaseWorkflow", testReleaseWorkflow},
+		{"ResumeReleased", testResumeReleased},
+		{"LiveExecutors", testLiveExecutors},
+		{"WaitingWork", testWaitingWork},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

@@ -7,6 +7,7 @@ package storekit
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -120,6 +121,9 @@ func ValidateClaim(p store.ClaimParams) error {
 		return fmt.Errorf("claim from queue %q: Max is %d, want at least 1", p.Queue, p.Max)
 	}
 	if err := ValidateCompleteMany(p.Complete); err != nil {
+		return fmt.Errorf("claim from queue %q: %w", p.Queue, err)
+	}
+	if err := ValidateRuns(p.Runs); err != nil {
 		return fmt.Errorf("claim from queue %q: %w", p.Queue, err)
 	}
 	return nil
@@ -354,6 +358,47 @@ func ValidateList(f store.ListFilter) error {
 	return nil
 }
 
+// RunsArgs is a store.Runs as the statements take it: Any for a nil Runs
+// (which runs anything), and never nil slices.
+type RunsArgs struct {
+	Any        bool
+	Version    string
+	Names      []string
+	Signatures []string
+}
+
+// RunsOf returns the statement arguments of r.
+func RunsOf(r *store.Runs) RunsArgs {
+	if r == nil {
+		return RunsArgs{Any: true, Names: []string{}, Signatures: []string{}}
+	}
+	a := RunsArgs{Version: r.AppVersion, Names: r.Names, Signatures: r.Signatures}
+	if a.Names == nil {
+		a.Names = []string{}
+	}
+	if a.Signatures == nil {
+		a.Signatures = []string{}
+	}
+	return a
+}
+
+// JSON returns the arguments for statements that take the lists as JSON
+// arrays (SQLite's json_each): any as 0 or 1, and the two arrays.
+func (a RunsArgs) JSON() (anyFunction int64, names, signatures string) {
+	if a.Any {
+		anyFunction = 1
+	}
+	return anyFunction, jsonText(a.Names), jsonText(a.Signatures)
+}
+
+// ValidateRuns checks a Runs before it reaches the database.
+func ValidateRuns(r *store.Runs) error {
+	if r != nil && len(r.Names) != len(r.Signatures) {
+		return fmt.Errorf("runs: %d names but %d signatures", len(r.Names), len(r.Signatures))
+	}
+	return nil
+}
+
 // CompletedBeforeMs is ListFilter.CompletedBefore as the bound of
 // completed_ms < bound (nil when unset): epoch milliseconds rounded up, so
 // that a workflow completed in the millisecond of t but before t matches.
@@ -433,4 +478,38 @@ func (l *Listed) Took(maxRows, n int, lowestSeq int64) {
 		return
 	}
 	l.belowSeq = lowestSeq
+}
+
+// ExecutorColumns returns what an executor records about itself as the
+// executors table stores it: its functions as a JSON object (name ->
+// fingerprint) and its queues as a JSON array.
+func ExecutorColumns(e store.Executor) (functions, queues string) {
+	fns := e.Functions
+	if fns == nil {
+		fns = map[string]string{}
+	}
+	qs := e.Queues
+	if qs == nil {
+		qs = []string{}
+	}
+	return jsonText(fns), jsonText(qs)
+}
+
+// ExecutorOf builds a store.Executor from the columns of the executors
+// table. Columns it cannot read (written by another program) read as
+// empty.
+func ExecutorOf(id, appVersion, functions, queues string, expiresMs int64) store.Executor {
+	e := store.Executor{ID: id, AppVersion: appVersion, Functions: map[string]string{}, Queues: []string{}, ExpiresAt: Time(expiresMs)}
+	_ = json.Unmarshal([]byte(functions), &e.Functions)
+	_ = json.Unmarshal([]byte(queues), &e.Queues)
+	return e
+}
+
+// jsonText encodes v, a map or slice of strings, which always encodes.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // strings always encode
+	}
+	return string(b)
 }

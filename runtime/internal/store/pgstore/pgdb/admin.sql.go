@@ -17,7 +17,7 @@ SET state = 'CANCELLED',
     completed_ms = dbos.now_ms()
 WHERE workflow_id = $1::text
   AND state IN ('ENQUEUED', 'PENDING')
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
 `
 
 // CancelWorkflow moves an ENQUEUED or PENDING workflow to CANCELLED and
@@ -47,12 +47,14 @@ func (q *Queries) CancelWorkflow(ctx context.Context, workflowID string) (Workfl
 		&i.CreatedMs,
 		&i.StartedMs,
 		&i.CompletedMs,
+		&i.AppVersion,
+		&i.Signature,
 	)
 	return i, err
 }
 
 const listWorkflows = `-- name: ListWorkflows :many
-SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms FROM dbos.workflows
+SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature FROM dbos.workflows
 WHERE ($1::text IS NULL OR state = $1::text)
   AND ($2::text IS NULL OR queue_name = $2::text)
   AND ($3::text IS NULL OR name = $3::text)
@@ -113,6 +115,8 @@ func (q *Queries) ListWorkflows(ctx context.Context, arg ListWorkflowsParams) ([
 			&i.CreatedMs,
 			&i.StartedMs,
 			&i.CompletedMs,
+			&i.AppVersion,
+			&i.Signature,
 		); err != nil {
 			return nil, err
 		}
@@ -138,16 +142,17 @@ lock AS MATERIALIZED (
 now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
 UPDATE dbos.workflows w
 SET state = CASE WHEN w.queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
-    executor_id = CASE WHEN w.queue_name IS NULL THEN $1::text END,
+    executor_id = CASE WHEN w.queue_name IS NULL THEN nullif($1::text, '') END,
     error = NULL,
     output = NULL,
     completed_ms = NULL,
-    started_ms = CASE WHEN w.queue_name IS NULL THEN now.ms END,
-    attempts = CASE WHEN w.queue_name IS NULL THEN 2 ELSE 1 END,
-    deadline_ms = CASE WHEN w.queue_name IS NULL AND w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
+    started_ms = CASE WHEN w.queue_name IS NULL AND $1::text <> '' THEN now.ms END,
+    attempts = CASE WHEN w.queue_name IS NULL AND $1::text <> '' THEN 2 ELSE 1 END,
+    deadline_ms = CASE WHEN w.queue_name IS NULL AND $1::text <> '' AND w.timeout_ms > 0
+        THEN now.ms + w.timeout_ms END
 FROM now
 WHERE w.workflow_id = $2::text AND w.state IN ('CANCELLED', 'DEAD_LETTER')
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
 `
 
 type ResumeWorkflowParams struct {
@@ -158,7 +163,9 @@ type ResumeWorkflowParams struct {
 // ResumeWorkflow puts a CANCELLED or DEAD_LETTER workflow back to work: ENQUEUED on its
 // queue (taking the queue's lock in shared mode first, as an enqueue does,
 // see InsertWorkflow), or, started without a queue, PENDING under
-// executor_id with attempts reset. Its checkpoints stay, so it resumes
+// executor_id with attempts reset, or, when executor_id is empty, PENDING
+// under no executor (released: an executor that can run it takes it over)
+// with attempts 1, which the takeover makes 2. Its checkpoints stay, so it resumes
 // after its last finished step. Attempts count afresh (see store.ResumeWorkflow). No row when it
 // is missing or neither CANCELLED nor DEAD_LETTER.
 func (q *Queries) ResumeWorkflow(ctx context.Context, arg ResumeWorkflowParams) (Workflow, error) {
@@ -185,6 +192,8 @@ func (q *Queries) ResumeWorkflow(ctx context.Context, arg ResumeWorkflowParams) 
 		&i.CreatedMs,
 		&i.StartedMs,
 		&i.CompletedMs,
+		&i.AppVersion,
+		&i.Signature,
 	)
 	return i, err
 }

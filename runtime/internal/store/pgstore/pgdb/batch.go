@@ -26,7 +26,7 @@ WITH cfg AS MATERIALIZED (
            coalesce(max(q.partition_rate_limit), 0)::bigint AS partition_rate_limit,
            coalesce(bool_or(q.paused), false) AS paused
     FROM dbos.queues q
-    WHERE q.name = $2::text
+    WHERE q.name = $3::text
 ),
 now AS MATERIALIZED (
     SELECT set_config('dbos.claim_now_ms', dbos.now_ms()::text, true)::bigint AS ms
@@ -35,18 +35,18 @@ room AS MATERIALIZED (
     SELECT CASE
         WHEN cfg.partition_concurrency > 0 OR cfg.partition_rate_limit > 0 OR cfg.paused THEN 0
         ELSE greatest(0, least(
-            $3::bigint,
+            $4::bigint,
             -- least() ignores NULL: a limit that is not set.
             CASE WHEN cfg.concurrency > 0 THEN cfg.concurrency - (
                 SELECT count(*) FROM dbos.workflows c
-                WHERE c.queue_name = $2::text AND c.state = 'PENDING') END,
+                WHERE c.queue_name = $3::text AND c.state = 'PENDING') END,
             CASE WHEN cfg.worker_concurrency > 0 THEN cfg.worker_concurrency - (
                 SELECT count(*) FROM dbos.workflows c
-                WHERE c.queue_name = $2::text AND c.state = 'PENDING'
+                WHERE c.queue_name = $3::text AND c.state = 'PENDING'
                   AND c.executor_id = $1::text) END,
             CASE WHEN cfg.rate_limit > 0 THEN cfg.rate_limit - (
                 SELECT count(*) FROM dbos.workflows c
-                WHERE c.queue_name = $2::text
+                WHERE c.queue_name = $3::text
                   AND c.started_ms > now.ms - cfg.rate_period_ms) END
         ))
     END AS n
@@ -55,9 +55,13 @@ room AS MATERIALIZED (
 picked AS MATERIALIZED (
     SELECT p.workflow_id
     FROM dbos.workflows p, now
-    WHERE p.queue_name = $2::text
+    WHERE p.queue_name = $3::text
       AND p.state = 'ENQUEUED'
       AND (p.not_before_ms IS NULL OR p.not_before_ms <= now.ms)
+      -- What the claimer runs: see ClaimUnlimited.
+      AND ($5::boolean OR p.signature = ANY($6::text[])
+           OR (p.signature = '' AND p.name = ANY($7::text[])))
+      AND ($5::boolean OR p.app_version IS NULL OR p.app_version = $2::text)
     ORDER BY p.priority, p.seq
     LIMIT (SELECT room.n FROM room)
     FOR UPDATE OF p
@@ -67,13 +71,14 @@ SET state = 'PENDING',
     executor_id = $1::text,
     started_ms = now.ms,
     attempts = w.attempts + 1,
-    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
+    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END,
+    app_version = coalesce(w.app_version, nullif($2::text, ''))
 FROM now, picked
 WHERE w.workflow_id = picked.workflow_id
   -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
   -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
   AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
 `
 
 type ClaimUnderLockBatchResults struct {
@@ -83,9 +88,13 @@ type ClaimUnderLockBatchResults struct {
 }
 
 type ClaimUnderLockParams struct {
-	ExecutorID string
-	QueueName  string
-	MaxRows    int64
+	ExecutorID    string
+	RunVersion    string
+	QueueName     string
+	MaxRows       int64
+	RunsAny       bool
+	RunSignatures []string
+	RunNames      []string
 }
 
 // ClaimUnderLock claims, under LockQueues (a statement before it in its
@@ -105,8 +114,12 @@ func (q *Queries) ClaimUnderLock(ctx context.Context, arg []ClaimUnderLockParams
 	for _, a := range arg {
 		vals := []interface{}{
 			a.ExecutorID,
+			a.RunVersion,
 			a.QueueName,
 			a.MaxRows,
+			a.RunsAny,
+			a.RunSignatures,
+			a.RunNames,
 		}
 		batch.Queue(claimUnderLock, vals...)
 	}
@@ -153,6 +166,8 @@ func (b *ClaimUnderLockBatchResults) Query(f func(int, []Workflow, error)) {
 					&i.CreatedMs,
 					&i.StartedMs,
 					&i.CompletedMs,
+					&i.AppVersion,
+					&i.Signature,
 				); err != nil {
 					return err
 				}
@@ -176,18 +191,22 @@ WITH now AS MATERIALIZED (SELECT dbos.now_ms() AS ms),
 picked AS MATERIALIZED (
     SELECT p.workflow_id
     FROM dbos.workflows p, now
-    WHERE p.queue_name = $2::text
+    WHERE p.queue_name = $3::text
       AND p.state = 'ENQUEUED'
       AND (p.not_before_ms IS NULL OR p.not_before_ms <= now.ms)
+      -- What the claimer runs: see ClaimUnlimited.
+      AND ($4::boolean OR p.signature = ANY($5::text[])
+           OR (p.signature = '' AND p.name = ANY($6::text[])))
+      AND ($4::boolean OR p.app_version IS NULL OR p.app_version = $2::text)
       AND NOT EXISTS (
           SELECT 1 FROM dbos.queues l
-          WHERE l.name = $2::text
+          WHERE l.name = $3::text
             AND (l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
                  OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0
                  OR l.paused)
       )
     ORDER BY p.priority, p.seq
-    LIMIT $3::bigint
+    LIMIT $7::bigint
     FOR UPDATE OF p SKIP LOCKED
 )
 UPDATE dbos.workflows w
@@ -195,13 +214,14 @@ SET state = 'PENDING',
     executor_id = $1::text,
     started_ms = now.ms,
     attempts = w.attempts + 1,
-    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END
+    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN now.ms + w.timeout_ms END,
+    app_version = coalesce(w.app_version, nullif($2::text, ''))
 FROM now, picked
 WHERE w.workflow_id = picked.workflow_id
   -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
   -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
   AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
 `
 
 type ClaimUnlimitedBatchResults struct {
@@ -211,9 +231,13 @@ type ClaimUnlimitedBatchResults struct {
 }
 
 type ClaimUnlimitedParams struct {
-	ExecutorID string
-	QueueName  string
-	MaxRows    int64
+	ExecutorID    string
+	RunVersion    string
+	QueueName     string
+	RunsAny       bool
+	RunSignatures []string
+	RunNames      []string
+	MaxRows       int64
 }
 
 // ClaimUnlimited claims up to max_rows ready workflows of a queue without
@@ -222,6 +246,15 @@ type ClaimUnlimitedParams struct {
 // then the claim must go through LockQueues and ClaimUnderLock. Nor when the
 // queue is paused. The declaration is one primary-key lookup, evaluated once
 // (an InitPlan), so an unlimited claim stays one statement.
+//
+// Every claim (this one, ClaimUnderLock, ClaimPartitioned) takes only what
+// the claimer runs (store.Runs): rows whose signature (the fingerprint of
+// the function's name and signature when it was enqueued) is one of
+// run_signatures, or, for a row written before signatures were recorded
+// (an empty signature), whose name is one of run_names; and rows not yet
+// started (app_version NULL) or started under run_version. The claim
+// records run_version as the row's app_version when it has none. runs_any
+// (a claimer that runs anything: tests and tools) lifts both.
 // A join with the few picked rows: the planner finds each by the primary
 // key, also without statistics, where it would read a small table whole
 // for an = ANY (ARRAY(...)).
@@ -230,7 +263,11 @@ func (q *Queries) ClaimUnlimited(ctx context.Context, arg []ClaimUnlimitedParams
 	for _, a := range arg {
 		vals := []interface{}{
 			a.ExecutorID,
+			a.RunVersion,
 			a.QueueName,
+			a.RunsAny,
+			a.RunSignatures,
+			a.RunNames,
 			a.MaxRows,
 		}
 		batch.Queue(claimUnlimited, vals...)
@@ -278,6 +315,8 @@ func (b *ClaimUnlimitedBatchResults) Query(f func(int, []Workflow, error)) {
 					&i.CreatedMs,
 					&i.StartedMs,
 					&i.CompletedMs,
+					&i.AppVersion,
+					&i.Signature,
 				); err != nil {
 					return err
 				}
@@ -528,6 +567,8 @@ WITH arg AS (
            unnest($10::text[]) AS parent_id,
            unnest($11::bigint[]) AS timeout_ms,
            unnest($12::bigint[]) AS delay_ms,
+           unnest($13::text[]) AS signature,
+           unnest($14::text[]) AS app_version,
            generate_subscripts($1::text[], 1) AS ord
 ),
 lock AS MATERIALIZED (
@@ -542,7 +583,7 @@ now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
 INSERT INTO dbos.workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version
 )
 SELECT
     a.workflow_id,
@@ -560,11 +601,13 @@ SELECT
     CASE WHEN a.delay_ms > 0 THEN now.ms + a.delay_ms END,
     CASE WHEN a.state = 'PENDING' THEN 1 ELSE 0 END,
     now.ms,
-    CASE WHEN a.state = 'PENDING' THEN now.ms END
+    CASE WHEN a.state = 'PENDING' THEN now.ms END,
+    a.signature,
+    CASE WHEN a.state = 'PENDING' THEN nullif(a.app_version, '') END
 FROM arg a, now
 ORDER BY a.ord
 ON CONFLICT DO NOTHING
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
 `
 
 type InsertWorkflowsBatchResults struct {
@@ -586,6 +629,8 @@ type InsertWorkflowsParams struct {
 	ParentIds     []string
 	TimeoutsMs    []int64
 	DelaysMs      []int64
+	Signatures    []string
+	AppVersions   []string
 }
 
 // InsertWorkflows is InsertWorkflow for many workflows in one statement:
@@ -611,6 +656,8 @@ func (q *Queries) InsertWorkflows(ctx context.Context, arg []InsertWorkflowsPara
 			a.ParentIds,
 			a.TimeoutsMs,
 			a.DelaysMs,
+			a.Signatures,
+			a.AppVersions,
 		}
 		batch.Queue(insertWorkflows, vals...)
 	}
@@ -657,6 +704,8 @@ func (b *InsertWorkflowsBatchResults) Query(f func(int, []Workflow, error)) {
 					&i.CreatedMs,
 					&i.StartedMs,
 					&i.CompletedMs,
+					&i.AppVersion,
+					&i.Signature,
 				); err != nil {
 					return err
 				}

@@ -12,16 +12,16 @@ import (
 const claimPartitioned = `-- name: ClaimPartitioned :many
 WITH arg AS MATERIALIZED (
     SELECT dbos.now_ms() AS now_ms,
-           $2::bigint AS concurrency,
-           $3::bigint AS rate_limit,
-           $4::bigint AS period_ms
+           $3::bigint AS concurrency,
+           $4::bigint AS rate_limit,
+           $5::bigint AS period_ms
 ),
 busy AS (
     SELECT coalesce(b.partition_key, '') AS part,
            count(*) FILTER (WHERE b.state = 'PENDING') AS pending,
            count(*) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS starts
     FROM dbos.workflows b, arg
-    WHERE b.queue_name = $5::text
+    WHERE b.queue_name = $6::text
       AND (b.state = 'PENDING' OR b.started_ms > arg.now_ms - arg.period_ms)
     GROUP BY 1
 ),
@@ -29,9 +29,13 @@ ranked AS (
     SELECT r.workflow_id, r.priority, r.seq, coalesce(r.partition_key, '') AS part,
            row_number() OVER (PARTITION BY coalesce(r.partition_key, '') ORDER BY r.priority, r.seq) AS pos
     FROM dbos.workflows r, arg
-    WHERE r.queue_name = $5::text
+    WHERE r.queue_name = $6::text
       AND r.state = 'ENQUEUED'
       AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+      -- What the claimer runs: see ClaimUnlimited.
+      AND ($7::boolean OR r.signature = ANY($8::text[])
+           OR (r.signature = '' AND r.name = ANY($9::text[])))
+      AND ($7::boolean OR r.app_version IS NULL OR r.app_version = $2::text)
 ),
 picked AS MATERIALIZED (
     SELECT ranked.workflow_id
@@ -39,31 +43,36 @@ picked AS MATERIALIZED (
     WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
       AND (arg.rate_limit = 0 OR ranked.pos <= arg.rate_limit - coalesce(busy.starts, 0))
       AND NOT EXISTS (
-          SELECT 1 FROM dbos.queues l WHERE l.name = $5::text AND l.paused
+          SELECT 1 FROM dbos.queues l WHERE l.name = $6::text AND l.paused
       )
     ORDER BY ranked.priority, ranked.seq
-    LIMIT $6::bigint
+    LIMIT $10::bigint
 )
 UPDATE dbos.workflows w
 SET state = 'PENDING',
     executor_id = $1::text,
     started_ms = arg.now_ms,
     attempts = w.attempts + 1,
-    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN arg.now_ms + w.timeout_ms END
+    deadline_ms = CASE WHEN w.timeout_ms > 0 THEN arg.now_ms + w.timeout_ms END,
+    app_version = coalesce(w.app_version, nullif($2::text, ''))
 FROM arg, picked
 WHERE w.workflow_id = picked.workflow_id
   -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
   -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
   AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
 `
 
 type ClaimPartitionedParams struct {
 	ExecutorID           string
+	RunVersion           string
 	PartitionConcurrency int64
 	PartitionRateLimit   int64
 	PartitionPeriodMs    int64
 	QueueName            string
+	RunsAny              bool
+	RunSignatures        []string
+	RunNames             []string
 	MaxRows              int64
 }
 
@@ -81,10 +90,14 @@ type ClaimPartitionedParams struct {
 func (q *Queries) ClaimPartitioned(ctx context.Context, arg ClaimPartitionedParams) ([]Workflow, error) {
 	rows, err := q.db.Query(ctx, claimPartitioned,
 		arg.ExecutorID,
+		arg.RunVersion,
 		arg.PartitionConcurrency,
 		arg.PartitionRateLimit,
 		arg.PartitionPeriodMs,
 		arg.QueueName,
+		arg.RunsAny,
+		arg.RunSignatures,
+		arg.RunNames,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -115,6 +128,8 @@ func (q *Queries) ClaimPartitioned(ctx context.Context, arg ClaimPartitionedPara
 			&i.CreatedMs,
 			&i.StartedMs,
 			&i.CompletedMs,
+			&i.AppVersion,
+			&i.Signature,
 		); err != nil {
 			return nil, err
 		}

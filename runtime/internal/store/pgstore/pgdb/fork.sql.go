@@ -67,7 +67,7 @@ now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
 INSERT INTO dbos.workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version
 )
 SELECT
     $1::text,
@@ -84,10 +84,12 @@ SELECT
     CASE WHEN $11::bigint > 0 THEN now.ms + $11::bigint END,
     $12::integer,
     now.ms,
-    CASE WHEN $3::text = 'PENDING' THEN now.ms END
+    CASE WHEN $3::text = 'PENDING' THEN now.ms END,
+    $13::text,
+    CASE WHEN $3::text = 'PENDING' THEN nullif($14::text, '') END
 FROM now
 ON CONFLICT (workflow_id) DO NOTHING
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
 `
 
 type InsertForkParams struct {
@@ -103,12 +105,15 @@ type InsertForkParams struct {
 	TimeoutMs    int64
 	DelayMs      int64
 	Attempts     int32
+	Signature    string
+	AppVersion   string
 }
 
 // InsertFork inserts a fork's row, as InsertWorkflow inserts a workflow
 // (the same shared lock of the queue before the clock is read and the
 // seq drawn, for the same reason), with the attempts given (see
 // store.ForkParams) and no deduplication ID. No row when the ID exists.
+// A PENDING fork may have no executor: one that runs it takes it over.
 func (q *Queries) InsertFork(ctx context.Context, arg InsertForkParams) (Workflow, error) {
 	row := q.db.QueryRow(ctx, insertFork,
 		arg.WorkflowID,
@@ -123,6 +128,8 @@ func (q *Queries) InsertFork(ctx context.Context, arg InsertForkParams) (Workflo
 		arg.TimeoutMs,
 		arg.DelayMs,
 		arg.Attempts,
+		arg.Signature,
+		arg.AppVersion,
 	)
 	var i Workflow
 	err := row.Scan(
@@ -146,6 +153,8 @@ func (q *Queries) InsertFork(ctx context.Context, arg InsertForkParams) (Workflo
 		&i.CreatedMs,
 		&i.StartedMs,
 		&i.CompletedMs,
+		&i.AppVersion,
+		&i.Signature,
 	)
 	return i, err
 }

@@ -9,6 +9,132 @@ import (
 	"context"
 )
 
+const forgetExecutors = `-- name: ForgetExecutors :exec
+DELETE FROM dbos.executors e
+WHERE e.reaped_ms < dbos.now_ms() - 3600000
+  AND NOT EXISTS (
+      SELECT 1 FROM dbos.workflows w
+      WHERE w.state = 'PENDING' AND w.executor_id = e.executor_id
+  )
+`
+
+// ForgetExecutors deletes the executors reaped more than an hour ago that
+// own no PENDING workflow.
+func (q *Queries) ForgetExecutors(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, forgetExecutors)
+	return err
+}
+
+const liveExecutors = `-- name: LiveExecutors :many
+SELECT executor_id, app_version, functions, queues, expires_ms
+FROM dbos.executors
+WHERE expires_ms >= dbos.now_ms()
+ORDER BY executor_id
+`
+
+type LiveExecutorsRow struct {
+	ExecutorID string
+	AppVersion string
+	Functions  string
+	Queues     string
+	ExpiresMs  int64
+}
+
+// LiveExecutors returns the executors whose lease has not expired, with
+// what they recorded about themselves (see RenewLease).
+func (q *Queries) LiveExecutors(ctx context.Context) ([]LiveExecutorsRow, error) {
+	rows, err := q.db.Query(ctx, liveExecutors)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []LiveExecutorsRow
+	for rows.Next() {
+		var i LiveExecutorsRow
+		if err := rows.Scan(
+			&i.ExecutorID,
+			&i.AppVersion,
+			&i.Functions,
+			&i.Queues,
+			&i.ExpiresMs,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const orphanOwners = `-- name: OrphanOwners :many
+WITH now AS MATERIALIZED (SELECT dbos.now_ms() AS ms)
+SELECT e.executor_id::text AS owner
+FROM dbos.executors e, now
+WHERE e.expires_ms < now.ms
+  AND e.executor_id <> $1::text
+  AND EXISTS (
+      SELECT 1 FROM dbos.workflows o
+      WHERE o.state = 'PENDING' AND o.executor_id = e.executor_id
+        AND (o.queue_name IS NOT NULL OR (
+            ($2::boolean OR o.signature = ANY($3::text[])
+             OR (o.signature = '' AND o.name = ANY($4::text[])))
+            AND ($2::boolean OR o.app_version IS NULL OR o.app_version = $5::text)))
+  )
+UNION ALL
+SELECT ''::text AS owner
+WHERE EXISTS (
+    SELECT 1 FROM dbos.workflows o
+    WHERE o.state = 'PENDING' AND o.executor_id IS NULL
+      AND (o.queue_name IS NOT NULL OR (
+          ($2::boolean OR o.signature = ANY($3::text[])
+           OR (o.signature = '' AND o.name = ANY($4::text[])))
+          AND ($2::boolean OR o.app_version IS NULL OR o.app_version = $5::text)))
+)
+`
+
+type OrphanOwnersParams struct {
+	ExecutorID    string
+	RunsAny       bool
+	RunSignatures []string
+	RunNames      []string
+	RunVersion    string
+}
+
+// OrphanOwners returns the owners of the orphaned PENDING workflows that
+// the caller would move (see TakeOverWorkflows): the executors, other than
+// the caller, whose lease expired (reaped now or before) and that own
+// queued PENDING workflows or ones the caller runs (see the runs filter of
+// claims.sql), and an empty owner when PENDING workflows that no executor
+// owns (released: left for an executor that can run them) include ones
+// the caller runs.
+func (q *Queries) OrphanOwners(ctx context.Context, arg OrphanOwnersParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, orphanOwners,
+		arg.ExecutorID,
+		arg.RunsAny,
+		arg.RunSignatures,
+		arg.RunNames,
+		arg.RunVersion,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var owner string
+		if err := rows.Scan(&owner); err != nil {
+			return nil, err
+		}
+		items = append(items, owner)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const ownedWorkflows = `-- name: OwnedWorkflows :many
 SELECT workflow_id FROM dbos.workflows
 WHERE workflow_id = ANY($1::text[])
@@ -45,14 +171,19 @@ func (q *Queries) OwnedWorkflows(ctx context.Context, arg OwnedWorkflowsParams) 
 }
 
 const reapExecutors = `-- name: ReapExecutors :many
-DELETE FROM dbos.executors
-WHERE expires_ms < dbos.now_ms() AND executor_id <> $1::text
-RETURNING executor_id
+UPDATE dbos.executors
+SET reaped_ms = now.ms
+FROM (SELECT dbos.now_ms() AS ms) AS now
+WHERE dbos.executors.expires_ms < now.ms
+  AND dbos.executors.reaped_ms IS NULL
+  AND dbos.executors.executor_id <> $1::text
+RETURNING dbos.executors.executor_id
 `
 
-// ReapExecutors deletes the executors, other than the caller, whose lease
-// expired, and returns their IDs. Concurrent reapers each get a disjoint
-// set: a row is deleted once.
+// ReapExecutors marks as reaped the executors, other than the caller,
+// whose lease expired, and returns their IDs. Concurrent reapers each get
+// a disjoint set: a row is marked once (until the executor renews its
+// lease). The rows stay: see OrphanOwners and ForgetExecutors.
 func (q *Queries) ReapExecutors(ctx context.Context, executorID string) ([]string, error) {
 	rows, err := q.db.Query(ctx, reapExecutors, executorID)
 	if err != nil {
@@ -74,32 +205,51 @@ func (q *Queries) ReapExecutors(ctx context.Context, executorID string) ([]strin
 }
 
 const renewLease = `-- name: RenewLease :exec
-INSERT INTO dbos.executors (executor_id, heartbeat_ms, expires_ms)
-SELECT $1::text, now.ms, now.ms + $2::bigint
+INSERT INTO dbos.executors (executor_id, heartbeat_ms, expires_ms, app_version, functions, queues)
+SELECT $1::text, now.ms, now.ms + $2::bigint, $3::text, $4::text, $5::text
 FROM (SELECT dbos.now_ms() AS ms) AS now
 ON CONFLICT (executor_id) DO UPDATE
-SET heartbeat_ms = excluded.heartbeat_ms, expires_ms = excluded.expires_ms
+SET heartbeat_ms = excluded.heartbeat_ms, expires_ms = excluded.expires_ms,
+    app_version = excluded.app_version, functions = excluded.functions, queues = excluded.queues,
+    reaped_ms = NULL
 `
 
 type RenewLeaseParams struct {
 	ExecutorID string
 	LeaseMs    int64
+	AppVersion string
+	Functions  string
+	Queues     string
 }
 
-// RenewLease records that an executor is alive until now + lease_ms.
+// RenewLease records that an executor is alive until now + lease_ms, and
+// what it runs: its application version, the functions it registers (a
+// JSON object, name -> fingerprint) and the queues it runs (a JSON array).
 func (q *Queries) RenewLease(ctx context.Context, arg RenewLeaseParams) error {
-	_, err := q.db.Exec(ctx, renewLease, arg.ExecutorID, arg.LeaseMs)
+	_, err := q.db.Exec(ctx, renewLease,
+		arg.ExecutorID,
+		arg.LeaseMs,
+		arg.AppVersion,
+		arg.Functions,
+		arg.Queues,
+	)
 	return err
 }
 
 const takeOverWorkflows = `-- name: TakeOverWorkflows :many
-WITH queues AS MATERIALIZED (
-    SELECT DISTINCT w.queue_name FROM dbos.workflows w
-    WHERE w.state = 'PENDING' AND w.executor_id = $2::text AND w.queue_name IS NOT NULL
+WITH orphans AS MATERIALIZED (
+    SELECT o.workflow_id, o.queue_name
+    FROM dbos.workflows o
+    WHERE o.state = 'PENDING'
+      AND (o.executor_id = $3::text OR ($3::text = '' AND o.executor_id IS NULL))
+      AND (o.queue_name IS NOT NULL OR (
+          ($4::boolean OR o.signature = ANY($5::text[])
+           OR (o.signature = '' AND o.name = ANY($6::text[])))
+          AND ($4::boolean OR o.app_version IS NULL OR o.app_version = $2::text)))
 ),
 locks AS MATERIALIZED (
     SELECT count(pg_advisory_xact_lock_shared(hashtextextended('dbos.queue:' || q.queue_name, 0))) AS n
-    FROM queues q
+    FROM (SELECT DISTINCT o.queue_name FROM orphans o WHERE o.queue_name IS NOT NULL ORDER BY o.queue_name) AS q
 ),
 now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM locks)
 UPDATE dbos.workflows w
@@ -107,23 +257,44 @@ SET state = CASE WHEN w.queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
     executor_id = CASE WHEN w.queue_name IS NULL THEN $1::text END,
     attempts = CASE WHEN w.queue_name IS NULL THEN w.attempts + 1 ELSE w.attempts END,
     started_ms = CASE WHEN w.queue_name IS NULL THEN now.ms ELSE w.started_ms END,
-    deadline_ms = CASE WHEN w.queue_name IS NULL THEN w.deadline_ms END
-FROM now
-WHERE w.state = 'PENDING' AND w.executor_id = $2::text
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms
+    deadline_ms = CASE WHEN w.queue_name IS NULL THEN w.deadline_ms END,
+    app_version = CASE WHEN w.queue_name IS NULL
+        THEN coalesce(w.app_version, nullif($2::text, '')) ELSE w.app_version END
+FROM now, orphans
+WHERE w.workflow_id = orphans.workflow_id
+  -- Rechecked after waiting for a row lock (another taker may have moved
+  -- it), as a row IS NOT DISTINCT FROM so that the planner finds each row
+  -- by its ID: see CompleteWorkflows.
+  AND (w.state, w.executor_id) IS NOT DISTINCT FROM ('PENDING', nullif($3::text, ''))
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
 `
 
 type TakeOverWorkflowsParams struct {
-	ExecutorID string
-	DeadID     string
+	ExecutorID    string
+	RunVersion    string
+	Owner         string
+	RunsAny       bool
+	RunSignatures []string
+	RunNames      []string
 }
 
-// TakeOverWorkflows moves a dead executor's PENDING workflows: queued ones
-// back to ENQUEUED (after taking their queues' locks in shared mode, as an
-// enqueue does, see InsertWorkflow), the others to PENDING under the taker
-// with one more attempt.
+// TakeOverWorkflows moves the orphaned PENDING workflows of one owner (empty
+// for those owned by none; see OrphanOwners) in one statement: queued ones back to ENQUEUED
+// on their queue (after taking their queues' locks in shared mode, as an
+// enqueue does, see InsertWorkflow), whoever can run them; those started
+// without a queue that the taker runs (see the runs filter of claims.sql)
+// to PENDING under the taker with one more attempt. It leaves the others
+// as they are (under their dead executor, or none), for an executor that
+// can run them.
 func (q *Queries) TakeOverWorkflows(ctx context.Context, arg TakeOverWorkflowsParams) ([]Workflow, error) {
-	rows, err := q.db.Query(ctx, takeOverWorkflows, arg.ExecutorID, arg.DeadID)
+	rows, err := q.db.Query(ctx, takeOverWorkflows,
+		arg.ExecutorID,
+		arg.RunVersion,
+		arg.Owner,
+		arg.RunsAny,
+		arg.RunSignatures,
+		arg.RunNames,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +323,88 @@ func (q *Queries) TakeOverWorkflows(ctx context.Context, arg TakeOverWorkflowsPa
 			&i.CreatedMs,
 			&i.StartedMs,
 			&i.CompletedMs,
+			&i.AppVersion,
+			&i.Signature,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const waitingWork = `-- name: WaitingWork :many
+WITH now AS MATERIALIZED (SELECT dbos.now_ms() AS ms),
+heads AS (
+    SELECT h.name, h.signature, h.app_version, h.queue_name, h.state
+    FROM dbos.queues q
+    CROSS JOIN LATERAL (
+        SELECT w.name, w.signature, w.app_version, w.queue_name, w.state
+        FROM dbos.workflows w
+        WHERE w.queue_name = q.name AND w.state = 'ENQUEUED'
+        ORDER BY w.priority, w.seq
+        LIMIT $1::bigint
+    ) AS h
+),
+orphans AS (
+    SELECT w.name, w.signature, w.app_version, w.queue_name, w.state
+    FROM dbos.workflows w, now
+    WHERE w.state = 'PENDING'
+      AND NOT EXISTS (
+          SELECT 1 FROM dbos.executors e
+          WHERE e.executor_id = w.executor_id AND e.expires_ms >= now.ms
+      )
+),
+waiting AS (
+    SELECT name, signature, app_version, queue_name, state FROM heads
+    UNION ALL
+    SELECT name, signature, app_version, queue_name, state FROM orphans
+)
+SELECT waiting.name::text AS name,
+       waiting.signature::text AS signature,
+       coalesce(waiting.app_version, '')::text AS app_version,
+       coalesce(waiting.queue_name, '')::text AS queue_name,
+       waiting.state::text AS state,
+       count(*)::bigint AS n
+FROM waiting
+GROUP BY 1, 2, 3, 4, 5
+ORDER BY 1, 2, 3, 4, 5
+`
+
+type WaitingWorkRow struct {
+	Name       string
+	Signature  string
+	AppVersion string
+	QueueName  string
+	State      string
+	N          int64
+}
+
+// WaitingWork counts the workflows that wait for an executor, by function,
+// fingerprint, version, queue and state: the first per_queue ENQUEUED rows
+// of each declared queue in claim order (work no executor can run stays at
+// the head of its queue while the rest is claimed past it; reading the
+// heads alone keeps this cheap under any backlog), and every PENDING row
+// whose executor holds no live lease (or that none owns).
+func (q *Queries) WaitingWork(ctx context.Context, perQueue int64) ([]WaitingWorkRow, error) {
+	rows, err := q.db.Query(ctx, waitingWork, perQueue)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []WaitingWorkRow
+	for rows.Next() {
+		var i WaitingWorkRow
+		if err := rows.Scan(
+			&i.Name,
+			&i.Signature,
+			&i.AppVersion,
+			&i.QueueName,
+			&i.State,
+			&i.N,
 		); err != nil {
 			return nil, err
 		}

@@ -8,6 +8,10 @@ type DbosExecutor struct {
 	ExecutorID  string
 	HeartbeatMs int64
 	ExpiresMs   int64
+	AppVersion  string
+	Functions   string
+	Queues      string
+	ReapedMs    *int64
 }
 
 type Migration struct {
@@ -61,4 +65,6 @@ type Workflow struct {
 	CreatedMs    int64
 	StartedMs    *int64
 	CompletedMs  *int64
+	AppVersion   *string
+	Signature    string
 }

@@ -73,12 +73,15 @@ func TestRowsFoundByPrimaryKeyWithoutStatistics(t *testing.T) {
 		args  []any
 	}{
 		{"CompleteWorkflows", completeWorkflows, "w", []any{ids, fill("ex"), attempts, fill("SUCCESS"), make([][]byte, len(ids)), fill("")}},
-		{"ClaimUnlimited", claimUnlimited, "w", []any{"ex", "q", int64(100)}},
-		{"ClaimUnderLock", claimUnderLock, "w", []any{"ex", "q", int64(100)}},
-		{"ClaimPartitioned", claimPartitioned, "w", []any{"ex", int64(0), int64(0), int64(0), "q", int64(100)}},
+		{"ClaimUnlimited", claimUnlimited, "w", []any{"ex", "v1", "q", false, []string{"s1"}, []string{"f"}, int64(100)}},
+		{"ClaimUnderLock", claimUnderLock, "w", []any{"ex", "v1", "q", int64(100), false, []string{"s1"}, []string{"f"}}},
+		{"ClaimPartitioned", claimPartitioned, "w", []any{"ex", "v1", int64(0), int64(0), int64(0), "q", false, []string{"s1"}, []string{"f"}, int64(100)}},
 		{"InsertStep", insertStep, "w", []any{"w1000", int32(1), "s", []byte(nil), "", "", "", "ex", int32(1)}},
 		{"InsertSteps", insertSteps, "w", []any{"w1000", "ex", int32(1), []int32{1}, []string{"s"}, [][]byte{nil}, []string{""}, []string{""}, []string{""}}},
 		{"OwnedWorkflows", ownedWorkflows, "workflows", []any{ids, "ex"}},
+		{"ReleaseWorkflow", releaseWorkflow, "w", []any{"w1000", "ex", int32(1)}},
+		{"ResumePending", resumePending, "w", []any{"v1", "ex", false, []string{"s1"}, []string{"f"}}},
+		{"TakeOverWorkflows", takeOverWorkflows, "w", []any{"taker", "v1", "ex", false, []string{"s1"}, []string{"f"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

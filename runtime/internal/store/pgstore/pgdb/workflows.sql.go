@@ -28,7 +28,7 @@ func (q *Queries) DedupHolder(ctx context.Context, arg DedupHolderParams) (strin
 }
 
 const getWorkflow = `-- name: GetWorkflow :one
-SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms FROM dbos.workflows WHERE workflow_id = $1::text
+SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature FROM dbos.workflows WHERE workflow_id = $1::text
 `
 
 func (q *Queries) GetWorkflow(ctx context.Context, workflowID string) (Workflow, error) {
@@ -55,6 +55,8 @@ func (q *Queries) GetWorkflow(ctx context.Context, workflowID string) (Workflow,
 		&i.CreatedMs,
 		&i.StartedMs,
 		&i.CompletedMs,
+		&i.AppVersion,
+		&i.Signature,
 	)
 	return i, err
 }
@@ -69,7 +71,7 @@ now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
 INSERT INTO dbos.workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version
 )
 SELECT
     $1::text,
@@ -87,10 +89,12 @@ SELECT
     CASE WHEN $12::bigint > 0 THEN now.ms + $12::bigint END,
     CASE WHEN $3::text = 'PENDING' THEN 1 ELSE 0 END,
     now.ms,
-    CASE WHEN $3::text = 'PENDING' THEN now.ms END
+    CASE WHEN $3::text = 'PENDING' THEN now.ms END,
+    $13::text,
+    CASE WHEN $3::text = 'PENDING' THEN nullif($14::text, '') END
 FROM now
 ON CONFLICT (workflow_id) DO NOTHING
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
 `
 
 type InsertWorkflowParams struct {
@@ -106,6 +110,8 @@ type InsertWorkflowParams struct {
 	ParentID     string
 	TimeoutMs    int64
 	DelayMs      int64
+	Signature    string
+	AppVersion   string
 }
 
 // InsertWorkflow inserts a workflow unless its ID exists (then no row is
@@ -145,6 +151,8 @@ func (q *Queries) InsertWorkflow(ctx context.Context, arg InsertWorkflowParams) 
 		arg.ParentID,
 		arg.TimeoutMs,
 		arg.DelayMs,
+		arg.Signature,
+		arg.AppVersion,
 	)
 	var i Workflow
 	err := row.Scan(
@@ -168,21 +176,125 @@ func (q *Queries) InsertWorkflow(ctx context.Context, arg InsertWorkflowParams) 
 		&i.CreatedMs,
 		&i.StartedMs,
 		&i.CompletedMs,
+		&i.AppVersion,
+		&i.Signature,
+	)
+	return i, err
+}
+
+const releaseWorkflow = `-- name: ReleaseWorkflow :one
+WITH target AS MATERIALIZED (
+    SELECT t.queue_name FROM dbos.workflows t WHERE t.workflow_id = $1::text
+),
+lock AS MATERIALIZED (
+    SELECT CASE WHEN target.queue_name IS NOT NULL
+        THEN pg_advisory_xact_lock_shared(hashtextextended('dbos.queue:' || target.queue_name, 0))
+    END AS locked
+    FROM target
+)
+UPDATE dbos.workflows w
+SET state = CASE WHEN w.queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
+    executor_id = NULL,
+    deadline_ms = CASE WHEN w.queue_name IS NULL THEN w.deadline_ms END
+FROM lock
+WHERE w.workflow_id = $1::text
+  AND (w.state, w.executor_id, w.attempts) IS NOT DISTINCT FROM ('PENDING', $2::text, $3::integer)
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
+`
+
+type ReleaseWorkflowParams struct {
+	WorkflowID string
+	ExecutorID string
+	Attempts   int32
+}
+
+// ReleaseWorkflow gives up a workflow its owner's run cannot run, fenced
+// by that run (see CompleteWorkflows): queued, back to ENQUEUED on its
+// queue (after taking the queue's lock in shared mode, as an enqueue does,
+// see InsertWorkflow); started without a queue, PENDING under no executor,
+// for one that can run it to take over. No row when the run is stale.
+func (q *Queries) ReleaseWorkflow(ctx context.Context, arg ReleaseWorkflowParams) (Workflow, error) {
+	row := q.db.QueryRow(ctx, releaseWorkflow, arg.WorkflowID, arg.ExecutorID, arg.Attempts)
+	var i Workflow
+	err := row.Scan(
+		&i.Seq,
+		&i.WorkflowID,
+		&i.Name,
+		&i.State,
+		&i.QueueName,
+		&i.ExecutorID,
+		&i.Input,
+		&i.Output,
+		&i.Error,
+		&i.Priority,
+		&i.DedupID,
+		&i.PartitionKey,
+		&i.ParentID,
+		&i.TimeoutMs,
+		&i.DeadlineMs,
+		&i.NotBeforeMs,
+		&i.Attempts,
+		&i.CreatedMs,
+		&i.StartedMs,
+		&i.CompletedMs,
+		&i.AppVersion,
+		&i.Signature,
 	)
 	return i, err
 }
 
 const resumePending = `-- name: ResumePending :many
-UPDATE dbos.workflows
-SET attempts = attempts + 1
-WHERE state = 'PENDING' AND executor_id = $1::text
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+WITH mine AS MATERIALIZED (
+    SELECT m.workflow_id, m.queue_name,
+           (($3::boolean OR m.signature = ANY($4::text[])
+             OR (m.signature = '' AND m.name = ANY($5::text[])))
+            AND ($3::boolean OR m.app_version IS NULL OR m.app_version = $1::text))::boolean AS runs
+    FROM dbos.workflows m
+    WHERE m.state = 'PENDING' AND m.executor_id = $2::text
+),
+locks AS MATERIALIZED (
+    SELECT count(pg_advisory_xact_lock_shared(hashtextextended('dbos.queue:' || q.queue_name, 0))) AS n
+    FROM (SELECT DISTINCT m.queue_name FROM mine m
+          WHERE NOT m.runs AND m.queue_name IS NOT NULL ORDER BY m.queue_name) AS q
+)
+UPDATE dbos.workflows w
+SET attempts = CASE WHEN mine.runs THEN w.attempts + 1 ELSE w.attempts END,
+    state = CASE WHEN mine.runs OR w.queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
+    executor_id = CASE WHEN mine.runs THEN w.executor_id END,
+    deadline_ms = CASE WHEN mine.runs OR w.queue_name IS NULL THEN w.deadline_ms END,
+    app_version = CASE WHEN mine.runs
+        THEN coalesce(w.app_version, nullif($1::text, '')) ELSE w.app_version END
+FROM mine, locks
+WHERE w.workflow_id = mine.workflow_id
+  -- Rechecked after waiting for a row lock, as a row IS NOT DISTINCT FROM
+  -- so that the planner finds each row by its ID: see CompleteWorkflows.
+  AND (w.state, w.executor_id) IS NOT DISTINCT FROM ('PENDING', $2::text)
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
 `
 
-// ResumePending counts one more attempt for each PENDING workflow of an
-// executor and returns them.
-func (q *Queries) ResumePending(ctx context.Context, executorID string) ([]Workflow, error) {
-	rows, err := q.db.Query(ctx, resumePending, executorID)
+type ResumePendingParams struct {
+	RunVersion    string
+	ExecutorID    string
+	RunsAny       bool
+	RunSignatures []string
+	RunNames      []string
+}
+
+// ResumePending takes back, at an executor's launch, its PENDING
+// workflows: each one it runs (see the runs filter of claims.sql) counts
+// one more attempt and stays its own (with run_version as its app_version
+// when it has none); the others are released for an executor that can run
+// them: queued ones back to ENQUEUED on their queue (after taking their
+// queues' locks in shared mode, as an enqueue does, see InsertWorkflow),
+// the others PENDING under no executor. It returns them all.
+func (q *Queries) ResumePending(ctx context.Context, arg ResumePendingParams) ([]Workflow, error) {
+	rows, err := q.db.Query(ctx, resumePending,
+		arg.RunVersion,
+		arg.ExecutorID,
+		arg.RunsAny,
+		arg.RunSignatures,
+		arg.RunNames,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -211,6 +323,8 @@ func (q *Queries) ResumePending(ctx context.Context, executorID string) ([]Workf
 			&i.CreatedMs,
 			&i.StartedMs,
 			&i.CompletedMs,
+			&i.AppVersion,
+			&i.Signature,
 		); err != nil {
 			return nil, err
 		}

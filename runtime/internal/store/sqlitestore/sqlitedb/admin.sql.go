@@ -17,7 +17,7 @@ SET state = 'CANCELLED',
     completed_ms = CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
 WHERE workflow_id = CAST(?1 AS TEXT)
   AND state IN ('ENQUEUED', 'PENDING')
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
 `
 
 // CancelWorkflow moves an ENQUEUED or PENDING workflow to CANCELLED and
@@ -47,12 +47,14 @@ func (q *Queries) CancelWorkflow(ctx context.Context, workflowID string) (Workfl
 		&i.CreatedMs,
 		&i.StartedMs,
 		&i.CompletedMs,
+		&i.AppVersion,
+		&i.Signature,
 	)
 	return i, err
 }
 
 const listWorkflows = `-- name: ListWorkflows :many
-SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms FROM workflows
+SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature FROM workflows
 WHERE (?1 IS NULL OR state = ?1)
   AND (?2 IS NULL OR queue_name = ?2)
   AND (?3 IS NULL OR name = ?3)
@@ -113,6 +115,8 @@ func (q *Queries) ListWorkflows(ctx context.Context, arg ListWorkflowsParams) ([
 			&i.CreatedMs,
 			&i.StartedMs,
 			&i.CompletedMs,
+			&i.AppVersion,
+			&i.Signature,
 		); err != nil {
 			return nil, err
 		}
@@ -130,17 +134,17 @@ func (q *Queries) ListWorkflows(ctx context.Context, arg ListWorkflowsParams) ([
 const resumeWorkflow = `-- name: ResumeWorkflow :one
 UPDATE workflows
 SET state = CASE WHEN queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
-    executor_id = CASE WHEN queue_name IS NULL THEN CAST(?1 AS TEXT) END,
+    executor_id = CASE WHEN queue_name IS NULL THEN nullif(CAST(?1 AS TEXT), '') END,
     error = NULL,
     output = NULL,
     completed_ms = NULL,
-    started_ms = CASE WHEN queue_name IS NULL
+    started_ms = CASE WHEN queue_name IS NULL AND CAST(?1 AS TEXT) <> ''
         THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) END,
-    attempts = CASE WHEN queue_name IS NULL THEN 2 ELSE 1 END,
-    deadline_ms = CASE WHEN queue_name IS NULL AND timeout_ms > 0
+    attempts = CASE WHEN queue_name IS NULL AND CAST(?1 AS TEXT) <> '' THEN 2 ELSE 1 END,
+    deadline_ms = CASE WHEN queue_name IS NULL AND CAST(?1 AS TEXT) <> '' AND timeout_ms > 0
         THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) + timeout_ms END
 WHERE workflow_id = CAST(?2 AS TEXT) AND state IN ('CANCELLED', 'DEAD_LETTER')
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
 `
 
 type ResumeWorkflowParams struct {
@@ -150,7 +154,8 @@ type ResumeWorkflowParams struct {
 
 // ResumeWorkflow puts a CANCELLED or DEAD_LETTER workflow back to work: ENQUEUED on its
 // queue, or, started without a queue, PENDING under executor_id with
-// attempts reset. Its checkpoints stay, so it resumes after its last finished
+// attempts reset, or, when executor_id is empty, PENDING under no executor
+// (released: an executor that can run it takes it over) with attempts 1. Its checkpoints stay, so it resumes after its last finished
 // step. Attempts count afresh (see store.ResumeWorkflow). No row when it
 // is missing or neither CANCELLED nor DEAD_LETTER.
 func (q *Queries) ResumeWorkflow(ctx context.Context, arg ResumeWorkflowParams) (Workflow, error) {
@@ -177,6 +182,8 @@ func (q *Queries) ResumeWorkflow(ctx context.Context, arg ResumeWorkflowParams) 
 		&i.CreatedMs,
 		&i.StartedMs,
 		&i.CompletedMs,
+		&i.AppVersion,
+		&i.Signature,
 	)
 	return i, err
 }

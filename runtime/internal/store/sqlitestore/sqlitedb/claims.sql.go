@@ -16,14 +16,16 @@ SET state = 'PENDING',
     executor_id = CAST(?1 AS TEXT),
     started_ms = CAST(?2 AS INTEGER),
     attempts = attempts + 1,
-    deadline_ms = CASE WHEN timeout_ms > 0 THEN CAST(?2 AS INTEGER) + timeout_ms END
+    deadline_ms = CASE WHEN timeout_ms > 0 THEN CAST(?2 AS INTEGER) + timeout_ms END,
+    app_version = coalesce(app_version, nullif(CAST(?3 AS TEXT), ''))
 WHERE state = 'ENQUEUED' AND workflow_id IN (/*SLICE:ids*/?)
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
 `
 
 type ClaimIDsParams struct {
 	ExecutorID string
 	NowMs      int64
+	RunVersion string
 	Ids        []string
 }
 
@@ -33,6 +35,7 @@ func (q *Queries) ClaimIDs(ctx context.Context, arg ClaimIDsParams) ([]Workflow,
 	var queryParams []interface{}
 	queryParams = append(queryParams, arg.ExecutorID)
 	queryParams = append(queryParams, arg.NowMs)
+	queryParams = append(queryParams, arg.RunVersion)
 	if len(arg.Ids) > 0 {
 		for _, v := range arg.Ids {
 			queryParams = append(queryParams, v)
@@ -70,6 +73,8 @@ func (q *Queries) ClaimIDs(ctx context.Context, arg ClaimIDsParams) ([]Workflow,
 			&i.CreatedMs,
 			&i.StartedMs,
 			&i.CompletedMs,
+			&i.AppVersion,
+			&i.Signature,
 		); err != nil {
 			return nil, err
 		}
@@ -90,35 +95,60 @@ SET state = 'PENDING',
     executor_id = CAST(?1 AS TEXT),
     started_ms = CAST(?2 AS INTEGER),
     attempts = attempts + 1,
-    deadline_ms = CASE WHEN timeout_ms > 0 THEN CAST(?2 AS INTEGER) + timeout_ms END
+    deadline_ms = CASE WHEN timeout_ms > 0 THEN CAST(?2 AS INTEGER) + timeout_ms END,
+    app_version = coalesce(app_version, nullif(CAST(?3 AS TEXT), ''))
 WHERE workflow_id IN (
     SELECT p.workflow_id FROM workflows p
-    WHERE p.queue_name = CAST(?3 AS TEXT)
+    WHERE p.queue_name = CAST(?4 AS TEXT)
       AND p.state = 'ENQUEUED'
       AND (p.not_before_ms IS NULL OR p.not_before_ms <= CAST(?2 AS INTEGER))
       AND NOT EXISTS (
-          SELECT 1 FROM queues l WHERE l.name = CAST(?3 AS TEXT) AND l.paused
+          SELECT 1 FROM queues l WHERE l.name = CAST(?4 AS TEXT) AND l.paused
       )
+      AND (CAST(?5 AS INTEGER) = 1
+           OR p.signature IN (SELECT value FROM json_each(CAST(?6 AS TEXT)))
+           OR (p.signature = '' AND p.name IN (SELECT value FROM json_each(CAST(?7 AS TEXT)))))
+      AND (CAST(?5 AS INTEGER) = 1 OR p.app_version IS NULL OR p.app_version = CAST(?3 AS TEXT))
     ORDER BY p.priority, p.seq
-    LIMIT CAST(?4 AS INTEGER)
+    LIMIT CAST(?8 AS INTEGER)
 )
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
 `
 
 type ClaimReadyParams struct {
-	ExecutorID string
-	NowMs      int64
-	QueueName  string
-	MaxRows    int64
+	ExecutorID    string
+	NowMs         int64
+	RunVersion    string
+	QueueName     string
+	RunsAny       int64
+	RunSignatures string
+	RunNames      string
+	MaxRows       int64
 }
 
 // ClaimReady claims up to max_rows workflows of a queue ready at now_ms;
 // none from a paused queue.
+//
+// Every claim (this one, PickPartitioned) takes only what the claimer runs
+// (store.Runs): rows whose signature (the fingerprint of the function's
+// name and signature when it was enqueued) is in run_signatures, or, for a
+// row written before signatures were recorded (an empty signature), whose
+// name is in run_names (both JSON arrays of strings); and rows not yet
+// started (app_version NULL) or started under run_version. The claim
+// records run_version as the row's app_version when it has none. runs_any
+// = 1 (a claimer that runs anything: tests and tools) lifts both. The
+// backlog reads (QueueBacklog, PartitionBacklog) apply the same filter, so
+// that a claimer that cannot run what waits sees nothing ready and takes
+// no write lock for it.
 func (q *Queries) ClaimReady(ctx context.Context, arg ClaimReadyParams) ([]Workflow, error) {
 	rows, err := q.db.QueryContext(ctx, claimReady,
 		arg.ExecutorID,
 		arg.NowMs,
+		arg.RunVersion,
 		arg.QueueName,
+		arg.RunsAny,
+		arg.RunSignatures,
+		arg.RunNames,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -149,6 +179,8 @@ func (q *Queries) ClaimReady(ctx context.Context, arg ClaimReadyParams) ([]Workf
 			&i.CreatedMs,
 			&i.StartedMs,
 			&i.CompletedMs,
+			&i.AppVersion,
+			&i.Signature,
 		); err != nil {
 			return nil, err
 		}
@@ -165,10 +197,10 @@ func (q *Queries) ClaimReady(ctx context.Context, arg ClaimReadyParams) ([]Workf
 
 const partitionBacklog = `-- name: PartitionBacklog :one
 WITH arg AS (
-    SELECT CAST(?2 AS INTEGER) AS now_ms,
-           CAST(?3 AS INTEGER) AS concurrency,
-           CAST(?4 AS INTEGER) AS rate_limit,
-           CAST(?5 AS INTEGER) AS period_ms
+    SELECT CAST(?6 AS INTEGER) AS now_ms,
+           CAST(?7 AS INTEGER) AS concurrency,
+           CAST(?8 AS INTEGER) AS rate_limit,
+           CAST(?9 AS INTEGER) AS period_ms
 ),
 busy AS (
     SELECT coalesce(b.partition_key, '') AS part,
@@ -186,6 +218,10 @@ waiting AS (
     WHERE r.queue_name = CAST(?1 AS TEXT)
       AND r.state = 'ENQUEUED'
       AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+      AND (CAST(?2 AS INTEGER) = 1
+           OR r.signature IN (SELECT value FROM json_each(CAST(?3 AS TEXT)))
+           OR (r.signature = '' AND r.name IN (SELECT value FROM json_each(CAST(?4 AS TEXT)))))
+      AND (CAST(?2 AS INTEGER) = 1 OR r.app_version IS NULL OR r.app_version = CAST(?5 AS TEXT))
 ),
 room AS (
     SELECT waiting.part,
@@ -200,11 +236,19 @@ SELECT
      WHERE room.concurrency_room AND NOT room.rate_room) AS partition_free_ms,
     (SELECT CAST(coalesce(min(d.not_before_ms), 0) AS INTEGER) FROM workflows d, arg
      WHERE d.queue_name = CAST(?1 AS TEXT) AND d.state = 'ENQUEUED'
-       AND d.not_before_ms > arg.now_ms) AS next_delayed_ms
+       AND d.not_before_ms > arg.now_ms
+       AND (CAST(?2 AS INTEGER) = 1
+            OR d.signature IN (SELECT value FROM json_each(CAST(?3 AS TEXT)))
+            OR (d.signature = '' AND d.name IN (SELECT value FROM json_each(CAST(?4 AS TEXT)))))
+       AND (CAST(?2 AS INTEGER) = 1 OR d.app_version IS NULL OR d.app_version = CAST(?5 AS TEXT))) AS next_delayed_ms
 `
 
 type PartitionBacklogParams struct {
 	QueueName            string
+	RunsAny              int64
+	RunSignatures        string
+	RunNames             string
+	RunVersion           string
 	NowMs                int64
 	PartitionConcurrency int64
 	PartitionRateLimit   int64
@@ -224,6 +268,10 @@ type PartitionBacklogRow struct {
 func (q *Queries) PartitionBacklog(ctx context.Context, arg PartitionBacklogParams) (PartitionBacklogRow, error) {
 	row := q.db.QueryRowContext(ctx, partitionBacklog,
 		arg.QueueName,
+		arg.RunsAny,
+		arg.RunSignatures,
+		arg.RunNames,
+		arg.RunVersion,
 		arg.NowMs,
 		arg.PartitionConcurrency,
 		arg.PartitionRateLimit,
@@ -257,6 +305,10 @@ ranked AS (
     WHERE r.queue_name = CAST(?1 AS TEXT)
       AND r.state = 'ENQUEUED'
       AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
+      AND (CAST(?7 AS INTEGER) = 1
+           OR r.signature IN (SELECT value FROM json_each(CAST(?8 AS TEXT)))
+           OR (r.signature = '' AND r.name IN (SELECT value FROM json_each(CAST(?9 AS TEXT)))))
+      AND (CAST(?7 AS INTEGER) = 1 OR r.app_version IS NULL OR r.app_version = CAST(?10 AS TEXT))
 )
 SELECT ranked.workflow_id
 FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
@@ -276,6 +328,10 @@ type PickPartitionedParams struct {
 	PartitionConcurrency int64
 	PartitionRateLimit   int64
 	PartitionPeriodMs    int64
+	RunsAny              int64
+	RunSignatures        string
+	RunNames             string
+	RunVersion           string
 }
 
 // PickPartitioned selects the rows a claim under per-partition limits takes
@@ -293,6 +349,10 @@ func (q *Queries) PickPartitioned(ctx context.Context, arg PickPartitionedParams
 		arg.PartitionConcurrency,
 		arg.PartitionRateLimit,
 		arg.PartitionPeriodMs,
+		arg.RunsAny,
+		arg.RunSignatures,
+		arg.RunNames,
+		arg.RunVersion,
 	)
 	if err != nil {
 		return nil, err
@@ -321,15 +381,27 @@ SELECT
         SELECT 1 FROM workflows w
         WHERE w.queue_name = CAST(?1 AS TEXT) AND w.state = 'ENQUEUED'
           AND (w.not_before_ms IS NULL OR w.not_before_ms <= CAST(?2 AS INTEGER))
+          AND (CAST(?3 AS INTEGER) = 1
+               OR w.signature IN (SELECT value FROM json_each(CAST(?4 AS TEXT)))
+               OR (w.signature = '' AND w.name IN (SELECT value FROM json_each(CAST(?5 AS TEXT)))))
+          AND (CAST(?3 AS INTEGER) = 1 OR w.app_version IS NULL OR w.app_version = CAST(?6 AS TEXT))
     ) AS ready,
     (SELECT CAST(coalesce(min(w.not_before_ms), 0) AS INTEGER) FROM workflows w
      WHERE w.queue_name = CAST(?1 AS TEXT) AND w.state = 'ENQUEUED'
-       AND w.not_before_ms > CAST(?2 AS INTEGER)) AS next_delayed_ms
+       AND w.not_before_ms > CAST(?2 AS INTEGER)
+       AND (CAST(?3 AS INTEGER) = 1
+            OR w.signature IN (SELECT value FROM json_each(CAST(?4 AS TEXT)))
+            OR (w.signature = '' AND w.name IN (SELECT value FROM json_each(CAST(?5 AS TEXT)))))
+       AND (CAST(?3 AS INTEGER) = 1 OR w.app_version IS NULL OR w.app_version = CAST(?6 AS TEXT))) AS next_delayed_ms
 `
 
 type QueueBacklogParams struct {
-	QueueName string
-	NowMs     int64
+	QueueName     string
+	NowMs         int64
+	RunsAny       int64
+	RunSignatures string
+	RunNames      string
+	RunVersion    string
 }
 
 type QueueBacklogRow struct {
@@ -340,7 +412,14 @@ type QueueBacklogRow struct {
 // QueueBacklog says whether ENQUEUED rows of a queue are ready at now_ms,
 // and the earliest not_before_ms of those that are not (0 when none).
 func (q *Queries) QueueBacklog(ctx context.Context, arg QueueBacklogParams) (QueueBacklogRow, error) {
-	row := q.db.QueryRowContext(ctx, queueBacklog, arg.QueueName, arg.NowMs)
+	row := q.db.QueryRowContext(ctx, queueBacklog,
+		arg.QueueName,
+		arg.NowMs,
+		arg.RunsAny,
+		arg.RunSignatures,
+		arg.RunNames,
+		arg.RunVersion,
+	)
 	var i QueueBacklogRow
 	err := row.Scan(&i.Ready, &i.NextDelayedMs)
 	return i, err

@@ -58,7 +58,7 @@ const insertFork = `-- name: InsertFork :one
 INSERT INTO workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version
 )
 SELECT
     CAST(?1 AS TEXT),
@@ -76,11 +76,13 @@ SELECT
     CASE WHEN CAST(?11 AS INTEGER) > 0 THEN now.ms + CAST(?11 AS INTEGER) END,
     CAST(?12 AS INTEGER),
     now.ms,
-    CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN now.ms END
+    CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN now.ms END,
+    CAST(?13 AS TEXT),
+    CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN nullif(CAST(?14 AS TEXT), '') END
 FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now
 WHERE true
 ON CONFLICT (workflow_id) DO NOTHING
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
 `
 
 type InsertForkParams struct {
@@ -96,6 +98,8 @@ type InsertForkParams struct {
 	TimeoutMs    int64
 	DelayMs      int64
 	Attempts     int64
+	Signature    string
+	AppVersion   string
 }
 
 // InsertFork inserts a fork's row, as InsertWorkflow inserts a workflow,
@@ -115,6 +119,8 @@ func (q *Queries) InsertFork(ctx context.Context, arg InsertForkParams) (Workflo
 		arg.TimeoutMs,
 		arg.DelayMs,
 		arg.Attempts,
+		arg.Signature,
+		arg.AppVersion,
 	)
 	var i Workflow
 	err := row.Scan(
@@ -138,6 +144,8 @@ func (q *Queries) InsertFork(ctx context.Context, arg InsertForkParams) (Workflo
 		&i.CreatedMs,
 		&i.StartedMs,
 		&i.CompletedMs,
+		&i.AppVersion,
+		&i.Signature,
 	)
 	return i, err
 }

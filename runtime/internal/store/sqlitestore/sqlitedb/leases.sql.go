@@ -10,6 +10,134 @@ import (
 	"strings"
 )
 
+const forgetExecutors = `-- name: ForgetExecutors :exec
+DELETE FROM executors
+WHERE reaped_ms < CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) - 3600000
+  AND NOT EXISTS (
+      SELECT 1 FROM workflows w
+      WHERE w.state = 'PENDING' AND w.executor_id = executors.executor_id
+  )
+`
+
+// ForgetExecutors deletes the executors reaped more than an hour ago that
+// own no PENDING workflow.
+func (q *Queries) ForgetExecutors(ctx context.Context) error {
+	_, err := q.db.ExecContext(ctx, forgetExecutors)
+	return err
+}
+
+const liveExecutors = `-- name: LiveExecutors :many
+SELECT executor_id, app_version, functions, queues, expires_ms
+FROM executors
+WHERE expires_ms >= CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
+ORDER BY executor_id
+`
+
+type LiveExecutorsRow struct {
+	ExecutorID string
+	AppVersion string
+	Functions  string
+	Queues     string
+	ExpiresMs  int64
+}
+
+// LiveExecutors returns the executors whose lease has not expired, with
+// what they recorded about themselves (see RenewLease).
+func (q *Queries) LiveExecutors(ctx context.Context) ([]LiveExecutorsRow, error) {
+	rows, err := q.db.QueryContext(ctx, liveExecutors)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []LiveExecutorsRow
+	for rows.Next() {
+		var i LiveExecutorsRow
+		if err := rows.Scan(
+			&i.ExecutorID,
+			&i.AppVersion,
+			&i.Functions,
+			&i.Queues,
+			&i.ExpiresMs,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const orphanOwners = `-- name: OrphanOwners :many
+SELECT CAST(e.executor_id AS TEXT) AS owner
+FROM executors e
+WHERE e.expires_ms < CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
+  AND e.executor_id <> CAST(?1 AS TEXT)
+  AND EXISTS (
+      SELECT 1 FROM workflows
+      WHERE state = 'PENDING' AND executor_id = e.executor_id
+        AND (queue_name IS NOT NULL OR (
+            (CAST(?2 AS INTEGER) = 1
+             OR signature IN (SELECT value FROM json_each(CAST(?3 AS TEXT)))
+             OR (signature = '' AND name IN (SELECT value FROM json_each(CAST(?4 AS TEXT)))))
+            AND (CAST(?2 AS INTEGER) = 1 OR app_version IS NULL OR app_version = CAST(?5 AS TEXT))))
+  )
+UNION ALL
+SELECT CAST('' AS TEXT) AS owner
+WHERE EXISTS (
+    SELECT 1 FROM workflows
+    WHERE state = 'PENDING' AND executor_id IS NULL
+      AND (queue_name IS NOT NULL OR (
+          (CAST(?2 AS INTEGER) = 1
+           OR signature IN (SELECT value FROM json_each(CAST(?3 AS TEXT)))
+           OR (signature = '' AND name IN (SELECT value FROM json_each(CAST(?4 AS TEXT)))))
+          AND (CAST(?2 AS INTEGER) = 1 OR app_version IS NULL OR app_version = CAST(?5 AS TEXT))))
+)
+`
+
+type OrphanOwnersParams struct {
+	ExecutorID    string
+	RunsAny       int64
+	RunSignatures string
+	RunNames      string
+	RunVersion    string
+}
+
+// OrphanOwners returns the owners of the orphaned PENDING workflows that
+// the caller would move (see the Postgres query).
+func (q *Queries) OrphanOwners(ctx context.Context, arg OrphanOwnersParams) ([]string, error) {
+	rows, err := q.db.QueryContext(ctx, orphanOwners,
+		arg.ExecutorID,
+		arg.RunsAny,
+		arg.RunSignatures,
+		arg.RunNames,
+		arg.RunVersion,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var owner string
+		if err := rows.Scan(&owner); err != nil {
+			return nil, err
+		}
+		items = append(items, owner)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const ownedWorkflows = `-- name: OwnedWorkflows :many
 SELECT workflow_id FROM workflows
 WHERE executor_id = CAST(?1 AS TEXT)
@@ -61,14 +189,16 @@ func (q *Queries) OwnedWorkflows(ctx context.Context, arg OwnedWorkflowsParams) 
 }
 
 const reapExecutors = `-- name: ReapExecutors :many
-DELETE FROM executors
+UPDATE executors
+SET reaped_ms = CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
 WHERE expires_ms < CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
+  AND reaped_ms IS NULL
   AND executor_id <> CAST(?1 AS TEXT)
 RETURNING executor_id
 `
 
-// ReapExecutors deletes the executors, other than the caller, whose lease
-// expired, and returns their IDs.
+// ReapExecutors marks as reaped the executors, other than the caller,
+// whose lease expired, and returns their IDs (see the Postgres query).
 func (q *Queries) ReapExecutors(ctx context.Context, executorID string) ([]string, error) {
 	rows, err := q.db.QueryContext(ctx, reapExecutors, executorID)
 	if err != nil {
@@ -93,24 +223,39 @@ func (q *Queries) ReapExecutors(ctx context.Context, executorID string) ([]strin
 }
 
 const renewLease = `-- name: RenewLease :exec
-INSERT INTO executors (executor_id, heartbeat_ms, expires_ms)
+INSERT INTO executors (executor_id, heartbeat_ms, expires_ms, app_version, functions, queues)
 VALUES (
     CAST(?1 AS TEXT),
     CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER),
-    CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) + CAST(?2 AS INTEGER)
+    CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) + CAST(?2 AS INTEGER),
+    CAST(?3 AS TEXT),
+    CAST(?4 AS TEXT),
+    CAST(?5 AS TEXT)
 )
 ON CONFLICT (executor_id) DO UPDATE
-SET heartbeat_ms = excluded.heartbeat_ms, expires_ms = excluded.expires_ms
+SET heartbeat_ms = excluded.heartbeat_ms, expires_ms = excluded.expires_ms,
+    app_version = excluded.app_version, functions = excluded.functions, queues = excluded.queues,
+    reaped_ms = NULL
 `
 
 type RenewLeaseParams struct {
 	ExecutorID string
 	LeaseMs    int64
+	AppVersion string
+	Functions  string
+	Queues     string
 }
 
-// RenewLease records that an executor is alive until now + lease_ms.
+// RenewLease records that an executor is alive until now + lease_ms, and
+// what it runs (see the Postgres query).
 func (q *Queries) RenewLease(ctx context.Context, arg RenewLeaseParams) error {
-	_, err := q.db.ExecContext(ctx, renewLease, arg.ExecutorID, arg.LeaseMs)
+	_, err := q.db.ExecContext(ctx, renewLease,
+		arg.ExecutorID,
+		arg.LeaseMs,
+		arg.AppVersion,
+		arg.Functions,
+		arg.Queues,
+	)
 	return err
 }
 
@@ -120,21 +265,43 @@ SET state = CASE WHEN queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
     executor_id = CASE WHEN queue_name IS NULL THEN CAST(?1 AS TEXT) END,
     attempts = CASE WHEN queue_name IS NULL THEN attempts + 1 ELSE attempts END,
     started_ms = CASE WHEN queue_name IS NULL
-        THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) ELSE started_ms END
-WHERE state = 'PENDING' AND executor_id = CAST(?2 AS TEXT)
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+        THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) ELSE started_ms END,
+    deadline_ms = CASE WHEN queue_name IS NULL THEN deadline_ms END,
+    app_version = CASE WHEN queue_name IS NULL
+        THEN coalesce(app_version, nullif(CAST(?2 AS TEXT), '')) ELSE app_version END
+WHERE state = 'PENDING'
+  AND (executor_id = CAST(?3 AS TEXT) OR (CAST(?3 AS TEXT) = '' AND executor_id IS NULL))
+  AND (queue_name IS NOT NULL OR (
+      (CAST(?4 AS INTEGER) = 1
+       OR signature IN (SELECT value FROM json_each(CAST(?5 AS TEXT)))
+       OR (signature = '' AND name IN (SELECT value FROM json_each(CAST(?6 AS TEXT)))))
+      AND (CAST(?4 AS INTEGER) = 1 OR app_version IS NULL OR app_version = CAST(?2 AS TEXT))))
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
 `
 
 type TakeOverWorkflowsParams struct {
-	ExecutorID string
-	DeadID     string
+	ExecutorID    string
+	RunVersion    string
+	Owner         string
+	RunsAny       int64
+	RunSignatures string
+	RunNames      string
 }
 
-// TakeOverWorkflows moves a dead executor's PENDING workflows: queued ones
-// back to ENQUEUED, the others to PENDING under the taker with one more
-// attempt.
+// TakeOverWorkflows moves the orphaned PENDING workflows of one owner (empty
+// for those owned by none): queued ones back to ENQUEUED, whoever can run
+// them; those started without a queue that the taker runs (see the runs
+// filter of claims.sql) to PENDING under the taker with one more attempt.
+// It leaves the others as they are.
 func (q *Queries) TakeOverWorkflows(ctx context.Context, arg TakeOverWorkflowsParams) ([]Workflow, error) {
-	rows, err := q.db.QueryContext(ctx, takeOverWorkflows, arg.ExecutorID, arg.DeadID)
+	rows, err := q.db.QueryContext(ctx, takeOverWorkflows,
+		arg.ExecutorID,
+		arg.RunVersion,
+		arg.Owner,
+		arg.RunsAny,
+		arg.RunSignatures,
+		arg.RunNames,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +330,81 @@ func (q *Queries) TakeOverWorkflows(ctx context.Context, arg TakeOverWorkflowsPa
 			&i.CreatedMs,
 			&i.StartedMs,
 			&i.CompletedMs,
+			&i.AppVersion,
+			&i.Signature,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const waitingWork = `-- name: WaitingWork :many
+SELECT x.name AS name,
+       x.signature AS signature,
+       CAST(coalesce(x.app_version, '') AS TEXT) AS app_version,
+       CAST(coalesce(x.queue_name, '') AS TEXT) AS queue_name,
+       x.state AS state,
+       count(*) AS n
+FROM (
+    SELECT h.name, h.signature, h.app_version, h.queue_name, h.state
+    FROM (
+        SELECT w.name, w.signature, w.app_version, w.queue_name, w.state,
+               row_number() OVER (PARTITION BY w.queue_name ORDER BY w.priority, w.seq) AS pos
+        FROM workflows w
+        WHERE w.state = 'ENQUEUED'
+    ) AS h
+    WHERE h.pos <= CAST(?1 AS INTEGER)
+    UNION ALL
+    SELECT w.name, w.signature, w.app_version, w.queue_name, w.state
+    FROM workflows w
+    WHERE w.state = 'PENDING'
+      AND NOT EXISTS (
+          SELECT 1 FROM executors e
+          WHERE e.executor_id = w.executor_id
+            AND e.expires_ms >= CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
+      )
+) AS x
+GROUP BY 1, 2, 3, 4, 5
+ORDER BY 1, 2, 3, 4, 5
+`
+
+type WaitingWorkRow struct {
+	Name       string
+	Signature  string
+	AppVersion string
+	QueueName  string
+	State      string
+	N          int64
+}
+
+// WaitingWork counts the workflows that wait for an executor, by function,
+// fingerprint, version, queue and state: the first per_queue ENQUEUED rows
+// of each queue in claim order, and every PENDING row whose executor holds
+// no live lease (or that none owns); see the Postgres query.
+func (q *Queries) WaitingWork(ctx context.Context, perQueue int64) ([]WaitingWorkRow, error) {
+	rows, err := q.db.QueryContext(ctx, waitingWork, perQueue)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []WaitingWorkRow
+	for rows.Next() {
+		var i WaitingWorkRow
+		if err := rows.Scan(
+			&i.Name,
+			&i.Signature,
+			&i.AppVersion,
+			&i.QueueName,
+			&i.State,
+			&i.N,
 		); err != nil {
 			return nil, err
 		}

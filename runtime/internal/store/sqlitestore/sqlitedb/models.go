@@ -12,6 +12,10 @@ type Executor struct {
 	ExecutorID  string
 	HeartbeatMs int64
 	ExpiresMs   int64
+	AppVersion  string
+	Functions   string
+	Queues      string
+	ReapedMs    sql.NullInt64
 }
 
 type Migration struct {
@@ -71,4 +75,6 @@ type Workflow struct {
 	CreatedMs    int64
 	StartedMs    sql.NullInt64
 	CompletedMs  sql.NullInt64
+	AppVersion   sql.NullString
+	Signature    string
 }

@@ -68,7 +68,7 @@ func (q *Queries) DedupHolder(ctx context.Context, arg DedupHolderParams) (strin
 }
 
 const getWorkflow = `-- name: GetWorkflow :one
-SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms FROM workflows WHERE workflow_id = CAST(?1 AS TEXT)
+SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature FROM workflows WHERE workflow_id = CAST(?1 AS TEXT)
 `
 
 func (q *Queries) GetWorkflow(ctx context.Context, workflowID string) (Workflow, error) {
@@ -95,6 +95,8 @@ func (q *Queries) GetWorkflow(ctx context.Context, workflowID string) (Workflow,
 		&i.CreatedMs,
 		&i.StartedMs,
 		&i.CompletedMs,
+		&i.AppVersion,
+		&i.Signature,
 	)
 	return i, err
 }
@@ -103,7 +105,7 @@ const insertWorkflow = `-- name: InsertWorkflow :one
 INSERT INTO workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version
 )
 SELECT
     CAST(?1 AS TEXT),
@@ -122,11 +124,13 @@ SELECT
     CASE WHEN CAST(?12 AS INTEGER) > 0 THEN now.ms + CAST(?12 AS INTEGER) END,
     CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN 1 ELSE 0 END,
     now.ms,
-    CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN now.ms END
+    CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN now.ms END,
+    CAST(?13 AS TEXT),
+    CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN nullif(CAST(?14 AS TEXT), '') END
 FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now
 WHERE true
 ON CONFLICT (workflow_id) DO NOTHING
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
 `
 
 type InsertWorkflowParams struct {
@@ -142,6 +146,8 @@ type InsertWorkflowParams struct {
 	ParentID     string
 	TimeoutMs    int64
 	DelayMs      int64
+	Signature    string
+	AppVersion   string
 }
 
 // InsertWorkflow inserts a workflow unless its ID exists (then no row is
@@ -167,6 +173,8 @@ func (q *Queries) InsertWorkflow(ctx context.Context, arg InsertWorkflowParams) 
 		arg.ParentID,
 		arg.TimeoutMs,
 		arg.DelayMs,
+		arg.Signature,
+		arg.AppVersion,
 	)
 	var i Workflow
 	err := row.Scan(
@@ -190,21 +198,48 @@ func (q *Queries) InsertWorkflow(ctx context.Context, arg InsertWorkflowParams) 
 		&i.CreatedMs,
 		&i.StartedMs,
 		&i.CompletedMs,
+		&i.AppVersion,
+		&i.Signature,
 	)
 	return i, err
 }
 
-const resumePending = `-- name: ResumePending :many
+const releaseUnrunnable = `-- name: ReleaseUnrunnable :many
 UPDATE workflows
-SET attempts = attempts + 1
+SET state = CASE WHEN queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
+    executor_id = NULL,
+    deadline_ms = CASE WHEN queue_name IS NULL THEN deadline_ms END
 WHERE state = 'PENDING' AND executor_id = CAST(?1 AS TEXT)
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms
+  AND CAST(?2 AS INTEGER) = 0
+  AND NOT (
+      (signature IN (SELECT value FROM json_each(CAST(?3 AS TEXT)))
+       OR (signature = '' AND name IN (SELECT value FROM json_each(CAST(?4 AS TEXT)))))
+      AND (app_version IS NULL OR app_version = CAST(?5 AS TEXT)))
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
 `
 
-// ResumePending counts one more attempt for each PENDING workflow of an
-// executor and returns them.
-func (q *Queries) ResumePending(ctx context.Context, executorID string) ([]Workflow, error) {
-	rows, err := q.db.QueryContext(ctx, resumePending, executorID)
+type ReleaseUnrunnableParams struct {
+	ExecutorID    string
+	RunsAny       int64
+	RunSignatures string
+	RunNames      string
+	RunVersion    string
+}
+
+// ReleaseUnrunnable releases, at an executor's launch, the PENDING
+// workflows of the executor that it does not run (see the runs filter of
+// claims.sql), for an executor that can run them: queued ones back to
+// ENQUEUED on their queue, the others PENDING under no executor. It
+// returns them. ResumePending, in the same transaction, then takes the
+// rest.
+func (q *Queries) ReleaseUnrunnable(ctx context.Context, arg ReleaseUnrunnableParams) ([]Workflow, error) {
+	rows, err := q.db.QueryContext(ctx, releaseUnrunnable,
+		arg.ExecutorID,
+		arg.RunsAny,
+		arg.RunSignatures,
+		arg.RunNames,
+		arg.RunVersion,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -233,6 +268,122 @@ func (q *Queries) ResumePending(ctx context.Context, executorID string) ([]Workf
 			&i.CreatedMs,
 			&i.StartedMs,
 			&i.CompletedMs,
+			&i.AppVersion,
+			&i.Signature,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const releaseWorkflow = `-- name: ReleaseWorkflow :one
+UPDATE workflows
+SET state = CASE WHEN queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
+    executor_id = NULL,
+    deadline_ms = CASE WHEN queue_name IS NULL THEN deadline_ms END
+WHERE workflow_id = CAST(?1 AS TEXT)
+  AND state = 'PENDING'
+  AND executor_id = CAST(?2 AS TEXT)
+  AND attempts = CAST(?3 AS INTEGER)
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+`
+
+type ReleaseWorkflowParams struct {
+	WorkflowID string
+	ExecutorID string
+	Attempts   int64
+}
+
+// ReleaseWorkflow gives up a workflow its owner's run cannot run, fenced
+// by that run: queued, back to ENQUEUED on its queue; started without a
+// queue, PENDING under no executor, for one that can run it to take over.
+// No row when the run is stale.
+func (q *Queries) ReleaseWorkflow(ctx context.Context, arg ReleaseWorkflowParams) (Workflow, error) {
+	row := q.db.QueryRowContext(ctx, releaseWorkflow, arg.WorkflowID, arg.ExecutorID, arg.Attempts)
+	var i Workflow
+	err := row.Scan(
+		&i.Seq,
+		&i.WorkflowID,
+		&i.Name,
+		&i.State,
+		&i.QueueName,
+		&i.ExecutorID,
+		&i.Input,
+		&i.Output,
+		&i.Error,
+		&i.Priority,
+		&i.DedupID,
+		&i.PartitionKey,
+		&i.ParentID,
+		&i.TimeoutMs,
+		&i.DeadlineMs,
+		&i.NotBeforeMs,
+		&i.Attempts,
+		&i.CreatedMs,
+		&i.StartedMs,
+		&i.CompletedMs,
+		&i.AppVersion,
+		&i.Signature,
+	)
+	return i, err
+}
+
+const resumePending = `-- name: ResumePending :many
+UPDATE workflows
+SET attempts = attempts + 1,
+    app_version = coalesce(app_version, nullif(CAST(?1 AS TEXT), ''))
+WHERE state = 'PENDING' AND executor_id = CAST(?2 AS TEXT)
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+`
+
+type ResumePendingParams struct {
+	RunVersion string
+	ExecutorID string
+}
+
+// ResumePending counts one more attempt for each PENDING workflow of an
+// executor and returns them, with run_version as the app_version of those
+// that have none.
+func (q *Queries) ResumePending(ctx context.Context, arg ResumePendingParams) ([]Workflow, error) {
+	rows, err := q.db.QueryContext(ctx, resumePending, arg.RunVersion, arg.ExecutorID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Workflow
+	for rows.Next() {
+		var i Workflow
+		if err := rows.Scan(
+			&i.Seq,
+			&i.WorkflowID,
+			&i.Name,
+			&i.State,
+			&i.QueueName,
+			&i.ExecutorID,
+			&i.Input,
+			&i.Output,
+			&i.Error,
+			&i.Priority,
+			&i.DedupID,
+			&i.PartitionKey,
+			&i.ParentID,
+			&i.TimeoutMs,
+			&i.DeadlineMs,
+			&i.NotBeforeMs,
+			&i.Attempts,
+			&i.CreatedMs,
+			&i.StartedMs,
+			&i.CompletedMs,
+			&i.AppVersion,
+			&i.Signature,
 		); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,158 @@
+package behaviour
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	dbos "github.com/dbosgen/dbosgen/runtime"
+)
+
+// launchAs starts a runtime with cfg (on url, with a fresh executor ID)
+// and shuts it down when the test ends.
+func launchAs(t *testing.T, url string, cfg dbos.Config) *dbos.Runtime {
+	t.Helper()
+	cfg.DatabaseURL = url
+	cfg.ExecutorID = fmt.Sprintf("%s-%d", t.Name(), executorSeq.Add(1))
+	cfg.LeaseDuration = time.Second
+	rt, err := dbos.Launch(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Launch: %v", err)
+	}
+	t.Cleanup(func() { _ = rt.Shutdown(context.Background()) })
+	return rt
+}
+
+// TestClientOnlyRunsNothing: a client-only runtime enqueues, waits for
+// results and reads statuses, while a worker runs the work; StartF and
+// RunF fail there with ErrClientOnly, before anything is written.
+func TestClientOnlyRunsNothing(t *testing.T) {
+	engines(t, func(t *testing.T, url string) {
+		client := launchAs(t, url, dbos.Config{ClientOnly: true})
+		worker := launchAs(t, url, dbos.Config{ListenQueues: []*dbos.Queue{TaskQueue}})
+		ctx := testCtx(t, client)
+
+		id := fmt.Sprintf("client-start-%d", taskIDs.Add(1))
+		if _, err := StartSum3(ctx, 1, 2, 3, dbos.WithID(id)); !errors.Is(err, dbos.ErrClientOnly) || !strings.Contains(err.Error(), "EnqueueSum3") {
+			t.Errorf("StartSum3 in a client-only runtime = %v, want ErrClientOnly naming EnqueueSum3", err)
+		}
+		if _, err := dbos.WorkflowStatus(ctx, id); !errors.Is(err, dbos.ErrNotFound) {
+			t.Errorf("status of the refused start: %v, want ErrNotFound", err)
+		}
+		if _, err := RunAdd(ctx, 1, 2); !errors.Is(err, dbos.ErrClientOnly) {
+			t.Errorf("RunAdd in a client-only runtime = %v, want ErrClientOnly", err)
+		}
+
+		h, err := EnqueueSum3(ctx, TaskQueue, 1, 2, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := h.GetResult(ctx); err != nil || got != 6 {
+			t.Fatalf("GetResult in the client = %d, %v; want 6", got, err)
+		}
+		st, err := h.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ExecutorID != worker.ExecutorID() || st.AppVersion != worker.AppVersion() || st.Waiting != "" {
+			t.Errorf("status %+v: want run by the worker %s, version %s, not waiting", st, worker.ExecutorID(), worker.AppVersion())
+		}
+		if client.AppVersion() != worker.AppVersion() || len(client.AppVersion()) != 12 {
+			t.Errorf("versions %q (client) and %q (worker): want one derived version of 12 hex digits", client.AppVersion(), worker.AppVersion())
+		}
+	})
+}
+
+// TestClientResumeLeavesItToAWorker: a client's Resume of a workflow
+// started without a queue does not make the client its owner: it waits,
+// PENDING under no executor, until a runtime that runs it takes it over.
+func TestClientResumeLeavesItToAWorker(t *testing.T) {
+	engines(t, func(t *testing.T, url string) {
+		worker := launchAs(t, url, dbos.Config{})
+		wctx := testCtx(t, worker)
+		id := fmt.Sprintf("client-resume-%d", taskIDs.Add(1))
+		b, err := StartBlocker(wctx, "r", dbos.WithID(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-Gate.Entered
+		if err := b.Cancel(wctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.GetResult(wctx); !errors.Is(err, dbos.ErrCancelled) {
+			t.Fatalf("GetResult after Cancel = %v", err)
+		}
+
+		client := launchAs(t, url, dbos.Config{ClientOnly: true})
+		cctx := testCtx(t, client)
+		if err := dbos.Resume(cctx, id); err != nil {
+			t.Fatal(err)
+		}
+		st, err := dbos.WorkflowStatus(cctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.State != dbos.StatePending || st.ExecutorID == client.ExecutorID() {
+			t.Errorf("after the client's Resume: %+v; want PENDING, not under the client", st)
+		}
+		// The worker's heartbeat takes it over and runs it from its
+		// checkpoints.
+		select {
+		case <-Gate.Entered:
+		case <-time.After(30 * time.Second):
+			t.Fatal("no runtime took the resumed workflow over")
+		}
+		Gate.Release <- struct{}{}
+		h2, err := RetrieveBlocker(cctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := h2.GetResult(cctx); err != nil || got != "r:3" {
+			t.Fatalf("resumed Blocker = %q, %v; want r:3", got, err)
+		}
+		if st, _ := h2.Status(cctx); st.ExecutorID != worker.ExecutorID() {
+			t.Errorf("resumed by %q, want the worker %s", st.ExecutorID, worker.ExecutorID())
+		}
+	})
+}
+
+// TestWaitingSaysWhy: a call enqueued on a queue that no live runtime runs
+// waits, and its status says so; once a runtime runs the queue, it runs.
+func TestWaitingSaysWhy(t *testing.T) {
+	engines(t, func(t *testing.T, url string) {
+		client := launchAs(t, url, dbos.Config{ClientOnly: true})
+		launchAs(t, url, dbos.Config{ListenQueues: []*dbos.Queue{TaskQueue}})
+		ctx := testCtx(t, client)
+		h, err := EnqueueAdd(ctx, SerialQueue, 20, 22)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Runtimes of earlier tests (which ran every queue) may hold a
+		// lease for a few seconds more.
+		want := fmt.Sprintf("no live executor runs queue %q", SerialQueue.Name())
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			st, err := h.Status(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.State != dbos.StateEnqueued {
+				t.Fatalf("a call on a queue no runtime runs is %s", st.State)
+			}
+			if st.Waiting == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Waiting = %q, want %q", st.Waiting, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		launchAs(t, url, dbos.Config{ListenQueues: []*dbos.Queue{SerialQueue}})
+		if got, err := h.GetResult(ctx); err != nil || got != 42 {
+			t.Fatalf("GetResult = %d, %v; want 42", got, err)
+		}
+	})
+}

@@ -1,0 +1,91 @@
+package executor_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/internal/executor"
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/storetest"
+	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
+)
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use, for logs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestUnrunnableWorkflowIsReleased: should an executor ever be given a
+// workflow it cannot run (claims, recovery and takeover never give it one:
+// a bug), it does not fail the workflow: it logs an error and releases it,
+// queued back to its queue, or PENDING under no executor, for an executor
+// that can run it.
+func TestUnrunnableWorkflowIsReleased(t *testing.T) {
+	for name, url := range map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return "sqlite:" + testdb.SQLitePath(t) },
+		"postgres": func(t *testing.T) string { return testdb.NewPostgresDatabase(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			logs := &lockedBuffer{}
+			rt, err := dbos.Launch(context.Background(), dbos.Config{DatabaseURL: url(t), Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			if err != nil {
+				t.Fatalf("Launch: %v", err)
+			}
+			t.Cleanup(func() { _ = rt.Shutdown(context.Background()) })
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			s := executor.StoreOf(rt)
+			for _, c := range []struct {
+				what string
+				p    store.InsertParams
+			}{
+				{"an unregistered function", store.InsertParams{Name: "test.notRegistered"}},
+				{"another signature", store.InsertParams{Name: batchSquare.Name, Signature: "another"}},
+				{"another version", store.InsertParams{Name: batchSquare.Name, Signature: batchSquare.Key(), AppVersion: "other"}},
+			} {
+				p := c.p
+				p.ID, p.State, p.ExecutorID = "unrunnable-"+executor.NewWorkflowID(), store.StatePending, rt.ExecutorID()
+				if p.AppVersion == "" {
+					p.AppVersion = rt.AppVersion()
+				}
+				w, _, err := storetest.InsertOne(ctx, s, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				executor.Execute(rt, w)
+				testdb.WaitFor(t, c.what+" released", func() bool {
+					now, err := s.GetWorkflow(ctx, w.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if now.State != store.StatePending {
+						t.Fatalf("%s: the workflow became %s: %s", c.what, now.State, now.Error)
+					}
+					return now.ExecutorID == ""
+				})
+				if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), w.ID) {
+					t.Errorf("%s: no error logged naming %s:\n%s", c.what, w.ID, logs)
+				}
+			}
+		})
+	}
+}
