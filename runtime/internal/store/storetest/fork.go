@@ -147,7 +147,6 @@ func testForkWorkflow(t *testing.T, open Opener) {
 		"the original's ID":   {OriginalID: orig.ID, FromStep: 1, Workflow: row(orig.ID, store.StatePending)},
 		"a deduplication ID":  {OriginalID: orig.ID, FromStep: 1, Workflow: dedup},
 		"no state":            {OriginalID: orig.ID, FromStep: 1, Workflow: noState},
-		"no executor ID":      {OriginalID: orig.ID, FromStep: 1, Workflow: store.InsertParams{ID: id, Name: "f", State: store.StatePending}},
 		"ENQUEUED on nothing": {OriginalID: orig.ID, FromStep: 1, Workflow: store.InsertParams{ID: id, Name: "f", State: store.StateEnqueued}},
 	} {
 		if _, _, err := s.ForkWorkflow(ctx, p); err == nil {
@@ -155,6 +154,14 @@ func testForkWorkflow(t *testing.T, open Opener) {
 		}
 	}
 	mustNotExist(id)
+
+	// A PENDING fork under no executor waits for one that runs it to
+	// take it over, with the original's signature.
+	unowned := unique("fork")
+	w, created, err := s.ForkWorkflow(ctx, store.ForkParams{OriginalID: orig.ID, FromStep: 1, Workflow: store.InsertParams{ID: unowned, Name: orig.Name, State: store.StatePending, Signature: "sig-1"}})
+	if err != nil || !created || w.State != store.StatePending || w.ExecutorID != "" || w.Signature != "sig-1" {
+		t.Errorf("fork under no executor = %+v, created %v, %v; want PENDING, no executor, signature sig-1", w, created, err)
+	}
 
 	// The original is untouched.
 	after := get(t, ctx, s, orig.ID)

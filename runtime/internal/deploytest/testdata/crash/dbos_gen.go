@@ -165,6 +165,21 @@ func RetrieveStep(ctx context.Context, id string) (*StepHandle, error) {
 	return &StepHandle{h: h}, nil
 }
 
+// ForkStep runs the existing call id of Step again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkStep(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*StepHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnStep, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StepHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, int) (int, error) = Pipeline
 
@@ -317,6 +332,24 @@ func RetrievePipeline(ctx context.Context, id string) (*PipelineHandle, error) {
 	return &PipelineHandle{h: h}, nil
 }
 
+// ForkPipeline starts a new workflow of Pipeline from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkPipeline(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*PipelineHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnPipeline, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &PipelineHandle{h: h}, nil
+}
+
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, int) (int, error) = Work
 
@@ -462,6 +495,21 @@ func RunWork(ctx context.Context, i int) (int, error) {
 // ID, from any process sharing the database.
 func RetrieveWork(ctx context.Context, id string) (*WorkHandle, error) {
 	h, err := dbosimpl.Retrieve(ctx, dbosFnWork, id)
+	if err != nil {
+		return nil, err
+	}
+	return &WorkHandle{h: h}, nil
+}
+
+// ForkWork runs the existing call id of Work again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkWork(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*WorkHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnWork, id, fromStep, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -161,3 +161,18 @@ func RetrievePing(ctx context.Context, id string) (*PingHandle, error) {
 	}
 	return &PingHandle{h: h}, nil
 }
+
+// ForkPing runs the existing call id of Ping again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkPing(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*PingHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnPing, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &PingHandle{h: h}, nil
+}
