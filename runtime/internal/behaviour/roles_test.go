@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,47 @@ func TestWaitingSaysWhy(t *testing.T) {
 		launchAs(t, url, dbos.Config{ListenQueues: []*dbos.Queue{SerialQueue}})
 		if got, err := h.GetResult(ctx); err != nil || got != 42 {
 			t.Fatalf("GetResult = %d, %v; want 42", got, err)
+		}
+	})
+}
+
+// TestClientForkLeavesItToAWorker: a client-only runtime forks a finished
+// workflow started without a queue; the fork waits, under no executor, for
+// the worker that runs ThreeSteps, which takes it over and replays step 1.
+func TestClientForkLeavesItToAWorker(t *testing.T) {
+	effects := filepath.Join(t.TempDir(), "effects.log")
+	t.Setenv(CrashLogEnv, effects)
+	engines(t, func(t *testing.T, url string) {
+		worker := launchAs(t, url, dbos.Config{})
+		id := fmt.Sprintf("client-fork-%d", taskIDs.Add(1))
+		h, err := StartThreeSteps(testCtx(t, worker), 7, dbos.WithID(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := h.GetResult(testCtx(t, worker)); err != nil || got != 7123 {
+			t.Fatalf("ThreeSteps = %d, %v; want 7123", got, err)
+		}
+
+		client := launchAs(t, url, dbos.Config{ClientOnly: true})
+		cctx := testCtx(t, client)
+		fork, err := ForkThreeSteps(cctx, id, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := fork.GetResult(cctx)
+		if err != nil || got != 7123 {
+			t.Fatalf("fork = %d, %v; want 7123", got, err)
+		}
+		st, err := fork.Status(cctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ExecutorID != worker.ExecutorID() {
+			t.Errorf("fork run by %q, want the worker %s", st.ExecutorID, worker.ExecutorID())
+		}
+		steps, err := dbos.Steps(cctx, fork.ID())
+		if err != nil || len(steps) != 3 {
+			t.Fatalf("fork's steps = %+v, %v; want 3", steps, err)
 		}
 	})
 }

@@ -147,11 +147,14 @@ func (k *Keeper) logTakeOver(to store.TakeOver) {
 				here++
 			}
 		}
-		whose := fmt.Sprintf("of executor %s, whose lease expired", from)
+		// A dead executor's work is news (a crash); work released for
+		// whoever runs it (a client's resume or fork, another version's
+		// restart) is routine.
+		whose, level := fmt.Sprintf("of executor %s, whose lease expired", from), slog.LevelWarn
 		if from == "" {
-			whose = "that no executor owned (released for an executor that can run them)"
+			whose, level = "that no executor owned (released for an executor that can run them)", slog.LevelInfo
 		}
-		k.Log.Warn(fmt.Sprintf("dbos: took over %s %s: %d run here, %d back on their queues", Workflows(len(ws)), whose, here, queued),
+		k.Log.Log(context.Background(), level, fmt.Sprintf("dbos: took over %s %s: %d run here, %d back on their queues", Workflows(len(ws)), whose, here, queued),
 			"executor_id", k.Self.ID, "from", from, "workflows", ids)
 	}
 }
