@@ -86,6 +86,15 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		db.Close()
 		return nil, fmt.Errorf("migrate sqlite %s: %w", path, err)
 	}
+	// Every statement is prepared once (per connection, by database/sql),
+	// once the schema it names exists: parsing each statement at each
+	// call cost more than running it.
+	q, err := sqlitedb.Prepare(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: prepare statements: %w", path, err)
+	}
+	s.q = q
 	return s, nil
 }
 
@@ -192,6 +201,7 @@ func (s *Store) Notify(context.Context, []store.Event) error { return nil }
 // Close closes the database. It is safe to call twice.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		_ = s.q.Close() // the database's Close closes them anyway
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("close sqlite %s: %w", s.path, err)
 		}

@@ -24,7 +24,7 @@ RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output,
 // frees its deduplication ID; it returns no row when the workflow is
 // missing or already finished.
 func (q *Queries) CancelWorkflow(ctx context.Context, workflowID string) (Workflow, error) {
-	row := q.db.QueryRowContext(ctx, cancelWorkflow, workflowID)
+	row := q.queryRow(ctx, q.cancelWorkflowStmt, cancelWorkflow, workflowID)
 	var i Workflow
 	err := row.Scan(
 		&i.Seq,
@@ -78,7 +78,7 @@ type ListWorkflowsParams struct {
 // ListWorkflows returns the workflows matching every filter given (NULL:
 // any), newest first, skipping the first skip_rows of them.
 func (q *Queries) ListWorkflows(ctx context.Context, arg ListWorkflowsParams) ([]Workflow, error) {
-	rows, err := q.db.QueryContext(ctx, listWorkflows,
+	rows, err := q.query(ctx, q.listWorkflowsStmt, listWorkflows,
 		arg.State,
 		arg.QueueName,
 		arg.Name,
@@ -159,7 +159,7 @@ type ResumeWorkflowParams struct {
 // step. Attempts count afresh (see store.ResumeWorkflow). No row when it
 // is missing or neither CANCELLED nor DEAD_LETTER.
 func (q *Queries) ResumeWorkflow(ctx context.Context, arg ResumeWorkflowParams) (Workflow, error) {
-	row := q.db.QueryRowContext(ctx, resumeWorkflow, arg.ExecutorID, arg.WorkflowID)
+	row := q.queryRow(ctx, q.resumeWorkflowStmt, resumeWorkflow, arg.ExecutorID, arg.WorkflowID)
 	var i Workflow
 	err := row.Scan(
 		&i.Seq,

@@ -44,7 +44,7 @@ func (q *Queries) ClaimIDs(ctx context.Context, arg ClaimIDsParams) ([]Workflow,
 	} else {
 		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
 	}
-	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	rows, err := q.query(ctx, nil, query, queryParams...)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ type ClaimReadyParams struct {
 // that a claimer that cannot run what waits sees nothing ready and takes
 // no write lock for it.
 func (q *Queries) ClaimReady(ctx context.Context, arg ClaimReadyParams) ([]Workflow, error) {
-	rows, err := q.db.QueryContext(ctx, claimReady,
+	rows, err := q.query(ctx, q.claimReadyStmt, claimReady,
 		arg.ExecutorID,
 		arg.NowMs,
 		arg.RunVersion,
@@ -266,7 +266,7 @@ type PartitionBacklogRow struct {
 // the earliest moment a partition whose ready rows wait only for its rate
 // window frees a slot (0 when none).
 func (q *Queries) PartitionBacklog(ctx context.Context, arg PartitionBacklogParams) (PartitionBacklogRow, error) {
-	row := q.db.QueryRowContext(ctx, partitionBacklog,
+	row := q.queryRow(ctx, q.partitionBacklogStmt, partitionBacklog,
 		arg.QueueName,
 		arg.RunsAny,
 		arg.RunSignatures,
@@ -342,7 +342,7 @@ type PickPartitionedParams struct {
 // FIFO order are picked. 0 disables a partition limit. None are picked from
 // a paused queue.
 func (q *Queries) PickPartitioned(ctx context.Context, arg PickPartitionedParams) ([]string, error) {
-	rows, err := q.db.QueryContext(ctx, pickPartitioned,
+	rows, err := q.query(ctx, q.pickPartitionedStmt, pickPartitioned,
 		arg.QueueName,
 		arg.MaxRows,
 		arg.NowMs,
@@ -412,7 +412,7 @@ type QueueBacklogRow struct {
 // QueueBacklog says whether ENQUEUED rows of a queue are ready at now_ms,
 // and the earliest not_before_ms of those that are not (0 when none).
 func (q *Queries) QueueBacklog(ctx context.Context, arg QueueBacklogParams) (QueueBacklogRow, error) {
-	row := q.db.QueryRowContext(ctx, queueBacklog,
+	row := q.queryRow(ctx, q.queueBacklogStmt, queueBacklog,
 		arg.QueueName,
 		arg.NowMs,
 		arg.RunsAny,
@@ -487,7 +487,7 @@ type QueueLoadRow struct {
 // (now - rate_period_ms, now] with the oldest of them (0 when none); and
 // whether the queue is paused (not 0).
 func (q *Queries) QueueLoad(ctx context.Context, arg QueueLoadParams) (QueueLoadRow, error) {
-	row := q.db.QueryRowContext(ctx, queueLoad, arg.QueueName, arg.ExecutorID)
+	row := q.queryRow(ctx, q.queueLoadStmt, queueLoad, arg.QueueName, arg.ExecutorID)
 	var i QueueLoadRow
 	err := row.Scan(
 		&i.NowMs,

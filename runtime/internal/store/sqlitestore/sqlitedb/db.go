@@ -7,6 +7,7 @@ package sqlitedb
 import (
 	"context"
 	"database/sql"
+	"fmt"
 )
 
 type DBTX interface {
@@ -20,12 +21,498 @@ func New(db DBTX) *Queries {
 	return &Queries{db: db}
 }
 
+func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
+	q := Queries{db: db}
+	var err error
+	if q.acquireSweeperStmt, err = db.PrepareContext(ctx, acquireSweeper); err != nil {
+		return nil, fmt.Errorf("error preparing query AcquireSweeper: %w", err)
+	}
+	if q.cancelWorkflowStmt, err = db.PrepareContext(ctx, cancelWorkflow); err != nil {
+		return nil, fmt.Errorf("error preparing query CancelWorkflow: %w", err)
+	}
+	if q.claimIDsStmt, err = db.PrepareContext(ctx, claimIDs); err != nil {
+		return nil, fmt.Errorf("error preparing query ClaimIDs: %w", err)
+	}
+	if q.claimReadyStmt, err = db.PrepareContext(ctx, claimReady); err != nil {
+		return nil, fmt.Errorf("error preparing query ClaimReady: %w", err)
+	}
+	if q.completeWorkflowStmt, err = db.PrepareContext(ctx, completeWorkflow); err != nil {
+		return nil, fmt.Errorf("error preparing query CompleteWorkflow: %w", err)
+	}
+	if q.copyStepsStmt, err = db.PrepareContext(ctx, copySteps); err != nil {
+		return nil, fmt.Errorf("error preparing query CopySteps: %w", err)
+	}
+	if q.dedupHolderStmt, err = db.PrepareContext(ctx, dedupHolder); err != nil {
+		return nil, fmt.Errorf("error preparing query DedupHolder: %w", err)
+	}
+	if q.deleteFinishedStmt, err = db.PrepareContext(ctx, deleteFinished); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteFinished: %w", err)
+	}
+	if q.deleteStepsOfStmt, err = db.PrepareContext(ctx, deleteStepsOf); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteStepsOf: %w", err)
+	}
+	if q.expiredCandidatesStmt, err = db.PrepareContext(ctx, expiredCandidates); err != nil {
+		return nil, fmt.Errorf("error preparing query ExpiredCandidates: %w", err)
+	}
+	if q.forgetExecutorsStmt, err = db.PrepareContext(ctx, forgetExecutors); err != nil {
+		return nil, fmt.Errorf("error preparing query ForgetExecutors: %w", err)
+	}
+	if q.forkSourceStmt, err = db.PrepareContext(ctx, forkSource); err != nil {
+		return nil, fmt.Errorf("error preparing query ForkSource: %w", err)
+	}
+	if q.getQueueStmt, err = db.PrepareContext(ctx, getQueue); err != nil {
+		return nil, fmt.Errorf("error preparing query GetQueue: %w", err)
+	}
+	if q.getStepStmt, err = db.PrepareContext(ctx, getStep); err != nil {
+		return nil, fmt.Errorf("error preparing query GetStep: %w", err)
+	}
+	if q.getWorkflowStmt, err = db.PrepareContext(ctx, getWorkflow); err != nil {
+		return nil, fmt.Errorf("error preparing query GetWorkflow: %w", err)
+	}
+	if q.insertForkStmt, err = db.PrepareContext(ctx, insertFork); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertFork: %w", err)
+	}
+	if q.insertMigrationStmt, err = db.PrepareContext(ctx, insertMigration); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertMigration: %w", err)
+	}
+	if q.insertStepStmt, err = db.PrepareContext(ctx, insertStep); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertStep: %w", err)
+	}
+	if q.insertWorkflowStmt, err = db.PrepareContext(ctx, insertWorkflow); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertWorkflow: %w", err)
+	}
+	if q.listStepsStmt, err = db.PrepareContext(ctx, listSteps); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSteps: %w", err)
+	}
+	if q.listWorkflowsStmt, err = db.PrepareContext(ctx, listWorkflows); err != nil {
+		return nil, fmt.Errorf("error preparing query ListWorkflows: %w", err)
+	}
+	if q.listedCandidatesStmt, err = db.PrepareContext(ctx, listedCandidates); err != nil {
+		return nil, fmt.Errorf("error preparing query ListedCandidates: %w", err)
+	}
+	if q.liveExecutorsStmt, err = db.PrepareContext(ctx, liveExecutors); err != nil {
+		return nil, fmt.Errorf("error preparing query LiveExecutors: %w", err)
+	}
+	if q.migrationVersionStmt, err = db.PrepareContext(ctx, migrationVersion); err != nil {
+		return nil, fmt.Errorf("error preparing query MigrationVersion: %w", err)
+	}
+	if q.migrationsTableExistsStmt, err = db.PrepareContext(ctx, migrationsTableExists); err != nil {
+		return nil, fmt.Errorf("error preparing query MigrationsTableExists: %w", err)
+	}
+	if q.orphanOwnersStmt, err = db.PrepareContext(ctx, orphanOwners); err != nil {
+		return nil, fmt.Errorf("error preparing query OrphanOwners: %w", err)
+	}
+	if q.ownedWorkflowsStmt, err = db.PrepareContext(ctx, ownedWorkflows); err != nil {
+		return nil, fmt.Errorf("error preparing query OwnedWorkflows: %w", err)
+	}
+	if q.partitionBacklogStmt, err = db.PrepareContext(ctx, partitionBacklog); err != nil {
+		return nil, fmt.Errorf("error preparing query PartitionBacklog: %w", err)
+	}
+	if q.pauseQueueStmt, err = db.PrepareContext(ctx, pauseQueue); err != nil {
+		return nil, fmt.Errorf("error preparing query PauseQueue: %w", err)
+	}
+	if q.pickPartitionedStmt, err = db.PrepareContext(ctx, pickPartitioned); err != nil {
+		return nil, fmt.Errorf("error preparing query PickPartitioned: %w", err)
+	}
+	if q.queueBacklogStmt, err = db.PrepareContext(ctx, queueBacklog); err != nil {
+		return nil, fmt.Errorf("error preparing query QueueBacklog: %w", err)
+	}
+	if q.queueLoadStmt, err = db.PrepareContext(ctx, queueLoad); err != nil {
+		return nil, fmt.Errorf("error preparing query QueueLoad: %w", err)
+	}
+	if q.reapExecutorsStmt, err = db.PrepareContext(ctx, reapExecutors); err != nil {
+		return nil, fmt.Errorf("error preparing query ReapExecutors: %w", err)
+	}
+	if q.releaseSweeperStmt, err = db.PrepareContext(ctx, releaseSweeper); err != nil {
+		return nil, fmt.Errorf("error preparing query ReleaseSweeper: %w", err)
+	}
+	if q.releaseUnrunnableStmt, err = db.PrepareContext(ctx, releaseUnrunnable); err != nil {
+		return nil, fmt.Errorf("error preparing query ReleaseUnrunnable: %w", err)
+	}
+	if q.releaseWorkflowStmt, err = db.PrepareContext(ctx, releaseWorkflow); err != nil {
+		return nil, fmt.Errorf("error preparing query ReleaseWorkflow: %w", err)
+	}
+	if q.renewLeaseStmt, err = db.PrepareContext(ctx, renewLease); err != nil {
+		return nil, fmt.Errorf("error preparing query RenewLease: %w", err)
+	}
+	if q.renewSweeperStmt, err = db.PrepareContext(ctx, renewSweeper); err != nil {
+		return nil, fmt.Errorf("error preparing query RenewSweeper: %w", err)
+	}
+	if q.resumePendingStmt, err = db.PrepareContext(ctx, resumePending); err != nil {
+		return nil, fmt.Errorf("error preparing query ResumePending: %w", err)
+	}
+	if q.resumeWorkflowStmt, err = db.PrepareContext(ctx, resumeWorkflow); err != nil {
+		return nil, fmt.Errorf("error preparing query ResumeWorkflow: %w", err)
+	}
+	if q.takeOverWorkflowsStmt, err = db.PrepareContext(ctx, takeOverWorkflows); err != nil {
+		return nil, fmt.Errorf("error preparing query TakeOverWorkflows: %w", err)
+	}
+	if q.unpauseQueueStmt, err = db.PrepareContext(ctx, unpauseQueue); err != nil {
+		return nil, fmt.Errorf("error preparing query UnpauseQueue: %w", err)
+	}
+	if q.upsertQueueStmt, err = db.PrepareContext(ctx, upsertQueue); err != nil {
+		return nil, fmt.Errorf("error preparing query UpsertQueue: %w", err)
+	}
+	if q.waitingWorkStmt, err = db.PrepareContext(ctx, waitingWork); err != nil {
+		return nil, fmt.Errorf("error preparing query WaitingWork: %w", err)
+	}
+	return &q, nil
+}
+
+func (q *Queries) Close() error {
+	var err error
+	if q.acquireSweeperStmt != nil {
+		if cerr := q.acquireSweeperStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing acquireSweeperStmt: %w", cerr)
+		}
+	}
+	if q.cancelWorkflowStmt != nil {
+		if cerr := q.cancelWorkflowStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing cancelWorkflowStmt: %w", cerr)
+		}
+	}
+	if q.claimIDsStmt != nil {
+		if cerr := q.claimIDsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing claimIDsStmt: %w", cerr)
+		}
+	}
+	if q.claimReadyStmt != nil {
+		if cerr := q.claimReadyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing claimReadyStmt: %w", cerr)
+		}
+	}
+	if q.completeWorkflowStmt != nil {
+		if cerr := q.completeWorkflowStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing completeWorkflowStmt: %w", cerr)
+		}
+	}
+	if q.copyStepsStmt != nil {
+		if cerr := q.copyStepsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing copyStepsStmt: %w", cerr)
+		}
+	}
+	if q.dedupHolderStmt != nil {
+		if cerr := q.dedupHolderStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing dedupHolderStmt: %w", cerr)
+		}
+	}
+	if q.deleteFinishedStmt != nil {
+		if cerr := q.deleteFinishedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteFinishedStmt: %w", cerr)
+		}
+	}
+	if q.deleteStepsOfStmt != nil {
+		if cerr := q.deleteStepsOfStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteStepsOfStmt: %w", cerr)
+		}
+	}
+	if q.expiredCandidatesStmt != nil {
+		if cerr := q.expiredCandidatesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing expiredCandidatesStmt: %w", cerr)
+		}
+	}
+	if q.forgetExecutorsStmt != nil {
+		if cerr := q.forgetExecutorsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing forgetExecutorsStmt: %w", cerr)
+		}
+	}
+	if q.forkSourceStmt != nil {
+		if cerr := q.forkSourceStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing forkSourceStmt: %w", cerr)
+		}
+	}
+	if q.getQueueStmt != nil {
+		if cerr := q.getQueueStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getQueueStmt: %w", cerr)
+		}
+	}
+	if q.getStepStmt != nil {
+		if cerr := q.getStepStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getStepStmt: %w", cerr)
+		}
+	}
+	if q.getWorkflowStmt != nil {
+		if cerr := q.getWorkflowStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getWorkflowStmt: %w", cerr)
+		}
+	}
+	if q.insertForkStmt != nil {
+		if cerr := q.insertForkStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertForkStmt: %w", cerr)
+		}
+	}
+	if q.insertMigrationStmt != nil {
+		if cerr := q.insertMigrationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertMigrationStmt: %w", cerr)
+		}
+	}
+	if q.insertStepStmt != nil {
+		if cerr := q.insertStepStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertStepStmt: %w", cerr)
+		}
+	}
+	if q.insertWorkflowStmt != nil {
+		if cerr := q.insertWorkflowStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertWorkflowStmt: %w", cerr)
+		}
+	}
+	if q.listStepsStmt != nil {
+		if cerr := q.listStepsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listStepsStmt: %w", cerr)
+		}
+	}
+	if q.listWorkflowsStmt != nil {
+		if cerr := q.listWorkflowsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listWorkflowsStmt: %w", cerr)
+		}
+	}
+	if q.listedCandidatesStmt != nil {
+		if cerr := q.listedCandidatesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listedCandidatesStmt: %w", cerr)
+		}
+	}
+	if q.liveExecutorsStmt != nil {
+		if cerr := q.liveExecutorsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing liveExecutorsStmt: %w", cerr)
+		}
+	}
+	if q.migrationVersionStmt != nil {
+		if cerr := q.migrationVersionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing migrationVersionStmt: %w", cerr)
+		}
+	}
+	if q.migrationsTableExistsStmt != nil {
+		if cerr := q.migrationsTableExistsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing migrationsTableExistsStmt: %w", cerr)
+		}
+	}
+	if q.orphanOwnersStmt != nil {
+		if cerr := q.orphanOwnersStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing orphanOwnersStmt: %w", cerr)
+		}
+	}
+	if q.ownedWorkflowsStmt != nil {
+		if cerr := q.ownedWorkflowsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing ownedWorkflowsStmt: %w", cerr)
+		}
+	}
+	if q.partitionBacklogStmt != nil {
+		if cerr := q.partitionBacklogStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing partitionBacklogStmt: %w", cerr)
+		}
+	}
+	if q.pauseQueueStmt != nil {
+		if cerr := q.pauseQueueStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pauseQueueStmt: %w", cerr)
+		}
+	}
+	if q.pickPartitionedStmt != nil {
+		if cerr := q.pickPartitionedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pickPartitionedStmt: %w", cerr)
+		}
+	}
+	if q.queueBacklogStmt != nil {
+		if cerr := q.queueBacklogStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing queueBacklogStmt: %w", cerr)
+		}
+	}
+	if q.queueLoadStmt != nil {
+		if cerr := q.queueLoadStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing queueLoadStmt: %w", cerr)
+		}
+	}
+	if q.reapExecutorsStmt != nil {
+		if cerr := q.reapExecutorsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing reapExecutorsStmt: %w", cerr)
+		}
+	}
+	if q.releaseSweeperStmt != nil {
+		if cerr := q.releaseSweeperStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing releaseSweeperStmt: %w", cerr)
+		}
+	}
+	if q.releaseUnrunnableStmt != nil {
+		if cerr := q.releaseUnrunnableStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing releaseUnrunnableStmt: %w", cerr)
+		}
+	}
+	if q.releaseWorkflowStmt != nil {
+		if cerr := q.releaseWorkflowStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing releaseWorkflowStmt: %w", cerr)
+		}
+	}
+	if q.renewLeaseStmt != nil {
+		if cerr := q.renewLeaseStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing renewLeaseStmt: %w", cerr)
+		}
+	}
+	if q.renewSweeperStmt != nil {
+		if cerr := q.renewSweeperStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing renewSweeperStmt: %w", cerr)
+		}
+	}
+	if q.resumePendingStmt != nil {
+		if cerr := q.resumePendingStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing resumePendingStmt: %w", cerr)
+		}
+	}
+	if q.resumeWorkflowStmt != nil {
+		if cerr := q.resumeWorkflowStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing resumeWorkflowStmt: %w", cerr)
+		}
+	}
+	if q.takeOverWorkflowsStmt != nil {
+		if cerr := q.takeOverWorkflowsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing takeOverWorkflowsStmt: %w", cerr)
+		}
+	}
+	if q.unpauseQueueStmt != nil {
+		if cerr := q.unpauseQueueStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing unpauseQueueStmt: %w", cerr)
+		}
+	}
+	if q.upsertQueueStmt != nil {
+		if cerr := q.upsertQueueStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing upsertQueueStmt: %w", cerr)
+		}
+	}
+	if q.waitingWorkStmt != nil {
+		if cerr := q.waitingWorkStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing waitingWorkStmt: %w", cerr)
+		}
+	}
+	return err
+}
+
+func (q *Queries) exec(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (sql.Result, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	case stmt != nil:
+		return stmt.ExecContext(ctx, args...)
+	default:
+		return q.db.ExecContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) query(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (*sql.Rows, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryContext(ctx, args...)
+	default:
+		return q.db.QueryContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) *sql.Row {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryRowContext(ctx, args...)
+	default:
+		return q.db.QueryRowContext(ctx, query, args...)
+	}
+}
+
 type Queries struct {
-	db DBTX
+	db                        DBTX
+	tx                        *sql.Tx
+	acquireSweeperStmt        *sql.Stmt
+	cancelWorkflowStmt        *sql.Stmt
+	claimIDsStmt              *sql.Stmt
+	claimReadyStmt            *sql.Stmt
+	completeWorkflowStmt      *sql.Stmt
+	copyStepsStmt             *sql.Stmt
+	dedupHolderStmt           *sql.Stmt
+	deleteFinishedStmt        *sql.Stmt
+	deleteStepsOfStmt         *sql.Stmt
+	expiredCandidatesStmt     *sql.Stmt
+	forgetExecutorsStmt       *sql.Stmt
+	forkSourceStmt            *sql.Stmt
+	getQueueStmt              *sql.Stmt
+	getStepStmt               *sql.Stmt
+	getWorkflowStmt           *sql.Stmt
+	insertForkStmt            *sql.Stmt
+	insertMigrationStmt       *sql.Stmt
+	insertStepStmt            *sql.Stmt
+	insertWorkflowStmt        *sql.Stmt
+	listStepsStmt             *sql.Stmt
+	listWorkflowsStmt         *sql.Stmt
+	listedCandidatesStmt      *sql.Stmt
+	liveExecutorsStmt         *sql.Stmt
+	migrationVersionStmt      *sql.Stmt
+	migrationsTableExistsStmt *sql.Stmt
+	orphanOwnersStmt          *sql.Stmt
+	ownedWorkflowsStmt        *sql.Stmt
+	partitionBacklogStmt      *sql.Stmt
+	pauseQueueStmt            *sql.Stmt
+	pickPartitionedStmt       *sql.Stmt
+	queueBacklogStmt          *sql.Stmt
+	queueLoadStmt             *sql.Stmt
+	reapExecutorsStmt         *sql.Stmt
+	releaseSweeperStmt        *sql.Stmt
+	releaseUnrunnableStmt     *sql.Stmt
+	releaseWorkflowStmt       *sql.Stmt
+	renewLeaseStmt            *sql.Stmt
+	renewSweeperStmt          *sql.Stmt
+	resumePendingStmt         *sql.Stmt
+	resumeWorkflowStmt        *sql.Stmt
+	takeOverWorkflowsStmt     *sql.Stmt
+	unpauseQueueStmt          *sql.Stmt
+	upsertQueueStmt           *sql.Stmt
+	waitingWorkStmt           *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db: tx,
+		db:                        tx,
+		tx:                        tx,
+		acquireSweeperStmt:        q.acquireSweeperStmt,
+		cancelWorkflowStmt:        q.cancelWorkflowStmt,
+		claimIDsStmt:              q.claimIDsStmt,
+		claimReadyStmt:            q.claimReadyStmt,
+		completeWorkflowStmt:      q.completeWorkflowStmt,
+		copyStepsStmt:             q.copyStepsStmt,
+		dedupHolderStmt:           q.dedupHolderStmt,
+		deleteFinishedStmt:        q.deleteFinishedStmt,
+		deleteStepsOfStmt:         q.deleteStepsOfStmt,
+		expiredCandidatesStmt:     q.expiredCandidatesStmt,
+		forgetExecutorsStmt:       q.forgetExecutorsStmt,
+		forkSourceStmt:            q.forkSourceStmt,
+		getQueueStmt:              q.getQueueStmt,
+		getStepStmt:               q.getStepStmt,
+		getWorkflowStmt:           q.getWorkflowStmt,
+		insertForkStmt:            q.insertForkStmt,
+		insertMigrationStmt:       q.insertMigrationStmt,
+		insertStepStmt:            q.insertStepStmt,
+		insertWorkflowStmt:        q.insertWorkflowStmt,
+		listStepsStmt:             q.listStepsStmt,
+		listWorkflowsStmt:         q.listWorkflowsStmt,
+		listedCandidatesStmt:      q.listedCandidatesStmt,
+		liveExecutorsStmt:         q.liveExecutorsStmt,
+		migrationVersionStmt:      q.migrationVersionStmt,
+		migrationsTableExistsStmt: q.migrationsTableExistsStmt,
+		orphanOwnersStmt:          q.orphanOwnersStmt,
+		ownedWorkflowsStmt:        q.ownedWorkflowsStmt,
+		partitionBacklogStmt:      q.partitionBacklogStmt,
+		pauseQueueStmt:            q.pauseQueueStmt,
+		pickPartitionedStmt:       q.pickPartitionedStmt,
+		queueBacklogStmt:          q.queueBacklogStmt,
+		queueLoadStmt:             q.queueLoadStmt,
+		reapExecutorsStmt:         q.reapExecutorsStmt,
+		releaseSweeperStmt:        q.releaseSweeperStmt,
+		releaseUnrunnableStmt:     q.releaseUnrunnableStmt,
+		releaseWorkflowStmt:       q.releaseWorkflowStmt,
+		renewLeaseStmt:            q.renewLeaseStmt,
+		renewSweeperStmt:          q.renewSweeperStmt,
+		resumePendingStmt:         q.resumePendingStmt,
+		resumeWorkflowStmt:        q.resumeWorkflowStmt,
+		takeOverWorkflowsStmt:     q.takeOverWorkflowsStmt,
+		unpauseQueueStmt:          q.unpauseQueueStmt,
+		upsertQueueStmt:           q.upsertQueueStmt,
+		waitingWorkStmt:           q.waitingWorkStmt,
 	}
 }

@@ -25,7 +25,7 @@ type CopyStepsParams struct {
 // CopySteps copies the checkpoints of one workflow with step_id below
 // before_step to another, as they were recorded.
 func (q *Queries) CopySteps(ctx context.Context, arg CopyStepsParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, copySteps, arg.ToWorkflowID, arg.FromWorkflowID, arg.BeforeStep)
+	result, err := q.exec(ctx, q.copyStepsStmt, copySteps, arg.ToWorkflowID, arg.FromWorkflowID, arg.BeforeStep)
 	if err != nil {
 		return 0, err
 	}
@@ -48,7 +48,7 @@ type ForkSourceRow struct {
 // recorded (0 when none). No row when the original does not exist. (The
 // fork's transaction holds the write lock: nothing changes meanwhile.)
 func (q *Queries) ForkSource(ctx context.Context, workflowID string) (ForkSourceRow, error) {
-	row := q.db.QueryRowContext(ctx, forkSource, workflowID)
+	row := q.queryRow(ctx, q.forkSourceStmt, forkSource, workflowID)
 	var i ForkSourceRow
 	err := row.Scan(&i.WorkflowID, &i.LastStep)
 	return i, err
@@ -106,7 +106,7 @@ type InsertForkParams struct {
 // with the attempts given (see store.ForkParams) and no deduplication ID.
 // No row when the ID exists.
 func (q *Queries) InsertFork(ctx context.Context, arg InsertForkParams) (Workflow, error) {
-	row := q.db.QueryRowContext(ctx, insertFork,
+	row := q.queryRow(ctx, q.insertForkStmt, insertFork,
 		arg.WorkflowID,
 		arg.Name,
 		arg.State,

@@ -22,7 +22,7 @@ WHERE reaped_ms < CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEG
 // ForgetExecutors deletes the executors reaped more than an hour ago that
 // own no PENDING workflow.
 func (q *Queries) ForgetExecutors(ctx context.Context) error {
-	_, err := q.db.ExecContext(ctx, forgetExecutors)
+	_, err := q.exec(ctx, q.forgetExecutorsStmt, forgetExecutors)
 	return err
 }
 
@@ -44,7 +44,7 @@ type LiveExecutorsRow struct {
 // LiveExecutors returns the executors whose lease has not expired, with
 // what they recorded about themselves (see RenewLease).
 func (q *Queries) LiveExecutors(ctx context.Context) ([]LiveExecutorsRow, error) {
-	rows, err := q.db.QueryContext(ctx, liveExecutors)
+	rows, err := q.query(ctx, q.liveExecutorsStmt, liveExecutors)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ type OrphanOwnersParams struct {
 // OrphanOwners returns the owners of the orphaned PENDING workflows that
 // the caller would move (see the Postgres query).
 func (q *Queries) OrphanOwners(ctx context.Context, arg OrphanOwnersParams) ([]string, error) {
-	rows, err := q.db.QueryContext(ctx, orphanOwners,
+	rows, err := q.query(ctx, q.orphanOwnersStmt, orphanOwners,
 		arg.ExecutorID,
 		arg.RunsAny,
 		arg.RunSignatures,
@@ -166,7 +166,7 @@ func (q *Queries) OwnedWorkflows(ctx context.Context, arg OwnedWorkflowsParams) 
 	} else {
 		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
 	}
-	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	rows, err := q.query(ctx, nil, query, queryParams...)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ RETURNING executor_id
 // ReapExecutors marks as reaped the executors, other than the caller,
 // whose lease expired, and returns their IDs (see the Postgres query).
 func (q *Queries) ReapExecutors(ctx context.Context, executorID string) ([]string, error) {
-	rows, err := q.db.QueryContext(ctx, reapExecutors, executorID)
+	rows, err := q.query(ctx, q.reapExecutorsStmt, reapExecutors, executorID)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +249,7 @@ type RenewLeaseParams struct {
 // RenewLease records that an executor is alive until now + lease_ms, and
 // what it runs (see the Postgres query).
 func (q *Queries) RenewLease(ctx context.Context, arg RenewLeaseParams) error {
-	_, err := q.db.ExecContext(ctx, renewLease,
+	_, err := q.exec(ctx, q.renewLeaseStmt, renewLease,
 		arg.ExecutorID,
 		arg.LeaseMs,
 		arg.AppVersion,
@@ -294,7 +294,7 @@ type TakeOverWorkflowsParams struct {
 // filter of claims.sql) to PENDING under the taker with one more attempt.
 // It leaves the others as they are.
 func (q *Queries) TakeOverWorkflows(ctx context.Context, arg TakeOverWorkflowsParams) ([]Workflow, error) {
-	rows, err := q.db.QueryContext(ctx, takeOverWorkflows,
+	rows, err := q.query(ctx, q.takeOverWorkflowsStmt, takeOverWorkflows,
 		arg.ExecutorID,
 		arg.RunVersion,
 		arg.Owner,
@@ -390,7 +390,7 @@ type WaitingWorkRow struct {
 // of each queue in claim order, and every PENDING row whose executor holds
 // no live lease (or that none owns); see the Postgres query.
 func (q *Queries) WaitingWork(ctx context.Context, perQueue int64) ([]WaitingWorkRow, error) {
-	rows, err := q.db.QueryContext(ctx, waitingWork, perQueue)
+	rows, err := q.query(ctx, q.waitingWorkStmt, waitingWork, perQueue)
 	if err != nil {
 		return nil, err
 	}

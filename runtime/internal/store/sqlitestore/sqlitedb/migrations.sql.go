@@ -15,7 +15,7 @@ VALUES (?1, CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER))
 `
 
 func (q *Queries) InsertMigration(ctx context.Context, version int64) error {
-	_, err := q.db.ExecContext(ctx, insertMigration, version)
+	_, err := q.exec(ctx, q.insertMigrationStmt, insertMigration, version)
 	return err
 }
 
@@ -25,7 +25,7 @@ SELECT CAST(coalesce(max(version), 0) AS INTEGER) AS version FROM migrations
 
 // MigrationVersion is the highest applied migration, 0 when none.
 func (q *Queries) MigrationVersion(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, migrationVersion)
+	row := q.queryRow(ctx, q.migrationVersionStmt, migrationVersion)
 	var version int64
 	err := row.Scan(&version)
 	return version, err
@@ -38,7 +38,7 @@ SELECT count(*) AS present FROM pragma_table_info('migrations')
 // MigrationsTableExists reports whether any migration was ever applied: the
 // number of columns of the migrations table, 0 when it does not exist.
 func (q *Queries) MigrationsTableExists(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, migrationsTableExists)
+	row := q.queryRow(ctx, q.migrationsTableExistsStmt, migrationsTableExists)
 	var present int64
 	err := row.Scan(&present)
 	return present, err

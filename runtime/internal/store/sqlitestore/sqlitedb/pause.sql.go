@@ -25,7 +25,7 @@ ON CONFLICT (name) DO UPDATE SET paused = 1
 // PauseQueue sets a queue's paused flag, creating the queue's row (no
 // limits, declared_by ”: not declared yet) when it has none.
 func (q *Queries) PauseQueue(ctx context.Context, name string) error {
-	_, err := q.db.ExecContext(ctx, pauseQueue, name)
+	_, err := q.exec(ctx, q.pauseQueueStmt, pauseQueue, name)
 	return err
 }
 
@@ -35,6 +35,6 @@ UPDATE queues SET paused = 0 WHERE name = CAST(?1 AS TEXT)
 
 // UnpauseQueue clears a queue's paused flag (nothing when it has no row).
 func (q *Queries) UnpauseQueue(ctx context.Context, name string) error {
-	_, err := q.db.ExecContext(ctx, unpauseQueue, name)
+	_, err := q.exec(ctx, q.unpauseQueueStmt, unpauseQueue, name)
 	return err
 }

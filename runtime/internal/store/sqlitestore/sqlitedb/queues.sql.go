@@ -17,7 +17,7 @@ SELECT name, concurrency, worker_concurrency, rate_limit, rate_period_ms, partit
 // DeclareQueue's IMMEDIATE transaction it is the declaration about to be
 // replaced.
 func (q *Queries) GetQueue(ctx context.Context, name string) (Queue, error) {
-	row := q.db.QueryRowContext(ctx, getQueue, name)
+	row := q.queryRow(ctx, q.getQueueStmt, getQueue, name)
 	var i Queue
 	err := row.Scan(
 		&i.Name,
@@ -79,7 +79,7 @@ type UpsertQueueParams struct {
 // IMMEDIATE transaction, which holds the file's write lock: concurrent
 // declarations (and claims) of any process are serialized with it.
 func (q *Queries) UpsertQueue(ctx context.Context, arg UpsertQueueParams) error {
-	_, err := q.db.ExecContext(ctx, upsertQueue,
+	_, err := q.exec(ctx, q.upsertQueueStmt, upsertQueue,
 		arg.Name,
 		arg.Concurrency,
 		arg.WorkerConcurrency,

@@ -39,7 +39,7 @@ type AcquireSweeperParams struct {
 // 0009) unless another executor holds the role and its lease has not
 // expired: 1 row when it did, 0 when not.
 func (q *Queries) AcquireSweeper(ctx context.Context, arg AcquireSweeperParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, acquireSweeper, arg.ExecutorID, arg.LeaseMs)
+	result, err := q.exec(ctx, q.acquireSweeperStmt, acquireSweeper, arg.ExecutorID, arg.LeaseMs)
 	if err != nil {
 		return 0, err
 	}
@@ -64,7 +64,7 @@ func (q *Queries) DeleteFinished(ctx context.Context, ids []string) (int64, erro
 	} else {
 		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
 	}
-	result, err := q.db.ExecContext(ctx, query, queryParams...)
+	result, err := q.exec(ctx, nil, query, queryParams...)
 	if err != nil {
 		return 0, err
 	}
@@ -87,7 +87,7 @@ func (q *Queries) DeleteStepsOf(ctx context.Context, ids []string) error {
 	} else {
 		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
 	}
-	_, err := q.db.ExecContext(ctx, query, queryParams...)
+	_, err := q.exec(ctx, nil, query, queryParams...)
 	return err
 }
 
@@ -129,7 +129,7 @@ type ExpiredCandidatesRow struct {
 // the cursor (after_completed_ms, after_seq), each with whether it may be
 // deleted.
 func (q *Queries) ExpiredCandidates(ctx context.Context, arg ExpiredCandidatesParams) ([]ExpiredCandidatesRow, error) {
-	rows, err := q.db.QueryContext(ctx, expiredCandidates,
+	rows, err := q.query(ctx, q.expiredCandidatesStmt, expiredCandidates,
 		arg.RetentionMs,
 		arg.AfterCompletedMs,
 		arg.AfterSeq,
@@ -203,7 +203,7 @@ type ListedCandidatesRow struct {
 // first), up to max_rows workflows with seq below below_seq after skipping
 // skip_rows, each with whether it may be deleted.
 func (q *Queries) ListedCandidates(ctx context.Context, arg ListedCandidatesParams) ([]ListedCandidatesRow, error) {
-	rows, err := q.db.QueryContext(ctx, listedCandidates,
+	rows, err := q.query(ctx, q.listedCandidatesStmt, listedCandidates,
 		arg.State,
 		arg.QueueName,
 		arg.Name,
@@ -241,7 +241,7 @@ WHERE id = 1 AND executor_id = CAST(?1 AS TEXT)
 
 // ReleaseSweeper gives up executor_id's sweeper role, if it holds it.
 func (q *Queries) ReleaseSweeper(ctx context.Context, executorID string) error {
-	_, err := q.db.ExecContext(ctx, releaseSweeper, executorID)
+	_, err := q.exec(ctx, q.releaseSweeperStmt, releaseSweeper, executorID)
 	return err
 }
 
@@ -259,7 +259,7 @@ type RenewSweeperParams struct {
 // RenewSweeper extends executor_id's lease on the sweeper role: 0 rows when
 // it lost the role (its lease expired and another executor took it).
 func (q *Queries) RenewSweeper(ctx context.Context, arg RenewSweeperParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, renewSweeper, arg.LeaseMs, arg.ExecutorID)
+	result, err := q.exec(ctx, q.renewSweeperStmt, renewSweeper, arg.LeaseMs, arg.ExecutorID)
 	if err != nil {
 		return 0, err
 	}

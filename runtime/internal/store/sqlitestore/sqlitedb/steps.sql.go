@@ -19,7 +19,7 @@ type GetStepParams struct {
 }
 
 func (q *Queries) GetStep(ctx context.Context, arg GetStepParams) (Step, error) {
-	row := q.db.QueryRowContext(ctx, getStep, arg.WorkflowID, arg.StepID)
+	row := q.queryRow(ctx, q.getStepStmt, getStep, arg.WorkflowID, arg.StepID)
 	var i Step
 	err := row.Scan(
 		&i.WorkflowID,
@@ -71,7 +71,7 @@ type InsertStepParams struct {
 // token its run was given), and unless (workflow_id, step_id) is recorded.
 // No row is returned otherwise.
 func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, error) {
-	row := q.db.QueryRowContext(ctx, insertStep,
+	row := q.queryRow(ctx, q.insertStepStmt, insertStep,
 		arg.WorkflowID,
 		arg.StepID,
 		arg.Name,
@@ -101,7 +101,7 @@ SELECT workflow_id, step_id, name, output, error, child_id, created_ms, code FRO
 `
 
 func (q *Queries) ListSteps(ctx context.Context, workflowID string) ([]Step, error) {
-	rows, err := q.db.QueryContext(ctx, listSteps, workflowID)
+	rows, err := q.query(ctx, q.listStepsStmt, listSteps, workflowID)
 	if err != nil {
 		return nil, err
 	}

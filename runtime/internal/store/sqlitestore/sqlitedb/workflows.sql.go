@@ -35,7 +35,7 @@ type CompleteWorkflowParams struct {
 // changes nothing unless the row is PENDING under executor_id at attempt
 // `attempts` (the run's fencing token, see store.Owner).
 func (q *Queries) CompleteWorkflow(ctx context.Context, arg CompleteWorkflowParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, completeWorkflow,
+	result, err := q.exec(ctx, q.completeWorkflowStmt, completeWorkflow,
 		arg.State,
 		arg.Output,
 		arg.Error,
@@ -61,7 +61,7 @@ type DedupHolderParams struct {
 
 // DedupHolder returns the workflow holding a deduplication ID on a queue.
 func (q *Queries) DedupHolder(ctx context.Context, arg DedupHolderParams) (string, error) {
-	row := q.db.QueryRowContext(ctx, dedupHolder, arg.QueueName, arg.DedupID)
+	row := q.queryRow(ctx, q.dedupHolderStmt, dedupHolder, arg.QueueName, arg.DedupID)
 	var workflow_id string
 	err := row.Scan(&workflow_id)
 	return workflow_id, err
@@ -72,7 +72,7 @@ SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, er
 `
 
 func (q *Queries) GetWorkflow(ctx context.Context, workflowID string) (Workflow, error) {
-	row := q.db.QueryRowContext(ctx, getWorkflow, workflowID)
+	row := q.queryRow(ctx, q.getWorkflowStmt, getWorkflow, workflowID)
 	var i Workflow
 	err := row.Scan(
 		&i.Seq,
@@ -160,7 +160,7 @@ type InsertWorkflowParams struct {
 // write transaction) can begin; a claim never sees a seq whose
 // predecessor commits later.
 func (q *Queries) InsertWorkflow(ctx context.Context, arg InsertWorkflowParams) (Workflow, error) {
-	row := q.db.QueryRowContext(ctx, insertWorkflow,
+	row := q.queryRow(ctx, q.insertWorkflowStmt, insertWorkflow,
 		arg.WorkflowID,
 		arg.Name,
 		arg.State,
@@ -233,7 +233,7 @@ type ReleaseUnrunnableParams struct {
 // returns them. ResumePending, in the same transaction, then takes the
 // rest.
 func (q *Queries) ReleaseUnrunnable(ctx context.Context, arg ReleaseUnrunnableParams) ([]Workflow, error) {
-	rows, err := q.db.QueryContext(ctx, releaseUnrunnable,
+	rows, err := q.query(ctx, q.releaseUnrunnableStmt, releaseUnrunnable,
 		arg.ExecutorID,
 		arg.RunsAny,
 		arg.RunSignatures,
@@ -307,7 +307,7 @@ type ReleaseWorkflowParams struct {
 // queue, PENDING under no executor, for one that can run it to take over.
 // No row when the run is stale.
 func (q *Queries) ReleaseWorkflow(ctx context.Context, arg ReleaseWorkflowParams) (Workflow, error) {
-	row := q.db.QueryRowContext(ctx, releaseWorkflow, arg.WorkflowID, arg.ExecutorID, arg.Attempts)
+	row := q.queryRow(ctx, q.releaseWorkflowStmt, releaseWorkflow, arg.WorkflowID, arg.ExecutorID, arg.Attempts)
 	var i Workflow
 	err := row.Scan(
 		&i.Seq,
@@ -353,7 +353,7 @@ type ResumePendingParams struct {
 // executor and returns them, with run_version as the app_version of those
 // that have none.
 func (q *Queries) ResumePending(ctx context.Context, arg ResumePendingParams) ([]Workflow, error) {
-	rows, err := q.db.QueryContext(ctx, resumePending, arg.RunVersion, arg.ExecutorID)
+	rows, err := q.query(ctx, q.resumePendingStmt, resumePending, arg.RunVersion, arg.ExecutorID)
 	if err != nil {
 		return nil, err
 	}
