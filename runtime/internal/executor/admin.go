@@ -69,7 +69,7 @@ func (e *Executor) Resume(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("resume workflow %q: %w", id, err)
 	}
-	if changed && (w.Queue != "" || w.ExecutorID == e.executorID) {
+	if changed {
 		e.schedule(w)
 	}
 	return nil

@@ -77,24 +77,9 @@ func (e *Executor) enqueue(ctx context.Context, queue string, fn *registry.Funct
 		return nil, fmt.Errorf("%s %s: %w", verb, fn.Name, err)
 	}
 	wf := workflowFrom(ctx)
-	var step int
-	id := cfg.ID
-	if wf != nil {
-		var rec store.Step
-		var done bool
-		if step, rec, done, err = wf.nextStep(ctx); err != nil {
-			return nil, err
-		} else if done {
-			if rec.Error != "" {
-				return nil, recordedError(rec)
-			}
-			return &Handle{e: e, fn: fn, id: rec.ChildID}, nil
-		}
-		if id == "" {
-			id = wf.childID(step)
-		}
-	} else if id == "" {
-		id = newWorkflowID()
+	step, id, replayed, err := e.newChild(ctx, wf, fn, cfg.ID)
+	if err != nil || replayed != nil {
+		return replayed, err
 	}
 	p := cfg.row(id, fn, queue, input, e.executorID, e.cfg.AppVersion)
 	var wt *notify.Watch
@@ -151,10 +136,44 @@ func (e *Executor) enqueue(ctx context.Context, queue string, fn *registry.Funct
 		}
 		return &Handle{e: e, fn: fn, id: id}, nil
 	}
-	h := &Handle{e: e, fn: fn, id: id, w: wt}
-	runtime.AddCleanup(h, func(wt *notify.Watch) { wt.Release() }, wt)
+	h := e.watchedHandle(fn, id, wt)
 	wt = nil
 	return h, nil
+}
+
+// newChild numbers a durable call that creates a workflow (an enqueue, a
+// start, a fork). Inside a workflow (wf not nil) the call is a step: when
+// an earlier attempt recorded it, replayed is the handle it recorded (or
+// err its error); else the new workflow's ID is id, or derived from the
+// step. Outside a workflow step is 0 and the ID is id, or fresh.
+func (e *Executor) newChild(ctx context.Context, wf *workflowState, fn *registry.Function, id string) (step int, childID string, replayed *Handle, err error) {
+	if wf == nil {
+		if id == "" {
+			id = newWorkflowID()
+		}
+		return 0, id, nil, nil
+	}
+	step, rec, done, err := wf.nextStep(ctx)
+	switch {
+	case err != nil:
+		return 0, "", nil, err
+	case done && rec.Error != "":
+		return 0, "", nil, recordedError(rec)
+	case done:
+		return step, rec.ChildID, &Handle{e: e, fn: fn, id: rec.ChildID}, nil
+	case id == "":
+		id = wf.childID(step)
+	}
+	return step, id, nil, nil
+}
+
+// watchedHandle returns the handle of a workflow created outside a
+// workflow, which keeps wt, the watch of its end taken before its insert,
+// until the handle is garbage.
+func (e *Executor) watchedHandle(fn *registry.Function, id string, wt *notify.Watch) *Handle {
+	h := &Handle{e: e, fn: fn, id: id, w: wt}
+	runtime.AddCleanup(h, func(wt *notify.Watch) { wt.Release() }, wt)
+	return h
 }
 
 // row is the row of a call of fn with input under these options: ENQUEUED

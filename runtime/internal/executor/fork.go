@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/notify"
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
@@ -33,31 +32,17 @@ func (e *Executor) Fork(ctx context.Context, fn *registry.Function, id string, f
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	wf := workflowFrom(ctx)
-	var step int
-	newID := o.ID
+	step, newID, replayed, err := e.newChild(ctx, wf, fn, o.ID)
+	if err != nil || replayed != nil {
+		return replayed, err
+	}
 	var wt *notify.Watch
 	if wf != nil {
-		var rec store.Step
-		var done bool
-		if step, rec, done, err = wf.nextStep(ctx); err != nil {
-			return nil, err
-		} else if done {
-			if rec.Error != "" {
-				return nil, recordedError(rec)
-			}
-			return &Handle{e: e, fn: fn, id: rec.ChildID}, nil
-		}
-		if newID == "" {
-			newID = wf.childID(step)
-		}
 		// The original may be a child this run noted: write the notes.
 		if err := e.flush(ctx, wf); err != nil {
 			return nil, err
 		}
 	} else {
-		if newID == "" {
-			newID = newWorkflowID()
-		}
 		wt = e.waiters.Watch(newID)
 		defer func() {
 			if wt != nil {
@@ -84,8 +69,8 @@ func (e *Executor) Fork(ctx context.Context, fn *registry.Function, id string, f
 		}
 		return nil, err
 	}
-	if created && (w.Queue != "" || w.ExecutorID == e.executorID) {
-		e.schedule(w) // else an executor that runs it takes it over
+	if created {
+		e.schedule(w)
 	}
 	if wf != nil {
 		if _, err := e.recordStep(ctx, wf, store.Step{StepID: step, Name: "fork " + w.Name, ChildID: newID}, nil); err != nil {
@@ -93,8 +78,7 @@ func (e *Executor) Fork(ctx context.Context, fn *registry.Function, id string, f
 		}
 		return &Handle{e: e, fn: fn, id: newID}, nil
 	}
-	h := &Handle{e: e, fn: fn, id: newID, w: wt}
-	runtime.AddCleanup(h, func(wt *notify.Watch) { wt.Release() }, wt)
+	h := e.watchedHandle(fn, newID, wt)
 	wt = nil
 	return h, nil
 }

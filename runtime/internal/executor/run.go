@@ -14,11 +14,14 @@ import (
 
 // schedule puts a workflow that just became ready to work: one PENDING
 // under this executor (started directly, resumed, taken over) runs here at
-// once; one ENQUEUED on a queue wakes this process's dispatcher of that
+// once, one PENDING under no executor (released for whoever runs it) waits
+// for a takeover; one ENQUEUED on a queue wakes this process's dispatcher of that
 // queue and, through the notifier, the other processes'.
 func (e *Executor) schedule(w store.Workflow) {
 	if w.Queue == "" {
-		e.spawn(w)
+		if w.ExecutorID == e.executorID {
+			e.spawn(w)
+		} // else it waits for an executor that runs it to take it over
 		return
 	}
 	if d := e.queues.Get(w.Queue); d != nil {
