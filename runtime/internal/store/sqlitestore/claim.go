@@ -44,7 +44,7 @@ func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResu
 	defer cancel()
 	var res store.ClaimResult
 	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) (err error) {
-		res, err = claimIn(ctx, q, p)
+		res, err = claimIn(ctx, q, p, s.runsOf(p.Runs))
 		return err
 	})
 	if err != nil {
@@ -54,7 +54,7 @@ func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResu
 }
 
 // claimIn is Claim's work, in a write transaction of the caller's.
-func claimIn(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams) (store.ClaimResult, error) {
+func claimIn(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams, r runsArgs) (store.ClaimResult, error) {
 	var completed []bool
 	if len(p.Complete) > 0 {
 		var err error
@@ -70,14 +70,14 @@ func claimIn(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams) (sto
 	paused := l.Paused != 0
 	var rows []sqlitedb.Workflow
 	if n := storekit.Room(cfg, p.Max, load); n > 0 && !paused {
-		if rows, err = claimReady(ctx, q, p, cfg, load.NowMs, n); err != nil {
+		if rows, err = claimReady(ctx, q, p, r, cfg, load.NowMs, n); err != nil {
 			return store.ClaimResult{}, err
 		}
 	}
 	res := store.ClaimResult{Claimed: workflows(rows), Config: cfg, Completed: completed, Paused: paused}
 	storekit.SortFIFO(res.Claimed)
 	if storekit.NeedBacklog(cfg, p.Max, load, len(rows)) && !paused {
-		b, err := backlog(ctx, q, cfg, p.Runs, load.NowMs)
+		b, err := backlog(ctx, q, cfg, r, load.NowMs)
 		if err != nil {
 			return store.ClaimResult{}, fmt.Errorf("read backlog: %w", err)
 		}
@@ -104,7 +104,7 @@ func (s *Store) peek(ctx context.Context, p store.ClaimParams) (res store.ClaimR
 	if room == 0 && !storekit.NeedBacklog(cfg, p.Max, load, 0) {
 		return res, true, nil // a concurrency limit is full
 	}
-	b, err := backlog(ctx, s.q, cfg, p.Runs, load.NowMs)
+	b, err := backlog(ctx, s.q, cfg, s.runsOf(p.Runs), load.NowMs)
 	if err != nil {
 		return res, false, fmt.Errorf("read backlog: %w", err)
 	}
@@ -131,26 +131,24 @@ func loaded(queue string, l sqlitedb.QueueLoadRow) (store.QueueConfig, storekit.
 
 // claimReady claims up to n ready rows at nowMs, within the partition limits
 // of cfg if any.
-func claimReady(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams, cfg store.QueueConfig, nowMs int64, n int) ([]sqlitedb.Workflow, error) {
-	r := storekit.RunsOf(p.Runs)
-	anyFn, names, sigs := r.JSON()
+func claimReady(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams, r runsArgs, cfg store.QueueConfig, nowMs int64, n int) ([]sqlitedb.Workflow, error) {
 	if !storekit.Partitioned(cfg) {
 		return q.ClaimReady(ctx, sqlitedb.ClaimReadyParams{
 			ExecutorID:    p.ExecutorID,
 			NowMs:         nowMs,
 			QueueName:     p.Queue,
 			MaxRows:       int64(n),
-			RunsAny:       anyFn,
-			RunVersion:    r.Version,
-			RunNames:      names,
-			RunSignatures: sigs,
+			RunsAny:       r.any,
+			RunVersion:    r.version,
+			RunNames:      r.names,
+			RunSignatures: r.signatures,
 		})
 	}
 	ids, err := q.PickPartitioned(ctx, sqlitedb.PickPartitionedParams{
-		RunsAny:              anyFn,
-		RunVersion:           r.Version,
-		RunNames:             names,
-		RunSignatures:        sigs,
+		RunsAny:              r.any,
+		RunVersion:           r.version,
+		RunNames:             r.names,
+		RunSignatures:        r.signatures,
 		MaxRows:              int64(n),
 		NowMs:                nowMs,
 		PartitionConcurrency: int64(cfg.PartitionConcurrency),
@@ -161,20 +159,18 @@ func claimReady(ctx context.Context, q *sqlitedb.Queries, p store.ClaimParams, c
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	return q.ClaimIDs(ctx, sqlitedb.ClaimIDsParams{ExecutorID: p.ExecutorID, NowMs: nowMs, RunVersion: r.Version, Ids: ids})
+	return q.ClaimIDs(ctx, sqlitedb.ClaimIDsParams{ExecutorID: p.ExecutorID, NowMs: nowMs, RunVersion: r.version, Ids: ids})
 }
 
 // backlog reads what is left in the queue at nowMs for a claimer that runs
 // runs, under the partition limits of cfg if any.
-func backlog(ctx context.Context, q *sqlitedb.Queries, cfg store.QueueConfig, runs *store.Runs, nowMs int64) (storekit.Backlog, error) {
-	r := storekit.RunsOf(runs)
-	anyFn, names, sigs := r.JSON()
+func backlog(ctx context.Context, q *sqlitedb.Queries, cfg store.QueueConfig, r runsArgs, nowMs int64) (storekit.Backlog, error) {
 	if storekit.Partitioned(cfg) {
 		b, err := q.PartitionBacklog(ctx, sqlitedb.PartitionBacklogParams{
-			RunsAny:              anyFn,
-			RunVersion:           r.Version,
-			RunNames:             names,
-			RunSignatures:        sigs,
+			RunsAny:              r.any,
+			RunVersion:           r.version,
+			RunNames:             r.names,
+			RunSignatures:        r.signatures,
 			QueueName:            cfg.Name,
 			NowMs:                nowMs,
 			PartitionConcurrency: int64(cfg.PartitionConcurrency),
@@ -186,10 +182,10 @@ func backlog(ctx context.Context, q *sqlitedb.Queries, cfg store.QueueConfig, ru
 	b, err := q.QueueBacklog(ctx, sqlitedb.QueueBacklogParams{
 		QueueName:     cfg.Name,
 		NowMs:         nowMs,
-		RunsAny:       anyFn,
-		RunVersion:    r.Version,
-		RunNames:      names,
-		RunSignatures: sigs,
+		RunsAny:       r.any,
+		RunVersion:    r.version,
+		RunNames:      r.names,
+		RunSignatures: r.signatures,
 	})
 	return storekit.Backlog{Ready: b.Ready, NextDelayedMs: b.NextDelayedMs}, err
 }

@@ -37,8 +37,7 @@ func (s *Store) TakeOverExpired(ctx context.Context, executorID string, runs *st
 	if err := storekit.ValidateRuns(runs); err != nil {
 		return store.TakeOver{}, err
 	}
-	r := storekit.RunsOf(runs)
-	anyFn, names, sigs := r.JSON()
+	r := s.runsOf(runs)
 	var to store.TakeOver
 	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
 		to = store.TakeOver{}
@@ -48,10 +47,10 @@ func (s *Store) TakeOverExpired(ctx context.Context, executorID string, runs *st
 		}
 		owners, err := q.OrphanOwners(ctx, sqlitedb.OrphanOwnersParams{
 			ExecutorID:    executorID,
-			RunsAny:       anyFn,
-			RunVersion:    r.Version,
-			RunNames:      names,
-			RunSignatures: sigs,
+			RunsAny:       r.any,
+			RunVersion:    r.version,
+			RunNames:      r.names,
+			RunSignatures: r.signatures,
 		})
 		if err != nil {
 			return fmt.Errorf("find orphaned workflows: %w", err)
@@ -60,10 +59,10 @@ func (s *Store) TakeOverExpired(ctx context.Context, executorID string, runs *st
 			rows, err := q.TakeOverWorkflows(ctx, sqlitedb.TakeOverWorkflowsParams{
 				ExecutorID:    executorID,
 				Owner:         owner,
-				RunsAny:       anyFn,
-				RunVersion:    r.Version,
-				RunNames:      names,
-				RunSignatures: sigs,
+				RunsAny:       r.any,
+				RunVersion:    r.version,
+				RunNames:      r.names,
+				RunSignatures: r.signatures,
 			})
 			if err != nil {
 				return fmt.Errorf("take over the workflows of executor %q: %w", owner, err)

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite" // registers the "sqlite" driver
@@ -47,6 +48,8 @@ type Store struct {
 	// spin in SQLite's busy handler; other processes still wait on the
 	// file lock with BusyTimeout.
 	writeMu sync.Mutex
+
+	lastRuns atomic.Pointer[encodedRuns] // see runsOf
 
 	closeOnce sync.Once
 	closeErr  error

@@ -175,21 +175,20 @@ func (s *Store) PendingFor(ctx context.Context, executorID string, runs *store.R
 	}
 	ctx, cancel := storekit.Detach(ctx)
 	defer cancel()
-	r := storekit.RunsOf(runs)
-	anyFn, names, sigs := r.JSON()
+	r := s.runsOf(runs)
 	err = s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
 		out, err := q.ReleaseUnrunnable(ctx, sqlitedb.ReleaseUnrunnableParams{
 			ExecutorID:    executorID,
-			RunsAny:       anyFn,
-			RunVersion:    r.Version,
-			RunNames:      names,
-			RunSignatures: sigs,
+			RunsAny:       r.any,
+			RunVersion:    r.version,
+			RunNames:      r.names,
+			RunSignatures: r.signatures,
 		})
 		if err != nil {
 			return err
 		}
 		released = workflows(out)
-		in, err := q.ResumePending(ctx, sqlitedb.ResumePendingParams{ExecutorID: executorID, RunVersion: r.Version})
+		in, err := q.ResumePending(ctx, sqlitedb.ResumePendingParams{ExecutorID: executorID, RunVersion: r.version})
 		resumed = workflows(in)
 		return err
 	})
@@ -388,7 +387,7 @@ func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c s
 		if res, err = insertAll(ctx, q, ps); err != nil {
 			return err
 		}
-		if claimed, err = claimIn(ctx, q, c); err != nil {
+		if claimed, err = claimIn(ctx, q, c, s.runsOf(c.Runs)); err != nil {
 			return fmt.Errorf("claim from queue %q: %w", c.Queue, err)
 		}
 		return nil
