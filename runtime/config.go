@@ -170,7 +170,7 @@ func (c Config) listen(decls []store.QueueConfig) ([]string, error) {
 		if q == nil {
 			return nil, fmt.Errorf("Config.ListenQueues[%d] is nil", i)
 		}
-		if !declared(q) || !slices.ContainsFunc(decls, func(d store.QueueConfig) bool { return d.Name == q.name }) {
+		if !slices.ContainsFunc(decls, func(d store.QueueConfig) bool { return d.Name == q.name }) {
 			return nil, fmt.Errorf("Config.ListenQueues[%d]: queue %q is not declared; declare it with dbos.NewQueue", i, q.name)
 		}
 		names = append(names, q.name)

@@ -2,7 +2,6 @@ package dbos
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -142,13 +141,6 @@ func NewQueue(name string, opts ...QueueOption) *Queue {
 
 // Name returns the queue's name.
 func (q *Queue) Name() string { return q.name }
-
-// declared reports whether q was declared with NewQueue.
-func declared(q *Queue) bool {
-	queues.Lock()
-	defer queues.Unlock()
-	return slices.Contains(queues.list, q)
-}
 
 // declaredQueues returns the declaration of every queue declared so far,
 // checking options and that no two declarations share a name.
