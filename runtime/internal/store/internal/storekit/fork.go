@@ -19,13 +19,9 @@ func ValidateFork(p store.ForkParams) error {
 	case p.Workflow.DedupID != "":
 		return fmt.Errorf("fork workflow %q: a fork takes no deduplication ID", p.OriginalID)
 	}
-	w := p.Workflow
-	if w.State == store.StatePending && w.ExecutorID == "" {
-		// A fork that no executor runs yet: one that runs it takes it
-		// over (see store.ForkParams).
-		w.ExecutorID = "-"
-	}
-	return ValidateInsert(w)
+	// A PENDING fork may have no executor: one that runs it takes it
+	// over (see store.ForkParams).
+	return validateRow(p.Workflow, true)
 }
 
 // ForkAttempts is the Attempts a fork's row starts with (see

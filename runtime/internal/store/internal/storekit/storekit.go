@@ -63,7 +63,11 @@ func Str(s *string) string {
 }
 
 // ValidateInsert checks InsertParams before they reach the database.
-func ValidateInsert(p store.InsertParams) error {
+func ValidateInsert(p store.InsertParams) error { return validateRow(p, false) }
+
+// validateRow checks a new workflow's row; unowned allows a PENDING row
+// under no executor (a fork that one which runs it takes over).
+func validateRow(p store.InsertParams, unowned bool) error {
 	if p.ID == "" {
 		return errors.New("insert workflow: empty workflow ID")
 	}
@@ -76,7 +80,7 @@ func ValidateInsert(p store.InsertParams) error {
 			return fmt.Errorf("insert workflow %q: state %s needs a queue", p.ID, p.State)
 		}
 	case store.StatePending:
-		if p.ExecutorID == "" {
+		if p.ExecutorID == "" && !unowned {
 			return fmt.Errorf("insert workflow %q: state %s needs an executor ID", p.ID, p.State)
 		}
 	default:
