@@ -51,7 +51,7 @@ func engines(t *testing.T, test func(t *testing.T, url string)) {
 	if testing.Short() {
 		t.Skip("cross-process test: runs without -short")
 	}
-	t.Run("sqlite", func(t *testing.T) { test(t, "sqlite:"+filepath.Join(t.TempDir(), "dbos.sqlite")) })
+	t.Run("sqlite", func(t *testing.T) { test(t, "sqlite:"+testdb.SQLitePath(t)) })
 	t.Run("postgres", func(t *testing.T) { test(t, testdb.NewPostgresDatabase(t)) })
 }
 
@@ -88,27 +88,9 @@ type process struct {
 	t      *testing.T
 	name   string
 	cmd    *exec.Cmd
-	lines  chan string // its stdout, line by line
-	logs   *buffer     // its stderr: the runtime's logs
+	lines  chan string    // its stdout, line by line
+	logs   *testdb.Buffer // its stderr: the runtime's logs
 	exited chan struct{}
-}
-
-// buffer is a bytes buffer safe for concurrent use.
-type buffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // start runs program bin as executor execID (app version version, "" for
@@ -128,7 +110,7 @@ func start(t *testing.T, name, bin, url, execID, version string, extra []string,
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(env, extra...)
-	p := &process{t: t, name: name, cmd: cmd, lines: make(chan string, 100), logs: &buffer{}, exited: make(chan struct{})}
+	p := &process{t: t, name: name, cmd: cmd, lines: make(chan string, 100), logs: &testdb.Buffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.logs
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -324,9 +306,6 @@ func TestUnregisteredWorkflowWaitsForItsProgram(t *testing.T) {
 		}
 		if logs := other.logs.String(); strings.Contains(logs, "not registered") || strings.Contains(logs, "level=ERROR") {
 			t.Errorf("the other program failed the workflow or logged an error:\n%s", logs)
-		}
-		if os.Getenv("DEPLOYTEST_SHOW_LOGS") != "" {
-			defer func() { t.Logf("the other program's logs:\n%s", other.logs) }()
 		}
 
 		fresh := start(t, "the fresh worker", progs.worker, url, unique("fresh"), "", []string{crash.EffectsEnv + "=" + effects})

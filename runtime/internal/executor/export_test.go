@@ -47,9 +47,6 @@ func WithRun(ctx context.Context, wf *Run) context.Context { return withWorkflow
 // ID returns the run's workflow ID.
 func (wf *workflowState) ID() string { return wf.id }
 
-// Owner returns the run's fencing token.
-func (wf *workflowState) Owner() store.Owner { return wf.owner }
-
 // LastStep returns the number of the run's last durable call.
 func (wf *workflowState) LastStep() int { return wf.lastStep }
 

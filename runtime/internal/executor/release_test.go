@@ -1,11 +1,9 @@
 package executor_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,24 +13,6 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/store/storetest"
 	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
 )
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use, for logs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestUnrunnableWorkflowIsReleased: should an executor ever be given a
 // workflow it cannot run (claims, recovery and takeover never give it one:
@@ -45,7 +25,7 @@ func TestUnrunnableWorkflowIsReleased(t *testing.T) {
 		"postgres": func(t *testing.T) string { return testdb.NewPostgresDatabase(t) },
 	} {
 		t.Run(name, func(t *testing.T) {
-			logs := &lockedBuffer{}
+			logs := &testdb.Buffer{}
 			rt, err := dbos.Launch(context.Background(), dbos.Config{DatabaseURL: url(t), Logger: slog.New(slog.NewTextHandler(logs, nil))})
 			if err != nil {
 				t.Fatalf("Launch: %v", err)
@@ -62,6 +42,7 @@ func TestUnrunnableWorkflowIsReleased(t *testing.T) {
 				{"another signature", store.InsertParams{Name: batchSquare.Name, Signature: "another"}},
 				{"another version", store.InsertParams{Name: batchSquare.Name, Signature: batchSquare.Key(), AppVersion: "other"}},
 			} {
+				logs.Reset() // this case's lines alone
 				p := c.p
 				p.ID, p.State, p.ExecutorID = "unrunnable-"+executor.NewWorkflowID(), store.StatePending, rt.ExecutorID()
 				if p.AppVersion == "" {

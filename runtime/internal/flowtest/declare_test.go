@@ -1,17 +1,16 @@
 package flowtest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
 )
 
 // declareSerialEnv, set to 1 in a worker process, makes that program declare
@@ -63,7 +62,7 @@ func TestNewestDeclarationWins(t *testing.T) {
 		}
 		t.Logf("the process with the older declaration ran %d of %d tasks", here, len(records))
 
-		var logs lockedBuffer
+		var logs testdb.Buffer
 		logger := slog.New(slog.NewTextHandler(&logs, nil))
 		later, err := dbos.Launch(ctx, dbos.Config{DatabaseURL: url, ExecutorID: unique("declare-new"), Logger: logger})
 		if err != nil {
@@ -75,22 +74,4 @@ func TestNewestDeclarationWins(t *testing.T) {
 			t.Errorf("Launch logged:\n%s\nwant a line saying %s", logs.String(), want)
 		}
 	})
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

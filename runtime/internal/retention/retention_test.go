@@ -1,16 +1,15 @@
 package retention
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
 )
 
 func TestInterval(t *testing.T) {
@@ -39,29 +38,11 @@ func (f *fakeStore) DeleteExpired(ctx context.Context, p store.ExpireParams) (in
 	return f.answer(ctx)
 }
 
-// logs is a logger's output, safe for concurrent use.
-type logs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // TestSweeperRunsAndStops: the sweeper sweeps at once and then every
-// interval, logs what it deleted (Info) and what failed (Warn), and stops,
+// interval, testdb.Buffer what it deleted (Info) and what failed (Warn), and stops,
 // interrupting a sweep, when stop closes.
 func TestSweeperRunsAndStops(t *testing.T) {
-	var out logs
+	var out testdb.Buffer
 	results := make(chan func(ctx context.Context) (int, bool, error), 3)
 	results <- func(context.Context) (int, bool, error) { return 7, true, nil }
 	results <- func(context.Context) (int, bool, error) { return 0, true, errors.New("database is down") }
@@ -97,10 +78,10 @@ func TestSweeperRunsAndStops(t *testing.T) {
 		`level=WARN msg="dbos: retention sweep failed; retrying at the next sweep" deleted=0 err="database is down"`,
 	} {
 		if !strings.Contains(got, want) {
-			t.Errorf("logs lack %q:\n%s", want, got)
+			t.Errorf("testdb.Buffer lack %q:\n%s", want, got)
 		}
 	}
 	if strings.Count(got, "\n") != 2 {
-		t.Errorf("want two log lines (the interrupted sweep logs nothing):\n%s", got)
+		t.Errorf("want two log lines (the interrupted sweep testdb.Buffer nothing):\n%s", got)
 	}
 }

@@ -19,11 +19,10 @@ import (
 )
 
 func main() {
-	lease := flag.Duration("lease", time.Second, "lease duration")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rt, err := dbos.Launch(ctx, dbos.Config{LeaseDuration: *lease, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	rt, err := dbos.Launch(ctx, dbos.Config{LeaseDuration: time.Second, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "other:", err)
 		os.Exit(1)

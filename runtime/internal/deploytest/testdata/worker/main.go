@@ -24,15 +24,18 @@ import (
 func main() {
 	start := flag.String("start", "", "start Pipeline(7) under this workflow ID, print its result and exit")
 	listen := flag.String("listen", "", "comma-separated queues to run (default: every declared queue)")
-	lease := flag.Duration("lease", time.Second, "lease duration")
 	flag.Parse()
-	if err := run(*start, *listen, *lease); err != nil {
+	if err := run(*start, *listen); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
 	}
 }
 
-func run(start, listen string, lease time.Duration) error {
+// lease is the programs' lease: short, so that the tests' takeovers come
+// soon after a kill.
+const lease = time.Second
+
+func run(start, listen string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := dbos.Config{
