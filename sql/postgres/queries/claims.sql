@@ -287,8 +287,9 @@ FROM now, decl;
 -- stay under the partition's limits; the first max_rows eligible rows in
 -- FIFO order are claimed. 0 disables a partition limit. It reads the clock
 -- itself: the partition counts and the recorded starts must come from one
--- moment, after every completion the statement sees. It claims nothing from
--- a paused queue.
+-- moment, after every completion the statement sees. Its caller, which
+-- read QueueLoad under the queue's lock (which pausing takes too), does not
+-- call it for a paused queue.
 WITH arg AS MATERIALIZED (
     SELECT dbos.now_ms() AS now_ms,
            @partition_concurrency::bigint AS concurrency,
@@ -321,9 +322,6 @@ picked AS MATERIALIZED (
     FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
     WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
       AND (arg.rate_limit = 0 OR ranked.pos <= arg.rate_limit - coalesce(busy.starts, 0))
-      AND NOT EXISTS (
-          SELECT 1 FROM dbos.queues l WHERE l.name = @queue_name::text AND l.paused
-      )
     ORDER BY ranked.priority, ranked.seq
     LIMIT @max_rows::bigint
 )

@@ -38,8 +38,9 @@ FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) A
       WHERE q.name = CAST(@queue_name AS TEXT)) AS cfg;
 
 -- name: ClaimReady :many
--- ClaimReady claims up to max_rows workflows of a queue ready at now_ms;
--- none from a paused queue.
+-- ClaimReady claims up to max_rows workflows of a queue ready at now_ms.
+-- The caller does not call it for a paused queue (QueueLoad says, in the
+-- same transaction).
 --
 -- Every claim (this one, PickPartitioned) takes only what the claimer runs
 -- (store.Runs): rows whose signature (the fingerprint of the function's
@@ -64,9 +65,6 @@ WHERE workflow_id IN (
     WHERE p.queue_name = CAST(@queue_name AS TEXT)
       AND p.state = 'ENQUEUED'
       AND (p.not_before_ms IS NULL OR p.not_before_ms <= CAST(@now_ms AS INTEGER))
-      AND NOT EXISTS (
-          SELECT 1 FROM queues l WHERE l.name = CAST(@queue_name AS TEXT) AND l.paused
-      )
       AND (CAST(@runs_any AS INTEGER) = 1
            OR p.signature IN (SELECT value FROM json_each(CAST(@run_signatures AS TEXT)))
            OR (p.signature = '' AND p.name IN (SELECT value FROM json_each(CAST(@run_names AS TEXT)))))
@@ -103,8 +101,8 @@ SELECT
 -- eligible when the rows before it in its partition (FIFO order) plus the
 -- partition's PENDING rows (or its starts in the partition's rate window)
 -- stay under the partition's limits; the first max_rows eligible rows in
--- FIFO order are picked. 0 disables a partition limit. None are picked from
--- a paused queue.
+-- FIFO order are picked. 0 disables a partition limit. The caller does not
+-- call it for a paused queue (see ClaimReady).
 WITH arg AS (
     SELECT CAST(@now_ms AS INTEGER) AS now_ms,
            CAST(@partition_concurrency AS INTEGER) AS concurrency,
@@ -136,9 +134,6 @@ SELECT ranked.workflow_id
 FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
 WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
   AND (arg.rate_limit = 0 OR ranked.pos <= arg.rate_limit - coalesce(busy.starts, 0))
-  AND NOT EXISTS (
-      SELECT 1 FROM queues l WHERE l.name = CAST(@queue_name AS TEXT) AND l.paused
-  )
 ORDER BY ranked.priority, ranked.seq
 LIMIT CAST(@max_rows AS INTEGER);
 

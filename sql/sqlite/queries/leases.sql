@@ -108,8 +108,8 @@ ORDER BY executor_id;
 -- name: WaitingWork :many
 -- WaitingWork counts the workflows that wait for an executor, by function,
 -- fingerprint, version, queue and state: the first per_queue ENQUEUED rows
--- of each queue in claim order, and every PENDING row whose executor holds
--- no live lease (or that none owns); see the Postgres query.
+-- of each declared queue in claim order, and every PENDING row whose
+-- executor holds no live lease (or that none owns); see the Postgres query.
 SELECT x.name AS name,
        x.signature AS signature,
        CAST(coalesce(x.app_version, '') AS TEXT) AS app_version,
@@ -117,14 +117,16 @@ SELECT x.name AS name,
        x.state AS state,
        count(*) AS n
 FROM (
+    -- Each declared queue's head, found through the claim index: a
+    -- window over every ENQUEUED row would read the whole backlog.
     SELECT h.name, h.signature, h.app_version, h.queue_name, h.state
-    FROM (
-        SELECT w.name, w.signature, w.app_version, w.queue_name, w.state,
-               row_number() OVER (PARTITION BY w.queue_name ORDER BY w.priority, w.seq) AS pos
-        FROM workflows w
-        WHERE w.state = 'ENQUEUED'
-    ) AS h
-    WHERE h.pos <= CAST(@per_queue AS INTEGER)
+    FROM queues q
+    JOIN workflows h ON h.seq IN (
+        SELECT x.seq FROM workflows x
+        WHERE x.queue_name = q.name AND x.state = 'ENQUEUED'
+        ORDER BY x.priority, x.seq
+        LIMIT CAST(@per_queue AS INTEGER)
+    )
     UNION ALL
     SELECT w.name, w.signature, w.app_version, w.queue_name, w.state
     FROM workflows w

@@ -42,9 +42,6 @@ picked AS MATERIALIZED (
     FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
     WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
       AND (arg.rate_limit = 0 OR ranked.pos <= arg.rate_limit - coalesce(busy.starts, 0))
-      AND NOT EXISTS (
-          SELECT 1 FROM dbos.queues l WHERE l.name = $6::text AND l.paused
-      )
     ORDER BY ranked.priority, ranked.seq
     LIMIT $10::bigint
 )
@@ -82,8 +79,9 @@ type ClaimPartitionedParams struct {
 // stay under the partition's limits; the first max_rows eligible rows in
 // FIFO order are claimed. 0 disables a partition limit. It reads the clock
 // itself: the partition counts and the recorded starts must come from one
-// moment, after every completion the statement sees. It claims nothing from
-// a paused queue.
+// moment, after every completion the statement sees. Its caller, which
+// read QueueLoad under the queue's lock (which pausing takes too), does not
+// call it for a paused queue.
 // A join with the few picked rows: the planner finds each by the primary
 // key, also without statistics, where it would read a small table whole
 // for an = ANY (ARRAY(...)).

@@ -102,9 +102,6 @@ WHERE workflow_id IN (
     WHERE p.queue_name = CAST(?4 AS TEXT)
       AND p.state = 'ENQUEUED'
       AND (p.not_before_ms IS NULL OR p.not_before_ms <= CAST(?2 AS INTEGER))
-      AND NOT EXISTS (
-          SELECT 1 FROM queues l WHERE l.name = CAST(?4 AS TEXT) AND l.paused
-      )
       AND (CAST(?5 AS INTEGER) = 1
            OR p.signature IN (SELECT value FROM json_each(CAST(?6 AS TEXT)))
            OR (p.signature = '' AND p.name IN (SELECT value FROM json_each(CAST(?7 AS TEXT)))))
@@ -126,8 +123,9 @@ type ClaimReadyParams struct {
 	MaxRows       int64
 }
 
-// ClaimReady claims up to max_rows workflows of a queue ready at now_ms;
-// none from a paused queue.
+// ClaimReady claims up to max_rows workflows of a queue ready at now_ms.
+// The caller does not call it for a paused queue (QueueLoad says, in the
+// same transaction).
 //
 // Every claim (this one, PickPartitioned) takes only what the claimer runs
 // (store.Runs): rows whose signature (the fingerprint of the function's
@@ -284,17 +282,17 @@ func (q *Queries) PartitionBacklog(ctx context.Context, arg PartitionBacklogPara
 
 const pickPartitioned = `-- name: PickPartitioned :many
 WITH arg AS (
-    SELECT CAST(?3 AS INTEGER) AS now_ms,
-           CAST(?4 AS INTEGER) AS concurrency,
-           CAST(?5 AS INTEGER) AS rate_limit,
-           CAST(?6 AS INTEGER) AS period_ms
+    SELECT CAST(?2 AS INTEGER) AS now_ms,
+           CAST(?3 AS INTEGER) AS concurrency,
+           CAST(?4 AS INTEGER) AS rate_limit,
+           CAST(?5 AS INTEGER) AS period_ms
 ),
 busy AS (
     SELECT coalesce(b.partition_key, '') AS part,
            count(*) FILTER (WHERE b.state = 'PENDING') AS pending,
            count(*) FILTER (WHERE b.started_ms > arg.now_ms - arg.period_ms) AS starts
     FROM workflows b, arg
-    WHERE b.queue_name = CAST(?1 AS TEXT)
+    WHERE b.queue_name = CAST(?6 AS TEXT)
       AND (b.state = 'PENDING' OR b.started_ms > arg.now_ms - arg.period_ms)
     GROUP BY 1
 ),
@@ -302,7 +300,7 @@ ranked AS (
     SELECT r.workflow_id, r.priority, r.seq, coalesce(r.partition_key, '') AS part,
            row_number() OVER (PARTITION BY coalesce(r.partition_key, '') ORDER BY r.priority, r.seq) AS pos
     FROM workflows r, arg
-    WHERE r.queue_name = CAST(?1 AS TEXT)
+    WHERE r.queue_name = CAST(?6 AS TEXT)
       AND r.state = 'ENQUEUED'
       AND (r.not_before_ms IS NULL OR r.not_before_ms <= arg.now_ms)
       AND (CAST(?7 AS INTEGER) = 1
@@ -314,20 +312,17 @@ SELECT ranked.workflow_id
 FROM arg, ranked LEFT JOIN busy ON busy.part = ranked.part
 WHERE (arg.concurrency = 0 OR ranked.pos <= arg.concurrency - coalesce(busy.pending, 0))
   AND (arg.rate_limit = 0 OR ranked.pos <= arg.rate_limit - coalesce(busy.starts, 0))
-  AND NOT EXISTS (
-      SELECT 1 FROM queues l WHERE l.name = CAST(?1 AS TEXT) AND l.paused
-  )
 ORDER BY ranked.priority, ranked.seq
-LIMIT CAST(?2 AS INTEGER)
+LIMIT CAST(?1 AS INTEGER)
 `
 
 type PickPartitionedParams struct {
-	QueueName            string
 	MaxRows              int64
 	NowMs                int64
 	PartitionConcurrency int64
 	PartitionRateLimit   int64
 	PartitionPeriodMs    int64
+	QueueName            string
 	RunsAny              int64
 	RunSignatures        string
 	RunNames             string
@@ -339,16 +334,16 @@ type PickPartitionedParams struct {
 // eligible when the rows before it in its partition (FIFO order) plus the
 // partition's PENDING rows (or its starts in the partition's rate window)
 // stay under the partition's limits; the first max_rows eligible rows in
-// FIFO order are picked. 0 disables a partition limit. None are picked from
-// a paused queue.
+// FIFO order are picked. 0 disables a partition limit. The caller does not
+// call it for a paused queue (see ClaimReady).
 func (q *Queries) PickPartitioned(ctx context.Context, arg PickPartitionedParams) ([]string, error) {
 	rows, err := q.query(ctx, q.pickPartitionedStmt, pickPartitioned,
-		arg.QueueName,
 		arg.MaxRows,
 		arg.NowMs,
 		arg.PartitionConcurrency,
 		arg.PartitionRateLimit,
 		arg.PartitionPeriodMs,
+		arg.QueueName,
 		arg.RunsAny,
 		arg.RunSignatures,
 		arg.RunNames,

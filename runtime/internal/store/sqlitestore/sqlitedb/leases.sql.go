@@ -354,14 +354,16 @@ SELECT x.name AS name,
        x.state AS state,
        count(*) AS n
 FROM (
+    -- Each declared queue's head, found through the claim index: a
+    -- window over every ENQUEUED row would read the whole backlog.
     SELECT h.name, h.signature, h.app_version, h.queue_name, h.state
-    FROM (
-        SELECT w.name, w.signature, w.app_version, w.queue_name, w.state,
-               row_number() OVER (PARTITION BY w.queue_name ORDER BY w.priority, w.seq) AS pos
-        FROM workflows w
-        WHERE w.state = 'ENQUEUED'
-    ) AS h
-    WHERE h.pos <= CAST(?1 AS INTEGER)
+    FROM queues q
+    JOIN workflows h ON h.seq IN (
+        SELECT x.seq FROM workflows x
+        WHERE x.queue_name = q.name AND x.state = 'ENQUEUED'
+        ORDER BY x.priority, x.seq
+        LIMIT CAST(?1 AS INTEGER)
+    )
     UNION ALL
     SELECT w.name, w.signature, w.app_version, w.queue_name, w.state
     FROM workflows w
@@ -387,8 +389,8 @@ type WaitingWorkRow struct {
 
 // WaitingWork counts the workflows that wait for an executor, by function,
 // fingerprint, version, queue and state: the first per_queue ENQUEUED rows
-// of each queue in claim order, and every PENDING row whose executor holds
-// no live lease (or that none owns); see the Postgres query.
+// of each declared queue in claim order, and every PENDING row whose
+// executor holds no live lease (or that none owns); see the Postgres query.
 func (q *Queries) WaitingWork(ctx context.Context, perQueue int64) ([]WaitingWorkRow, error) {
 	rows, err := q.query(ctx, q.waitingWorkStmt, waitingWork, perQueue)
 	if err != nil {
