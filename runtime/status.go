@@ -29,9 +29,7 @@ const (
 )
 
 // Terminal reports whether a workflow in state s has finished.
-func (s State) Terminal() bool {
-	return s == StateSuccess || s == StateError || s == StateCancelled || s == StateDeadLetter
-}
+func (s State) Terminal() bool { return store.Terminal(string(s)) }
 
 // Status describes a workflow as the database records it.
 type Status struct {

@@ -36,10 +36,15 @@ func (e *Executor) Cancel(ctx context.Context, id string) error {
 	return nil
 }
 
-// stopRunning cancels the context of a workflow running in this process.
-func (e *Executor) stopRunning(id string) {
+// stopRunning cancels the context of a workflow running in this process,
+// cancelled (here or elsewhere).
+func (e *Executor) stopRunning(id string) { e.stopRun(id, errCancelledCause) }
+
+// stopRun cancels the context of a workflow running in this process, with
+// cause.
+func (e *Executor) stopRun(id string, cause error) {
 	if cancel, ok := e.active.Load(id); ok {
-		cancel.(context.CancelCauseFunc)(errCancelledCause)
+		cancel.(context.CancelCauseFunc)(cause)
 	}
 }
 
@@ -58,7 +63,7 @@ func (e *Executor) Resume(ctx context.Context, id string) error {
 		if err != nil {
 			return fmt.Errorf("resume workflow %q: %w", id, err)
 		}
-		if e.canRun(w) {
+		if e.runsHere(w) {
 			owner = e.executorID
 		}
 	}
@@ -80,7 +85,7 @@ func (e *Executor) Resume(ctx context.Context, id string) error {
 // executors once, when any of ws is not finished.
 func (e *Executor) Waiting(ctx context.Context, ws []store.Workflow) ([]string, error) {
 	out := make([]string, len(ws))
-	if !slices.ContainsFunc(ws, func(w store.Workflow) bool { return !terminal(w.State) }) {
+	if !slices.ContainsFunc(ws, func(w store.Workflow) bool { return !store.Terminal(w.State) }) {
 		return out, nil
 	}
 	live, err := e.store.LiveExecutors(ctx)

@@ -86,7 +86,7 @@ func (e *Executor) awaitEnd(ctx context.Context, id string) (end store.Workflow,
 			}
 			return store.Workflow{}, fmt.Errorf("wait for workflow %q: %w", id, err)
 		}
-		if terminal(w.State) {
+		if store.Terminal(w.State) {
 			release()
 			return w, nil
 		}
@@ -115,11 +115,6 @@ func (e *Executor) awaitEnd(ctx context.Context, id string) (end store.Workflow,
 			}
 		}
 	}
-}
-
-// terminal reports whether a workflow in state s has finished.
-func terminal(s string) bool {
-	return s == store.StateSuccess || s == store.StateError || s == store.StateCancelled || s == store.StateDeadLetter
 }
 
 // final reports whether a child's end can never change: it succeeded or

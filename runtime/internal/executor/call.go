@@ -42,12 +42,12 @@ func (e *Executor) Run(ctx context.Context, fn *registry.Function, input []byte)
 		return e.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: out, Error: errorText(err)}, err)
 	}
 	childID := wf.childID(step)
+	var none EnqueueOptions
+	p := none.row(childID, fn, "", input, e.executorID, e.cfg.AppVersion) // started here
+	p.ParentID = wf.id
 	var r dispatch.Inserted
 	err = e.persist(ctx, "insert child workflow", func(ctx context.Context) (err error) {
-		r, err = e.queues.Insert(ctx, store.InsertParams{
-			ID: childID, Name: fn.Name, State: store.StatePending, ExecutorID: e.executorID, Input: input, ParentID: wf.id,
-			Signature: fn.Key(), AppVersion: e.cfg.AppVersion,
-		})
+		r, err = e.queues.Insert(ctx, p)
 		return err
 	})
 	switch {

@@ -230,14 +230,26 @@ func (e *Executor) describe(listened []store.QueueConfig) store.Executor {
 // AppVersion returns the application version this executor runs.
 func (e *Executor) AppVersion() string { return e.cfg.AppVersion }
 
-// ClientOnly reports whether this executor runs nothing.
-func (e *Executor) ClientOnly() bool { return e.cfg.ClientOnly }
+// runsHere reports whether this executor runs w (see canRun).
+func (e *Executor) runsHere(w store.Workflow) bool {
+	_, ok := e.canRun(w)
+	return ok
+}
 
-// canRun reports whether this executor runs w: it registers w's function
-// with w's fingerprint and runs the version w started under, if any.
-func (e *Executor) canRun(w store.Workflow) bool {
-	_, ok := registry.Lookup(w.Name)
-	return ok && e.runs.Can(w)
+// canRun returns w's registered function when this executor runs w: it is
+// not client-only, registers w's function with w's fingerprint (or, for a
+// workflow recorded without one, under w's name) and runs the version w
+// started under, if any. It is store.Runs.Can for this executor's Runs,
+// with one registry lookup.
+func (e *Executor) canRun(w store.Workflow) (*registry.Function, bool) {
+	if e.cfg.ClientOnly || (w.AppVersion != "" && w.AppVersion != e.cfg.AppVersion) {
+		return nil, false
+	}
+	fn, ok := registry.Lookup(w.Name)
+	if !ok || (w.Signature != "" && w.Signature != fn.Key()) {
+		return nil, false
+	}
+	return fn, true
 }
 
 // declareQueues stores this process's declaration of each queue, replacing

@@ -16,7 +16,8 @@ import (
 // fromStep, so that its run replays those and runs the steps from fromStep
 // on again; see dbos.Fork. fn, when not nil (ForkF), must be the
 // original's function. The fork goes ENQUEUED on the original's queue or,
-// when the original ran without one, starts now in this process. Inside a
+// when the original ran without one, starts now in this process if it
+// runs it, else waits under no executor for one that does. Inside a
 // workflow it is a checkpointed step, and the fork's ID is derived from
 // the workflow's ID and the step number unless o.ID sets it.
 func (e *Executor) Fork(ctx context.Context, fn *registry.Function, id string, fromStep int, o EnqueueOptions) (*Handle, error) {
@@ -132,7 +133,7 @@ func (e *Executor) fork(ctx context.Context, fn *registry.Function, id string, f
 	case orig.Queue != "":
 		// Whoever claims it records its version.
 		p.State, p.Queue = store.StateEnqueued, orig.Queue
-	case e.canRun(store.Workflow{Name: orig.Name, Signature: orig.Signature}):
+	case e.runsHere(store.Workflow{Name: orig.Name, Signature: orig.Signature}):
 		// It runs here, under this executor's version.
 		p.State, p.ExecutorID, p.AppVersion = store.StatePending, e.executorID, e.cfg.AppVersion
 	default:

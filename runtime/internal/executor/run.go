@@ -58,12 +58,12 @@ func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher) {
 		defer func() { d.Finished(claimed) }()
 	}
 	outcome := store.CompleteParams{ID: w.ID, ExecutorID: e.executorID, Attempts: w.Attempts}
-	fn, ok := registry.Lookup(w.Name)
-	if !ok || !e.runs.Can(w) {
+	fn, ok := e.canRun(w)
+	if !ok {
 		// Claims, recovery and takeover move only what this executor
 		// runs: this is a bug. Never fail the workflow for it.
 		e.log.Error(fmt.Sprintf("dbos: executor %s got workflow %s of %s, which it cannot run (its function is not registered here, or not with the signature its input was encoded for, or it started under another version); leaving it for an executor that can", e.executorID, w.ID, w.Name),
-			"workflow_id", w.ID, "name", w.Name, "app_version", w.AppVersion, "registered", ok)
+			"workflow_id", w.ID, "name", w.Name, "app_version", w.AppVersion)
 		e.release(w)
 		return
 	}
@@ -130,11 +130,7 @@ func (e *Executor) logStale(w store.Workflow) {
 
 // stopDisowned stops the run here of a workflow that the heartbeat found
 // this executor no longer owns (cancelled elsewhere, or taken over).
-func (e *Executor) stopDisowned(id string) {
-	if cancel, ok := e.active.Load(id); ok {
-		cancel.(context.CancelCauseFunc)(errDisowned)
-	}
-}
+func (e *Executor) stopDisowned(id string) { e.stopRun(id, errDisowned) }
 
 // release gives a workflow this executor cannot run back, for one that
 // can: queued, to its queue; otherwise PENDING under no executor.

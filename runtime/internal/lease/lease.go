@@ -164,10 +164,11 @@ func (k *Keeper) logTakeOver(to store.TakeOver) {
 // warnEvery.
 func (k *Keeper) warnWaiting(ctx context.Context, lease *leaseState, now time.Time) {
 	groups, err := k.Store.WaitingWork(ctx)
-	if err != nil || len(groups) == 0 {
-		if err != nil {
-			k.Log.Warn("dbos: read waiting work failed", "err", err)
-		}
+	if err != nil {
+		k.Log.Warn("dbos: read waiting work failed", "err", err)
+		return
+	}
+	if len(groups) == 0 {
 		return
 	}
 	live, err := k.Store.LiveExecutors(ctx)

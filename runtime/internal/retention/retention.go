@@ -36,9 +36,6 @@ type Sweeper struct {
 	// Retention is how long finished workflows are kept (positive).
 	Retention time.Duration
 	Log       *slog.Logger
-	// Batch is the most workflows one transaction deletes; 0:
-	// store.DefaultDeleteBatch.
-	Batch int
 }
 
 // Run sweeps at once, then every Interval(Retention), until stop closes;
@@ -70,7 +67,7 @@ func (s *Sweeper) Run(stop <-chan struct{}) {
 // sweep deletes what expired, if this process is the sweeper now.
 func (s *Sweeper) sweep(ctx context.Context) {
 	began := time.Now()
-	n, swept, err := s.Store.DeleteExpired(ctx, store.ExpireParams{Retention: s.Retention, ExecutorID: s.ExecutorID, Batch: s.Batch})
+	n, swept, err := s.Store.DeleteExpired(ctx, store.ExpireParams{Retention: s.Retention, ExecutorID: s.ExecutorID})
 	switch {
 	case err != nil && ctx.Err() != nil:
 		// Shutdown interrupted the sweep; what it deleted stays deleted.

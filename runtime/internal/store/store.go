@@ -23,6 +23,11 @@ const (
 	StateDeadLetter = "DEAD_LETTER"
 )
 
+// Terminal reports whether a workflow in state has finished.
+func Terminal(state string) bool {
+	return state == StateSuccess || state == StateError || state == StateCancelled || state == StateDeadLetter
+}
+
 // ErrNotFound is returned when a workflow does not exist.
 var ErrNotFound = errors.New("workflow not found")
 
