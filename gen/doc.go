@@ -39,16 +39,16 @@
 //     a whole number from 0 to 2147483647; 0, the default, runs it once.
 //   - backoff=D (steps only): the wait before the first retry, a Go
 //     duration > 0 such as 100ms or 2s. The wait doubles on each later
-//     retry. Defaults to dbos.DefaultBackoff (100ms).
+//     retry. Defaults to dbosimpl.DefaultBackoff (100ms).
 //   - max_backoff=D (steps only): the longest wait between retries, a Go
 //     duration > 0 and >= backoff= (or >= the default backoff when
-//     backoff= is left out). Defaults to dbos.DefaultMaxBackoff (10s), or
+//     backoff= is left out). Defaults to dbosimpl.DefaultMaxBackoff (10s), or
 //     to backoff= when that is longer.
 //   - max_recovery=N (steps and workflows): how many times a run may be
 //     recovered after its process stopped before it is dead-lettered, a
 //     whole number from 1 to 2147483647. It applies to steps too, since an enqueued or
 //     started step runs as a one-step workflow. Defaults to
-//     dbos.DefaultMaxRecovery (50).
+//     dbosimpl.DefaultMaxRecovery (50).
 //
 // For example:
 //

@@ -26,10 +26,13 @@ var (
 	// into the function's types (for example after a type changed).
 	ErrDecode = sentinel.ErrDecode
 
-	// ErrUnregistered is returned when a workflow's function is not
-	// registered in this process. (A process never runs, and so never
-	// fails, a workflow whose function it does not register: the
-	// workflow waits for a process that does; see Status.Waiting.)
+	// ErrUnregistered was returned for a workflow whose function the
+	// process did not register. A process now never runs, and so never
+	// fails, such a workflow: it waits for a process that registers the
+	// function (see Status.Waiting).
+	//
+	// Deprecated: the runtime no longer returns it; it stays so that
+	// programs that test for it still build.
 	ErrUnregistered = sentinel.ErrUnregistered
 
 	// ErrTimeout is returned by GetResult for a task that ran longer than the

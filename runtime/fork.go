@@ -16,8 +16,10 @@ import (
 //
 // If the original was enqueued, the fork is enqueued on the same queue
 // with the same priority and partition key, for any process to run;
-// otherwise it starts now in this process, which must have the function
-// registered. It keeps the original's timeout unless WithTimeout sets
+// otherwise it starts now in this process when this process runs the
+// function as the original was called (see Config.AppVersion), else it
+// waits, PENDING, for a process that does to take it over (as from a
+// ClientOnly process). It keeps the original's timeout unless WithTimeout sets
 // another.
 //
 // Options: WithID names the fork (an existing ID returns that workflow,

@@ -26,10 +26,10 @@ const (
 //
 // The completer of a dispatched queue may also claim that queue's next
 // tasks in the same store call (store.ClaimParams.Complete; see
-// dispatcher.claimsOnCompletion): the slots the outcomes free are taken at
+// Dispatcher.claimsOnCompletion): the slots the outcomes free are taken at
 // once, with the outcomes' commit, instead of after a wake-up of the
 // dispatcher and a claim of its own. Workflows of other queues, or of none,
-// go through the runtime's completer, which only records.
+// go through Queues.done, a completer that only records.
 type completer struct {
 	env *Env
 	d   *Dispatcher // the queue whose tasks finish here; nil: claim nothing

@@ -14,7 +14,7 @@ const (
 	// with limits, whose claims serialize on the queue's lock.
 	claimBatch = 64
 	// unlimitedClaimBatch is the most tasks one claim statement takes from
-	// a queue without limits (see dispatcher.batch): such claims skip each
+	// a queue without limits (see Dispatcher.batch): such claims skip each
 	// other's rows instead of waiting, and the larger the batch, the less
 	// each task costs the database (one statement, one commit and one WAL
 	// flush for many rows).

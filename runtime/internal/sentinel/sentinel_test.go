@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// TestCodesRoundTrip: every sentinel has a code that leads back to it,
-// through wrapping, and an error that wraps none has no code.
+// TestCodesRoundTrip: every coded sentinel has a code of its own that
+// leads back to it through wrapping, and an error that wraps none has no
+// code.
 func TestCodesRoundTrip(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range codes {
