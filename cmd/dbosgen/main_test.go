@@ -291,22 +291,24 @@ func testEndToEndInit(t *testing.T) {
 
 	goCommand(t, proj, "mod", "tidy")
 	if *update {
-		refreshTemplates(t, root, proj, written)
-	} else if out, err := goCommandEnv(t, proj, nil, "tool", "dbosgen", "-check", "./..."); err != nil {
-		t.Fatalf("the dbos_gen.go dbosgen init wrote is not what the generator writes (%v):\n%s\n"+
-			"Refresh templates/project with: go test ./cmd/dbosgen -run TestEndToEnd -update", err, out)
-	}
-	goCommand(t, proj, "generate", "./...")
-	for rel, want := range written {
-		got, err := os.ReadFile(filepath.Join(proj, rel))
-		if err != nil {
-			t.Fatal(err)
+		refreshTemplates(t, root, proj, written) // runs go generate
+		goCommand(t, proj, "tool", "dbosgen", "-check", "./...")
+	} else {
+		if out, err := goCommandEnv(t, proj, nil, "tool", "dbosgen", "-check", "./..."); err != nil {
+			t.Fatalf("the dbos_gen.go dbosgen init wrote is not what the generator writes (%v):\n%s\n"+
+				"Refresh templates/project with: go test ./cmd/dbosgen -run TestEndToEnd -update", err, out)
 		}
-		if !*update && !bytes.Equal(got, want) {
-			t.Errorf("go generate changed %s, which dbosgen -check found fresh", rel)
+		goCommand(t, proj, "generate", "./...")
+		for rel, want := range written {
+			got, err := os.ReadFile(filepath.Join(proj, rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("go generate changed %s, which dbosgen -check found fresh", rel)
+			}
 		}
 	}
-	goCommand(t, proj, "tool", "dbosgen", "-check", "./...")
 	goCommand(t, proj, "vet", "./...")
 	goCommand(t, proj, "test", "./...")
 
