@@ -40,7 +40,6 @@ func (s *Store) TakeOverExpired(ctx context.Context, executorID string, runs *st
 	r := storekit.RunsOf(runs)
 	var to store.TakeOver
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		to = store.TakeOver{}
 		q := s.q.WithTx(tx)
 		var err error
 		if to.Dead, err = q.ReapExecutors(ctx, executorID); err != nil {

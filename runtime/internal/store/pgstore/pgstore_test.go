@@ -273,7 +273,7 @@ func TestLimitedClaimWaitsForEnqueueInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Enqueues share the lock: a later one does not wait for the first.
-	late, _, err := other.insertWorkflow(ctx, store.InsertParams{ID: queue + "-late", Name: "f", State: store.StateEnqueued, Queue: queue})
+	late, _, err := storetest.InsertOne(ctx, other, store.InsertParams{ID: queue + "-late", Name: "f", State: store.StateEnqueued, Queue: queue})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,12 +325,12 @@ func TestEnqueueWaitsForLimitedClaim(t *testing.T) {
 	if err := s.q.WithTx(tx).LockQueue(ctx, queue); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := other.insertWorkflow(ctx, store.InsertParams{ID: queue + "-elsewhere", Name: "f", State: store.StateEnqueued, Queue: queue + "-other"}); err != nil {
+	if _, _, err := storetest.InsertOne(ctx, other, store.InsertParams{ID: queue + "-elsewhere", Name: "f", State: store.StateEnqueued, Queue: queue + "-other"}); err != nil {
 		t.Fatalf("enqueue to another queue: %v", err)
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := other.insertWorkflow(ctx, store.InsertParams{ID: queue + "-wf", Name: "f", State: store.StateEnqueued, Queue: queue})
+		_, _, err := storetest.InsertOne(ctx, other, store.InsertParams{ID: queue + "-wf", Name: "f", State: store.StateEnqueued, Queue: queue})
 		done <- err
 	}()
 	var early error

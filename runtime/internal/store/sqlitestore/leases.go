@@ -40,7 +40,6 @@ func (s *Store) TakeOverExpired(ctx context.Context, executorID string, runs *st
 	r := s.runsOf(runs)
 	var to store.TakeOver
 	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
-		to = store.TakeOver{}
 		var err error
 		if to.Dead, err = q.ReapExecutors(ctx, executorID); err != nil {
 			return fmt.Errorf("find expired executors: %w", err)

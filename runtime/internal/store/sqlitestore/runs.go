@@ -28,8 +28,10 @@ func (s *Store) runsOf(r *store.Runs) runsArgs {
 		return last.args
 	}
 	a := storekit.RunsOf(r)
-	anyFn, names, sigs := a.JSON()
-	args := runsArgs{any: anyFn, version: a.Version, names: names, signatures: sigs}
+	args := runsArgs{version: a.Version, names: storekit.JSONText(a.Names), signatures: storekit.JSONText(a.Signatures)}
+	if a.Any {
+		args.any = 1
+	}
 	s.lastRuns.Store(&encodedRuns{runs: r, args: args})
 	return args
 }

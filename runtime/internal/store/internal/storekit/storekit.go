@@ -386,15 +386,6 @@ func RunsOf(r *store.Runs) RunsArgs {
 	return a
 }
 
-// JSON returns the arguments for statements that take the lists as JSON
-// arrays (SQLite's json_each): any as 0 or 1, and the two arrays.
-func (a RunsArgs) JSON() (anyFunction int64, names, signatures string) {
-	if a.Any {
-		anyFunction = 1
-	}
-	return anyFunction, jsonText(a.Names), jsonText(a.Signatures)
-}
-
 // ValidateRuns checks a Runs before it reaches the database.
 func ValidateRuns(r *store.Runs) error {
 	if r != nil && len(r.Names) != len(r.Signatures) {
@@ -496,7 +487,7 @@ func ExecutorColumns(e store.Executor) (functions, queues string) {
 	if qs == nil {
 		qs = []string{}
 	}
-	return jsonText(fns), jsonText(qs)
+	return JSONText(fns), JSONText(qs)
 }
 
 // ExecutorOf builds a store.Executor from the columns of the executors
@@ -509,8 +500,8 @@ func ExecutorOf(id, appVersion, functions, queues string, expiresMs int64) store
 	return e
 }
 
-// jsonText encodes v, a map or slice of strings, which always encodes.
-func jsonText(v any) string {
+// JSONText encodes v, a map or slice of strings, which always encodes.
+func JSONText(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err) // strings always encode
