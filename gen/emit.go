@@ -286,11 +286,17 @@ func (e *funcEmitter) encodeInput(onErr ...jen.Code) []jen.Code {
 // startLike writes EnqueueF or StartF: encode, call the runtime, wrap the
 // handle.
 func (e *funcEmitter) startLike(name string, lead []jen.Code, call *jen.Statement) {
-	l, n := e.l, e.n
+	l := e.l
 	params := append(lead, e.paramsDecl()...)
 	params = append(params, jen.Id(l.Opts).Op("...").Add(rt("EnqueueOption")))
-	body := e.encodeInput(jen.Nil(), jen.Id(l.Err))
-	body = append(body,
+	e.handleFunc(name, params, e.encodeInput(jen.Nil(), jen.Id(l.Err)), call)
+}
+
+// handleFunc writes a function name(params) (*FHandle, error) whose body
+// is pre, then h, err := call, and returns the typed handle wrapping h.
+func (e *funcEmitter) handleFunc(name string, params, pre []jen.Code, call *jen.Statement) {
+	l, n := e.l, e.n
+	body := append(pre,
 		jen.List(jen.Id(l.H), jen.Id(l.Err)).Op(":=").Add(call),
 		e.ifErr(jen.Nil(), jen.Id(l.Err)),
 		jen.Return(jen.Op("&").Id(n.Handle).Values(jen.Id("h").Op(":").Id(l.H)), jen.Nil()),
@@ -414,11 +420,26 @@ func (e *funcEmitter) run() {
 func (e *funcEmitter) retrieve() {
 	l, n := e.l, e.n
 	e.doc("%s returns a typed handle to an existing call of %s, by workflow ID, from any process sharing the database.", n.Retrieve, e.fn.Name)
-	e.f.Func().Id(n.Retrieve).Params(jen.Id(l.Ctx).Add(ctxType()), jen.Id(l.ID).String()).Params(jen.Op("*").Id(n.Handle), jen.Error()).Block(
-		jen.List(jen.Id(l.H), jen.Id(l.Err)).Op(":=").Add(impl("Retrieve")).Call(jen.Id(l.Ctx), jen.Id(n.Fn), jen.Id(l.ID)),
-		e.ifErr(jen.Nil(), jen.Id(l.Err)),
-		jen.Return(jen.Op("&").Id(n.Handle).Values(jen.Id("h").Op(":").Id(l.H)), jen.Nil()),
-	)
+	e.handleFunc(n.Retrieve, []jen.Code{jen.Id(l.Ctx).Add(ctxType()), jen.Id(l.ID).String()}, nil,
+		impl("Retrieve").Call(jen.Id(l.Ctx), jen.Id(n.Fn), jen.Id(l.ID)))
+}
+
+// fork writes ForkF: dbosimpl.Fork, then wrap the handle.
+func (e *funcEmitter) fork() {
+	l, n := e.l, e.n
+	if e.fn.Kind == kindWorkflow {
+		e.doc("%s starts a new workflow of %s from the existing call %s: the same input, with a copy of the checkpoints of %s's steps before %s (numbered from 1, as dbos.Steps reports them), so those steps are replayed and the steps from %s on run again; %s 1 runs it all again. The call forked is not changed. The new workflow goes on the call's queue, or, if it had none, starts in this process. Inside a workflow it is a checkpointed step, so a replay does not fork twice. It fails with an error matching dbos.ErrNotFound when %s does not exist and dbos.ErrConflictingID when it is a call of another function. %s can set the workflow ID, timeout and delay; see dbos.Fork.",
+			n.Fork, e.fn.Name, l.ID, l.ID, l.FromStep, l.FromStep, l.FromStep, l.ID, l.Opts)
+	} else {
+		e.doc("%s runs the existing call %s of %s again, with the same input, as a new workflow: on the call's queue, or, if it had none, started in this process. A step records no checkpoints of its own, so %s must be 1. The call forked is not changed. Inside a workflow it is a checkpointed step, so a replay does not fork twice. It fails with an error matching dbos.ErrNotFound when %s does not exist and dbos.ErrConflictingID when it is a call of another function. %s can set the workflow ID, timeout and delay; see dbos.Fork.",
+			n.Fork, l.ID, e.fn.Name, l.FromStep, l.ID, l.Opts)
+	}
+	e.handleFunc(n.Fork, []jen.Code{
+		jen.Id(l.Ctx).Add(ctxType()),
+		jen.Id(l.ID).String(),
+		jen.Id(l.FromStep).Int(),
+		jen.Id(l.Opts).Op("...").Add(rt("EnqueueOption")),
+	}, nil, impl("Fork").Call(jen.Id(l.Ctx), jen.Id(n.Fn), jen.Id(l.ID), jen.Id(l.FromStep), jen.Id(l.Opts).Op("...")))
 }
 
 // wrap splits text into lines of at most width bytes, at spaces.
