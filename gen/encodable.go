@@ -39,8 +39,8 @@ func (c *jsonCheck) walk(t types.Type, path string, encOK, decOK bool) {
 	if (c.encode != nil || encOK) && (c.decode != nil || decOK) {
 		return
 	}
-	encOK = encOK || hasMethod(t, "MarshalJSON") || hasMethod(t, "MarshalText")
-	decOK = decOK || hasMethod(t, "UnmarshalJSON") || hasMethod(t, "UnmarshalText")
+	encOK = encOK || encodesItself(t)
+	decOK = decOK || decodesItself(t)
 	if encOK && decOK {
 		return
 	}
@@ -91,11 +91,10 @@ func (c *jsonCheck) walk(t types.Type, path string, encOK, decOK bool) {
 		c.walk(u.Elem(), path+"[k]", encOK, decOK)
 	case *types.Struct:
 		for i := range u.NumFields() {
-			f := u.Field(i)
-			tag := reflect.StructTag(u.Tag(i)).Get("json")
-			if tag == "-" || (!f.Exported() && !f.Embedded()) {
+			if !encodedField(u, i) {
 				continue
 			}
+			f := u.Field(i)
 			c.walk(f.Type(), path+"."+f.Name(), encOK, decOK)
 		}
 	case *types.Interface:
@@ -147,4 +146,23 @@ func hasInvalid(t types.Type) bool {
 		return !found
 	})
 	return found
+}
+
+// encodesItself reports whether encoding/json encodes t with t's own
+// method (MarshalJSON or MarshalText).
+func encodesItself(t types.Type) bool {
+	return hasMethod(t, "MarshalJSON") || hasMethod(t, "MarshalText")
+}
+
+// decodesItself reports whether encoding/json decodes t with t's own
+// method (UnmarshalJSON or UnmarshalText).
+func decodesItself(t types.Type) bool {
+	return hasMethod(t, "UnmarshalJSON") || hasMethod(t, "UnmarshalText")
+}
+
+// encodedField reports whether encoding/json writes and reads field i of
+// s: an exported or embedded field not tagged json:"-".
+func encodedField(s *types.Struct, i int) bool {
+	f := s.Field(i)
+	return (f.Exported() || f.Embedded()) && reflect.StructTag(s.Tag(i)).Get("json") != "-"
 }

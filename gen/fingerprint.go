@@ -92,8 +92,7 @@ func (w *shapeWriter) write(t types.Type) {
 			fmt.Fprintf(w.b, "#%d", n)
 			return
 		}
-		if hasMethod(u, "MarshalJSON") || hasMethod(u, "MarshalText") ||
-			hasMethod(u, "UnmarshalJSON") || hasMethod(u, "UnmarshalText") {
+		if encodesItself(u) || decodesItself(u) {
 			w.b.WriteString("custom ")
 			w.b.WriteString(types.TypeString(u, func(p *types.Package) string { return p.Name() }))
 			return
@@ -119,10 +118,10 @@ func (w *shapeWriter) write(t types.Type) {
 	case *types.Struct:
 		w.b.WriteString("struct{")
 		for i := range u.NumFields() {
-			f := u.Field(i)
-			if !f.Exported() && !f.Embedded() {
+			if !encodedField(u, i) {
 				continue // encoding/json neither writes nor reads it
 			}
+			f := u.Field(i)
 			if f.Embedded() {
 				w.b.WriteString("embed ")
 			}

@@ -78,6 +78,7 @@ func TestFingerprints(t *testing.T) {
 		{"another module path", "example.org/b/p", fingerprintBase, true, true},
 		{"the type renamed", "", replace(fingerprintBase, "Task", "Job"), true, false},
 		{"an unexported field added", "", replace(fingerprintBase, "note string", "note string\n\tmore int"), true, true},
+		{"a field json:\"-\" added", "", replace(fingerprintBase, "note string", "note string\n\tSkip int `json:\"-\"`"), true, true},
 		{"comments and formatting", "", replace(fingerprintBase, "// F does it.\nfunc F(ctx context.Context, in Task) (int, error) {\n\treturn in.ID, nil",
 			"// F does it well.\nfunc F(ctx context.Context,\n\tin Task) (int, error) {\n\t/* the ID */ return in.ID,   nil; // the ID"), true, true},
 		{"a field added", "", replace(fingerprintBase, "Name string", "Name string\n\tMore int"), false, true},
