@@ -1,7 +1,10 @@
 -- name: InsertWorkflow :one
 -- InsertWorkflow inserts a workflow unless its ID exists (then no row is
--- returned). A deduplication ID held on the queue fails with a unique
--- violation of workflows_dedup_idx. Empty strings are stored as NULL.
+-- returned), with the attempts given (storekit.InsertAttempts: 1 for a
+-- PENDING row, 0 for an ENQUEUED one; a fork's may be one more, see
+-- store.ForkParams). A deduplication ID held on the queue fails with a
+-- unique violation of workflows_dedup_idx. Empty strings are stored as
+-- NULL.
 --
 -- An ENQUEUED insert first takes the queue's advisory lock in shared mode
 -- (the same key as LockQueue, which limited claims take exclusively) and
@@ -46,7 +49,7 @@ SELECT
     @timeout_ms::bigint,
     CASE WHEN @state::text = 'PENDING' AND @timeout_ms::bigint > 0 THEN now.ms + @timeout_ms::bigint END,
     CASE WHEN @delay_ms::bigint > 0 THEN now.ms + @delay_ms::bigint END,
-    CASE WHEN @state::text = 'PENDING' THEN 1 ELSE 0 END,
+    @attempts::integer,
     now.ms,
     CASE WHEN @state::text = 'PENDING' THEN now.ms END,
     @signature::text,

@@ -1,7 +1,10 @@
 -- name: InsertWorkflow :one
 -- InsertWorkflow inserts a workflow unless its ID exists (then no row is
--- returned). A deduplication ID held on the queue fails with a unique
--- violation of workflows_dedup_idx. Empty strings are stored as NULL.
+-- returned), with the attempts given (storekit.InsertAttempts: 1 for a
+-- PENDING row, 0 for an ENQUEUED one; a fork's may be one more, see
+-- store.ForkParams). A deduplication ID held on the queue fails with a
+-- unique violation of workflows_dedup_idx. Empty strings are stored as
+-- NULL.
 --
 -- Unlike Postgres (see its InsertWorkflow), no lock is needed to keep
 -- strict order: SQLite lets one writer in at a time, across connections
@@ -28,7 +31,7 @@ SELECT
     CASE WHEN CAST(@state AS TEXT) = 'PENDING' AND CAST(@timeout_ms AS INTEGER) > 0
          THEN now.ms + CAST(@timeout_ms AS INTEGER) END,
     CASE WHEN CAST(@delay_ms AS INTEGER) > 0 THEN now.ms + CAST(@delay_ms AS INTEGER) END,
-    CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN 1 ELSE 0 END,
+    CAST(@attempts AS INTEGER),
     now.ms,
     CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN now.ms END,
     CAST(@signature AS TEXT),

@@ -35,22 +35,8 @@ func (s *Store) ForkWorkflow(ctx context.Context, p store.ForkParams) (store.Wor
 			return &store.StepRangeError{WorkflowID: p.OriginalID, FromStep: p.FromStep, LastStep: int(src.LastStep)}
 		}
 		a := insertArgs(p.Workflow)
-		row, err := q.InsertFork(ctx, pgdb.InsertForkParams{
-			WorkflowID:   a.WorkflowID,
-			Name:         a.Name,
-			State:        a.State,
-			QueueName:    a.QueueName,
-			ExecutorID:   a.ExecutorID,
-			Input:        a.Input,
-			Priority:     a.Priority,
-			PartitionKey: a.PartitionKey,
-			ParentID:     a.ParentID,
-			TimeoutMs:    a.TimeoutMs,
-			DelayMs:      a.DelayMs,
-			Attempts:     int32(storekit.ForkAttempts(p)),
-			Signature:    a.Signature,
-			AppVersion:   a.AppVersion,
-		})
+		a.Attempts = int32(storekit.ForkAttempts(p))
+		row, err := q.InsertWorkflow(ctx, a)
 		if isNoRows(err) { // the ID exists
 			existing, err := q.GetWorkflow(ctx, p.Workflow.ID)
 			if err != nil {

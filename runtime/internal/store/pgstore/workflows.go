@@ -72,6 +72,7 @@ func insertArgs(p store.InsertParams) pgdb.InsertWorkflowParams {
 		DelayMs:      storekit.Millis(p.Delay),
 		Signature:    p.Signature,
 		AppVersion:   p.AppVersion,
+		Attempts:     int32(storekit.InsertAttempts(p)),
 	}
 }
 

@@ -33,22 +33,7 @@ func (s *Store) ForkWorkflow(ctx context.Context, p store.ForkParams) (store.Wor
 			return &store.StepRangeError{WorkflowID: p.OriginalID, FromStep: p.FromStep, LastStep: int(src.LastStep)}
 		}
 		f := p.Workflow
-		row, err := q.InsertFork(ctx, sqlitedb.InsertForkParams{
-			WorkflowID:   f.ID,
-			Name:         f.Name,
-			State:        f.State,
-			QueueName:    f.Queue,
-			ExecutorID:   f.ExecutorID,
-			Input:        f.Input,
-			Priority:     int64(f.Priority),
-			PartitionKey: f.PartitionKey,
-			ParentID:     f.ParentID,
-			TimeoutMs:    storekit.Millis(f.Timeout),
-			DelayMs:      storekit.Millis(f.Delay),
-			Attempts:     int64(storekit.ForkAttempts(p)),
-			Signature:    f.Signature,
-			AppVersion:   f.AppVersion,
-		})
+		row, err := q.InsertWorkflow(ctx, insertArgs(f, storekit.ForkAttempts(p)))
 		if errors.Is(err, sql.ErrNoRows) { // the ID exists
 			existing, err := q.GetWorkflow(ctx, f.ID)
 			if err != nil {

@@ -48,11 +48,10 @@ func insertAll(ctx context.Context, q *sqlitedb.Queries, ps []store.InsertParams
 	return res, nil
 }
 
-// insertOne inserts a workflow in the caller's transaction. A held
-// deduplication ID is reported in the result's Err; err is any other
-// failure.
-func insertOne(ctx context.Context, q *sqlitedb.Queries, p store.InsertParams) (store.InsertResult, error) {
-	row, err := q.InsertWorkflow(ctx, sqlitedb.InsertWorkflowParams{
+// insertArgs are the arguments of InsertWorkflow for p, with the attempts
+// its row starts with.
+func insertArgs(p store.InsertParams, attempts int) sqlitedb.InsertWorkflowParams {
+	return sqlitedb.InsertWorkflowParams{
 		WorkflowID:   p.ID,
 		Name:         p.Name,
 		State:        p.State,
@@ -67,7 +66,15 @@ func insertOne(ctx context.Context, q *sqlitedb.Queries, p store.InsertParams) (
 		DelayMs:      storekit.Millis(p.Delay),
 		Signature:    p.Signature,
 		AppVersion:   p.AppVersion,
-	})
+		Attempts:     int64(attempts),
+	}
+}
+
+// insertOne inserts a workflow in the caller's transaction. A held
+// deduplication ID is reported in the result's Err; err is any other
+// failure.
+func insertOne(ctx context.Context, q *sqlitedb.Queries, p store.InsertParams) (store.InsertResult, error) {
+	row, err := q.InsertWorkflow(ctx, insertArgs(p, storekit.InsertAttempts(p)))
 	switch {
 	case err == nil:
 		return store.InsertResult{Workflow: workflow(row), Created: true}, nil

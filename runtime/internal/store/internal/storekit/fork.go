@@ -28,12 +28,18 @@ func ValidateFork(p store.ForkParams) error {
 // store.ForkParams): what an insert sets, plus 1 when checkpoints are
 // copied.
 func ForkAttempts(p store.ForkParams) int {
-	n := 0
-	if p.Workflow.State == store.StatePending {
-		n = 1
-	}
+	n := InsertAttempts(p.Workflow)
 	if p.FromStep > 1 {
 		n++
 	}
 	return n
+}
+
+// InsertAttempts is the Attempts a new workflow's row starts with: 1 for a
+// PENDING row (its start), 0 for an ENQUEUED one (its claim counts it).
+func InsertAttempts(p store.InsertParams) int {
+	if p.State == store.StatePending {
+		return 1
+	}
+	return 0
 }

@@ -87,11 +87,11 @@ SELECT
     $11::bigint,
     CASE WHEN $3::text = 'PENDING' AND $11::bigint > 0 THEN now.ms + $11::bigint END,
     CASE WHEN $12::bigint > 0 THEN now.ms + $12::bigint END,
-    CASE WHEN $3::text = 'PENDING' THEN 1 ELSE 0 END,
+    $13::integer,
     now.ms,
     CASE WHEN $3::text = 'PENDING' THEN now.ms END,
-    $13::text,
-    CASE WHEN $3::text = 'PENDING' THEN nullif($14::text, '') END
+    $14::text,
+    CASE WHEN $3::text = 'PENDING' THEN nullif($15::text, '') END
 FROM now
 ON CONFLICT (workflow_id) DO NOTHING
 RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
@@ -110,13 +110,17 @@ type InsertWorkflowParams struct {
 	ParentID     string
 	TimeoutMs    int64
 	DelayMs      int64
+	Attempts     int32
 	Signature    string
 	AppVersion   string
 }
 
 // InsertWorkflow inserts a workflow unless its ID exists (then no row is
-// returned). A deduplication ID held on the queue fails with a unique
-// violation of workflows_dedup_idx. Empty strings are stored as NULL.
+// returned), with the attempts given (storekit.InsertAttempts: 1 for a
+// PENDING row, 0 for an ENQUEUED one; a fork's may be one more, see
+// store.ForkParams). A deduplication ID held on the queue fails with a
+// unique violation of workflows_dedup_idx. Empty strings are stored as
+// NULL.
 //
 // An ENQUEUED insert first takes the queue's advisory lock in shared mode
 // (the same key as LockQueue, which limited claims take exclusively) and
@@ -151,6 +155,7 @@ func (q *Queries) InsertWorkflow(ctx context.Context, arg InsertWorkflowParams) 
 		arg.ParentID,
 		arg.TimeoutMs,
 		arg.DelayMs,
+		arg.Attempts,
 		arg.Signature,
 		arg.AppVersion,
 	)

@@ -69,9 +69,6 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getWorkflowStmt, err = db.PrepareContext(ctx, getWorkflow); err != nil {
 		return nil, fmt.Errorf("error preparing query GetWorkflow: %w", err)
 	}
-	if q.insertForkStmt, err = db.PrepareContext(ctx, insertFork); err != nil {
-		return nil, fmt.Errorf("error preparing query InsertFork: %w", err)
-	}
 	if q.insertMigrationStmt, err = db.PrepareContext(ctx, insertMigration); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertMigration: %w", err)
 	}
@@ -234,11 +231,6 @@ func (q *Queries) Close() error {
 	if q.getWorkflowStmt != nil {
 		if cerr := q.getWorkflowStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getWorkflowStmt: %w", cerr)
-		}
-	}
-	if q.insertForkStmt != nil {
-		if cerr := q.insertForkStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing insertForkStmt: %w", cerr)
 		}
 	}
 	if q.insertMigrationStmt != nil {
@@ -435,7 +427,6 @@ type Queries struct {
 	getQueueStmt              *sql.Stmt
 	getStepStmt               *sql.Stmt
 	getWorkflowStmt           *sql.Stmt
-	insertForkStmt            *sql.Stmt
 	insertMigrationStmt       *sql.Stmt
 	insertStepStmt            *sql.Stmt
 	insertWorkflowStmt        *sql.Stmt
@@ -485,7 +476,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getQueueStmt:              q.getQueueStmt,
 		getStepStmt:               q.getStepStmt,
 		getWorkflowStmt:           q.getWorkflowStmt,
-		insertForkStmt:            q.insertForkStmt,
 		insertMigrationStmt:       q.insertMigrationStmt,
 		insertStepStmt:            q.insertStepStmt,
 		insertWorkflowStmt:        q.insertWorkflowStmt,

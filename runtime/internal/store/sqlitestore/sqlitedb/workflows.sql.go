@@ -122,11 +122,11 @@ SELECT
     CASE WHEN CAST(?3 AS TEXT) = 'PENDING' AND CAST(?11 AS INTEGER) > 0
          THEN now.ms + CAST(?11 AS INTEGER) END,
     CASE WHEN CAST(?12 AS INTEGER) > 0 THEN now.ms + CAST(?12 AS INTEGER) END,
-    CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN 1 ELSE 0 END,
+    CAST(?13 AS INTEGER),
     now.ms,
     CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN now.ms END,
-    CAST(?13 AS TEXT),
-    CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN nullif(CAST(?14 AS TEXT), '') END
+    CAST(?14 AS TEXT),
+    CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN nullif(CAST(?15 AS TEXT), '') END
 FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now
 WHERE true
 ON CONFLICT (workflow_id) DO NOTHING
@@ -146,13 +146,17 @@ type InsertWorkflowParams struct {
 	ParentID     string
 	TimeoutMs    int64
 	DelayMs      int64
+	Attempts     int64
 	Signature    string
 	AppVersion   string
 }
 
 // InsertWorkflow inserts a workflow unless its ID exists (then no row is
-// returned). A deduplication ID held on the queue fails with a unique
-// violation of workflows_dedup_idx. Empty strings are stored as NULL.
+// returned), with the attempts given (storekit.InsertAttempts: 1 for a
+// PENDING row, 0 for an ENQUEUED one; a fork's may be one more, see
+// store.ForkParams). A deduplication ID held on the queue fails with a
+// unique violation of workflows_dedup_idx. Empty strings are stored as
+// NULL.
 //
 // Unlike Postgres (see its InsertWorkflow), no lock is needed to keep
 // strict order: SQLite lets one writer in at a time, across connections
@@ -173,6 +177,7 @@ func (q *Queries) InsertWorkflow(ctx context.Context, arg InsertWorkflowParams) 
 		arg.ParentID,
 		arg.TimeoutMs,
 		arg.DelayMs,
+		arg.Attempts,
 		arg.Signature,
 		arg.AppVersion,
 	)
