@@ -57,6 +57,7 @@ func testResumeWorkflow(t *testing.T, open Opener) {
 		}
 	}
 	for _, w := range []store.Workflow{direct, deadDirect} {
+		tickPast(w.StartedAt)
 		before := time.Now()
 		got, changed, err := s.ResumeWorkflow(ctx, w.ID, resumer)
 		if err != nil || !changed {

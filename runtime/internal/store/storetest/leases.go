@@ -75,6 +75,7 @@ func testLeaseTakeOver(t *testing.T, open Opener) {
 			t.Fatalf("RenewLease(%s, %v): %v", l.exec, l.lease, err)
 		}
 	}
+	tickPast(deadDirect.StartedAt)
 	reaped, moved := takeOverUntil(t, ctx, s, taker, dead)
 	if slices.Contains(reaped, live) || slices.Contains(reaped, taker) {
 		t.Errorf("TakeOverExpired(%s) reaped %v: a live executor (%s) or itself (%s)", taker, reaped, live, taker)

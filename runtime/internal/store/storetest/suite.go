@@ -200,6 +200,14 @@ func ids(ws []store.Workflow) []string {
 
 // near reports whether a database time is within a generous margin of the
 // test's clock (same machine; the margin absorbs slow CI).
+// tickPast waits until the clock is more than a millisecond past t, the
+// stores' resolution, so that a time stamped from now on is after t.
+func tickPast(t time.Time) {
+	for time.Since(t) <= time.Millisecond {
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func near(got time.Time, want time.Time) bool {
 	d := got.Sub(want)
 	return d > -10*time.Second && d < 10*time.Second
