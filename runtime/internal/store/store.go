@@ -90,6 +90,9 @@ type Workflow struct {
 	// recorded before fingerprints were: any executor registering Name
 	// runs it.
 	Signature string
+	// TraceContext is the trace context of the span that enqueued or
+	// started the workflow (see InsertParams.TraceContext), "" when none.
+	TraceContext string
 }
 
 // InsertParams describes a new workflow.
@@ -116,6 +119,12 @@ type InsertParams struct {
 	// StatePending insert (which starts the workflow); ignored for
 	// StateEnqueued, whose claim records the claimer's.
 	AppVersion string
+	// TraceContext is the W3C trace context of the enqueuer's span, as the
+	// runs of the workflow restore it (the parent of their spans): the
+	// traceparent header's value, then, when the span carries a
+	// tracestate, a space and its value. The store keeps it opaque. ""
+	// (the enqueuer was not tracing) is stored as NULL.
+	TraceContext string
 }
 
 // InsertResult is InsertWorkflows' report on one workflow.

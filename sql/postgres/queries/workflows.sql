@@ -33,7 +33,8 @@ now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
 INSERT INTO dbos.workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms, signature, app_version
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version,
+    trace_context
 )
 SELECT
     @workflow_id::text,
@@ -53,7 +54,8 @@ SELECT
     now.ms,
     CASE WHEN @state::text = 'PENDING' THEN now.ms END,
     @signature::text,
-    CASE WHEN @state::text = 'PENDING' THEN nullif(@app_version::text, '') END
+    CASE WHEN @state::text = 'PENDING' THEN nullif(@app_version::text, '') END,
+    nullif(@trace_context::text, '')
 FROM now
 ON CONFLICT (workflow_id) DO NOTHING
 RETURNING *;
@@ -66,6 +68,10 @@ RETURNING *;
 -- by the same statement. Before drawing any seq it takes, in shared mode,
 -- the advisory lock of each queue it enqueues to, in the order of the
 -- queue names (see InsertWorkflow).
+--
+-- trace_contexts may be NULL (no element at all) when no workflow carries
+-- one: the arrays' unnest then pads the column with NULLs, so the untraced
+-- enqueues of the hot path send no array for it.
 WITH arg AS (
     SELECT unnest(@workflow_ids::text[]) AS workflow_id,
            unnest(@names::text[]) AS name,
@@ -81,6 +87,7 @@ WITH arg AS (
            unnest(@delays_ms::bigint[]) AS delay_ms,
            unnest(@signatures::text[]) AS signature,
            unnest(@app_versions::text[]) AS app_version,
+           unnest(@trace_contexts::text[]) AS trace_context,
            generate_subscripts(@workflow_ids::text[], 1) AS ord
 ),
 lock AS MATERIALIZED (
@@ -95,7 +102,8 @@ now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
 INSERT INTO dbos.workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms, signature, app_version
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version,
+    trace_context
 )
 SELECT
     a.workflow_id,
@@ -115,7 +123,8 @@ SELECT
     now.ms,
     CASE WHEN a.state = 'PENDING' THEN now.ms END,
     a.signature,
-    CASE WHEN a.state = 'PENDING' THEN nullif(a.app_version, '') END
+    CASE WHEN a.state = 'PENDING' THEN nullif(a.app_version, '') END,
+    nullif(a.trace_context, '')
 FROM arg a, now
 ORDER BY a.ord
 ON CONFLICT DO NOTHING

@@ -14,7 +14,8 @@
 INSERT INTO workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms, signature, app_version
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version,
+    trace_context
 )
 SELECT
     CAST(@workflow_id AS TEXT),
@@ -35,7 +36,8 @@ SELECT
     now.ms,
     CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN now.ms END,
     CAST(@signature AS TEXT),
-    CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN nullif(CAST(@app_version AS TEXT), '') END
+    CASE WHEN CAST(@state AS TEXT) = 'PENDING' THEN nullif(CAST(@app_version AS TEXT), '') END,
+    nullif(CAST(@trace_context AS TEXT), '')
 FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now
 WHERE true
 ON CONFLICT (workflow_id) DO NOTHING

@@ -72,6 +72,7 @@ func insertArgs(p store.InsertParams) pgdb.InsertWorkflowParams {
 		DelayMs:      storekit.Millis(p.Delay),
 		Signature:    p.Signature,
 		AppVersion:   p.AppVersion,
+		TraceContext: p.TraceContext,
 		Attempts:     int32(storekit.InsertAttempts(p)),
 	}
 }
@@ -159,6 +160,14 @@ func (s *Store) insertWorkflows(ctx context.Context, ps []store.InsertParams, cl
 		a.Inputs[i], a.Priorities[i], a.DedupIds[i], a.PartitionKeys[i], a.ParentIds[i] = r.Input, r.Priority, r.DedupID, r.PartitionKey, r.ParentID
 		a.TimeoutsMs[i], a.DelaysMs[i] = r.TimeoutMs, r.DelayMs
 		a.Signatures[i], a.AppVersions[i] = r.Signature, r.AppVersion
+		if r.TraceContext != "" {
+			if a.TraceContexts == nil {
+				// Only a traced enqueue sends the array: a NULL one
+				// stores NULL in every row (see InsertWorkflows).
+				a.TraceContexts = make([]string, len(ps))
+			}
+			a.TraceContexts[i] = r.TraceContext
+		}
 	}
 	var (
 		pl   pipeline
@@ -380,6 +389,7 @@ func workflow(r pgdb.Workflow) store.Workflow {
 		CompletedAt:  storekit.TimePtr(r.CompletedMs),
 		AppVersion:   storekit.Str(r.AppVersion),
 		Signature:    r.Signature,
+		TraceContext: storekit.Str(r.TraceContext),
 	}
 }
 

@@ -66,6 +66,7 @@ func insertArgs(p store.InsertParams, attempts int) sqlitedb.InsertWorkflowParam
 		DelayMs:      storekit.Millis(p.Delay),
 		Signature:    p.Signature,
 		AppVersion:   p.AppVersion,
+		TraceContext: p.TraceContext,
 		Attempts:     int64(attempts),
 	}
 }
@@ -293,6 +294,7 @@ func workflow(r sqlitedb.Workflow) store.Workflow {
 		CompletedAt:  nullTime(r.CompletedMs),
 		AppVersion:   r.AppVersion.String,
 		Signature:    r.Signature,
+		TraceContext: r.TraceContext.String,
 	}
 }
 

@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"InsertConcurrentSameID", testInsertConcurrentSameID},
 		{"InsertRejectsInvalid", testInsertRejectsInvalid},
 		{"InsertMany", testInsertMany},
+		{"TraceContext", testTraceContext},
 		{"GetNotFound", testGetNotFound},
 		{"Deduplication", testDeduplication},
 		{"DeclareQueue", testDeclareQueue},

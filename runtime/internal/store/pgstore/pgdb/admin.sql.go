@@ -17,7 +17,7 @@ SET state = 'CANCELLED',
     completed_ms = dbos.now_ms()
 WHERE workflow_id = $1::text
   AND state IN ('ENQUEUED', 'PENDING')
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context
 `
 
 // CancelWorkflow moves an ENQUEUED or PENDING workflow to CANCELLED and
@@ -49,12 +49,13 @@ func (q *Queries) CancelWorkflow(ctx context.Context, workflowID string) (Workfl
 		&i.CompletedMs,
 		&i.AppVersion,
 		&i.Signature,
+		&i.TraceContext,
 	)
 	return i, err
 }
 
 const listWorkflows = `-- name: ListWorkflows :many
-SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature FROM dbos.workflows
+SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context FROM dbos.workflows
 WHERE ($1::text IS NULL OR state = $1::text)
   AND ($2::text IS NULL OR queue_name = $2::text)
   AND ($3::text IS NULL OR name = $3::text)
@@ -117,6 +118,7 @@ func (q *Queries) ListWorkflows(ctx context.Context, arg ListWorkflowsParams) ([
 			&i.CompletedMs,
 			&i.AppVersion,
 			&i.Signature,
+			&i.TraceContext,
 		); err != nil {
 			return nil, err
 		}
@@ -152,7 +154,7 @@ SET state = CASE WHEN w.queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
         THEN now.ms + w.timeout_ms END
 FROM now
 WHERE w.workflow_id = $2::text AND w.state IN ('CANCELLED', 'DEAD_LETTER')
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature, w.trace_context
 `
 
 type ResumeWorkflowParams struct {
@@ -194,6 +196,7 @@ func (q *Queries) ResumeWorkflow(ctx context.Context, arg ResumeWorkflowParams) 
 		&i.CompletedMs,
 		&i.AppVersion,
 		&i.Signature,
+		&i.TraceContext,
 	)
 	return i, err
 }

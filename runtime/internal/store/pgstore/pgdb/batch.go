@@ -78,7 +78,7 @@ WHERE w.workflow_id = picked.workflow_id
   -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
   -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
   AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature, w.trace_context
 `
 
 type ClaimUnderLockBatchResults struct {
@@ -168,6 +168,7 @@ func (b *ClaimUnderLockBatchResults) Query(f func(int, []Workflow, error)) {
 					&i.CompletedMs,
 					&i.AppVersion,
 					&i.Signature,
+					&i.TraceContext,
 				); err != nil {
 					return err
 				}
@@ -221,7 +222,7 @@ WHERE w.workflow_id = picked.workflow_id
   -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
   -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
   AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature, w.trace_context
 `
 
 type ClaimUnlimitedBatchResults struct {
@@ -317,6 +318,7 @@ func (b *ClaimUnlimitedBatchResults) Query(f func(int, []Workflow, error)) {
 					&i.CompletedMs,
 					&i.AppVersion,
 					&i.Signature,
+					&i.TraceContext,
 				); err != nil {
 					return err
 				}
@@ -569,6 +571,7 @@ WITH arg AS (
            unnest($12::bigint[]) AS delay_ms,
            unnest($13::text[]) AS signature,
            unnest($14::text[]) AS app_version,
+           unnest($15::text[]) AS trace_context,
            generate_subscripts($1::text[], 1) AS ord
 ),
 lock AS MATERIALIZED (
@@ -583,7 +586,8 @@ now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
 INSERT INTO dbos.workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms, signature, app_version
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version,
+    trace_context
 )
 SELECT
     a.workflow_id,
@@ -603,11 +607,12 @@ SELECT
     now.ms,
     CASE WHEN a.state = 'PENDING' THEN now.ms END,
     a.signature,
-    CASE WHEN a.state = 'PENDING' THEN nullif(a.app_version, '') END
+    CASE WHEN a.state = 'PENDING' THEN nullif(a.app_version, '') END,
+    nullif(a.trace_context, '')
 FROM arg a, now
 ORDER BY a.ord
 ON CONFLICT DO NOTHING
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context
 `
 
 type InsertWorkflowsBatchResults struct {
@@ -631,6 +636,7 @@ type InsertWorkflowsParams struct {
 	DelaysMs      []int64
 	Signatures    []string
 	AppVersions   []string
+	TraceContexts []string
 }
 
 // InsertWorkflows is InsertWorkflow for many workflows in one statement:
@@ -640,6 +646,10 @@ type InsertWorkflowsParams struct {
 // by the same statement. Before drawing any seq it takes, in shared mode,
 // the advisory lock of each queue it enqueues to, in the order of the
 // queue names (see InsertWorkflow).
+//
+// trace_contexts may be NULL (no element at all) when no workflow carries
+// one: the arrays' unnest then pads the column with NULLs, so the untraced
+// enqueues of the hot path send no array for it.
 func (q *Queries) InsertWorkflows(ctx context.Context, arg []InsertWorkflowsParams) *InsertWorkflowsBatchResults {
 	batch := &pgx.Batch{}
 	for _, a := range arg {
@@ -658,6 +668,7 @@ func (q *Queries) InsertWorkflows(ctx context.Context, arg []InsertWorkflowsPara
 			a.DelaysMs,
 			a.Signatures,
 			a.AppVersions,
+			a.TraceContexts,
 		}
 		batch.Queue(insertWorkflows, vals...)
 	}
@@ -706,6 +717,7 @@ func (b *InsertWorkflowsBatchResults) Query(f func(int, []Workflow, error)) {
 					&i.CompletedMs,
 					&i.AppVersion,
 					&i.Signature,
+					&i.TraceContext,
 				); err != nil {
 					return err
 				}

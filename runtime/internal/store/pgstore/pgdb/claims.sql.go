@@ -57,7 +57,7 @@ WHERE w.workflow_id = picked.workflow_id
   -- Rechecked after waiting for a row lock; IS NOT DISTINCT FROM (state is
   -- never NULL) keeps the planner on the primary key: see CompleteWorkflows.
   AND w.state IS NOT DISTINCT FROM 'ENQUEUED'
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature, w.trace_context
 `
 
 type ClaimPartitionedParams struct {
@@ -128,6 +128,7 @@ func (q *Queries) ClaimPartitioned(ctx context.Context, arg ClaimPartitionedPara
 			&i.CompletedMs,
 			&i.AppVersion,
 			&i.Signature,
+			&i.TraceContext,
 		); err != nil {
 			return nil, err
 		}

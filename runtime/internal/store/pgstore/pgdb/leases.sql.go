@@ -266,7 +266,7 @@ WHERE w.workflow_id = orphans.workflow_id
   -- it), as a row IS NOT DISTINCT FROM so that the planner finds each row
   -- by its ID: see CompleteWorkflows.
   AND (w.state, w.executor_id) IS NOT DISTINCT FROM ('PENDING', nullif($3::text, ''))
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature, w.trace_context
 `
 
 type TakeOverWorkflowsParams struct {
@@ -325,6 +325,7 @@ func (q *Queries) TakeOverWorkflows(ctx context.Context, arg TakeOverWorkflowsPa
 			&i.CompletedMs,
 			&i.AppVersion,
 			&i.Signature,
+			&i.TraceContext,
 		); err != nil {
 			return nil, err
 		}

@@ -67,4 +67,5 @@ type Workflow struct {
 	CompletedMs  *int64
 	AppVersion   *string
 	Signature    string
+	TraceContext *string
 }

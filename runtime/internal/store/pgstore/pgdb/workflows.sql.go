@@ -28,7 +28,7 @@ func (q *Queries) DedupHolder(ctx context.Context, arg DedupHolderParams) (strin
 }
 
 const getWorkflow = `-- name: GetWorkflow :one
-SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature FROM dbos.workflows WHERE workflow_id = $1::text
+SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context FROM dbos.workflows WHERE workflow_id = $1::text
 `
 
 func (q *Queries) GetWorkflow(ctx context.Context, workflowID string) (Workflow, error) {
@@ -57,6 +57,7 @@ func (q *Queries) GetWorkflow(ctx context.Context, workflowID string) (Workflow,
 		&i.CompletedMs,
 		&i.AppVersion,
 		&i.Signature,
+		&i.TraceContext,
 	)
 	return i, err
 }
@@ -71,7 +72,8 @@ now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
 INSERT INTO dbos.workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms, signature, app_version
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version,
+    trace_context
 )
 SELECT
     $1::text,
@@ -91,10 +93,11 @@ SELECT
     now.ms,
     CASE WHEN $3::text = 'PENDING' THEN now.ms END,
     $14::text,
-    CASE WHEN $3::text = 'PENDING' THEN nullif($15::text, '') END
+    CASE WHEN $3::text = 'PENDING' THEN nullif($15::text, '') END,
+    nullif($16::text, '')
 FROM now
 ON CONFLICT (workflow_id) DO NOTHING
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context
 `
 
 type InsertWorkflowParams struct {
@@ -113,6 +116,7 @@ type InsertWorkflowParams struct {
 	Attempts     int32
 	Signature    string
 	AppVersion   string
+	TraceContext string
 }
 
 // InsertWorkflow inserts a workflow unless its ID exists (then no row is
@@ -158,6 +162,7 @@ func (q *Queries) InsertWorkflow(ctx context.Context, arg InsertWorkflowParams) 
 		arg.Attempts,
 		arg.Signature,
 		arg.AppVersion,
+		arg.TraceContext,
 	)
 	var i Workflow
 	err := row.Scan(
@@ -183,6 +188,7 @@ func (q *Queries) InsertWorkflow(ctx context.Context, arg InsertWorkflowParams) 
 		&i.CompletedMs,
 		&i.AppVersion,
 		&i.Signature,
+		&i.TraceContext,
 	)
 	return i, err
 }
@@ -204,7 +210,7 @@ SET state = CASE WHEN w.queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
 FROM lock
 WHERE w.workflow_id = $1::text
   AND (w.state, w.executor_id, w.attempts) IS NOT DISTINCT FROM ('PENDING', $2::text, $3::integer)
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature, w.trace_context
 `
 
 type ReleaseWorkflowParams struct {
@@ -244,6 +250,7 @@ func (q *Queries) ReleaseWorkflow(ctx context.Context, arg ReleaseWorkflowParams
 		&i.CompletedMs,
 		&i.AppVersion,
 		&i.Signature,
+		&i.TraceContext,
 	)
 	return i, err
 }
@@ -274,7 +281,7 @@ WHERE w.workflow_id = mine.workflow_id
   -- Rechecked after waiting for a row lock, as a row IS NOT DISTINCT FROM
   -- so that the planner finds each row by its ID: see CompleteWorkflows.
   AND (w.state, w.executor_id) IS NOT DISTINCT FROM ('PENDING', $2::text)
-RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature
+RETURNING w.seq, w.workflow_id, w.name, w.state, w.queue_name, w.executor_id, w.input, w.output, w.error, w.priority, w.dedup_id, w.partition_key, w.parent_id, w.timeout_ms, w.deadline_ms, w.not_before_ms, w.attempts, w.created_ms, w.started_ms, w.completed_ms, w.app_version, w.signature, w.trace_context
 `
 
 type ResumePendingParams struct {
@@ -330,6 +337,7 @@ func (q *Queries) ResumePending(ctx context.Context, arg ResumePendingParams) ([
 			&i.CompletedMs,
 			&i.AppVersion,
 			&i.Signature,
+			&i.TraceContext,
 		); err != nil {
 			return nil, err
 		}

@@ -17,7 +17,7 @@ SET state = 'CANCELLED',
     completed_ms = CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
 WHERE workflow_id = CAST(?1 AS TEXT)
   AND state IN ('ENQUEUED', 'PENDING')
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context
 `
 
 // CancelWorkflow moves an ENQUEUED or PENDING workflow to CANCELLED and
@@ -49,12 +49,13 @@ func (q *Queries) CancelWorkflow(ctx context.Context, workflowID string) (Workfl
 		&i.CompletedMs,
 		&i.AppVersion,
 		&i.Signature,
+		&i.TraceContext,
 	)
 	return i, err
 }
 
 const listWorkflows = `-- name: ListWorkflows :many
-SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature FROM workflows
+SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context FROM workflows
 WHERE (?1 IS NULL OR state = ?1)
   AND (?2 IS NULL OR queue_name = ?2)
   AND (?3 IS NULL OR name = ?3)
@@ -117,6 +118,7 @@ func (q *Queries) ListWorkflows(ctx context.Context, arg ListWorkflowsParams) ([
 			&i.CompletedMs,
 			&i.AppVersion,
 			&i.Signature,
+			&i.TraceContext,
 		); err != nil {
 			return nil, err
 		}
@@ -144,7 +146,7 @@ SET state = CASE WHEN queue_name IS NULL THEN 'PENDING' ELSE 'ENQUEUED' END,
     deadline_ms = CASE WHEN queue_name IS NULL AND CAST(?1 AS TEXT) <> '' AND timeout_ms > 0
         THEN CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) + timeout_ms END
 WHERE workflow_id = CAST(?2 AS TEXT) AND state IN ('CANCELLED', 'DEAD_LETTER')
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context
 `
 
 type ResumeWorkflowParams struct {
@@ -184,6 +186,7 @@ func (q *Queries) ResumeWorkflow(ctx context.Context, arg ResumeWorkflowParams) 
 		&i.CompletedMs,
 		&i.AppVersion,
 		&i.Signature,
+		&i.TraceContext,
 	)
 	return i, err
 }

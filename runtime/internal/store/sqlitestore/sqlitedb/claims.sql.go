@@ -19,7 +19,7 @@ SET state = 'PENDING',
     deadline_ms = CASE WHEN timeout_ms > 0 THEN CAST(?2 AS INTEGER) + timeout_ms END,
     app_version = coalesce(app_version, nullif(CAST(?3 AS TEXT), ''))
 WHERE state = 'ENQUEUED' AND workflow_id IN (/*SLICE:ids*/?)
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context
 `
 
 type ClaimIDsParams struct {
@@ -75,6 +75,7 @@ func (q *Queries) ClaimIDs(ctx context.Context, arg ClaimIDsParams) ([]Workflow,
 			&i.CompletedMs,
 			&i.AppVersion,
 			&i.Signature,
+			&i.TraceContext,
 		); err != nil {
 			return nil, err
 		}
@@ -109,7 +110,7 @@ WHERE workflow_id IN (
     ORDER BY p.priority, p.seq
     LIMIT CAST(?8 AS INTEGER)
 )
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context
 `
 
 type ClaimReadyParams struct {
@@ -179,6 +180,7 @@ func (q *Queries) ClaimReady(ctx context.Context, arg ClaimReadyParams) ([]Workf
 			&i.CompletedMs,
 			&i.AppVersion,
 			&i.Signature,
+			&i.TraceContext,
 		); err != nil {
 			return nil, err
 		}

@@ -276,7 +276,7 @@ WHERE state = 'PENDING'
        OR signature IN (SELECT value FROM json_each(CAST(?5 AS TEXT)))
        OR (signature = '' AND name IN (SELECT value FROM json_each(CAST(?6 AS TEXT)))))
       AND (CAST(?4 AS INTEGER) = 1 OR app_version IS NULL OR app_version = CAST(?2 AS TEXT))))
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context
 `
 
 type TakeOverWorkflowsParams struct {
@@ -332,6 +332,7 @@ func (q *Queries) TakeOverWorkflows(ctx context.Context, arg TakeOverWorkflowsPa
 			&i.CompletedMs,
 			&i.AppVersion,
 			&i.Signature,
+			&i.TraceContext,
 		); err != nil {
 			return nil, err
 		}

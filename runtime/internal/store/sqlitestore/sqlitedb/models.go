@@ -77,4 +77,5 @@ type Workflow struct {
 	CompletedMs  sql.NullInt64
 	AppVersion   sql.NullString
 	Signature    string
+	TraceContext sql.NullString
 }

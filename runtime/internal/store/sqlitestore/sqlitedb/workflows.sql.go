@@ -68,7 +68,7 @@ func (q *Queries) DedupHolder(ctx context.Context, arg DedupHolderParams) (strin
 }
 
 const getWorkflow = `-- name: GetWorkflow :one
-SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature FROM workflows WHERE workflow_id = CAST(?1 AS TEXT)
+SELECT seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context FROM workflows WHERE workflow_id = CAST(?1 AS TEXT)
 `
 
 func (q *Queries) GetWorkflow(ctx context.Context, workflowID string) (Workflow, error) {
@@ -97,6 +97,7 @@ func (q *Queries) GetWorkflow(ctx context.Context, workflowID string) (Workflow,
 		&i.CompletedMs,
 		&i.AppVersion,
 		&i.Signature,
+		&i.TraceContext,
 	)
 	return i, err
 }
@@ -105,7 +106,8 @@ const insertWorkflow = `-- name: InsertWorkflow :one
 INSERT INTO workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
-    not_before_ms, attempts, created_ms, started_ms, signature, app_version
+    not_before_ms, attempts, created_ms, started_ms, signature, app_version,
+    trace_context
 )
 SELECT
     CAST(?1 AS TEXT),
@@ -126,11 +128,12 @@ SELECT
     now.ms,
     CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN now.ms END,
     CAST(?14 AS TEXT),
-    CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN nullif(CAST(?15 AS TEXT), '') END
+    CASE WHEN CAST(?3 AS TEXT) = 'PENDING' THEN nullif(CAST(?15 AS TEXT), '') END,
+    nullif(CAST(?16 AS TEXT), '')
 FROM (SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms) AS now
 WHERE true
 ON CONFLICT (workflow_id) DO NOTHING
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context
 `
 
 type InsertWorkflowParams struct {
@@ -149,6 +152,7 @@ type InsertWorkflowParams struct {
 	Attempts     int64
 	Signature    string
 	AppVersion   string
+	TraceContext string
 }
 
 // InsertWorkflow inserts a workflow unless its ID exists (then no row is
@@ -180,6 +184,7 @@ func (q *Queries) InsertWorkflow(ctx context.Context, arg InsertWorkflowParams) 
 		arg.Attempts,
 		arg.Signature,
 		arg.AppVersion,
+		arg.TraceContext,
 	)
 	var i Workflow
 	err := row.Scan(
@@ -205,6 +210,7 @@ func (q *Queries) InsertWorkflow(ctx context.Context, arg InsertWorkflowParams) 
 		&i.CompletedMs,
 		&i.AppVersion,
 		&i.Signature,
+		&i.TraceContext,
 	)
 	return i, err
 }
@@ -220,7 +226,7 @@ WHERE state = 'PENDING' AND executor_id = CAST(?1 AS TEXT)
       (signature IN (SELECT value FROM json_each(CAST(?3 AS TEXT)))
        OR (signature = '' AND name IN (SELECT value FROM json_each(CAST(?4 AS TEXT)))))
       AND (app_version IS NULL OR app_version = CAST(?5 AS TEXT)))
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context
 `
 
 type ReleaseUnrunnableParams struct {
@@ -275,6 +281,7 @@ func (q *Queries) ReleaseUnrunnable(ctx context.Context, arg ReleaseUnrunnablePa
 			&i.CompletedMs,
 			&i.AppVersion,
 			&i.Signature,
+			&i.TraceContext,
 		); err != nil {
 			return nil, err
 		}
@@ -298,7 +305,7 @@ WHERE workflow_id = CAST(?1 AS TEXT)
   AND state = 'PENDING'
   AND executor_id = CAST(?2 AS TEXT)
   AND attempts = CAST(?3 AS INTEGER)
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context
 `
 
 type ReleaseWorkflowParams struct {
@@ -337,6 +344,7 @@ func (q *Queries) ReleaseWorkflow(ctx context.Context, arg ReleaseWorkflowParams
 		&i.CompletedMs,
 		&i.AppVersion,
 		&i.Signature,
+		&i.TraceContext,
 	)
 	return i, err
 }
@@ -346,7 +354,7 @@ UPDATE workflows
 SET attempts = attempts + 1,
     app_version = coalesce(app_version, nullif(CAST(?1 AS TEXT), ''))
 WHERE state = 'PENDING' AND executor_id = CAST(?2 AS TEXT)
-RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature
+RETURNING seq, workflow_id, name, state, queue_name, executor_id, input, output, error, priority, dedup_id, partition_key, parent_id, timeout_ms, deadline_ms, not_before_ms, attempts, created_ms, started_ms, completed_ms, app_version, signature, trace_context
 `
 
 type ResumePendingParams struct {
@@ -389,6 +397,7 @@ func (q *Queries) ResumePending(ctx context.Context, arg ResumePendingParams) ([
 			&i.CompletedMs,
 			&i.AppVersion,
 			&i.Signature,
+			&i.TraceContext,
 		); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,11 @@
+-- dbosgen schema, version 11 (Postgres): the enqueuer's trace context.
+--
+-- workflows.trace_context is the W3C trace context of the span that
+-- enqueued or started the workflow (its producer span): the `traceparent`
+-- header's value, followed, when the span carries one, by a space and the
+-- `tracestate` header's value. The run of the workflow, in whichever
+-- process claims, resumes or takes it over, parents its span to it, so a
+-- workflow, the children it enqueues and their runs form one trace across
+-- processes. NULL when the enqueuer was not tracing (the default, with no
+-- OpenTelemetry provider set): nothing is written then.
+ALTER TABLE dbos.workflows ADD COLUMN trace_context TEXT;
