@@ -10,6 +10,10 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/dbosgen/dbosgen/runtime/internal/executor"
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
@@ -105,6 +109,27 @@ type Config struct {
 	// workflow) fail with an error matching ErrClientOnly. Use it for a
 	// front end (an HTTP server) whose work runs in worker processes.
 	ClientOnly bool
+
+	// TracerProvider receives the runtime's spans: a producer span
+	// (messaging.operation.type "send") for each enqueue, start, fork and
+	// batch enqueue, a consumer span ("process") for each run of a
+	// workflow (one per attempt), and a span for each step run. A
+	// workflow keeps its enqueuer's trace context in the database, and
+	// each of its runs, in whichever process, is a child of the enqueue:
+	// a workflow, the children it enqueues and their runs form one trace
+	// across processes. Defaults to otel.GetTracerProvider(): while no
+	// provider is set there (nor one given here), tracing costs nothing,
+	// and nothing is stored; once one is set with otel.SetTracerProvider,
+	// even after Launch, spans flow to it.
+	TracerProvider trace.TracerProvider
+
+	// MeterProvider receives the runtime's metrics: counters of the
+	// workflows enqueued, started, succeeded, failed and cancelled,
+	// histograms of their queue wait and run time (by queue and
+	// function), and gauges of each queue's ENQUEUED and PENDING
+	// workflows, read from the database once per collection. Defaults to
+	// otel.GetMeterProvider(), followed as TracerProvider is.
+	MeterProvider metric.MeterProvider
 }
 
 // resolved returns the config with every default filled in.
@@ -152,6 +177,12 @@ func (c Config) resolved() (Config, error) {
 	}
 	if c.AppVersion == "" {
 		c.AppVersion = registry.AppVersion()
+	}
+	if c.TracerProvider == nil {
+		c.TracerProvider = otel.GetTracerProvider()
+	}
+	if c.MeterProvider == nil {
+		c.MeterProvider = otel.GetMeterProvider()
 	}
 	if c.ClientOnly && len(c.ListenQueues) > 0 {
 		return c, fmt.Errorf("Config.ClientOnly runs no queue, but Config.ListenQueues names %d; set one or the other", len(c.ListenQueues))

@@ -42,15 +42,17 @@ func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("dbos.Launch: %w", err)
 	}
 	e, err := executor.Launch(ctx, executor.Config{
-		DatabaseURL:   cfg.DatabaseURL,
-		ExecutorID:    cfg.ExecutorID,
-		Logger:        cfg.Logger,
-		PollInterval:  cfg.PollInterval,
-		LeaseDuration: cfg.LeaseDuration,
-		Retention:     cfg.Retention,
-		AppVersion:    cfg.AppVersion,
-		ClientOnly:    cfg.ClientOnly,
-		Listen:        listen,
+		DatabaseURL:    cfg.DatabaseURL,
+		ExecutorID:     cfg.ExecutorID,
+		Logger:         cfg.Logger,
+		PollInterval:   cfg.PollInterval,
+		LeaseDuration:  cfg.LeaseDuration,
+		Retention:      cfg.Retention,
+		AppVersion:     cfg.AppVersion,
+		ClientOnly:     cfg.ClientOnly,
+		Listen:         listen,
+		TracerProvider: cfg.TracerProvider,
+		MeterProvider:  cfg.MeterProvider,
 	}, decls)
 	if err != nil {
 		return nil, fmt.Errorf("dbos.Launch: %w", err)

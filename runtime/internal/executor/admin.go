@@ -29,6 +29,9 @@ func (e *Executor) Cancel(ctx context.Context, id string) error {
 		return fmt.Errorf("cancel workflow %q: %w", id, err)
 	}
 	if changed {
+		// Counted here, by the one call that cancelled it; a run that
+		// sees it counts nothing.
+		e.tel.Cancelled(w.Queue, w.Name)
 		e.stopRunning(w.ID)
 		e.waiters.Notify(w.ID)
 		e.notifier.Completed(w.Queue, w.ID)

@@ -11,6 +11,7 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
 	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/telemetry"
 )
 
 // maxBatchChunk caps the workflows one store call of EnqueueBatch inserts:
@@ -21,7 +22,7 @@ const maxBatchChunk = 1000
 // EnqueueBatch durably puts one call of fn per encoded input on queue and
 // returns their handles, in the order of inputs; see
 // dbosimpl.EnqueueBatch.
-func (e *Executor) EnqueueBatch(ctx context.Context, queue string, fn *registry.Function, inputs [][]byte, cfg EnqueueOptions) ([]*Handle, error) {
+func (e *Executor) EnqueueBatch(ctx context.Context, queue string, fn *registry.Function, inputs [][]byte, cfg EnqueueOptions) (_ []*Handle, err error) {
 	fail := func(err error) error {
 		return fmt.Errorf("enqueue batch of %d %s on queue %q: %w", len(inputs), fn.Name, queue, err)
 	}
@@ -36,12 +37,17 @@ func (e *Executor) EnqueueBatch(ctx context.Context, queue string, fn *registry.
 	if len(inputs) == 0 {
 		return nil, nil
 	}
+	var send telemetry.Producer // the batch's one span, once it is a new call (not a replay's)
+	defer func() { send.End(err) }()
 	row := func(id string, input []byte) store.InsertParams {
-		return cfg.row(id, fn, queue, input, e.executorID, e.cfg.AppVersion)
+		p := cfg.row(id, fn, queue, input, e.executorID, e.cfg.AppVersion)
+		p.TraceContext = send.TraceContext()
+		return p
 	}
 
 	wf := workflowFrom(ctx)
 	if wf == nil {
+		send = e.tel.Send(ctx, telemetry.OpEnqueueBatch, fn.Name, queue, "", len(inputs))
 		ps := make([]store.InsertParams, len(inputs))
 		handles := make([]*Handle, len(inputs))
 		for i, input := range inputs {
@@ -68,6 +74,7 @@ func (e *Executor) EnqueueBatch(ctx context.Context, queue string, fn *registry.
 	if err := e.flush(ctx, wf); err != nil {
 		return nil, err
 	}
+	send = e.tel.Send(ctx, telemetry.OpEnqueueBatch, fn.Name, queue, "", len(inputs))
 	ids := make([]string, len(inputs))
 	ps := make([]store.InsertParams, len(inputs))
 	for i, input := range inputs {
@@ -129,6 +136,7 @@ func (e *Executor) insertChunk(ctx context.Context, ps []store.InsertParams) ([]
 	if err != nil {
 		return nil, err
 	}
+	e.countCreated(res)
 	var woken map[string]bool
 	for i, r := range res {
 		if r.Created && !woken[r.Workflow.Queue] {
@@ -143,6 +151,25 @@ func (e *Executor) insertChunk(ctx context.Context, ps []store.InsertParams) ([]
 		}
 	}
 	return res, err
+}
+
+// countCreated counts the workflows an insert created
+// (dbos.workflows.enqueued), one measurement per run of rows of one queue
+// and function.
+func (e *Executor) countCreated(res []store.InsertResult) {
+	if !e.tel.Measuring() {
+		return
+	}
+	n := 0
+	for i, r := range res {
+		if r.Created {
+			n++
+		}
+		if n > 0 && (i == len(res)-1 || !res[i+1].Created || res[i+1].Workflow.Queue != r.Workflow.Queue || res[i+1].Workflow.Name != r.Workflow.Name) {
+			e.tel.Enqueued(r.Workflow.Queue, r.Workflow.Name, n)
+			n = 0
+		}
+	}
 }
 
 // checkExisting reports a row whose ID existed already for another

@@ -8,6 +8,7 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
 	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/telemetry"
 )
 
 // Run calls fn and waits for its encoded output. Inside a workflow a step
@@ -35,28 +36,17 @@ func (e *Executor) Run(ctx context.Context, fn *registry.Function, input []byte)
 		return nil, err
 	}
 	if fn.Kind == registry.KindStep {
-		out, err := e.callStep(outsideWorkflow(ctx), fn, input)
+		sctx, span := e.tel.StartStep(ctx, wf.id, step, fn.Name)
+		out, err := e.callStep(outsideWorkflow(sctx), fn, input)
+		span.End(err)
 		if err != nil && ctx.Err() != nil {
 			return nil, err // interrupted, not finished: no checkpoint
 		}
 		return e.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: out, Error: errorText(err)}, err)
 	}
 	childID := wf.childID(step)
-	var none EnqueueOptions
-	p := none.row(childID, fn, "", input, e.executorID, e.cfg.AppVersion) // started here
-	p.ParentID = wf.id
-	var r dispatch.Inserted
-	err = e.persist(ctx, "insert child workflow", func(ctx context.Context) (err error) {
-		r, err = e.queues.Insert(ctx, p)
-		return err
-	})
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("start child workflow %s: %w", fn.Name, err)
-	case !r.Created && r.Workflow.Name != fn.Name:
-		return nil, fmt.Errorf("start child workflow %s: %w: %q runs %s", fn.Name, sentinel.ErrConflictingID, childID, r.Workflow.Name)
-	case r.Created:
-		e.spawn(r.Workflow)
+	if err := e.startChild(ctx, wf, fn, childID, input); err != nil {
+		return nil, err
 	}
 	end, err := e.awaitEnd(ctx, childID)
 	if err != nil {
@@ -64,4 +54,30 @@ func (e *Executor) Run(ctx context.Context, fn *registry.Function, input []byte)
 	}
 	outcome := resultError(end)
 	return e.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: end.Output, Error: errorText(outcome), ChildID: childID}, outcome)
+}
+
+// startChild starts child workflow id of wf, a call of fn with input, in
+// this process (unless a replay finds it started already).
+func (e *Executor) startChild(ctx context.Context, wf *workflowState, fn *registry.Function, id string, input []byte) (err error) {
+	send := e.tel.Send(ctx, telemetry.OpStart, fn.Name, "", id, 1)
+	defer func() { send.End(err) }()
+	var none EnqueueOptions
+	p := none.row(id, fn, "", input, e.executorID, e.cfg.AppVersion) // started here
+	p.ParentID = wf.id
+	p.TraceContext = send.TraceContext()
+	var r dispatch.Inserted
+	err = e.persist(ctx, "insert child workflow", func(ctx context.Context) (err error) {
+		r, err = e.queues.Insert(ctx, p)
+		return err
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("start child workflow %s: %w", fn.Name, err)
+	case !r.Created && r.Workflow.Name != fn.Name:
+		return fmt.Errorf("start child workflow %s: %w: %q runs %s", fn.Name, sentinel.ErrConflictingID, id, r.Workflow.Name)
+	case r.Created:
+		e.tel.Enqueued("", fn.Name, 1)
+		e.spawn(r.Workflow)
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
 	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/telemetry"
 )
 
 // EnqueueOptions are the options of one enqueue or start, set by
@@ -61,12 +62,12 @@ func (e *Executor) Start(ctx context.Context, fn *registry.Function, input []byt
 
 // enqueue inserts a call of fn: on queue, or (queue "") started at once
 // in this process. Inside a workflow it is a checkpointed step.
-func (e *Executor) enqueue(ctx context.Context, queue string, fn *registry.Function, input []byte, cfg EnqueueOptions) (*Handle, error) {
-	verb := "enqueue"
+func (e *Executor) enqueue(ctx context.Context, queue string, fn *registry.Function, input []byte, cfg EnqueueOptions) (_ *Handle, err error) {
+	verb, op := "enqueue", telemetry.OpEnqueue
 	if queue == "" {
-		verb = "start"
+		verb, op = "start", telemetry.OpStart
 	}
-	err := cfg.Err
+	err = cfg.Err
 	if err == nil && queue == "" {
 		err = cfg.queueOnly()
 	}
@@ -81,7 +82,11 @@ func (e *Executor) enqueue(ctx context.Context, queue string, fn *registry.Funct
 	if err != nil || replayed != nil {
 		return replayed, err
 	}
+	// A new call (not a replay's): its span, whose context the row keeps.
+	send := e.tel.Send(ctx, op, fn.Name, queue, id, 1)
+	defer func() { send.End(err) }()
 	p := cfg.row(id, fn, queue, input, e.executorID, e.cfg.AppVersion)
+	p.TraceContext = send.TraceContext()
 	var wt *notify.Watch
 	if wf != nil {
 		p.ParentID = wf.id
@@ -127,8 +132,11 @@ func (e *Executor) enqueue(ctx context.Context, queue string, fn *registry.Funct
 	case !r.Created && r.Workflow.Name != fn.Name:
 		return nil, fmt.Errorf("%s %s: %w: %q runs %s", verb, fn.Name, sentinel.ErrConflictingID, id, r.Workflow.Name)
 	}
-	if r.Created && !r.Taken {
-		e.schedule(r.Workflow)
+	if r.Created {
+		e.tel.Enqueued(queue, fn.Name, 1)
+		if !r.Taken {
+			e.schedule(r.Workflow)
+		}
 	}
 	if wf != nil {
 		if _, err := e.recordStep(ctx, wf, store.Step{StepID: step, Name: verb + " " + fn.Name, ChildID: id}, nil); err != nil {

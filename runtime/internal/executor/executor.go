@@ -24,6 +24,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
 	"github.com/dbosgen/dbosgen/runtime/internal/lease"
 	"github.com/dbosgen/dbosgen/runtime/internal/notify"
@@ -33,6 +36,7 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore"
 	"github.com/dbosgen/dbosgen/runtime/internal/store/sqlitestore"
+	"github.com/dbosgen/dbosgen/runtime/internal/telemetry"
 )
 
 // Config is a resolved dbos.Config: every field set.
@@ -54,6 +58,10 @@ type Config struct {
 	ClientOnly bool
 	// Listen names the queues to run; nil: every declared one.
 	Listen []string
+	// TracerProvider and MeterProvider receive the executor's spans and
+	// measurements (see package telemetry); nil: otel's global ones.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 }
 
 // Executor is a launched runtime: one executor process attached to a
@@ -72,6 +80,7 @@ type Executor struct {
 	notifier *notify.Notifier // nil when the engine has no notifications
 	active   sync.Map         // workflow ID -> context.CancelCauseFunc of those running here
 	outage   outage           // the database calls of running work that fail, logged once per outage
+	tel      *telemetry.Telemetry
 
 	// runCtx is the parent of every running workflow's context; cancelRun
 	// interrupts them when Shutdown's deadline passes.
@@ -112,8 +121,20 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 	}
 	fail := func(err error) (*Executor, error) {
 		cancelRun()
+		if e.tel != nil {
+			_ = e.tel.Close()
+		}
 		_ = st.Close()
 		return nil, err
+	}
+	e.tel, err = telemetry.New(telemetry.Config{
+		TracerProvider: cfg.TracerProvider,
+		MeterProvider:  cfg.MeterProvider,
+		ExecutorID:     cfg.ExecutorID,
+		AppVersion:     cfg.AppVersion,
+	})
+	if err != nil {
+		return fail(err)
 	}
 	if err := e.declareQueues(ctx, decls); err != nil {
 		return fail(err)
@@ -145,7 +166,7 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		Stop:       e.stopCh,
 		Stopping:   e.stopping.Load,
 		Notifier:   e.notifier,
-		Start:      e.start,
+		Start:      e.startClaimed,
 		Runs:       e.runs,
 	}, listened)
 	if events := st.Events(); events != nil {
@@ -319,6 +340,9 @@ func (e *Executor) Shutdown(ctx context.Context) error {
 		defaultExecutor.CompareAndSwap(e, nil)
 		e.closed.Store(true)
 		e.notifier.Close() // the last completions are committed
+		if err := e.tel.Close(); err != nil {
+			e.log.Warn("dbos: shutdown: "+err.Error(), "err", err)
+		}
 		if err := e.store.Close(); err != nil && result == nil {
 			result = fmt.Errorf("dbos: shutdown: close database: %w", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
 	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/telemetry"
 )
 
 // Fork makes a new workflow from workflow id, the original: the same
@@ -20,12 +21,12 @@ import (
 // runs it, else waits under no executor for one that does. Inside a
 // workflow it is a checkpointed step, and the fork's ID is derived from
 // the workflow's ID and the step number unless o.ID sets it.
-func (e *Executor) Fork(ctx context.Context, fn *registry.Function, id string, fromStep int, o EnqueueOptions) (*Handle, error) {
+func (e *Executor) Fork(ctx context.Context, fn *registry.Function, id string, fromStep int, o EnqueueOptions) (_ *Handle, err error) {
 	what := fmt.Sprintf("fork workflow %q from step %d", id, fromStep)
 	if fn != nil {
 		what = fmt.Sprintf("fork %s %q from step %d", fn.Name, id, fromStep)
 	}
-	err := o.Err
+	err = o.Err
 	if err == nil {
 		err = o.forkOnly(id, fromStep)
 	}
@@ -59,7 +60,13 @@ func (e *Executor) Fork(ctx context.Context, fn *registry.Function, id string, f
 		}
 		return op(ctx)
 	}
-	w, created, err := e.fork(ctx, fn, id, fromStep, newID, o, wf, call)
+	name := "" // the function forked: known once the original is read, unless fn says
+	if fn != nil {
+		name = fn.Name
+	}
+	send := e.tel.Send(ctx, telemetry.OpFork, name, "", newID, 1)
+	defer func() { send.End(err) }()
+	w, created, err := e.fork(ctx, fn, id, fromStep, newID, o, wf, call, send)
 	if err != nil {
 		err = fmt.Errorf("%s: %w", what, err)
 		var outcome *forkOutcome
@@ -71,6 +78,7 @@ func (e *Executor) Fork(ctx context.Context, fn *registry.Function, id string, f
 		return nil, err
 	}
 	if created {
+		e.tel.Enqueued(w.Queue, w.Name, 1)
 		e.schedule(w)
 	}
 	if wf != nil {
@@ -96,8 +104,8 @@ func (f *forkOutcome) Error() string { return f.err.Error() }
 func (f *forkOutcome) Unwrap() error { return f.err }
 
 // fork reads the original and writes the fork (see store.ForkWorkflow),
-// each with call.
-func (e *Executor) fork(ctx context.Context, fn *registry.Function, id string, fromStep int, newID string, o EnqueueOptions, wf *workflowState, call func(func(context.Context) error) error) (store.Workflow, bool, error) {
+// each with call; the fork's row keeps the context of send, its span.
+func (e *Executor) fork(ctx context.Context, fn *registry.Function, id string, fromStep int, newID string, o EnqueueOptions, wf *workflowState, call func(func(context.Context) error) error, send telemetry.Producer) (store.Workflow, bool, error) {
 	outcome := func(name string, err error) error { return &forkOutcome{name: name, err: err} }
 	var orig store.Workflow
 	err := call(func(ctx context.Context) (err error) {
@@ -114,6 +122,9 @@ func (e *Executor) fork(ctx context.Context, fn *registry.Function, id string, f
 	case orig.Queue == "" && o.Delay != 0:
 		return store.Workflow{}, false, outcome(orig.Name, errors.New("WithDelay needs a queue, and the original ran without one"))
 	}
+	if fn == nil {
+		send.Function(orig.Name, orig.Queue)
+	}
 	p := store.InsertParams{
 		ID:           newID,
 		Name:         orig.Name,
@@ -124,7 +135,8 @@ func (e *Executor) fork(ctx context.Context, fn *registry.Function, id string, f
 		Delay:        o.Delay,
 		// The input was encoded for the original's signature: only an
 		// executor that registers the same one may run the fork.
-		Signature: orig.Signature,
+		Signature:    orig.Signature,
+		TraceContext: send.TraceContext(),
 	}
 	if o.Timeout > 0 {
 		p.Timeout = o.Timeout

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
+	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
 
@@ -47,16 +48,28 @@ func (e *Executor) start(w store.Workflow, d *dispatch.Dispatcher) {
 	go e.execute(w, d)
 }
 
+// startClaimed runs a workflow a claim of d's queue took for this process
+// (see start), measuring how long it waited on the queue: from its enqueue
+// to the claim, both by the database's clock.
+func (e *Executor) startClaimed(w store.Workflow, d *dispatch.Dispatcher) {
+	e.tel.QueueWait(w.Queue, w.Name, w.StartedAt.Sub(w.CreatedAt))
+	e.start(w, d)
+}
+
 // execute runs one workflow to its end (or to an interruption at Shutdown)
 // and records the outcome. Its slot in the queue's local count is freed
 // then; when the call that recorded the outcome did not claim the queue's
 // next tasks, the dispatcher is woken to.
+//
+// Each run has its span (telemetry.Run), a child of the span that enqueued
+// the workflow (the trace context its row keeps), and is measured.
 func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher) {
 	defer e.running.Done()
 	claimed := false
 	if d != nil {
 		defer func() { d.Finished(claimed) }()
 	}
+	run := e.tel.StartRun(w.Queue, w.Name, w.ID, w.Attempts, w.TraceContext)
 	outcome := store.CompleteParams{ID: w.ID, ExecutorID: e.executorID, Attempts: w.Attempts}
 	fn, ok := e.canRun(w)
 	if !ok {
@@ -65,36 +78,55 @@ func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher) {
 		e.log.Error(fmt.Sprintf("dbos: executor %s got workflow %s of %s, which it cannot run (its function is not registered here, or not with the signature its input was encoded for, or it started under another version); leaving it for an executor that can", e.executorID, w.ID, w.Name),
 			"workflow_id", w.ID, "name", w.Name, "app_version", w.AppVersion)
 		e.release(w)
+		run.Event("released: this executor cannot run it")
+		run.End("", false, nil)
 		return
 	}
 	if w.Attempts-1 > fn.MaxRecovery {
 		outcome.State = store.StateDeadLetter
 		outcome.Error = fmt.Sprintf("recovered %d times; max_recovery is %d", w.Attempts-1, fn.MaxRecovery)
 		e.log.Warn("dbos: workflow dead-lettered", "workflow_id", w.ID, "name", w.Name, "recoveries", w.Attempts-1)
-		claimed = e.complete(w.Queue, d, outcome)
+		var recorded bool
+		claimed, recorded = e.complete(w.Queue, d, outcome)
+		run.End(outcome.State, recorded, fmt.Errorf("%w: %s", sentinel.ErrDeadLetter, outcome.Error))
 		return
 	}
-	out, err := e.invoke(w, fn)
+	run = run.Begin()
+	out, err := e.invoke(run.Context(e.runCtx), w, fn)
+	var failure error // the run's failure, for its span
 	switch {
 	case err != nil && e.interrupted():
 		e.log.Info("dbos: workflow interrupted by shutdown; it stays PENDING", "workflow_id", w.ID)
+		run.Event("interrupted by shutdown: the workflow stays PENDING")
+		run.End("", false, nil)
 		return
 	case errors.Is(err, errStaleRun):
 		e.logStale(w)
 		e.waiters.Notify(w.ID)
+		run.Event("stopped: this executor no longer owns the workflow")
+		run.End("", false, nil)
 		return
 	case errors.Is(err, errCancelledCause):
 		e.log.Info("dbos: workflow cancelled while running", "workflow_id", w.ID)
 		e.waiters.Notify(w.ID)
+		run.Event("cancelled while running")
+		run.End(store.StateCancelled, false, nil) // counted where it was cancelled
 		return
 	case errors.Is(err, errTimedOut):
 		outcome.State, outcome.Error = store.StateCancelled, timeoutMessage
+		failure = sentinel.ErrTimeout
 	case err != nil:
 		outcome.State, outcome.Error = store.StateError, err.Error()
+		failure = err
 	default:
 		outcome.State, outcome.Output = store.StateSuccess, out
 	}
-	claimed = e.complete(w.Queue, d, outcome)
+	var recorded bool
+	claimed, recorded = e.complete(w.Queue, d, outcome)
+	if !recorded {
+		outcome.State = "" // not this run's to decide after all
+	}
+	run.End(outcome.State, recorded, failure)
 }
 
 // errStaleRun marks a run that lost its workflow (cancelled elsewhere, or
@@ -151,10 +183,11 @@ func (e *Executor) release(w store.Workflow) {
 // errTimedOut marks a workflow that ran past its deadline.
 var errTimedOut = errors.New("timed out")
 
-// invoke calls the workflow's function with a context carrying the runtime
-// (and, for a workflow, its checkpoint state). A panic becomes an error.
-func (e *Executor) invoke(w store.Workflow, fn *registry.Function) (out []byte, err error) {
-	ctx, cancel := context.WithCancelCause(e.Bind(e.runCtx))
+// invoke calls the workflow's function with a context, derived from
+// parent, carrying the runtime (and, for a workflow, its checkpoint
+// state). A panic becomes an error.
+func (e *Executor) invoke(parent context.Context, w store.Workflow, fn *registry.Function) (out []byte, err error) {
+	ctx, cancel := context.WithCancelCause(e.Bind(parent))
 	e.active.Store(w.ID, cancel)
 	defer func() {
 		e.active.Delete(w.ID)
@@ -223,8 +256,9 @@ func workflowDeadline(w store.Workflow) time.Time {
 // other outcomes (see dispatch.Queues.Complete), wakes its local waiters and notifies other
 // processes. d, if not nil, is the queue's dispatcher: the call that records
 // the outcome may claim the queue's next tasks, and complete reports
-// whether it did.
-func (e *Executor) complete(queue string, d *dispatch.Dispatcher, p store.CompleteParams) (claimed bool) {
+// whether it did, and whether it recorded the outcome (false: it failed
+// until Shutdown gave up, or another executor owns the workflow now).
+func (e *Executor) complete(queue string, d *dispatch.Dispatcher, p store.CompleteParams) (claimed, recorded bool) {
 	// Retried until written, or until Shutdown gives up on running work:
 	// then the workflow stays PENDING and is resumed later.
 	var ok bool
@@ -240,8 +274,8 @@ func (e *Executor) complete(queue string, d *dispatch.Dispatcher, p store.Comple
 	default:
 		e.notifier.Completed(queue, p.ID)
 		e.waiters.Finished(p.ID, &store.Workflow{ID: p.ID, State: p.State, Output: p.Output, Error: p.Error})
-		return claimed
+		return claimed, true
 	}
 	e.waiters.Notify(p.ID)
-	return claimed
+	return claimed, false
 }
