@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
@@ -34,12 +35,13 @@ func (e *Executor) Run(ctx context.Context, fn *registry.Function, input []byte)
 	if err := e.flush(ctx, wf); err != nil {
 		return nil, err
 	}
+	begun := time.Now()
 	if fn.Kind == registry.KindStep {
 		out, err := e.callStep(outsideWorkflow(ctx), fn, input)
 		if err != nil && ctx.Err() != nil {
 			return nil, err // interrupted, not finished: no checkpoint
 		}
-		return e.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: out, Error: errorText(err)}, err)
+		return e.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: out, Error: errorText(err), StartedAt: begun}, err)
 	}
 	childID := wf.childID(step)
 	var none EnqueueOptions
@@ -63,5 +65,5 @@ func (e *Executor) Run(ctx context.Context, fn *registry.Function, input []byte)
 		return nil, err
 	}
 	outcome := resultError(end)
-	return e.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: end.Output, Error: errorText(outcome), ChildID: childID}, outcome)
+	return e.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: end.Output, Error: errorText(outcome), ChildID: childID, StartedAt: begun}, outcome)
 }

@@ -52,6 +52,9 @@ type Config struct {
 	// ClientOnly: run nothing (no dispatchers, no recovery, no takeover);
 	// enqueue, wait, cancel, resume and inspect only.
 	ClientOnly bool
+	// NoMigrate: open the database only if it is at this program's
+	// schema version; never create or change the schema.
+	NoMigrate bool
 	// Listen names the queues to run; nil: every declared one.
 	Listen []string
 }
@@ -95,7 +98,7 @@ var defaultExecutor atomic.Pointer[Executor]
 // runs it), and makes the executor the process default. A client-only
 // executor (cfg.ClientOnly) starts no dispatcher and resumes nothing.
 func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Executor, error) {
-	st, err := openStore(ctx, cfg.DatabaseURL, cfg.Logger)
+	st, err := openStore(ctx, cfg.DatabaseURL, cfg.Logger, cfg.NoMigrate)
 	if err != nil {
 		return nil, err
 	}
@@ -271,14 +274,19 @@ func (e *Executor) declareQueues(ctx context.Context, decls []store.QueueConfig)
 }
 
 // openStore opens the engine a database URL names.
-func openStore(ctx context.Context, url string, log *slog.Logger) (store.Store, error) {
+func openStore(ctx context.Context, url string, log *slog.Logger, noMigrate bool) (store.Store, error) {
 	switch {
+	case IsPostgresURL(url) && noMigrate:
+		return pgstore.OpenExisting(ctx, url, log)
 	case IsPostgresURL(url):
 		return pgstore.Open(ctx, url, log)
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
 		if path == "" {
 			return nil, fmt.Errorf("database URL %q names no file; use sqlite:PATH", url)
+		}
+		if noMigrate {
+			return sqlitestore.OpenExisting(ctx, path, log)
 		}
 		return sqlitestore.Open(ctx, path, log)
 	default:
