@@ -110,6 +110,14 @@ type Config struct {
 	// front end (an HTTP server) whose work runs in worker processes.
 	ClientOnly bool
 
+	// NoMigrate makes Launch leave the database's schema alone: it opens
+	// the database only if its schema is at this program's version, and
+	// otherwise fails with an error matching ErrSchema (and, on SQLite,
+	// creates no file). By default Launch creates the schema or upgrades
+	// it. Use it where the database role may not change the schema, or
+	// for tools that must not (dbosctl).
+	NoMigrate bool
+
 	// TracerProvider receives the runtime's spans: a producer span
 	// (messaging.operation.type "send") for each enqueue, start, fork and
 	// batch enqueue, a consumer span ("process") for each run of a

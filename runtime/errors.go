@@ -53,6 +53,11 @@ var (
 	// in a process launched with Config.ClientOnly, which runs nothing:
 	// enqueue the call on a queue that a worker process runs instead.
 	ErrClientOnly = sentinel.ErrClientOnly
+
+	// ErrSchema is returned by Launch with Config.NoMigrate when the
+	// database's schema is missing or older than this program's: migrate
+	// it first (dbosctl migrate, or a Launch without NoMigrate).
+	ErrSchema = sentinel.ErrSchema
 )
 
 // WorkflowError is the error GetResult returns for a task that finished with

@@ -2,7 +2,9 @@ package dbos
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/executor"
@@ -107,6 +109,16 @@ type StepInfo struct {
 	Error string
 	// ChildID is the workflow the step enqueued, started or awaited.
 	ChildID string
+	// Children are the workflows the step created: ChildID for a step
+	// that enqueued, started, ran or forked one, the batch's IDs for an
+	// "enqueue batch" step; nil for a step that only awaited one.
+	Children []string
+	// StartedAt is when the call began, by the clock of the process that
+	// ran it, and CompletedAt when its outcome was recorded, by the
+	// database's clock. A step done at once (an enqueue) and one recorded
+	// before this field existed have StartedAt equal to CompletedAt.
+	StartedAt   time.Time
+	CompletedAt time.Time
 }
 
 // Steps returns a workflow's checkpoints in step order.
@@ -121,7 +133,23 @@ func Steps(ctx context.Context, id string) ([]StepInfo, error) {
 	}
 	out := make([]StepInfo, len(steps))
 	for i, s := range steps {
-		out[i] = StepInfo{StepID: s.StepID, Name: s.Name, Output: s.Output, Error: s.Error, ChildID: s.ChildID}
+		out[i] = stepInfo(s)
 	}
 	return out, nil
+}
+
+// stepInfo is the StepInfo of a recorded step.
+func stepInfo(s store.Step) StepInfo {
+	info := StepInfo{StepID: s.StepID, Name: s.Name, Output: s.Output, Error: s.Error, ChildID: s.ChildID, StartedAt: s.StartedAt, CompletedAt: s.RecordedAt}
+	if info.StartedAt.IsZero() {
+		info.StartedAt = info.CompletedAt
+	}
+	switch {
+	case strings.HasPrefix(s.Name, "enqueue batch ") && s.Error == "":
+		// Its output is the list of the IDs it enqueued (executor/batch.go).
+		_ = json.Unmarshal(s.Output, &info.Children)
+	case s.ChildID != "" && !strings.HasPrefix(s.Name, "get result "):
+		info.Children = []string{s.ChildID}
+	}
+	return info
 }

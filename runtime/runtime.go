@@ -50,6 +50,7 @@ func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 		Retention:      cfg.Retention,
 		AppVersion:     cfg.AppVersion,
 		ClientOnly:     cfg.ClientOnly,
+		NoMigrate:      cfg.NoMigrate,
 		Listen:         listen,
 		TracerProvider: cfg.TracerProvider,
 		MeterProvider:  cfg.MeterProvider,

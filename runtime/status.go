@@ -49,6 +49,12 @@ type Status struct {
 	Error string
 	// Priority is its queue priority.
 	Priority int
+	// Input is the call's arguments as stored: a JSON object with a field
+	// per parameter after the context, named as the parameter.
+	Input []byte
+	// Output is its result, encoded as JSON, once it succeeded; nil
+	// before, and for a function without a result.
+	Output []byte
 	// ParentID is the ID of the workflow that enqueued or started it.
 	ParentID string
 	// CreatedAt is when it was enqueued or started.
@@ -82,6 +88,8 @@ func statusOf(w store.Workflow) Status {
 		Attempts:    w.Attempts,
 		Error:       w.Error,
 		Priority:    w.Priority,
+		Input:       w.Input,
+		Output:      w.Output,
 		ParentID:    w.ParentID,
 		CreatedAt:   w.CreatedAt,
 		StartedAt:   w.StartedAt,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,7 +148,7 @@ func TestForkReplaysStepsBeforeFromStep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if after != origStatus {
+		if !reflect.DeepEqual(after, origStatus) {
 			t.Errorf("original's status after the forks = %+v, want %+v", after, origStatus)
 		}
 		orig, err := RetrieveThreeStages(ctx, id)

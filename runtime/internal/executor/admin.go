@@ -148,3 +148,10 @@ func (e *Executor) Steps(ctx context.Context, id string) ([]store.Step, error) {
 	}
 	return steps, nil
 }
+
+// ListQueues returns every queue with a stored row or unfinished
+// workflows, with their counts (see store.QueueInfo). Call it on an
+// executor from ForRead.
+func (e *Executor) ListQueues(ctx context.Context) ([]store.QueueInfo, error) {
+	return e.store.ListQueues(ctx)
+}

@@ -35,9 +35,10 @@ func (e *Executor) await(ctx context.Context, h *Handle) ([]byte, error) {
 	if done {
 		return rec.Output, recordedError(rec)
 	}
+	begun := time.Now()
 	checkpoint := func(end store.Workflow) ([]byte, error) {
 		outcome := resultError(end)
-		s := store.Step{WorkflowID: wf.id, StepID: step, Name: "get result " + h.fn.Name, Output: end.Output, Error: errorText(outcome), ChildID: h.id}
+		s := store.Step{WorkflowID: wf.id, StepID: step, Name: "get result " + h.fn.Name, Output: end.Output, Error: errorText(outcome), ChildID: h.id, StartedAt: begun}
 		if !final(end) {
 			return e.recordStep(ctx, wf, s, outcome)
 		}

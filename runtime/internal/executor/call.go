@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
@@ -35,6 +36,7 @@ func (e *Executor) Run(ctx context.Context, fn *registry.Function, input []byte)
 	if err := e.flush(ctx, wf); err != nil {
 		return nil, err
 	}
+	begun := time.Now()
 	if fn.Kind == registry.KindStep {
 		sctx, span := e.tel.StartStep(ctx, wf.id, step, fn.Name)
 		out, err := e.callStep(outsideWorkflow(sctx), fn, input)
@@ -42,7 +44,7 @@ func (e *Executor) Run(ctx context.Context, fn *registry.Function, input []byte)
 		if err != nil && ctx.Err() != nil {
 			return nil, err // interrupted, not finished: no checkpoint
 		}
-		return e.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: out, Error: errorText(err)}, err)
+		return e.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: out, Error: errorText(err), StartedAt: begun}, err)
 	}
 	childID := wf.childID(step)
 	if err := e.startChild(ctx, wf, fn, childID, input); err != nil {
@@ -53,7 +55,7 @@ func (e *Executor) Run(ctx context.Context, fn *registry.Function, input []byte)
 		return nil, err
 	}
 	outcome := resultError(end)
-	return e.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: end.Output, Error: errorText(outcome), ChildID: childID}, outcome)
+	return e.recordStep(ctx, wf, store.Step{StepID: step, Name: fn.Name, Output: end.Output, Error: errorText(outcome), ChildID: childID, StartedAt: begun}, outcome)
 }
 
 // startChild starts child workflow id of wf, a call of fn with input, in

@@ -56,6 +56,9 @@ type Config struct {
 	// ClientOnly: run nothing (no dispatchers, no recovery, no takeover);
 	// enqueue, wait, cancel, resume and inspect only.
 	ClientOnly bool
+	// NoMigrate: open the database only if it is at this program's
+	// schema version; never create or change the schema.
+	NoMigrate bool
 	// Listen names the queues to run; nil: every declared one.
 	Listen []string
 	// TracerProvider and MeterProvider receive the executor's spans and
@@ -104,7 +107,7 @@ var defaultExecutor atomic.Pointer[Executor]
 // runs it), and makes the executor the process default. A client-only
 // executor (cfg.ClientOnly) starts no dispatcher and resumes nothing.
 func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Executor, error) {
-	st, err := openStore(ctx, cfg.DatabaseURL, cfg.Logger)
+	st, err := openStore(ctx, cfg.DatabaseURL, cfg.Logger, cfg.NoMigrate)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +135,7 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		MeterProvider:  cfg.MeterProvider,
 		ExecutorID:     cfg.ExecutorID,
 		AppVersion:     cfg.AppVersion,
+		Queues:         e.queueCounts,
 	})
 	if err != nil {
 		return fail(err)
@@ -207,6 +211,20 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 	e.log.Info("dbos: launched", "executor_id", e.executorID, "app_version", cfg.AppVersion, "role", role, "engine", st.Engine(),
 		"queues", len(listened), "resumed", len(pending))
 	return e, nil
+}
+
+// queueCounts reads every queue's ENQUEUED and PENDING workflows, for the
+// queue gauges: one store call.
+func (e *Executor) queueCounts(ctx context.Context) ([]telemetry.QueueCounts, error) {
+	qs, err := e.store.ListQueues(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]telemetry.QueueCounts, len(qs))
+	for i, q := range qs {
+		out[i] = telemetry.QueueCounts{Queue: q.Name, Enqueued: int64(q.Enqueued), Pending: int64(q.Running)}
+	}
+	return out, nil
 }
 
 // listenedQueues returns the declarations of the queues this executor
@@ -292,14 +310,19 @@ func (e *Executor) declareQueues(ctx context.Context, decls []store.QueueConfig)
 }
 
 // openStore opens the engine a database URL names.
-func openStore(ctx context.Context, url string, log *slog.Logger) (store.Store, error) {
+func openStore(ctx context.Context, url string, log *slog.Logger, noMigrate bool) (store.Store, error) {
 	switch {
+	case IsPostgresURL(url) && noMigrate:
+		return pgstore.OpenExisting(ctx, url, log)
 	case IsPostgresURL(url):
 		return pgstore.Open(ctx, url, log)
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
 		if path == "" {
 			return nil, fmt.Errorf("database URL %q names no file; use sqlite:PATH", url)
+		}
+		if noMigrate {
+			return sqlitestore.OpenExisting(ctx, path, log)
 		}
 		return sqlitestore.Open(ctx, path, log)
 	default:

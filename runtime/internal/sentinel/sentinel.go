@@ -22,6 +22,7 @@ var (
 	ErrDeadLetter    = errors.New("dbos: workflow dead-lettered after too many recoveries")
 	ErrShutdown      = errors.New("dbos: runtime is shutting down")
 	ErrClientOnly    = errors.New("dbos: this process is client-only (Config.ClientOnly)")
+	ErrSchema        = errors.New("dbos: database schema is not this program's")
 )
 
 // codes names each sentinel a step's error may wrap, in the order Code

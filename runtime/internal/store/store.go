@@ -145,6 +145,12 @@ type Step struct {
 	// Code classifies Error for replay: the runtime's name for the
 	// sentinel error it wraps, or ""; the store only keeps it.
 	Code string
+	// StartedAt is when the step's call began, by the executor's clock;
+	// zero when it began as it was recorded (it is then stored as NULL).
+	StartedAt time.Time
+	// RecordedAt is when the checkpoint was written, by the database's
+	// clock; set by the store on the steps it returns.
+	RecordedAt time.Time
 }
 
 // QueueConfig is a queue's declaration: its limits, 0 meaning none. The
@@ -166,6 +172,24 @@ type QueueConfig struct {
 	PartitionConcurrency int           // PENDING rows of the queue with the row's PartitionKey
 	PartitionRateLimit   int           // rows of the partition with StartedAt in (now-PartitionRatePeriod, now]
 	PartitionRatePeriod  time.Duration //
+}
+
+// QueueInfo is a queue as operators see it: its stored declaration (zero
+// limits when it has none) and pause flag, and counts of its workflows by
+// the database clock at one read.
+type QueueInfo struct {
+	QueueConfig
+	Paused bool
+	// DeclaredBy is the executor whose declaration is stored, "" when none
+	// is (the queue was only enqueued to or paused); DeclaredAt, when.
+	DeclaredBy string
+	DeclaredAt time.Time
+	// Enqueued and Running count its ENQUEUED and PENDING workflows.
+	Enqueued, Running int
+	// StartedLastMinute counts its workflows started in the last minute,
+	// StartedInRatePeriod those started in the last RatePeriod (0 without
+	// a rate limit): the rate limit's use.
+	StartedLastMinute, StartedInRatePeriod int
 }
 
 // Normalized returns c as the database stores it: periods rounded up to
@@ -520,6 +544,11 @@ type Store interface {
 	// recorded StepID + 1; when p.Workflow.ID exists, the existing row
 	// with created=false.
 	ForkWorkflow(ctx context.Context, p ForkParams) (w Workflow, created bool, err error)
+
+	// ListQueues returns every queue that has a stored row (a declaration
+	// or a pause) or unfinished workflows, by name, with what its
+	// workflows do now; see QueueInfo. It takes no lock.
+	ListQueues(ctx context.Context) ([]QueueInfo, error)
 
 	// SetQueuePaused pauses (paused=true) or resumes a queue, for every
 	// process sharing the database: while it is paused every claim of it

@@ -13,7 +13,7 @@ FOR KEY SHARE OF w;
 -- name: CopySteps :execrows
 -- CopySteps copies the checkpoints of one workflow with step_id below
 -- before_step to another, as they were recorded.
-INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
-SELECT @to_workflow_id::text, s.step_id, s.name, s.output, s.error, s.child_id, s.code, s.created_ms
+INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms, started_ms)
+SELECT @to_workflow_id::text, s.step_id, s.name, s.output, s.error, s.child_id, s.code, s.created_ms, s.started_ms
 FROM dbos.steps s
 WHERE s.workflow_id = @from_workflow_id::text AND s.step_id < @before_step::integer;

@@ -3,7 +3,7 @@
 -- workflow is PENDING under executor_id at attempt `attempts` (the fencing
 -- token its run was given), and unless (workflow_id, step_id) is recorded.
 -- No row is returned otherwise.
-INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
+INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms, started_ms)
 SELECT
     @workflow_id::text,
     @step_id::integer,
@@ -12,7 +12,8 @@ SELECT
     nullif(@error::text, ''),
     nullif(@child_id::text, ''),
     @code::text,
-    dbos.now_ms()
+    dbos.now_ms(),
+    sqlc.narg(started_ms)::bigint
 FROM dbos.workflows w
 WHERE w.workflow_id = @workflow_id::text
   -- The fence, opaque to the planner: see CompleteWorkflows.
@@ -37,9 +38,10 @@ WITH arg AS (
            unnest(@outputs::bytea[]) AS output,
            unnest(@errors::text[]) AS error,
            unnest(@child_ids::text[]) AS child_id,
-           unnest(@codes::text[]) AS code
+           unnest(@codes::text[]) AS code,
+           unnest(@started_ms::bigint[]) AS started_ms
 )
-INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
+INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms, started_ms)
 SELECT
     @workflow_id::text,
     a.step_id,
@@ -48,7 +50,8 @@ SELECT
     nullif(a.error, ''),
     nullif(a.child_id, ''),
     a.code,
-    dbos.now_ms()
+    dbos.now_ms(),
+    nullif(a.started_ms, 0)
 FROM arg a
 WHERE EXISTS (
     SELECT 1 FROM dbos.workflows w

@@ -10,7 +10,7 @@ WHERE w.workflow_id = CAST(@workflow_id AS TEXT);
 -- name: CopySteps :execrows
 -- CopySteps copies the checkpoints of one workflow with step_id below
 -- before_step to another, as they were recorded.
-INSERT INTO steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
-SELECT CAST(@to_workflow_id AS TEXT), s.step_id, s.name, s.output, s.error, s.child_id, s.code, s.created_ms
+INSERT INTO steps (workflow_id, step_id, name, output, error, child_id, code, created_ms, started_ms)
+SELECT CAST(@to_workflow_id AS TEXT), s.step_id, s.name, s.output, s.error, s.child_id, s.code, s.created_ms, s.started_ms
 FROM steps s
 WHERE s.workflow_id = CAST(@from_workflow_id AS TEXT) AND s.step_id < CAST(@before_step AS INTEGER);

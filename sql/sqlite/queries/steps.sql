@@ -3,7 +3,7 @@
 -- workflow is PENDING under executor_id at attempt `attempts` (the fencing
 -- token its run was given), and unless (workflow_id, step_id) is recorded.
 -- No row is returned otherwise.
-INSERT INTO steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
+INSERT INTO steps (workflow_id, step_id, name, output, error, child_id, code, created_ms, started_ms)
 SELECT
     CAST(@workflow_id AS TEXT),
     CAST(@step_id AS INTEGER),
@@ -12,7 +12,8 @@ SELECT
     nullif(CAST(@error AS TEXT), ''),
     nullif(CAST(@child_id AS TEXT), ''),
     CAST(@code AS TEXT),
-    CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
+    CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER),
+    CAST(sqlc.narg(started_ms) AS INTEGER)
 FROM workflows w
 WHERE w.workflow_id = CAST(@workflow_id AS TEXT)
   AND w.state = 'PENDING'

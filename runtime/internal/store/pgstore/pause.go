@@ -6,6 +6,9 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/internal/storekit"
 )
 
 // SetQueuePaused pauses or resumes a queue (see store.Store), in one
@@ -42,4 +45,27 @@ func (s *Store) SetQueuePaused(ctx context.Context, name string, paused bool) (w
 		return false, false, fmt.Errorf("%s queue %q: %w", verb, name, err)
 	}
 	return was, declared, nil
+}
+
+// ListQueues returns every queue with a row or unfinished workflows (see
+// store.Store), in one statement.
+func (s *Store) ListQueues(ctx context.Context) ([]store.QueueInfo, error) {
+	rows, err := s.q.ListQueues(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list queues: %w", err)
+	}
+	out := make([]store.QueueInfo, len(rows))
+	for i, r := range rows {
+		out[i] = store.QueueInfo{
+			QueueConfig:         storekit.Config(r.Name, r.Concurrency, r.WorkerConcurrency, r.RateLimit, r.RatePeriodMs, r.PartitionConcurrency, r.PartitionRateLimit, r.PartitionRatePeriodMs),
+			Paused:              r.Paused,
+			DeclaredBy:          r.DeclaredBy,
+			DeclaredAt:          storekit.DeclaredAt(r.DeclaredMs),
+			Enqueued:            int(r.Enqueued),
+			Running:             int(r.Running),
+			StartedLastMinute:   int(r.StartedLastMinute),
+			StartedInRatePeriod: int(r.StartedInRatePeriod),
+		}
+	}
+	return out, nil
 }

@@ -65,6 +65,13 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 	return open(ctx, url, logger, options{eventBuffer: DefaultEventBuffer})
 }
 
+// OpenExisting is Open for a database already migrated: it applies no
+// migration, and fails with an error wrapping sentinel.ErrSchema when the
+// database's schema is missing or older than this program's.
+func OpenExisting(ctx context.Context, url string, logger *slog.Logger) (*Store, error) {
+	return open(ctx, url, logger, options{eventBuffer: DefaultEventBuffer, noMigrate: true})
+}
+
 // DefaultMaxConns is the size of the connection pool unless the URL sets
 // pool_max_conns. pgx's default (4 on a 2-core machine) makes the
 // runtime's concurrent calls (inserts, claims, completions, notifications,
@@ -76,6 +83,7 @@ const DefaultMaxConns = 16
 type options struct {
 	eventBuffer int                        // capacity of Events
 	onNotify    func(*pgconn.Notification) // see listener.onNotify
+	noMigrate   bool                       // see OpenExisting
 }
 
 func open(ctx context.Context, url string, logger *slog.Logger, opts options) (*Store, error) {
@@ -102,7 +110,7 @@ func open(ctx context.Context, url string, logger *slog.Logger, opts options) (*
 		return nil, fmt.Errorf("connect to postgres at %s: %w", where, err)
 	}
 	s := &Store{pool: pool, q: pgdb.New(pool), logger: logger}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, opts.noMigrate); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("migrate postgres at %s: %w", where, err)
 	}
@@ -117,8 +125,16 @@ func open(ctx context.Context, url string, logger *slog.Logger, opts options) (*
 // migrate applies the pending migrations (see package migrate) in one
 // transaction holding an advisory lock, so that concurrent Opens of a fresh
 // database migrate it exactly once.
-func (s *Store) migrate(ctx context.Context) error {
-	return migrate.Run(ctx, migrate.Engine{
+func (s *Store) migrate(ctx context.Context, check bool) error {
+	if check {
+		return migrate.Check(ctx, s.engine())
+	}
+	return migrate.Run(ctx, s.engine(), s.logger)
+}
+
+// engine is the migration runner's view of the store.
+func (s *Store) engine() migrate.Engine {
+	return migrate.Engine{
 		Name:       "postgres",
 		Migrations: dbsql.PostgresMigrations,
 		Locked: func(ctx context.Context, fn func(migrate.Tx) error) error {
@@ -130,7 +146,7 @@ func (s *Store) migrate(ctx context.Context) error {
 				return fn(migrationTx{tx: tx, q: q})
 			})
 		},
-	}, s.logger)
+	}
 }
 
 // migrationTx is migrate.Tx on Postgres.

@@ -345,6 +345,7 @@ func (s *Store) RecordStep(ctx context.Context, st store.Step, owner store.Owner
 		Error:      st.Error,
 		ChildID:    st.ChildID,
 		Code:       st.Code,
+		StartedMs:  storekit.MsPtr(st.StartedAt),
 		ExecutorID: owner.ExecutorID,
 		Attempts:   int32(owner.Attempts),
 	})
@@ -410,6 +411,8 @@ func step(r pgdb.Step) store.Step {
 		Error:      storekit.Str(r.Error),
 		ChildID:    storekit.Str(r.ChildID),
 		Code:       r.Code,
+		StartedAt:  storekit.TimePtr(r.StartedMs),
+		RecordedAt: storekit.Time(r.CreatedMs),
 	}
 }
 
@@ -428,9 +431,13 @@ func (s *Store) RecordSteps(ctx context.Context, workflowID string, steps []stor
 		Errors:     make([]string, len(steps)),
 		ChildIds:   make([]string, len(steps)),
 		Codes:      make([]string, len(steps)),
+		StartedMs:  make([]int64, len(steps)),
 	}
 	for i, st := range steps {
 		a.StepIds[i], a.Names[i], a.Outputs[i], a.Errors[i], a.ChildIds[i], a.Codes[i] = int32(st.StepID), st.Name, st.Output, st.Error, st.ChildID, st.Code
+		if !st.StartedAt.IsZero() {
+			a.StartedMs[i] = st.StartedAt.UnixMilli()
+		}
 	}
 	n, err := s.q.InsertSteps(ctx, a)
 	if err != nil {

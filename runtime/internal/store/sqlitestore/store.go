@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,21 @@ var _ store.Store = (*Store)(nil)
 // migrations run one process at a time under the file's write lock. A nil
 // logger discards logs.
 func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
+	return open(ctx, path, logger, false)
+}
+
+// OpenExisting is Open for a database file already migrated: it creates
+// no file and applies no migration, and fails with an error wrapping
+// sentinel.ErrSchema when the file's schema is missing or older than this
+// program's.
+func OpenExisting(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return open(ctx, path, logger, true)
+}
+
+func open(ctx context.Context, path string, logger *slog.Logger, noMigrate bool) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -85,7 +101,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	s := &Store{db: db, q: sqlitedb.New(db), path: path, logger: logger}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, noMigrate); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate sqlite %s: %w", path, err)
 	}
@@ -132,8 +148,16 @@ func isBusy(err error) bool {
 // migrate applies the pending migrations (see package migrate) in one
 // IMMEDIATE transaction, which holds the file's write lock from its start,
 // so that concurrent Opens migrate a new file once.
-func (s *Store) migrate(ctx context.Context) error {
-	return migrate.Run(ctx, migrate.Engine{
+func (s *Store) migrate(ctx context.Context, check bool) error {
+	if check {
+		return migrate.Check(ctx, s.engine())
+	}
+	return migrate.Run(ctx, s.engine(), s.logger)
+}
+
+// engine is the migration runner's view of the store.
+func (s *Store) engine() migrate.Engine {
+	return migrate.Engine{
 		Name:       "sqlite",
 		Migrations: dbsql.SQLiteMigrations,
 		Locked: func(ctx context.Context, fn func(migrate.Tx) error) error {
@@ -141,7 +165,7 @@ func (s *Store) migrate(ctx context.Context) error {
 				return fn(migrationTx{tx: tx, q: q})
 			})
 		},
-	}, s.logger)
+	}
 }
 
 // migrationTx is migrate.Tx on SQLite.

@@ -306,6 +306,14 @@ func workflows(rows []sqlitedb.Workflow) []store.Workflow {
 	return out
 }
 
+// nullMs is t in milliseconds since the epoch, NULL for the zero time.
+func nullMs(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
 func nullTime(ms sql.NullInt64) time.Time {
 	if !ms.Valid {
 		return time.Time{}
@@ -322,6 +330,8 @@ func step(r sqlitedb.Step) store.Step {
 		Error:      r.Error.String,
 		ChildID:    r.ChildID.String,
 		Code:       r.Code,
+		StartedAt:  nullTime(r.StartedMs),
+		RecordedAt: storekit.Time(r.CreatedMs),
 	}
 }
 
@@ -376,6 +386,7 @@ func insertStepParams(st store.Step, owner store.Owner) sqlitedb.InsertStepParam
 		Error:      st.Error,
 		ChildID:    st.ChildID,
 		Code:       st.Code,
+		StartedMs:  nullMs(st.StartedAt),
 		ExecutorID: owner.ExecutorID,
 		Attempts:   int64(owner.Attempts),
 	}

@@ -145,3 +145,48 @@ func testPauseEveryClaimPath(t *testing.T, open Opener) {
 		})
 	}
 }
+
+// testListQueues: ListQueues shows a declared queue with its limits and
+// counts, a queue only enqueued to (no declaration, no limits), and a
+// paused one; counts follow claims and completions.
+func testListQueues(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s, other := open(t), open(t)
+	declared, undeclared, paused := unique("q"), unique("q"), unique("q")
+	declare(t, ctx, s, store.QueueConfig{Name: declared, Concurrency: 5, RateLimit: 10, RatePeriod: time.Minute})
+	enqueueN(t, ctx, s, declared, 4)
+	enqueueN(t, ctx, s, undeclared, 2)
+	if _, _, err := s.SetQueuePaused(ctx, paused, true); err != nil {
+		t.Fatal(err)
+	}
+	res := claim(t, ctx, s, store.ClaimParams{Queue: declared, ExecutorID: "e", Max: 3})
+	if len(res.Claimed) != 3 {
+		t.Fatalf("claimed %d, want 3", len(res.Claimed))
+	}
+	complete(t, ctx, s, res.Claimed[0])
+
+	qs, err := other.ListQueues(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]store.QueueInfo{}
+	for i, q := range qs {
+		got[q.Name] = q
+		if i > 0 && qs[i-1].Name >= q.Name {
+			t.Errorf("ListQueues not ordered by name: %q before %q", qs[i-1].Name, q.Name)
+		}
+	}
+	d := got[declared]
+	want := store.QueueConfig{Name: declared, Concurrency: 5, RateLimit: 10, RatePeriod: time.Minute}
+	if d.QueueConfig != want || d.Paused || d.DeclaredBy == "" || !near(d.DeclaredAt, time.Now()) ||
+		d.Enqueued != 1 || d.Running != 2 || d.StartedLastMinute != 3 || d.StartedInRatePeriod != 3 {
+		t.Errorf("declared queue = %+v; want %+v, declared now, 1 enqueued, 2 running, 3 started in the last minute and in the rate period", d, want)
+	}
+	u := got[undeclared]
+	if u.QueueConfig != (store.QueueConfig{Name: undeclared}) || u.DeclaredBy != "" || !u.DeclaredAt.IsZero() || u.Enqueued != 2 || u.Running != 0 || u.StartedInRatePeriod != 0 {
+		t.Errorf("queue only enqueued to = %+v; want no limits, no declaration, 2 enqueued", u)
+	}
+	if p := got[paused]; p.Name != paused || !p.Paused || p.DeclaredBy != "" || p.Enqueued != 0 {
+		t.Errorf("paused queue = %+v; want paused, undeclared, empty", p)
+	}
+}

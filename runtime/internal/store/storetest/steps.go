@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
@@ -230,5 +231,34 @@ func testStepCode(t *testing.T, open Opener) {
 	}
 	if want := []string{"timeout", "cancelled", "", "unknown function"}; !slices.Equal(codes, want) {
 		t.Errorf("Steps' codes = %q, want %q", codes, want)
+	}
+}
+
+// testStepTimes: a step keeps the start it was given and gets the time it
+// was recorded; a step recorded without a start has none; a batch of steps
+// keeps each one's.
+func testStepTimes(t *testing.T, open Opener) {
+	ctx := testContext(t)
+	s := open(t)
+	wf, owner := running(t, s)
+	begun := time.Now().Add(-time.Second).Truncate(time.Millisecond)
+	if _, _, err := s.RecordStep(ctx, store.Step{WorkflowID: wf, StepID: 1, Name: "s", StartedAt: begun}, owner); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.RecordStep(ctx, store.Step{WorkflowID: wf, StepID: 2, Name: "enqueue f"}, owner); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordSteps(ctx, wf, []store.Step{{WorkflowID: wf, StepID: 3, Name: "get result f", StartedAt: begun.Add(time.Millisecond)}, {WorkflowID: wf, StepID: 4, Name: "enqueue g"}}, owner); err != nil {
+		t.Fatal(err)
+	}
+	steps, err := s.Steps(ctx, wf)
+	if err != nil || len(steps) != 4 {
+		t.Fatalf("Steps = %+v, %v; want 4", steps, err)
+	}
+	wantStart := []time.Time{begun, {}, begun.Add(time.Millisecond), {}}
+	for i, st := range steps {
+		if !st.StartedAt.Equal(wantStart[i]) || !near(st.RecordedAt, time.Now()) {
+			t.Errorf("step %d: StartedAt %v, RecordedAt %v; want StartedAt %v, recorded now", st.StepID, st.StartedAt, st.RecordedAt, wantStart[i])
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 	dbsql "github.com/dbosgen/dbosgen/sql"
 )
 
@@ -81,6 +82,28 @@ func Run(ctx context.Context, e Engine, logger *slog.Logger) error {
 		if n := len(migrations); n > 0 && version > int64(migrations[n-1].Version) {
 			logger.Warn("database schema is newer than this program",
 				"engine", e.Name, "database_version", version, "known_version", migrations[n-1].Version)
+		}
+		return nil
+	})
+}
+
+// Check returns an error wrapping sentinel.ErrSchema unless the database
+// is at e's newest version or newer; it changes nothing.
+func Check(ctx context.Context, e Engine) error {
+	migrations, err := e.Migrations()
+	if err != nil || len(migrations) == 0 {
+		return err
+	}
+	want := int64(migrations[len(migrations)-1].Version)
+	return e.Locked(ctx, func(tx Tx) error {
+		version, err := currentVersion(ctx, tx)
+		switch {
+		case err != nil:
+			return fmt.Errorf("read migration version: %w", err)
+		case version == 0:
+			return fmt.Errorf("%w: the database has no dbosgen schema (want version %d); create it with `dbosctl migrate` or a Launch without Config.NoMigrate", sentinel.ErrSchema, want)
+		case version < want:
+			return fmt.Errorf("%w: the database's schema is version %d, this program needs %d; upgrade it with `dbosctl migrate` or a Launch without Config.NoMigrate", sentinel.ErrSchema, version, want)
 		}
 		return nil
 	})

@@ -45,6 +45,24 @@ func TimePtr(ms *int64) time.Time {
 	return Time(*ms)
 }
 
+// DeclaredAt is a queue's declared_ms as a time: zero for 0 (no
+// declaration stored).
+func DeclaredAt(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return Time(ms)
+}
+
+// MsPtr is t in milliseconds since the epoch, or nil for the zero time.
+func MsPtr(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	ms := t.UnixMilli()
+	return &ms
+}
+
 // Millis converts a duration to whole milliseconds, rounding up so that a
 // positive duration never becomes 0 (none).
 func Millis(d time.Duration) int64 {

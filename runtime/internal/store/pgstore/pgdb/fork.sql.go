@@ -10,8 +10,8 @@ import (
 )
 
 const copySteps = `-- name: CopySteps :execrows
-INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
-SELECT $1::text, s.step_id, s.name, s.output, s.error, s.child_id, s.code, s.created_ms
+INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms, started_ms)
+SELECT $1::text, s.step_id, s.name, s.output, s.error, s.child_id, s.code, s.created_ms, s.started_ms
 FROM dbos.steps s
 WHERE s.workflow_id = $2::text AND s.step_id < $3::integer
 `

@@ -42,6 +42,7 @@ type Step struct {
 	ChildID    *string
 	CreatedMs  int64
 	Code       string
+	StartedMs  *int64
 }
 
 type Workflow struct {

@@ -10,7 +10,7 @@ import (
 )
 
 const getStep = `-- name: GetStep :one
-SELECT workflow_id, step_id, name, output, error, child_id, created_ms, code FROM dbos.steps WHERE workflow_id = $1::text AND step_id = $2::integer
+SELECT workflow_id, step_id, name, output, error, child_id, created_ms, code, started_ms FROM dbos.steps WHERE workflow_id = $1::text AND step_id = $2::integer
 `
 
 type GetStepParams struct {
@@ -30,12 +30,13 @@ func (q *Queries) GetStep(ctx context.Context, arg GetStepParams) (Step, error) 
 		&i.ChildID,
 		&i.CreatedMs,
 		&i.Code,
+		&i.StartedMs,
 	)
 	return i, err
 }
 
 const insertStep = `-- name: InsertStep :one
-INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
+INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms, started_ms)
 SELECT
     $1::text,
     $2::integer,
@@ -44,13 +45,14 @@ SELECT
     nullif($5::text, ''),
     nullif($6::text, ''),
     $7::text,
-    dbos.now_ms()
+    dbos.now_ms(),
+    $8::bigint
 FROM dbos.workflows w
 WHERE w.workflow_id = $1::text
   -- The fence, opaque to the planner: see CompleteWorkflows.
-  AND (w.state, w.executor_id, w.attempts) IS NOT DISTINCT FROM ('PENDING', $8::text, $9::integer)
+  AND (w.state, w.executor_id, w.attempts) IS NOT DISTINCT FROM ('PENDING', $9::text, $10::integer)
 ON CONFLICT (workflow_id, step_id) DO NOTHING
-RETURNING workflow_id, step_id, name, output, error, child_id, created_ms, code
+RETURNING workflow_id, step_id, name, output, error, child_id, created_ms, code, started_ms
 `
 
 type InsertStepParams struct {
@@ -61,6 +63,7 @@ type InsertStepParams struct {
 	Error      string
 	ChildID    string
 	Code       string
+	StartedMs  *int64
 	ExecutorID string
 	Attempts   int32
 }
@@ -78,6 +81,7 @@ func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, e
 		arg.Error,
 		arg.ChildID,
 		arg.Code,
+		arg.StartedMs,
 		arg.ExecutorID,
 		arg.Attempts,
 	)
@@ -91,6 +95,7 @@ func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, e
 		&i.ChildID,
 		&i.CreatedMs,
 		&i.Code,
+		&i.StartedMs,
 	)
 	return i, err
 }
@@ -102,9 +107,10 @@ WITH arg AS (
            unnest($6::bytea[]) AS output,
            unnest($7::text[]) AS error,
            unnest($8::text[]) AS child_id,
-           unnest($9::text[]) AS code
+           unnest($9::text[]) AS code,
+           unnest($10::bigint[]) AS started_ms
 )
-INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
+INSERT INTO dbos.steps (workflow_id, step_id, name, output, error, child_id, code, created_ms, started_ms)
 SELECT
     $1::text,
     a.step_id,
@@ -113,7 +119,8 @@ SELECT
     nullif(a.error, ''),
     nullif(a.child_id, ''),
     a.code,
-    dbos.now_ms()
+    dbos.now_ms(),
+    nullif(a.started_ms, 0)
 FROM arg a
 WHERE EXISTS (
     SELECT 1 FROM dbos.workflows w
@@ -134,6 +141,7 @@ type InsertStepsParams struct {
 	Errors     []string
 	ChildIds   []string
 	Codes      []string
+	StartedMs  []int64
 }
 
 // InsertSteps is InsertStep for many checkpoints of one workflow in one
@@ -151,6 +159,7 @@ func (q *Queries) InsertSteps(ctx context.Context, arg InsertStepsParams) (int64
 		arg.Errors,
 		arg.ChildIds,
 		arg.Codes,
+		arg.StartedMs,
 	)
 	if err != nil {
 		return 0, err
@@ -159,7 +168,7 @@ func (q *Queries) InsertSteps(ctx context.Context, arg InsertStepsParams) (int64
 }
 
 const listSteps = `-- name: ListSteps :many
-SELECT workflow_id, step_id, name, output, error, child_id, created_ms, code FROM dbos.steps WHERE workflow_id = $1::text ORDER BY step_id
+SELECT workflow_id, step_id, name, output, error, child_id, created_ms, code, started_ms FROM dbos.steps WHERE workflow_id = $1::text ORDER BY step_id
 `
 
 func (q *Queries) ListSteps(ctx context.Context, workflowID string) ([]Step, error) {
@@ -180,6 +189,7 @@ func (q *Queries) ListSteps(ctx context.Context, workflowID string) ([]Step, err
 			&i.ChildID,
 			&i.CreatedMs,
 			&i.Code,
+			&i.StartedMs,
 		); err != nil {
 			return nil, err
 		}

@@ -78,6 +78,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.insertWorkflowStmt, err = db.PrepareContext(ctx, insertWorkflow); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertWorkflow: %w", err)
 	}
+	if q.listQueuesStmt, err = db.PrepareContext(ctx, listQueues); err != nil {
+		return nil, fmt.Errorf("error preparing query ListQueues: %w", err)
+	}
 	if q.listStepsStmt, err = db.PrepareContext(ctx, listSteps); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSteps: %w", err)
 	}
@@ -246,6 +249,11 @@ func (q *Queries) Close() error {
 	if q.insertWorkflowStmt != nil {
 		if cerr := q.insertWorkflowStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing insertWorkflowStmt: %w", cerr)
+		}
+	}
+	if q.listQueuesStmt != nil {
+		if cerr := q.listQueuesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listQueuesStmt: %w", cerr)
 		}
 	}
 	if q.listStepsStmt != nil {
@@ -430,6 +438,7 @@ type Queries struct {
 	insertMigrationStmt       *sql.Stmt
 	insertStepStmt            *sql.Stmt
 	insertWorkflowStmt        *sql.Stmt
+	listQueuesStmt            *sql.Stmt
 	listStepsStmt             *sql.Stmt
 	listWorkflowsStmt         *sql.Stmt
 	listedCandidatesStmt      *sql.Stmt
@@ -479,6 +488,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		insertMigrationStmt:       q.insertMigrationStmt,
 		insertStepStmt:            q.insertStepStmt,
 		insertWorkflowStmt:        q.insertWorkflowStmt,
+		listQueuesStmt:            q.listQueuesStmt,
 		listStepsStmt:             q.listStepsStmt,
 		listWorkflowsStmt:         q.listWorkflowsStmt,
 		listedCandidatesStmt:      q.listedCandidatesStmt,

@@ -10,8 +10,8 @@ import (
 )
 
 const copySteps = `-- name: CopySteps :execrows
-INSERT INTO steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
-SELECT CAST(?1 AS TEXT), s.step_id, s.name, s.output, s.error, s.child_id, s.code, s.created_ms
+INSERT INTO steps (workflow_id, step_id, name, output, error, child_id, code, created_ms, started_ms)
+SELECT CAST(?1 AS TEXT), s.step_id, s.name, s.output, s.error, s.child_id, s.code, s.created_ms, s.started_ms
 FROM steps s
 WHERE s.workflow_id = CAST(?2 AS TEXT) AND s.step_id < CAST(?3 AS INTEGER)
 `

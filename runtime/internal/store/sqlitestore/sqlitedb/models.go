@@ -52,6 +52,7 @@ type Step struct {
 	ChildID    sql.NullString
 	CreatedMs  int64
 	Code       string
+	StartedMs  sql.NullInt64
 }
 
 type Workflow struct {

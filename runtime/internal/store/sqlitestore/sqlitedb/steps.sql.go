@@ -7,10 +7,11 @@ package sqlitedb
 
 import (
 	"context"
+	"database/sql"
 )
 
 const getStep = `-- name: GetStep :one
-SELECT workflow_id, step_id, name, output, error, child_id, created_ms, code FROM steps WHERE workflow_id = CAST(?1 AS TEXT) AND step_id = CAST(?2 AS INTEGER)
+SELECT workflow_id, step_id, name, output, error, child_id, created_ms, code, started_ms FROM steps WHERE workflow_id = CAST(?1 AS TEXT) AND step_id = CAST(?2 AS INTEGER)
 `
 
 type GetStepParams struct {
@@ -30,12 +31,13 @@ func (q *Queries) GetStep(ctx context.Context, arg GetStepParams) (Step, error) 
 		&i.ChildID,
 		&i.CreatedMs,
 		&i.Code,
+		&i.StartedMs,
 	)
 	return i, err
 }
 
 const insertStep = `-- name: InsertStep :one
-INSERT INTO steps (workflow_id, step_id, name, output, error, child_id, code, created_ms)
+INSERT INTO steps (workflow_id, step_id, name, output, error, child_id, code, created_ms, started_ms)
 SELECT
     CAST(?1 AS TEXT),
     CAST(?2 AS INTEGER),
@@ -44,14 +46,15 @@ SELECT
     nullif(CAST(?5 AS TEXT), ''),
     nullif(CAST(?6 AS TEXT), ''),
     CAST(?7 AS TEXT),
-    CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)
+    CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER),
+    CAST(?8 AS INTEGER)
 FROM workflows w
 WHERE w.workflow_id = CAST(?1 AS TEXT)
   AND w.state = 'PENDING'
-  AND w.executor_id = CAST(?8 AS TEXT)
-  AND w.attempts = CAST(?9 AS INTEGER)
+  AND w.executor_id = CAST(?9 AS TEXT)
+  AND w.attempts = CAST(?10 AS INTEGER)
 ON CONFLICT (workflow_id, step_id) DO NOTHING
-RETURNING workflow_id, step_id, name, output, error, child_id, created_ms, code
+RETURNING workflow_id, step_id, name, output, error, child_id, created_ms, code, started_ms
 `
 
 type InsertStepParams struct {
@@ -62,6 +65,7 @@ type InsertStepParams struct {
 	Error      string
 	ChildID    string
 	Code       string
+	StartedMs  sql.NullInt64
 	ExecutorID string
 	Attempts   int64
 }
@@ -79,6 +83,7 @@ func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, e
 		arg.Error,
 		arg.ChildID,
 		arg.Code,
+		arg.StartedMs,
 		arg.ExecutorID,
 		arg.Attempts,
 	)
@@ -92,12 +97,13 @@ func (q *Queries) InsertStep(ctx context.Context, arg InsertStepParams) (Step, e
 		&i.ChildID,
 		&i.CreatedMs,
 		&i.Code,
+		&i.StartedMs,
 	)
 	return i, err
 }
 
 const listSteps = `-- name: ListSteps :many
-SELECT workflow_id, step_id, name, output, error, child_id, created_ms, code FROM steps WHERE workflow_id = CAST(?1 AS TEXT) ORDER BY step_id
+SELECT workflow_id, step_id, name, output, error, child_id, created_ms, code, started_ms FROM steps WHERE workflow_id = CAST(?1 AS TEXT) ORDER BY step_id
 `
 
 func (q *Queries) ListSteps(ctx context.Context, workflowID string) ([]Step, error) {
@@ -118,6 +124,7 @@ func (q *Queries) ListSteps(ctx context.Context, workflowID string) ([]Step, err
 			&i.ChildID,
 			&i.CreatedMs,
 			&i.Code,
+			&i.StartedMs,
 		); err != nil {
 			return nil, err
 		}
