@@ -11,6 +11,7 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
 	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/telemetry"
 )
 
 // schedule puts a workflow that just became ready to work: one PENDING
@@ -86,9 +87,7 @@ func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher) {
 		outcome.State = store.StateDeadLetter
 		outcome.Error = fmt.Sprintf("recovered %d times; max_recovery is %d", w.Attempts-1, fn.MaxRecovery)
 		e.log.Warn("dbos: workflow dead-lettered", "workflow_id", w.ID, "name", w.Name, "recoveries", w.Attempts-1)
-		var recorded bool
-		claimed, recorded = e.complete(w.Queue, d, outcome)
-		run.End(outcome.State, recorded, fmt.Errorf("%w: %s", sentinel.ErrDeadLetter, outcome.Error))
+		claimed = e.complete(w.Queue, d, outcome, run, fmt.Errorf("%w: %s", sentinel.ErrDeadLetter, outcome.Error))
 		return
 	}
 	run = run.Begin()
@@ -102,15 +101,15 @@ func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher) {
 		return
 	case errors.Is(err, errStaleRun):
 		e.logStale(w)
-		e.waiters.Notify(w.ID)
 		run.Event("stopped: this executor no longer owns the workflow")
 		run.End("", false, nil)
+		e.waiters.Notify(w.ID)
 		return
 	case errors.Is(err, errCancelledCause):
 		e.log.Info("dbos: workflow cancelled while running", "workflow_id", w.ID)
-		e.waiters.Notify(w.ID)
 		run.Event("cancelled while running")
 		run.End(store.StateCancelled, false, nil) // counted where it was cancelled
+		e.waiters.Notify(w.ID)
 		return
 	case errors.Is(err, errTimedOut):
 		outcome.State, outcome.Error = store.StateCancelled, timeoutMessage
@@ -121,12 +120,7 @@ func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher) {
 	default:
 		outcome.State, outcome.Output = store.StateSuccess, out
 	}
-	var recorded bool
-	claimed, recorded = e.complete(w.Queue, d, outcome)
-	if !recorded {
-		outcome.State = "" // not this run's to decide after all
-	}
-	run.End(outcome.State, recorded, failure)
+	claimed = e.complete(w.Queue, d, outcome, run, failure)
 }
 
 // errStaleRun marks a run that lost its workflow (cancelled elsewhere, or
@@ -253,12 +247,13 @@ func workflowDeadline(w store.Workflow) time.Time {
 }
 
 // complete records the outcome of a workflow of queue ("" if none), with
-// other outcomes (see dispatch.Queues.Complete), wakes its local waiters and notifies other
-// processes. d, if not nil, is the queue's dispatcher: the call that records
-// the outcome may claim the queue's next tasks, and complete reports
-// whether it did, and whether it recorded the outcome (false: it failed
-// until Shutdown gave up, or another executor owns the workflow now).
-func (e *Executor) complete(queue string, d *dispatch.Dispatcher, p store.CompleteParams) (claimed, recorded bool) {
+// other outcomes (see dispatch.Queues.Complete), ends its run (whose
+// failure, if any, is failure) and wakes its local waiters and notifies
+// other processes: once a waiter wakes, the run's span has ended and its
+// outcome is counted. d, if not nil, is the queue's dispatcher: the call
+// that records the outcome may claim the queue's next tasks, and complete
+// reports whether it did.
+func (e *Executor) complete(queue string, d *dispatch.Dispatcher, p store.CompleteParams, run telemetry.Run, failure error) (claimed bool) {
 	// Retried until written, or until Shutdown gives up on running work:
 	// then the workflow stays PENDING and is resumed later.
 	var ok bool
@@ -272,10 +267,12 @@ func (e *Executor) complete(queue string, d *dispatch.Dispatcher, p store.Comple
 	case !ok:
 		e.log.Warn("dbos: workflow outcome not recorded: another executor owns it now", "workflow_id", p.ID)
 	default:
+		run.End(p.State, true, failure)
 		e.notifier.Completed(queue, p.ID)
 		e.waiters.Finished(p.ID, &store.Workflow{ID: p.ID, State: p.State, Output: p.Output, Error: p.Error})
-		return claimed, true
+		return claimed
 	}
+	run.End("", false, failure) // not this run's to decide after all
 	e.waiters.Notify(p.ID)
-	return claimed, false
+	return claimed
 }
