@@ -65,6 +65,20 @@
 // the database. Config.Retention deletes finished workflows once they are
 // older than it; DeleteWorkflows deletes finished ones on demand.
 //
+// # Traces and metrics
+//
+// The runtime reports to OpenTelemetry: Config.TracerProvider (default
+// otel.GetTracerProvider()) receives a producer span for each enqueue,
+// start and fork, a consumer span for each run of a workflow and a span
+// for each step run; a workflow keeps its enqueuer's trace context in the
+// database, so its runs, in any process, join the enqueuer's trace.
+// Config.MeterProvider (default otel.GetMeterProvider()) receives counters
+// of workflows by outcome (dbos.workflows.enqueued, started, succeeded,
+// failed, cancelled), histograms of queue wait and run time
+// (dbos.workflow.queue_wait, dbos.workflow.duration) and each queue's
+// depth and running count (dbos.queue.depth, dbos.queue.running). While
+// no provider is set, none of this costs anything.
+//
 // # Finding the runtime
 //
 // Durable calls find their runtime in the context: a workflow's or step's
