@@ -348,7 +348,7 @@ func ForkFlaky(ctx context.Context, id string, fromStep int, opts ...dbos.Enqueu
 var _ func(context.Context, string, int) ([]string, error) = FanOut
 
 // dbosFnFanOut describes FanOut to the dbos runtime.
-var dbosFnFanOut = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/oteltest.FanOut", Kind: dbosimpl.KindWorkflow, Signature: "0ad0d4911090cb6a", Source: "a9525e13e77258fd"}
+var dbosFnFanOut = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/oteltest.FanOut", Kind: dbosimpl.KindWorkflow, Signature: "0ad0d4911090cb6a", Source: "f0255eaaf97494e1"}
 
 // dbosArgsFanOut is the encoded input of FanOut.
 type dbosArgsFanOut struct {
