@@ -46,15 +46,14 @@ func (e *Executor) spawn(w store.Workflow) {
 // queue's dispatcher, whose local count already counts it.
 func (e *Executor) start(w store.Workflow, d *dispatch.Dispatcher) {
 	e.running.Add(1)
-	go e.execute(w, d)
+	go e.execute(w, d, false)
 }
 
 // startClaimed runs a workflow a claim of d's queue took for this process
-// (see start), measuring how long it waited on the queue: from its enqueue
-// to the claim, both by the database's clock.
+// (see start); its run measures how long it waited on the queue.
 func (e *Executor) startClaimed(w store.Workflow, d *dispatch.Dispatcher) {
-	e.tel.QueueWait(w.Queue, w.Name, w.StartedAt.Sub(w.CreatedAt))
-	e.start(w, d)
+	e.running.Add(1)
+	go e.execute(w, d, true)
 }
 
 // execute runs one workflow to its end (or to an interruption at Shutdown)
@@ -63,12 +62,17 @@ func (e *Executor) startClaimed(w store.Workflow, d *dispatch.Dispatcher) {
 // next tasks, the dispatcher is woken to.
 //
 // Each run has its span (telemetry.Run), a child of the span that enqueued
-// the workflow (the trace context its row keeps), and is measured.
-func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher) {
+// the workflow (the trace context its row keeps), and is measured; fresh,
+// the workflow was just claimed from its queue: its wait there, from its
+// enqueue to the claim (both by the database's clock), is measured too.
+func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher, fresh bool) {
 	defer e.running.Done()
 	claimed := false
 	if d != nil {
 		defer func() { d.Finished(claimed) }()
+	}
+	if fresh {
+		e.tel.QueueWait(w.Queue, w.Name, w.StartedAt.Sub(w.CreatedAt))
 	}
 	run := e.tel.StartRun(w.Queue, w.Name, w.ID, w.Attempts, w.TraceContext)
 	outcome := store.CompleteParams{ID: w.ID, ExecutorID: e.executorID, Attempts: w.Attempts}
@@ -87,10 +91,10 @@ func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher) {
 		outcome.State = store.StateDeadLetter
 		outcome.Error = fmt.Sprintf("recovered %d times; max_recovery is %d", w.Attempts-1, fn.MaxRecovery)
 		e.log.Warn("dbos: workflow dead-lettered", "workflow_id", w.ID, "name", w.Name, "recoveries", w.Attempts-1)
-		claimed = e.complete(w.Queue, d, outcome, run, fmt.Errorf("%w: %s", sentinel.ErrDeadLetter, outcome.Error))
+		claimed = e.complete(w.Queue, d, outcome, &run, fmt.Errorf("%w: %s", sentinel.ErrDeadLetter, outcome.Error))
 		return
 	}
-	run = run.Begin()
+	run.Begin()
 	out, err := e.invoke(run.Context(e.runCtx), w, fn)
 	var failure error // the run's failure, for its span
 	switch {
@@ -120,7 +124,7 @@ func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher) {
 	default:
 		outcome.State, outcome.Output = store.StateSuccess, out
 	}
-	claimed = e.complete(w.Queue, d, outcome, run, failure)
+	claimed = e.complete(w.Queue, d, outcome, &run, failure)
 }
 
 // errStaleRun marks a run that lost its workflow (cancelled elsewhere, or
@@ -253,7 +257,7 @@ func workflowDeadline(w store.Workflow) time.Time {
 // outcome is counted. d, if not nil, is the queue's dispatcher: the call
 // that records the outcome may claim the queue's next tasks, and complete
 // reports whether it did.
-func (e *Executor) complete(queue string, d *dispatch.Dispatcher, p store.CompleteParams, run telemetry.Run, failure error) (claimed bool) {
+func (e *Executor) complete(queue string, d *dispatch.Dispatcher, p store.CompleteParams, run *telemetry.Run, failure error) (claimed bool) {
 	// Retried until written, or until Shutdown gives up on running work:
 	// then the workflow stays PENDING and is resumed later.
 	var ok bool

@@ -53,6 +53,7 @@ type seriesKey struct{ queue, name string }
 // series are the options that record a measurement of one queue and
 // function: built once, so that recording allocates nothing.
 type series struct {
+	m           *instruments
 	add         []metric.AddOption
 	record      []metric.RecordOption
 	failedError []metric.AddOption // with WorkflowState ERROR
@@ -156,6 +157,7 @@ func (in *instruments) series(queue, name string) *series {
 		return []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(append(attrs[:len(attrs):len(attrs)], WorkflowState.String(state))...))}
 	}
 	s = &series{
+		m:           in,
 		add:         []metric.AddOption{set},
 		record:      []metric.RecordOption{set},
 		failedError: withState(store.StateError),

@@ -32,7 +32,8 @@ func exercise(t *Telemetry) {
 	send.End(nil)
 	t.Enqueued("q", "pkg.F", 1)
 	t.QueueWait("q", "pkg.F", time.Millisecond)
-	run := t.StartRun("q", "pkg.F", "wf-1", 1, send.TraceContext()).Begin()
+	run := t.StartRun("q", "pkg.F", "wf-1", 1, send.TraceContext())
+	run.Begin()
 	rctx := run.Context(ctx)
 	sctx, step := t.StartStep(rctx, "wf-1", 1, "pkg.S")
 	t.Attempts(sctx, 1)
@@ -126,7 +127,8 @@ func TestSpans(t *testing.T) {
 	}
 
 	// Another process runs it, from the row.
-	run := tel.StartRun("emails", "example.com/app/tasks.Process", "wf-1", 2, stored).Begin()
+	run := tel.StartRun("emails", "example.com/app/tasks.Process", "wf-1", 2, stored)
+	run.Begin()
 	rctx := run.Context(context.Background())
 	sctx, step := tel.StartStep(rctx, "wf-1", 1, "example.com/app/tasks.Send")
 	boom := errors.New("smtp: 421")
@@ -226,9 +228,13 @@ func TestMetrics(t *testing.T) {
 	tel.Enqueued("", "pkg.G", 1)
 	for _, state := range []string{store.StateSuccess, store.StateSuccess, store.StateError, store.StateDeadLetter, store.StateCancelled} {
 		tel.QueueWait("q", "pkg.F", 2*time.Second)
-		tel.StartRun("q", "pkg.F", "wf", 1, "").Begin().End(state, true, nil)
+		run := tel.StartRun("q", "pkg.F", "wf", 1, "")
+		run.Begin()
+		run.End(state, true, nil)
 	}
-	tel.StartRun("q", "pkg.F", "wf", 1, "").Begin().End(store.StateSuccess, false, nil) // not recorded: not counted
+	run := tel.StartRun("q", "pkg.F", "wf", 1, "")
+	run.Begin()
+	run.End(store.StateSuccess, false, nil) // not recorded: not counted
 	tel.Cancelled("q", "pkg.F")
 
 	f := attribute.NewSet(WorkflowName.String("pkg.F"), MessagingDestination.String("q"))

@@ -64,6 +64,11 @@ func (t *Telemetry) Send(ctx context.Context, op Op, name, queue, id string, n i
 	if tr == nil {
 		return Producer{}
 	}
+	return t.send(ctx, tr, op, name, queue, id, n)
+}
+
+// send starts a producer span (see Send).
+func (t *Telemetry) send(ctx context.Context, tr trace.Tracer, op Op, name, queue, id string, n int) Producer {
 	attrs := make([]attribute.KeyValue, 0, 8)
 	attrs = append(attrs,
 		MessagingSystem.String("dbos"),
@@ -115,26 +120,36 @@ func (p Producer) End(err error) {
 }
 
 // Run is one run (one attempt) of a workflow: its span (SpanKindConsumer,
-// a child of the enqueuer's span) and its measurements.
+// a child of the enqueuer's span) and its measurements. It is small (four
+// words) and its methods take it by pointer: the executor keeps it in the
+// frame of the run's goroutine, whose stack the deepest calls share.
 type Run struct {
-	span  trace.Span   // nil when not tracing
-	m     *instruments // nil when not measuring
-	queue string
-	name  string
-	begun time.Time // when Begin counted it started; zero before
+	span  trace.Span    // nil when not tracing
+	s     *series       // the run's queue and function; nil when not measuring
+	begun time.Duration // when Begin counted it started (since clockBase); 0 before
 }
+
+// clockBase is the origin of Run.begun: a monotonic reading.
+var clockBase = time.Now()
 
 // StartRun starts the span of a run of workflow id (function name, on
 // queue, "" for none) at attempt, whose row keeps traceContext: the span
 // of the enqueue that made it is its parent, in whatever process that
 // ran.
 func (t *Telemetry) StartRun(queue, name, id string, attempt int, traceContext string) Run {
-	r := Run{m: t.metrics(), queue: queue, name: name}
-	tr := t.tracing()
-	if tr == nil {
-		return r
+	var r Run
+	if m := t.metrics(); m != nil {
+		r.s = m.series(queue, name)
 	}
-	attrs := make([]attribute.KeyValue, 0, 8)
+	if tr := t.tracing(); tr != nil {
+		r.span = t.runSpan(tr, queue, name, id, attempt, traceContext)
+	}
+	return r
+}
+
+// runSpan starts a run's span (see StartRun).
+func (t *Telemetry) runSpan(tr trace.Tracer, queue, name, id string, attempt int, traceContext string) trace.Span {
+	attrs := make([]attribute.KeyValue, 0, 9)
 	attrs = append(attrs,
 		MessagingSystem.String("dbos"),
 		MessagingOperationType.String("process"),
@@ -147,13 +162,13 @@ func (t *Telemetry) StartRun(queue, name, id string, attempt int, traceContext s
 	if queue != "" {
 		attrs = append(attrs, MessagingDestination.String(queue))
 	}
-	_, r.span = tr.Start(decode(traceContext), spanName("run", name), trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
-	return r
+	_, span := tr.Start(decode(traceContext), spanName("run", name), trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
+	return span
 }
 
 // Context returns ctx carrying the run's span: the spans the workflow's
 // code starts (its steps, its enqueues, the user's own) are its children.
-func (r Run) Context(ctx context.Context) context.Context {
+func (r *Run) Context(ctx context.Context) context.Context {
 	if r.span == nil {
 		return ctx
 	}
@@ -162,17 +177,16 @@ func (r Run) Context(ctx context.Context) context.Context {
 
 // Begin counts the run started (dbos.workflows.started) and starts its
 // clock (dbos.workflow.duration).
-func (r Run) Begin() Run {
-	if r.m != nil {
-		r.m.started.Add(context.Background(), 1, r.m.series(r.queue, r.name).add...)
-		r.begun = time.Now()
+func (r *Run) Begin() {
+	if r.s != nil {
+		r.s.m.started.Add(context.Background(), 1, r.s.add...)
+		r.begun = max(time.Since(clockBase), 1)
 	}
-	return r
 }
 
 // Event notes on the run's span what happened to it (an interruption, a
 // cancellation seen while running).
-func (r Run) Event(what string) {
+func (r *Run) Event(what string) {
 	if r.span != nil {
 		r.span.AddEvent(what)
 	}
@@ -184,7 +198,7 @@ func (r Run) Event(what string) {
 // status. When recorded, the run recorded state as the workflow's outcome:
 // it is counted (succeeded, failed or cancelled) and, if the run began,
 // its duration measured.
-func (r Run) End(state string, recorded bool, err error) {
+func (r *Run) End(state string, recorded bool, err error) {
 	if r.span != nil {
 		if state != "" {
 			r.span.SetAttributes(WorkflowState.String(state))
@@ -194,23 +208,22 @@ func (r Run) End(state string, recorded bool, err error) {
 		}
 		r.span.End()
 	}
-	if r.m == nil || !recorded {
+	if r.s == nil || !recorded {
 		return
 	}
-	s := r.m.series(r.queue, r.name)
-	ctx := context.Background()
+	s, ctx := r.s, context.Background()
 	switch state {
 	case store.StateSuccess:
-		r.m.succeeded.Add(ctx, 1, s.add...)
+		s.m.succeeded.Add(ctx, 1, s.add...)
 	case store.StateError:
-		r.m.failed.Add(ctx, 1, s.failedError...)
+		s.m.failed.Add(ctx, 1, s.failedError...)
 	case store.StateDeadLetter:
-		r.m.failed.Add(ctx, 1, s.failedDead...)
+		s.m.failed.Add(ctx, 1, s.failedDead...)
 	case store.StateCancelled:
-		r.m.cancelled.Add(ctx, 1, s.add...)
+		s.m.cancelled.Add(ctx, 1, s.add...)
 	}
-	if !r.begun.IsZero() {
-		r.m.duration.Record(ctx, time.Since(r.begun).Seconds(), s.record...)
+	if r.begun > 0 {
+		s.m.duration.Record(ctx, (time.Since(clockBase) - r.begun).Seconds(), s.record...)
 	}
 }
 
