@@ -230,10 +230,13 @@ func testDeleteExpired(t *testing.T, open Opener) {
 	child := finished(t, s, name, parent.ID, store.StateSuccess)
 	waiting := enqueue(t, ctx, s, store.InsertParams{Name: name, Queue: queue})
 	running := runningNamed(t, s, name)
-	time.Sleep(300 * time.Millisecond)
+	// The retention is long enough that fresh, finished just before the
+	// sweep, stays recent however slowly a loaded machine gets there.
+	const retention = time.Second
+	time.Sleep(retention + 100*time.Millisecond)
 	fresh := finished(t, s, name, "", store.StateSuccess)
 
-	p := store.ExpireParams{Retention: 200 * time.Millisecond, ExecutorID: unique("sweeper"), Batch: 2}
+	p := store.ExpireParams{Retention: retention, ExecutorID: unique("sweeper"), Batch: 2}
 	if n := deleteExpired(t, s, p); n < len(old) {
 		t.Errorf("DeleteExpired deleted %d, want at least %d", n, len(old))
 	}
@@ -241,7 +244,7 @@ func testDeleteExpired(t *testing.T, open Opener) {
 	checkKept(t, s, "unfinished, recent, a running parent's child", parent, child, waiting, running, fresh)
 
 	complete(t, ctx, s, parent)
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(retention + 100*time.Millisecond)
 	deleteExpired(t, s, p)
 	checkGone(t, s, "after the parent finished", parent, child, fresh)
 	checkKept(t, s, "unfinished", waiting, running)
