@@ -137,8 +137,8 @@ func queuePause(fs *flag.FlagSet) func(*cli, []string) error {
 			fmt.Fprintf(c.stdout, "Queue %s was already paused.\n", name)
 			return nil
 		}
-		fmt.Fprintf(c.stdout, "Paused queue %s: no process starts its tasks until `dbosctl queue resume %s` (%d running finish, %d enqueued wait).\n",
-			name, name, after.Running, after.Enqueued)
+		fmt.Fprintf(c.stdout, "Paused queue %s in every process: its running workflows (%d) finish, its enqueued ones (%d) wait until `dbosctl queue resume %s`.\n",
+			name, after.Running, after.Enqueued, name)
 		return nil
 	}
 }
@@ -171,6 +171,6 @@ func queueResume(c *cli, args []string) error {
 		fmt.Fprintf(c.stdout, "Queue %s is not paused: nothing to resume.\n", name)
 		return nil
 	}
-	fmt.Fprintf(c.stdout, "Resumed queue %s: its %d enqueued workflows may start.\n", name, after.Enqueued)
+	fmt.Fprintf(c.stdout, "Resumed queue %s: its enqueued workflows (%d) start as its limits allow.\n", name, after.Enqueued)
 	return nil
 }
