@@ -190,7 +190,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 // name; a later one wins.
 func (c *cli) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.databaseURL, "database-url", c.databaseURL,
-		"the database, `URL`: postgres://... or sqlite:PATH (default $DBOS_DATABASE_URL, else "+dbos.DefaultDatabaseURL+")")
+		"the database `URL`: postgres://... or sqlite:PATH (default $DBOS_DATABASE_URL, else "+dbos.DefaultDatabaseURL+")")
 	fs.BoolVar(&c.json, "json", c.json, "print one JSON document on stdout, for scripts")
 }
 
