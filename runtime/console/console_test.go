@@ -183,9 +183,9 @@ func TestQueuesPage(t *testing.T) {
 	r.want(t, http.StatusOK,
 		"<title>Queues · Acme ops</title>",
 		`data-queue="console_orders"`, `data-queue="console_packing"`,
-		"/ 4",             // running against Concurrency(4)
-		"/ 120 per 1m00s", // rate-limit use
-		"8 per process",   // WorkerConcurrency(8)
+		"/ 4",           // running against Concurrency(4)
+		"/ 120 per 1m",  // rate-limit use
+		"8 per process", // WorkerConcurrency(8)
 		`<button class="btn" type="submit">Pause</button>`,
 	)
 	if ct := r.header.Get("Content-Type"); ct != "text/html; charset=utf-8" {

@@ -17,10 +17,10 @@ var funcs = template.FuncMap{
 	"abs":     absTime,
 	"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
 	"dur":     duration,
+	"period":  period,
 	"short":   shortName,
 	"badge":   badgeClass,
 	"pct":     percent,
-	"add":     func(a, b int) int { return a + b },
 	"frac":    func(f float64) string { return fmt.Sprintf("%.1f", f) },
 	"elapsed": elapsed,
 	"at":      func(t, now time.Time) timeAt { return timeAt{T: t, Now: now} },
@@ -103,13 +103,32 @@ func duration(d time.Duration) string {
 	}
 }
 
-// shortName is a registered function name without its import path:
-// "example.com/app/orders.Process" is "orders.Process".
+// shortName is a registered function name, or a step name such as
+// "enqueue example.com/app/orders.Process", without import paths:
+// "orders.Process", "enqueue orders.Process".
 func shortName(name string) string {
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		return name[i+1:]
+	words := strings.Split(name, " ")
+	for i, w := range words {
+		if j := strings.LastIndexByte(w, '/'); j >= 0 {
+			words[i] = w[j+1:]
+		}
 	}
-	return name
+	return strings.Join(words, " ")
+}
+
+// period is a rate limit's period: 1m, 30s, 1h, or 1.50s when not whole.
+func period(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return duration(d)
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	case d%time.Second == 0:
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return duration(d)
 }
 
 // badgeClass is the CSS class of a state's badge.

@@ -46,7 +46,7 @@ func loadPages() (*pages, error) {
 		p.tmpl[name] = t
 	}
 	sum := sha256.New()
-	for _, name := range []string{"console.css", "console.js"} {
+	for _, name := range []string{"console.css", "console.js", "favicon.svg"} {
 		b, err := fs.ReadFile(uiFS, "ui/"+name)
 		if err != nil {
 			return nil, fmt.Errorf("console: %w", err)
@@ -174,10 +174,11 @@ func (h *handler) static(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotFound, fmt.Sprintf("There is no file %s.", name))
 		return
 	}
-	ct := "text/css; charset=utf-8"
-	if path.Ext(name) == ".js" {
-		ct = "text/javascript; charset=utf-8"
-	}
+	ct := map[string]string{
+		".css": "text/css; charset=utf-8",
+		".js":  "text/javascript; charset=utf-8",
+		".svg": "image/svg+xml",
+	}[path.Ext(name)]
 	w.Header().Set("Content-Type", ct)
 	if r.URL.Query().Get("v") == h.pages.version {
 		w.Header().Set("Cache-Control", "public, max-age=86400, immutable")
