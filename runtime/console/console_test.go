@@ -342,6 +342,26 @@ func TestEscaping(t *testing.T) {
 	get(t, srv.URL+"/workflows/"+url.PathEscape(id)).want(t, http.StatusOK, "&lt;script&gt;alert(2)&lt;/script&gt;", "&lt;i&gt;ops&lt;/i&gt;")
 }
 
+// TestOddIDs checks that IDs with path and query characters reach their
+// pages and actions, escaped as one path segment.
+func TestOddIDs(t *testing.T) {
+	rt := launch(t)
+	srv := serve(t, rt, console.Options{})
+	tok := token(t, srv)
+	id := hold(t, rt, "team/a b?c#d%e")
+	esc := url.PathEscape(id)
+	get(t, srv.URL+"/workflows").want(t, http.StatusOK, `href="/workflows/`+esc+`"`)
+	get(t, srv.URL+"/workflows/"+esc).want(t, http.StatusOK, "team/a b?c#d%e", `action="/workflows/`+esc+`/cancel"`)
+	r := post(t, srv, "/workflows/"+esc+"/cancel", url.Values{"csrf_token": {tok}})
+	r.want(t, http.StatusSeeOther)
+	if loc := r.header.Get("Location"); loc != "/workflows/"+esc {
+		t.Errorf("redirect to %q, want %q", loc, "/workflows/"+esc)
+	}
+	if st := status(t, rt, id); st.State != dbos.StateCancelled {
+		t.Fatalf("state %s after cancel", st.State)
+	}
+}
+
 func TestCancelResumeFork(t *testing.T) {
 	rt := launch(t)
 	srv := serve(t, rt, console.Options{})
