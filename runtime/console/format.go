@@ -21,6 +21,7 @@ var funcs = template.FuncMap{
 	"short":   shortName,
 	"badge":   badgeClass,
 	"pct":     percent,
+	"add":     func(a, b int) int { return a + b },
 	"frac":    func(f float64) string { return fmt.Sprintf("%.1f", f) },
 	"elapsed": elapsed,
 	"at":      func(t, now time.Time) timeAt { return timeAt{T: t, Now: now} },

@@ -176,8 +176,10 @@ func pageURL(v *view, form filterForm, offset int) string {
 	return v.List("state", form.State, "queue", form.Queue, "name", form.Name, "since", form.Since, "limit", limit, "offset", off)
 }
 
-// Bounds of the children tree of the workflow page.
+// Bounds of the workflow page, which refreshes itself: the steps listed,
+// and the children tree (each node costs two reads).
 const (
+	maxSteps  = 500 // steps listed, the first ones
 	treeDepth = 4   // levels of descendants shown
 	treeNodes = 100 // descendants shown in all
 )
@@ -191,6 +193,7 @@ type workflowPage struct {
 	Running   bool          // not finished: Duration is still growing
 	Children  []*treeNode
 	More      int // children not shown past the tree's bounds
+	Hidden    int // steps not listed past maxSteps
 	MaxFork   int // the highest step a fork may start from
 	CanCancel bool
 	CanResume bool
@@ -242,7 +245,11 @@ func (h *handler) workflowPage(w http.ResponseWriter, r *http.Request) {
 		Output:    prettyJSON(st.Output),
 	}
 	data.Duration = elapsed(st, v.Now)
-	data.Steps, data.Span = timeline(st, steps, v.Now)
+	shown := steps
+	if len(shown) > maxSteps {
+		shown, data.Hidden = shown[:maxSteps], len(steps)-maxSteps
+	}
+	data.Steps, data.Span = timeline(st, shown, v.Now)
 	budget := treeNodes
 	data.Children, data.More = h.children(ctx, steps, 1, &budget)
 	v.Data = data

@@ -2,9 +2,9 @@
 // without it (only without refreshing itself):
 //
 //  - Live refresh: every data-refresh ms, while the tab is visible, fetch
-//    the page again and swap each element marked data-live for its new
-//    version (the same id), leaving a region alone while one of its fields
-//    has focus and keeping open <details> open.
+//    the page again and bring each element marked data-live up to date
+//    with its new version (the same id), changing only what differs, and
+//    leaving a region alone while one of its fields has focus.
 //  - In-place actions: a POST form is sent with fetch; the server answers
 //    with the page it redirects to, which is swapped in (or, when it is
 //    another page, such as a fork's, opened). Errors show in a toast.
@@ -22,6 +22,7 @@
   function setLive(text, state) {
     if (!live) return;
     live.textContent = text;
+    live.title = text;
     live.classList.toggle("bad", state === "bad");
     live.classList.toggle("paused", state === "paused");
   }
@@ -44,15 +45,42 @@
     return m ? m.textContent.trim() : res.status + " " + res.statusText;
   }
 
+  // morph makes the node el like next, changing only what differs, so that
+  // an element that did not change (a button being clicked) stays in place.
+  // An open <details> stays open.
+  function morph(el, next) {
+    if (el.nodeType !== next.nodeType || el.nodeName !== next.nodeName) {
+      el.replaceWith(document.importNode(next, true));
+      return;
+    }
+    if (el.nodeType !== Node.ELEMENT_NODE) {
+      if (el.nodeValue !== next.nodeValue) el.nodeValue = next.nodeValue;
+      return;
+    }
+    const keep = el.nodeName === "DETAILS" ? "open" : "";
+    for (const a of Array.from(el.attributes)) {
+      if (a.name !== keep && !next.hasAttribute(a.name)) el.removeAttribute(a.name);
+    }
+    for (const a of Array.from(next.attributes)) {
+      if (el.getAttribute(a.name) !== a.value) el.setAttribute(a.name, a.value);
+    }
+    const have = Array.from(el.childNodes);
+    const want = Array.from(next.childNodes);
+    want.forEach((n, i) => {
+      if (i < have.length) morph(have[i], n);
+      else el.appendChild(document.importNode(n, true));
+    });
+    for (const n of have.slice(want.length)) n.remove();
+  }
+
+  // swap brings each [data-live] element of the page up to date with the
+  // element of the same id in doc, except one whose field has focus.
   function swap(doc) {
     for (const el of document.querySelectorAll("[data-live]")) {
       const next = doc.getElementById(el.id);
-      if (!next) continue;
       const focused = document.activeElement;
-      if (focused && el.contains(focused) && focused.matches("input, select, textarea")) continue;
-      const open = new Set(Array.from(el.querySelectorAll("details[open][id]"), (d) => d.id));
-      for (const d of next.querySelectorAll("details[id]")) d.open = open.has(d.id);
-      el.replaceWith(document.adoptNode(next));
+      if (!next || (el.contains(focused) && focused.matches("input, select, textarea"))) continue;
+      morph(el, next);
     }
     document.title = doc.title;
   }
@@ -99,6 +127,7 @@
     if (form.method !== "post") return;
     ev.preventDefault();
     actions++;
+    const done = form.dataset.done || "Done"; // before the form changes
     const button = ev.submitter;
     if (button) button.disabled = true;
     try {
@@ -113,7 +142,7 @@
         return;
       }
       swap(doc);
-      toast(form.dataset.done || "Done");
+      toast(done);
     } catch (err) {
       toast("The request failed: " + err.message, true);
     } finally {
