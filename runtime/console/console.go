@@ -239,9 +239,9 @@ func hostOf(host string) string {
 // handler's token.
 func (h *handler) post(fn http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10) // a form of a few fields
 		tok := r.Header.Get(TokenHeader)
 		if tok == "" {
-			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			tok = r.PostFormValue(TokenField)
 		}
 		if subtle.ConstantTimeCompare([]byte(tok), []byte(h.token)) != 1 {

@@ -276,7 +276,8 @@ func TestWorkflowsPage(t *testing.T) {
 		"limit=0":         "Limit &#34;0&#34; is not a whole number from 1 to 1000.",
 		"limit=abc":       "Limit &#34;abc&#34; is not a whole number",
 	} {
-		get(t, srv.URL+"/workflows?"+query).want(t, http.StatusBadRequest, "Bad Request", msg)
+		// The page comes back with the filters as typed, and what is wrong.
+		get(t, srv.URL+"/workflows?queue=kept&"+query).want(t, http.StatusBadRequest, "Bad request:", msg, `name="queue" value="kept"`)
 	}
 	for _, since := range []string{"90s", "7d", "2020-01-02", "2020-01-02T15:04:05Z"} {
 		get(t, srv.URL+"/workflows?since="+url.QueryEscape(since)).want(t, http.StatusOK, `href="/workflows/order-ok"`)

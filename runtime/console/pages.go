@@ -150,17 +150,23 @@ type errorPage struct {
 // fail answers r with the error page.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	reason := http.StatusText(status)
-	h.render(w, status, "error", h.newView(r, "", reason, errorPage{Status: status, Reason: reason, Message: msg}))
+	v := h.newView(r, "", reason, errorPage{Status: status, Reason: reason, Message: msg})
+	v.Refresh = 0 // an error page has nothing live
+	h.render(w, status, "error", v)
 }
 
 // failErr answers r with the error page for err: 404 for an unknown
-// workflow, 500 otherwise.
+// workflow, 500 (with err's message) otherwise.
 func (h *handler) failErr(w http.ResponseWriter, r *http.Request, err error) {
-	status := http.StatusInternalServerError
 	if errors.Is(err, dbos.ErrNotFound) {
-		status = http.StatusNotFound
+		msg := capitalize(err.Error())
+		if id := r.PathValue("id"); id != "" {
+			msg = fmt.Sprintf("There is no workflow %q: it never existed, or it finished and was deleted.", id)
+		}
+		h.fail(w, r, http.StatusNotFound, msg)
+		return
 	}
-	h.fail(w, r, status, capitalize(err.Error()))
+	h.fail(w, r, http.StatusInternalServerError, capitalize(err.Error()))
 }
 
 // ctx is the request's context bound to the console's runtime.

@@ -36,8 +36,12 @@ type workflowsPage struct {
 	Newer     string // the URL of the previous page; "" on the first
 	Older     string // of the next page; "" on the last
 	Limits    []int
-	Filtered  bool // some filter is set
+	Filtered  bool   // some filter is set
+	Error     string // what is wrong with the filters; then nothing is listed
 }
+
+// limits are the page sizes the workflows page offers.
+var limits = []int{25, 50, 100, 200}
 
 // filterForm is the workflows page's query, as typed.
 type filterForm struct {
@@ -129,7 +133,10 @@ func (h *handler) workflowsPage(w http.ResponseWriter, r *http.Request) {
 	v := h.newView(r, "workflows", "Workflows", nil)
 	form, f, err := parseFilter(r.URL.Query(), v.Now)
 	if err != nil {
-		h.fail(w, r, http.StatusBadRequest, capitalize(err.Error())+".")
+		// The page again, with the filters as typed and what is wrong.
+		v.Heading, v.Refresh = http.StatusText(http.StatusBadRequest), 0
+		v.Data = workflowsPage{Filter: form, States: states, Limits: limits, Filtered: true, Error: capitalize(err.Error()) + "."}
+		h.render(w, http.StatusBadRequest, "workflows", v)
 		return
 	}
 	ws, err := dbos.ListWorkflows(ctx, f)
@@ -140,7 +147,7 @@ func (h *handler) workflowsPage(w http.ResponseWriter, r *http.Request) {
 	data := workflowsPage{
 		Filter:   form,
 		States:   states,
-		Limits:   []int{25, 50, 100, 200},
+		Limits:   limits,
 		Filtered: form.State != "" || form.Queue != "" || form.Name != "" || form.Since != "",
 	}
 	if len(ws) > form.Limit {
