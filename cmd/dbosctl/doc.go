@@ -16,6 +16,7 @@
 //	dbosctl queue list
 //	dbosctl queue pause [-force] NAME
 //	dbosctl queue resume NAME
+//	dbosctl ui [-addr HOST:PORT] [-user NAME]
 //	dbosctl migrate
 //
 // The database is -database-url, else $DBOS_DATABASE_URL, else
@@ -44,6 +45,11 @@
 // how many of its workflows are enqueued, running, and started in the last
 // minute. queue pause refuses a name the database does not know (a typo
 // would pause nothing that runs) unless -force.
+//
+// ui serves the web console (package runtime/console) on -addr, by
+// default 127.0.0.1:8910, until interrupted. Another address, reachable
+// from other machines, needs -user and the password in $DBOS_UI_PASSWORD
+// (HTTP basic auth).
 //
 // Output: tables for people by default. With -json each command prints
 // exactly one JSON document on stdout, with stable snake_case field names

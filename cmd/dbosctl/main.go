@@ -35,15 +35,14 @@ type command struct {
 	args  []string
 }
 
-// root is dbosctl's command table. The web console's "ui" command belongs
-// here beside the others once package runtime/console can serve it.
+// root is dbosctl's command table.
 var root = &command{
 	name:     "dbosctl",
 	synopsis: "[-database-url URL] [-json] <command> [arguments]",
 	doc: "dbosctl inspects and operates the workflows and queues of a dbosgen database.\n" +
 		"It never changes a database's schema unless asked: a database that is missing\n" +
 		"or not migrated to this dbosctl's version is refused until `dbosctl migrate`.",
-	subs: []*command{workflowCommand, queueCommand, migrateCommand},
+	subs: []*command{workflowCommand, queueCommand, uiCommand, migrateCommand},
 }
 
 // Exit codes.
