@@ -161,6 +161,7 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		Notifier:   e.notifier,
 		Start:      e.start,
 		Runs:       e.runs,
+		Outage:     &e.outage,
 	}, listened)
 	if events := st.Events(); events != nil {
 		e.loops.Go(func() { e.eventLoop(events) })
@@ -177,6 +178,7 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		Schedule: e.schedule,
 		Running:  e.runningIDs,
 		Stop:     e.stopDisowned,
+		Outage:   &e.outage,
 	}
 	e.loops.Go(func() { keeper.Run(e.stopCh) })
 	if cfg.Retention > 0 {
