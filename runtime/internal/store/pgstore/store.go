@@ -204,6 +204,10 @@ func (s *Store) Events() <-chan store.Event {
 	return s.listener.out
 }
 
+// Pooled reports whether the store reaches Postgres through a transaction
+// pooler (PgBouncer): see connect.
+func (s *Store) Pooled() bool { return s.pooled }
+
 // Close stops the listener and closes the pool. It is safe to call twice.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
