@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,6 +93,17 @@ func configure(url string, opts Options) (*pgxpool.Config, error) {
 	return cfg, nil
 }
 
+// hosts names the config's host:port pairs, for messages.
+func hosts(cc *pgx.ConnConfig) string {
+	names := []string{net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))}
+	for _, f := range cc.Fallbacks {
+		if n := net.JoinHostPort(f.Host, strconv.Itoa(int(f.Port))); !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
 // multiHost reports whether the config names more than one host:port.
 func multiHost(cc *pgx.ConnConfig) bool {
 	for _, f := range cc.Fallbacks {
@@ -118,7 +130,7 @@ func truncate(s string, n int) string {
 // trip each), which PgBouncer's transaction mode requires.
 func connect(ctx context.Context, cfg *pgxpool.Config, budget int, log *slog.Logger) (conninfo, error) {
 	cc := cfg.ConnConfig
-	info := conninfo{where: net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))}
+	info := conninfo{where: hosts(cc)}
 	if cc.DefaultQueryExecMode != pgx.QueryExecModeCacheStatement {
 		info.pooled, info.why = true, "the URL sets default_query_exec_mode"
 	}
@@ -397,7 +409,7 @@ func listenTarget(ctx context.Context, s *Store, cfg *pgxpool.Config, info conni
 		return nil, fmt.Errorf("Config.ListenURL: %w", err)
 	}
 	lc := lcfg.ConnConfig
-	where := net.JoinHostPort(lc.Host, strconv.Itoa(int(lc.Port)))
+	where := hosts(lc)
 	added := planWithIndexes(lc) // harmless on a LISTEN connection; refused by a pooler
 	conn, err := pgx.ConnectConfig(ctx, lc)
 	if err != nil {
