@@ -28,7 +28,7 @@ const (
 // Reconnection backoff of the listener.
 const (
 	reconnectMin = 100 * time.Millisecond
-	reconnectMax = 5 * time.Second
+	reconnectMax = time.Second
 )
 
 // listener holds one dedicated connection in LISTEN mode and forwards
