@@ -238,3 +238,46 @@ func TestPoolerListenURL(t *testing.T) {
 		t.Errorf("ListenURL to another database: %v, want an error naming both databases", err)
 	}
 }
+
+// TestMultiHostTargetsTheWritablePrimary: a URL naming several hosts
+// reaches the read-write one unless it says otherwise; a single host is
+// left alone.
+func TestMultiHostTargetsTheWritablePrimary(t *testing.T) {
+	for _, tc := range []struct {
+		url       string
+		readWrite bool
+	}{
+		{"postgres://u@h1:5432,h2:5433/db?sslmode=disable", true},
+		{"postgres://u@h1:5432,h2:5433/db?sslmode=disable&target_session_attrs=any", false},
+		{"postgres://u@h1:5432/db?sslmode=disable", false},
+		{"postgres://u@h1:5432/db", false}, // sslmode=prefer: two fallbacks, one host
+	} {
+		cfg, err := configure(tc.url, Options{ApplicationName: "dbos test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.ConnConfig.ValidateConnect != nil; got != tc.readWrite {
+			t.Errorf("%s: validates read-write %v, want %v", tc.url, got, tc.readWrite)
+		}
+		if got := cfg.ConnConfig.RuntimeParams["application_name"]; got != "dbos test" {
+			t.Errorf("%s: application_name %q", tc.url, got)
+		}
+	}
+}
+
+// TestOpenWarnsOfTooFewSlots: Open warns when the server has fewer free
+// slots than MaxConns, naming the limits.
+func TestOpenWarnsOfTooFewSlots(t *testing.T) {
+	roleURL, _ := limitedRole(t, 3)
+	var logs testdb.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, err := OpenWith(t.Context(), roleURL, log, Options{MaxConns: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	out := logs.String()
+	if !strings.Contains(out, "has 3 free connection slots and this process may open up to 6 (Config.MaxConns)") || !strings.Contains(out, "CONNECTION LIMIT 3") {
+		t.Errorf("logged:\n%s\nwant a warning of 3 free slots for MaxConns 6, naming the role's limit", out)
+	}
+}
