@@ -23,8 +23,8 @@ import (
 // unless Options.MaxConns (dbos.Config.MaxConns) says otherwise: its pool's
 // and its LISTEN connection. Sized for a fleet: a dozen processes fit in
 // Postgres's default max_connections (100) with room to spare. The runtime
-// coalesces its calls (inserts, claims, completions, notifications), so a
-// busy process seldom holds more than four at once.
+// coalesces its calls (inserts, claims, completions, notifications): the
+// benchmarks (seedloop, drain, latency) ran as fast with 8 as with 16.
 const DefaultMaxConns = 8
 
 // Options are what OpenWith takes beyond the URL.
