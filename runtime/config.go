@@ -17,6 +17,7 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/executor"
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore"
 )
 
 // DefaultDatabaseURL is the database used when neither Config.DatabaseURL
@@ -31,6 +32,10 @@ const (
 	// DefaultSQLitePoll is the poll on SQLite, which has no notifications
 	// between processes.
 	DefaultSQLitePoll = 50 * time.Millisecond
+	// DefaultPolledPoll is the poll on Postgres when the process does not
+	// listen for notifications: its database URL goes through a
+	// transaction pooler (PgBouncer) and no Config.ListenURL is set.
+	DefaultPolledPoll = 100 * time.Millisecond
 	// DefaultLeaseDuration is how long an executor is presumed alive after
 	// its last heartbeat.
 	DefaultLeaseDuration = 5 * time.Second
@@ -118,6 +123,26 @@ type Config struct {
 	// for tools that must not (dbosctl).
 	NoMigrate bool
 
+	// MaxConns is the most connections this process opens to Postgres: its
+	// pool's and the one it LISTENs on. Processes × MaxConns must fit in
+	// the server's max_connections (less superuser_reserved_connections)
+	// and the role's CONNECTION LIMIT; a call that finds no free slot
+	// waits for one and retries (logged once, with how long it lasted),
+	// and Launch fails when the server has none. Defaults to
+	// DefaultMaxConns (8: a dozen processes fit in Postgres's default of
+	// 100), or the URL's pool_max_conns plus one. At least 2 when the
+	// process listens. Ignored on SQLite.
+	MaxConns int
+
+	// ListenURL names a direct connection to the same Postgres database,
+	// for LISTEN, when DatabaseURL goes through a transaction pooler
+	// (PgBouncer in transaction mode, detected at Launch: it refuses the
+	// planner settings a direct connection takes). Without it such a
+	// process polls every PollInterval (default DefaultPolledPoll) and
+	// logs one warning. A multi-host URL works as in DatabaseURL.
+	// Defaults to $DBOS_LISTEN_URL.
+	ListenURL string
+
 	// TracerProvider receives the runtime's spans: a producer span
 	// (messaging.operation.type "send") for each enqueue, start, fork and
 	// batch enqueue, a consumer span ("process") for each run of a
@@ -139,6 +164,9 @@ type Config struct {
 	// otel.GetMeterProvider(), followed as TracerProvider is.
 	MeterProvider metric.MeterProvider
 }
+
+// DefaultMaxConns is the default of Config.MaxConns.
+const DefaultMaxConns = pgstore.DefaultMaxConns
 
 // resolved returns the config with every default filled in.
 func (c Config) resolved() (Config, error) {
@@ -172,6 +200,15 @@ func (c Config) resolved() (Config, error) {
 	}
 	if c.LeaseDuration == 0 {
 		c.LeaseDuration = DefaultLeaseDuration
+	}
+	if c.MaxConns < 0 {
+		return c, fmt.Errorf("Config.MaxConns %d: must not be negative (0: DefaultMaxConns, %d)", c.MaxConns, DefaultMaxConns)
+	}
+	if c.ListenURL == "" {
+		c.ListenURL = os.Getenv("DBOS_LISTEN_URL")
+	}
+	if c.ListenURL != "" && !executor.IsPostgresURL(c.ListenURL) {
+		return c, fmt.Errorf("Config.ListenURL: want a postgres:// URL of the database DatabaseURL reaches, directly")
 	}
 	if c.PollInterval == 0 {
 		if executor.IsPostgresURL(c.DatabaseURL) {

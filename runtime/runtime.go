@@ -3,6 +3,7 @@ package dbos
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/executor"
 	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
@@ -29,6 +30,10 @@ type Runtime struct {
 // version runs (leaving the rest for a process that runs it), and makes
 // the runtime the process default.
 func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
+	var polled time.Duration // the poll when the process cannot listen, unless PollInterval is set
+	if cfg.PollInterval == 0 {
+		polled = DefaultPolledPoll
+	}
 	cfg, err := cfg.resolved()
 	if err != nil {
 		return nil, fmt.Errorf("dbos.Launch: %w", err)
@@ -52,6 +57,9 @@ func Launch(ctx context.Context, cfg Config) (*Runtime, error) {
 		ClientOnly:     cfg.ClientOnly,
 		NoMigrate:      cfg.NoMigrate,
 		Listen:         listen,
+		MaxConns:       cfg.MaxConns,
+		ListenURL:      cfg.ListenURL,
+		PolledPoll:     polled,
 		TracerProvider: cfg.TracerProvider,
 		MeterProvider:  cfg.MeterProvider,
 	}, decls)

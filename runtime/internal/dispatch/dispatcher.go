@@ -247,8 +247,15 @@ func (d *Dispatcher) claim() time.Time {
 		// A claim that locked rows must finish: never interrupt it.
 		res, err := d.claimReserved(context.WithoutCancel(d.env.Ctx), n, nil)
 		if err != nil {
-			d.env.Log.Error("dbos: claim failed; retrying at the next poll", "queue", d.name, "err", err)
+			if d.env.Outage != nil {
+				d.env.Outage.Failed(d.env.Log, "claim tasks of queue "+d.name, err, d.env.Poll)
+			} else {
+				d.env.Log.Error("dbos: claim failed; retrying at the next poll", "queue", d.name, "err", err)
+			}
 			return time.Time{}
+		}
+		if d.env.Outage != nil {
+			d.env.Outage.Succeeded(d.env.Log)
 		}
 		d.notePaused(res.Paused)
 		if len(res.Claimed) < n {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dbosgen/dbosgen/runtime/internal/groupcommit"
 	"github.com/dbosgen/dbosgen/runtime/internal/notify"
+	"github.com/dbosgen/dbosgen/runtime/internal/outage"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
 
@@ -42,6 +43,9 @@ type Env struct {
 	// Runs is what this process runs: every claim (the dispatchers', the
 	// completers', the inserters') takes only such workflows.
 	Runs *store.Runs
+	// Outage, when set, logs failed claims once per outage (with the
+	// executor's other database calls) instead of each one.
+	Outage *outage.Tracker
 }
 
 // maxInsertBatch caps the workflows one store call inserts.

@@ -30,6 +30,7 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
 	"github.com/dbosgen/dbosgen/runtime/internal/lease"
 	"github.com/dbosgen/dbosgen/runtime/internal/notify"
+	"github.com/dbosgen/dbosgen/runtime/internal/outage"
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
 	"github.com/dbosgen/dbosgen/runtime/internal/retention"
 	"github.com/dbosgen/dbosgen/runtime/internal/sentinel"
@@ -61,6 +62,13 @@ type Config struct {
 	NoMigrate bool
 	// Listen names the queues to run; nil: every declared one.
 	Listen []string
+	// MaxConns and ListenURL: see pgstore.Options (0 and "": defaults).
+	MaxConns  int
+	ListenURL string
+	// PolledPoll, when positive, replaces PollInterval when the store does
+	// not listen for notifications (Postgres behind a transaction pooler
+	// without ListenURL); 0 keeps PollInterval (set by the user).
+	PolledPoll time.Duration
 	// TracerProvider and MeterProvider receive the executor's spans and
 	// measurements (see package telemetry); nil: otel's global ones.
 	TracerProvider trace.TracerProvider
@@ -82,7 +90,7 @@ type Executor struct {
 	waiters  *notify.Waiters
 	notifier *notify.Notifier // nil when the engine has no notifications
 	active   sync.Map         // workflow ID -> context.CancelCauseFunc of those running here
-	outage   outage           // the database calls of running work that fail, logged once per outage
+	outage   outage.Tracker   // the database calls of running work that fail, logged once per outage
 	tel      *telemetry.Telemetry
 
 	// runCtx is the parent of every running workflow's context; cancelRun
@@ -107,9 +115,12 @@ var defaultExecutor atomic.Pointer[Executor]
 // runs it), and makes the executor the process default. A client-only
 // executor (cfg.ClientOnly) starts no dispatcher and resumes nothing.
 func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Executor, error) {
-	st, err := openStore(ctx, cfg.DatabaseURL, cfg.Logger, cfg.NoMigrate)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if st.Events() == nil && cfg.PolledPoll > 0 && IsPostgresURL(cfg.DatabaseURL) {
+		cfg.PollInterval = cfg.PolledPoll
 	}
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	e := &Executor{
@@ -172,6 +183,7 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		Notifier:   e.notifier,
 		Start:      e.startClaimed,
 		Runs:       e.runs,
+		Outage:     &e.outage,
 	}, listened)
 	if events := st.Events(); events != nil {
 		e.loops.Go(func() { e.eventLoop(events) })
@@ -188,6 +200,7 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		Schedule: e.schedule,
 		Running:  e.runningIDs,
 		Stop:     e.stopDisowned,
+		Outage:   &e.outage,
 	}
 	e.loops.Go(func() { keeper.Run(e.stopCh) })
 	if cfg.Retention > 0 {
@@ -309,13 +322,17 @@ func (e *Executor) declareQueues(ctx context.Context, decls []store.QueueConfig)
 	return nil
 }
 
-// openStore opens the engine a database URL names.
-func openStore(ctx context.Context, url string, log *slog.Logger, noMigrate bool) (store.Store, error) {
+// openStore opens the engine the database URL names.
+func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+	url, log, noMigrate := cfg.DatabaseURL, cfg.Logger, cfg.NoMigrate
 	switch {
-	case IsPostgresURL(url) && noMigrate:
-		return pgstore.OpenExisting(ctx, url, log)
 	case IsPostgresURL(url):
-		return pgstore.Open(ctx, url, log)
+		return pgstore.OpenWith(ctx, url, log, pgstore.Options{
+			MaxConns:        cfg.MaxConns,
+			ListenURL:       cfg.ListenURL,
+			ApplicationName: "dbos " + cfg.ExecutorID,
+			NoMigrate:       noMigrate,
+		})
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
 		if path == "" {

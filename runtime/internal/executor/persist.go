@@ -25,13 +25,13 @@ func (e *Executor) persist(ctx context.Context, what string, op func(context.Con
 		// Once sent, a call must finish: never leave its outcome unknown.
 		err := op(context.WithoutCancel(ctx))
 		if err == nil || permanent(err) {
-			e.outage.succeeded(e.log) // the database answered
+			e.outage.Succeeded(e.log) // the database answered
 			return err
 		}
 		if ctx.Err() != nil {
 			return err
 		}
-		e.outage.failed(e.log, what, err, wait)
+		e.outage.Failed(e.log, what, err, wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:

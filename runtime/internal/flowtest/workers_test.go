@@ -32,6 +32,7 @@ const (
 	workerCountEnv = "FLOW_COUNT"
 	workerTaskEnv  = "FLOW_TASK"
 	workerLabelEnv = "FLOW_LABEL"
+	workerConnsEnv = "FLOW_MAX_CONNS" // Config.MaxConns (unset: the default)
 )
 
 func TestMain(m *testing.M) {
@@ -64,7 +65,8 @@ var declared = map[string]*dbos.Queue{
 
 func worker() error {
 	ctx := context.Background()
-	rt, err := dbos.Launch(ctx, dbos.Config{DatabaseURL: os.Getenv(workerURLEnv)})
+	maxConns, _ := strconv.Atoi(os.Getenv(workerConnsEnv))
+	rt, err := dbos.Launch(ctx, dbos.Config{DatabaseURL: os.Getenv(workerURLEnv), MaxConns: maxConns})
 	if err != nil {
 		return err
 	}
@@ -112,6 +114,12 @@ func worker() error {
 // tasks of length task on queue, all at once, and returns every record.
 func runWorkers(t *testing.T, url, queue string, task time.Duration, counts ...int) []record {
 	t.Helper()
+	return runWorkersWith(t, url, queue, task, nil, counts...)
+}
+
+// runWorkersWith is runWorkers with more environment for the workers.
+func runWorkersWith(t *testing.T, url, queue string, task time.Duration, env []string, counts ...int) []record {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("cross-process test: runs without -short")
 	}
@@ -134,6 +142,7 @@ func runWorkers(t *testing.T, url, queue string, task time.Duration, counts ...i
 			workerLabelEnv+"="+fmt.Sprintf("p%d", i),
 			fmt.Sprintf("DBOS_EXECUTOR_ID=%s-%d-p%d", t.Name(), os.Getpid(), i),
 		)
+		cmd.Env = append(cmd.Env, env...)
 		cmd.Stderr = os.Stderr
 		stdin, err := cmd.StdinPipe()
 		if err != nil {

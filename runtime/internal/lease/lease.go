@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/fleet"
+	"github.com/dbosgen/dbosgen/runtime/internal/outage"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 )
 
@@ -40,6 +41,9 @@ type Keeper struct {
 	Running func() []string
 	// Stop stops the run here of a workflow the executor no longer owns.
 	Stop func(id string)
+	// Outage, when set, logs failed renewals once per outage (with the
+	// executor's other database calls) instead of each one.
+	Outage *outage.Tracker
 }
 
 // Warnings of waiting work.
@@ -90,8 +94,15 @@ func (k *Keeper) heartbeat(lease *leaseState) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(k.Ctx), k.Duration)
 	defer cancel()
 	if err := k.Store.RenewLease(ctx, k.Self, k.Duration); err != nil {
-		k.Log.Warn("dbos: renew executor lease failed", "executor_id", k.Self.ID, "err", err)
+		if k.Outage != nil {
+			k.Outage.Failed(k.Log, "renew the lease of executor "+k.Self.ID, err, k.Duration/5)
+		} else {
+			k.Log.Warn("dbos: renew executor lease failed", "executor_id", k.Self.ID, "err", err)
+		}
 		return
+	}
+	if k.Outage != nil {
+		k.Outage.Succeeded(k.Log)
 	}
 	now := time.Now()
 	if now.Sub(lease.lastRenewed) >= 2*k.Duration/5 { // a beat was missed

@@ -41,6 +41,12 @@ const (
 	RequireEnv = "DBOS_TEST_REQUIRE_POSTGRES"
 	// ChildURLEnv carries a parent test's database URL to a child process.
 	ChildURLEnv = "DBOS_TEST_DATABASE_URL_CHILD"
+	// ListenServerEnv, set when $DBOS_TEST_DATABASE_URL goes through a
+	// transaction pooler (PgBouncer), names the same server directly:
+	// PostgresURL then sets $DBOS_LISTEN_URL (which dbos.Launch reads
+	// when Config.ListenURL is empty) to its database on that server, for
+	// this process and the children it starts after.
+	ListenServerEnv = "DBOS_TEST_LISTEN_URL"
 )
 
 // DefaultServerURL is the server used when $DBOS_TEST_DATABASE_URL is unset.
@@ -75,6 +81,9 @@ func PostgresURL(t testing.TB) string {
 			shared.skipErr = err
 		} else {
 			shared.url, shared.name, shared.server = withDatabase(server, name), name, server
+			if direct := os.Getenv(ListenServerEnv); direct != "" {
+				os.Setenv("DBOS_LISTEN_URL", withDatabase(direct, name))
+			}
 			return shared.url
 		}
 	}

@@ -124,3 +124,10 @@ deleted AS (
     RETURNING d.workflow_id
 )
 SELECT count(*)::bigint AS deleted FROM deleted;
+
+-- name: TryLockSweeperTx :one
+-- TryLockSweeperTx is TryLockSweeper for a connection behind a transaction
+-- pooler (PgBouncer), where a session-level lock would stay on whichever
+-- server connection took it: the transaction-level lock, held while one
+-- batch of the sweep runs in the same transaction.
+SELECT pg_try_advisory_xact_lock(hashtextextended('dbos.retention', 0))::boolean AS locked;

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/dbosgen/dbosgen/runtime/internal/outage"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore/pgdb"
 )
@@ -27,7 +28,7 @@ const (
 // Reconnection backoff of the listener.
 const (
 	reconnectMin = 100 * time.Millisecond
-	reconnectMax = 5 * time.Second
+	reconnectMax = time.Second
 )
 
 // listener holds one dedicated connection in LISTEN mode and forwards
@@ -49,7 +50,17 @@ type listener struct {
 
 	mu   sync.Mutex
 	conn *pgx.Conn // the current connection; for tests that break it
+
+	// lost logs a lost connection once, and its return with how long it
+	// was away.
+	lost outage.Tracker
 }
+
+// The messages of a lost LISTEN connection.
+const (
+	lostBegin = "dbos: lost the postgres LISTEN connection; reconnecting (meanwhile work and results are found by polling, every Config.PollInterval)"
+	lostEnd   = "dbos: the postgres LISTEN connection is back; notifications wake this process again"
+)
 
 // startListener connects and LISTENs before returning, so that every
 // notification committed after Open returns is seen.
@@ -60,6 +71,7 @@ func startListener(ctx context.Context, cfg *pgx.ConnConfig, logger *slog.Logger
 		out:      make(chan store.Event, opts.eventBuffer),
 		resync:   make(chan struct{}, 1),
 		onNotify: opts.onNotify,
+		lost:     outage.Tracker{Begin: lostBegin, End: lostEnd},
 	}
 	conn, err := l.connect(ctx)
 	if err != nil {
@@ -110,13 +122,13 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 			if ctx.Err() != nil {
 				return
 			}
-			l.logger.Warn("postgres notification listener lost its connection; reconnecting", "error", err)
+			l.lost.Failed(l.logger, "LISTEN", err, reconnectMin)
 			conn.Close(context.Background())
 			conn = l.reconnect(ctx)
 			if conn == nil {
 				return
 			}
-			l.logger.Info("postgres notification listener reconnected")
+			l.lost.Succeeded(l.logger)
 			l.requestResync() // notifications sent meanwhile are lost
 			continue
 		}
@@ -148,7 +160,7 @@ func (l *listener) reconnect(ctx context.Context) *pgx.Conn {
 		if ctx.Err() != nil {
 			return nil
 		}
-		l.logger.Warn("postgres notification listener failed to reconnect", "error", err, "retry_in", wait)
+		l.lost.Failed(l.logger, "LISTEN", err, wait)
 		wait = min(2*wait, reconnectMax)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 	"github.com/dbosgen/dbosgen/runtime/internal/store/internal/storekit"
 	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore/pgdb"
@@ -77,6 +79,9 @@ func (s *Store) DeleteExpired(ctx context.Context, p store.ExpireParams) (delete
 	if p.Retention <= 0 {
 		return 0, false, fmt.Errorf("delete expired workflows: retention %s is not positive", p.Retention)
 	}
+	if s.pooled {
+		return s.deleteExpiredPooled(ctx, p)
+	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return 0, false, fmt.Errorf("delete expired workflows: %w", err)
@@ -118,6 +123,54 @@ func (s *Store) DeleteExpired(ctx context.Context, p store.ExpireParams) (delete
 		if fe.keep(pl.close()); fe.err != nil {
 			return deleted, true, fmt.Errorf("delete expired workflows: %w", fe.err)
 		}
+		deleted += int(r.Deleted)
+		if r.Examined < args.MaxRows {
+			return deleted, true, nil
+		}
+		args.AfterCompletedMs, args.AfterSeq = r.LastCompletedMs, r.LastSeq
+	}
+}
+
+// deleteExpiredPooled is DeleteExpired behind a transaction pooler, where a
+// session-level lock would stay with whichever server connection took it:
+// each batch is a transaction that first takes the transaction-level lock
+// electing the sweeper (TryLockSweeperTx), so sweepers alternate batch by
+// batch at worst, and one that finds the lock taken returns.
+func (s *Store) deleteExpiredPooled(ctx context.Context, p store.ExpireParams) (deleted int, swept bool, err error) {
+	args := pgdb.DeleteExpiredParams{RetentionMs: storekit.Millis(p.Retention), MaxRows: int64(storekit.DeleteBatch(p.Batch))}
+	for {
+		if err := ctx.Err(); err != nil {
+			return deleted, swept, fmt.Errorf("delete expired workflows: %w", err)
+		}
+		var (
+			locked bool
+			r      pgdb.DeleteExpiredRow
+		)
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			var err error
+			if locked, err = s.q.WithTx(tx).TryLockSweeperTx(ctx); err != nil || !locked {
+				return err
+			}
+			var (
+				pl pipeline
+				fe firstErr
+			)
+			pq := pgdb.New(&pl)
+			planning := pq.SweepPlanning(ctx, []string{"off"})
+			batch := pq.DeleteExpired(ctx, []pgdb.DeleteExpiredParams{args})
+			pl.send(ctx, tx)
+			planning.Exec(func(_ int, err error) { fe.keep(err) })
+			batch.QueryRow(func(_ int, row pgdb.DeleteExpiredRow, err error) { r = row; fe.keep(err) })
+			fe.keep(pl.close())
+			return fe.err
+		})
+		if err != nil {
+			return deleted, swept, fmt.Errorf("delete expired workflows: %w", err)
+		}
+		if !locked {
+			return deleted, swept, nil
+		}
+		swept = true
 		deleted += int(r.Deleted)
 		if r.Examined < args.MaxRows {
 			return deleted, true, nil

@@ -17,8 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -26,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dbosgen/dbosgen/runtime/internal/outage"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
 	"github.com/dbosgen/dbosgen/runtime/internal/store/internal/migrate"
 	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore/pgdb"
@@ -39,10 +38,11 @@ const DefaultEventBuffer = 1024
 
 // Store is the Postgres store. Create it with Open.
 type Store struct {
-	pool     *pgxpool.Pool
+	pool     *pool
 	q        *pgdb.Queries
 	logger   *slog.Logger
-	listener *listener
+	listener *listener // nil behind a pooler without a ListenURL: the store polls
+	pooled   bool      // behind a transaction pooler (see connect)
 
 	// limited holds the queues whose last claim here found them limited,
 	// with the path that claim took (queue name -> claimPath, see route):
@@ -72,52 +72,70 @@ func OpenExisting(ctx context.Context, url string, logger *slog.Logger) (*Store,
 	return open(ctx, url, logger, options{eventBuffer: DefaultEventBuffer, noMigrate: true})
 }
 
-// DefaultMaxConns is the size of the connection pool unless the URL sets
-// pool_max_conns. pgx's default (4 on a 2-core machine) makes the
-// runtime's concurrent calls (inserts, claims, completions, notifications,
-// reads of results, heartbeats) queue for a connection while the server
-// idles; Postgres's own default allows 100 connections.
-const DefaultMaxConns = 16
-
-// options are the knobs tests turn.
+// options are the knobs tests turn, and the public Options.
 type options struct {
 	eventBuffer int                        // capacity of Events
 	onNotify    func(*pgconn.Notification) // see listener.onNotify
 	noMigrate   bool                       // see OpenExisting
+	public      Options
 }
 
 func open(ctx context.Context, url string, logger *slog.Logger, opts options) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := configure(url, opts.public)
 	if err != nil {
-		// The error of ParseConfig never repeats the password.
-		return nil, fmt.Errorf("parse postgres connection string: %w", err)
+		return nil, err
 	}
-	// pgx's own errors name the user and database.
-	where := net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))
-	planWithIndexes(cfg.ConnConfig)
-	if !strings.Contains(url, "pool_max_conns") {
-		cfg.MaxConns = DefaultMaxConns
+	budget := opts.public.MaxConns
+	if budget < 0 {
+		return nil, fmt.Errorf("Config.MaxConns %d: must not be negative (0: the default, %d)", budget, DefaultMaxConns)
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if budget == 0 {
+		budget = DefaultMaxConns
+		if strings.Contains(url, "pool_max_conns") {
+			budget = int(cfg.MaxConns) + 1
+		}
+	}
+	info, err := connect(ctx, cfg, budget, logger)
 	if err != nil {
-		return nil, fmt.Errorf("connect to postgres at %s: %w", where, err)
+		return nil, err
 	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("connect to postgres at %s: %w", where, err)
+	listening := !info.pooled || opts.public.ListenURL != ""
+	cfg.MaxConns = int32(budget)
+	if listening {
+		if budget < 2 {
+			return nil, fmt.Errorf("Config.MaxConns %d leaves no connection for work besides the LISTEN connection: set at least 2", budget)
+		}
+		cfg.MaxConns--
 	}
-	s := &Store{pool: pool, q: pgdb.New(pool), logger: logger}
+	if cfg.MinConns > cfg.MaxConns {
+		cfg.MinConns = cfg.MaxConns
+	}
+	pgxPool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres at %s: %w", info.where, err)
+	}
+	p := &pool{Pool: pgxPool, log: logger, slots: &outage.Tracker{Begin: slotBegin, End: slotEnd}}
+	s := &Store{pool: p, q: pgdb.New(p), logger: logger, pooled: info.pooled}
 	if err := s.migrate(ctx, opts.noMigrate); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("migrate postgres at %s: %w", where, err)
+		p.Close()
+		return nil, fmt.Errorf("migrate postgres at %s: %w", info.where, err)
 	}
-	s.listener, err = startListener(ctx, cfg.ConnConfig, logger, opts)
+	lcfg, err := listenTarget(ctx, s, cfg, info, opts.public)
 	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("listen for notifications on postgres at %s: %w", where, err)
+		p.Close()
+		return nil, err
+	}
+	if lcfg == nil {
+		pollWarning(logger, info)
+		return s, nil
+	}
+	s.listener, err = startListener(ctx, lcfg, logger, opts)
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("listen for notifications on postgres at %s: %w", info.where, err)
 	}
 	return s, nil
 }
@@ -177,12 +195,25 @@ func (s *Store) Engine() string { return "postgres" }
 
 // Events returns the notifications of every process sharing the database
 // (this one included). The channel closes when the store closes.
-func (s *Store) Events() <-chan store.Event { return s.listener.out }
+// It is nil when the store does not listen (behind a transaction pooler
+// without Options.ListenURL): the runtime then polls.
+func (s *Store) Events() <-chan store.Event {
+	if s.listener == nil {
+		return nil
+	}
+	return s.listener.out
+}
+
+// Pooled reports whether the store reaches Postgres through a transaction
+// pooler (PgBouncer): see connect.
+func (s *Store) Pooled() bool { return s.pooled }
 
 // Close stops the listener and closes the pool. It is safe to call twice.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.listener.stop()
+		if s.listener != nil {
+			s.listener.stop()
+		}
 		s.pool.Close()
 	})
 	return nil
@@ -208,14 +239,19 @@ func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 // above jit_above_cost, and Postgres then spent some 250 ms compiling a
 // statement that runs in a millisecond. None of the runtime's statements
 // runs long enough for JIT to pay.
-func planWithIndexes(c *pgx.ConnConfig) {
+//
+// It returns the settings it added. Behind PgBouncer, which refuses them,
+// connect takes them out again: set them for the role instead (see the
+// README's Production Postgres).
+func planWithIndexes(c *pgx.ConnConfig) (added []string) {
 	if c.RuntimeParams == nil {
 		c.RuntimeParams = map[string]string{}
 	}
-	if _, ok := c.RuntimeParams["enable_seqscan"]; !ok {
-		c.RuntimeParams["enable_seqscan"] = "off"
+	for _, name := range plannerParams {
+		if _, ok := c.RuntimeParams[name]; !ok {
+			c.RuntimeParams[name] = "off"
+			added = append(added, name)
+		}
 	}
-	if _, ok := c.RuntimeParams["jit"]; !ok {
-		c.RuntimeParams["jit"] = "off"
-	}
+	return added
 }

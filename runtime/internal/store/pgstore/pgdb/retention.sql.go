@@ -133,6 +133,21 @@ func (q *Queries) TryLockSweeper(ctx context.Context) (bool, error) {
 	return locked, err
 }
 
+const tryLockSweeperTx = `-- name: TryLockSweeperTx :one
+SELECT pg_try_advisory_xact_lock(hashtextextended('dbos.retention', 0))::boolean AS locked
+`
+
+// TryLockSweeperTx is TryLockSweeper for a connection behind a transaction
+// pooler (PgBouncer), where a session-level lock would stay on whichever
+// server connection took it: the transaction-level lock, held while one
+// batch of the sweep runs in the same transaction.
+func (q *Queries) TryLockSweeperTx(ctx context.Context) (bool, error) {
+	row := q.db.QueryRow(ctx, tryLockSweeperTx)
+	var locked bool
+	err := row.Scan(&locked)
+	return locked, err
+}
+
 const unlockSweeper = `-- name: UnlockSweeper :one
 SELECT pg_advisory_unlock(hashtextextended('dbos.retention', 0))::boolean AS unlocked
 `

@@ -1,4 +1,4 @@
-package executor
+package outage
 
 import (
 	"bytes"
@@ -15,13 +15,13 @@ import (
 func TestOutageLoggedAtBeginningAndEnd(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	var o outage
-	o.succeeded(log)
+	var o Tracker
+	o.Succeeded(log)
 	for range 5 {
-		o.failed(log, "checkpoint step", errors.New("connection refused"), time.Millisecond)
+		o.Failed(log, "checkpoint step", errors.New("connection refused"), time.Millisecond)
 	}
-	o.succeeded(log)
-	o.succeeded(log)
+	o.Succeeded(log)
+	o.Succeeded(log)
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], "database call failed") || !strings.Contains(lines[0], "connection refused") ||
 		!strings.Contains(lines[1], "database answers again") || !strings.Contains(lines[1], "failed_calls=5") {
