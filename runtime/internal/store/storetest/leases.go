@@ -75,7 +75,12 @@ func testLeaseTakeOver(t *testing.T, open Opener) {
 			t.Fatalf("RenewLease(%s, %v): %v", l.exec, l.lease, err)
 		}
 	}
-	tickPast(deadDirect.StartedAt)
+	// dead's lease (1ms) expires before the first TakeOverExpired, so one
+	// call both reaps dead and moves its workflows: a call that read the
+	// clock just before the expiry in its reap and just after it in its
+	// move would move them without reaping dead, and the next call would
+	// reap dead having nothing left to move.
+	tickPast(time.Now().Add(time.Millisecond))
 	reaped, moved := takeOverUntil(t, ctx, s, taker, dead)
 	if slices.Contains(reaped, live) || slices.Contains(reaped, taker) {
 		t.Errorf("TakeOverExpired(%s) reaped %v: a live executor (%s) or itself (%s)", taker, reaped, live, taker)
