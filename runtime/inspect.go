@@ -2,9 +2,7 @@ package dbos
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/executor"
@@ -140,16 +138,9 @@ func Steps(ctx context.Context, id string) ([]StepInfo, error) {
 
 // stepInfo is the StepInfo of a recorded step.
 func stepInfo(s store.Step) StepInfo {
-	info := StepInfo{StepID: s.StepID, Name: s.Name, Output: s.Output, Error: s.Error, ChildID: s.ChildID, StartedAt: s.StartedAt, CompletedAt: s.RecordedAt}
+	info := StepInfo{StepID: s.StepID, Name: s.Name, Output: s.Output, Error: s.Error, ChildID: s.ChildID, Children: executor.StepChildren(s), StartedAt: s.StartedAt, CompletedAt: s.RecordedAt}
 	if info.StartedAt.IsZero() {
 		info.StartedAt = info.CompletedAt
-	}
-	switch {
-	case strings.HasPrefix(s.Name, "enqueue batch ") && s.Error == "":
-		// Its output is the list of the IDs it enqueued (executor/batch.go).
-		_ = json.Unmarshal(s.Output, &info.Children)
-	case s.ChildID != "" && !strings.HasPrefix(s.Name, "get result "):
-		info.Children = []string{s.ChildID}
 	}
 	return info
 }

@@ -2,9 +2,11 @@ package executor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/fleet"
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
@@ -154,4 +156,29 @@ func (e *Executor) Steps(ctx context.Context, id string) ([]store.Step, error) {
 // executor from ForRead.
 func (e *Executor) ListQueues(ctx context.Context) ([]store.QueueInfo, error) {
 	return e.store.ListQueues(ctx)
+}
+
+// The names of the steps that enqueue a batch and that await a result
+// begin with these; StepChildren reads them.
+const (
+	batchStepPrefix = "enqueue batch "
+	awaitStepPrefix = "get result "
+)
+
+// StepChildren returns the workflows a recorded step created: the batch's
+// IDs (its output) for a step that enqueued a batch, ChildID for one that
+// enqueued, started, ran or forked one, none for one that only awaited
+// one (or failed to enqueue a batch).
+func StepChildren(s store.Step) []string {
+	switch {
+	case strings.HasPrefix(s.Name, batchStepPrefix):
+		var ids []string
+		if s.Error == "" {
+			_ = json.Unmarshal(s.Output, &ids) // written by EnqueueBatch
+		}
+		return ids
+	case s.ChildID != "" && !strings.HasPrefix(s.Name, awaitStepPrefix):
+		return []string{s.ChildID}
+	}
+	return nil
 }

@@ -38,7 +38,7 @@ func (e *Executor) await(ctx context.Context, h *Handle) ([]byte, error) {
 	begun := time.Now()
 	checkpoint := func(end store.Workflow) ([]byte, error) {
 		outcome := resultError(end)
-		s := store.Step{WorkflowID: wf.id, StepID: step, Name: "get result " + h.fn.Name, Output: end.Output, Error: errorText(outcome), ChildID: h.id, StartedAt: begun}
+		s := store.Step{WorkflowID: wf.id, StepID: step, Name: awaitStepPrefix + h.fn.Name, Output: end.Output, Error: errorText(outcome), ChildID: h.id, StartedAt: begun}
 		if !final(end) {
 			return e.recordStep(ctx, wf, s, outcome)
 		}

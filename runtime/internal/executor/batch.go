@@ -91,7 +91,7 @@ func (e *Executor) EnqueueBatch(ctx context.Context, queue string, fn *registry.
 	if err != nil {
 		return nil, fail(err)
 	}
-	out, err = e.recordStep(ctx, wf, store.Step{StepID: step, Name: "enqueue batch " + fn.Name, Output: out}, nil)
+	out, err = e.recordStep(ctx, wf, store.Step{StepID: step, Name: batchStepPrefix + fn.Name, Output: out}, nil)
 	if err != nil {
 		return nil, err
 	}
