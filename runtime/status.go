@@ -28,6 +28,12 @@ const (
 	StateDeadLetter State = "DEAD_LETTER"
 )
 
+// States returns every workflow state, in the order of a workflow's life
+// (for tools that list or validate them).
+func States() []State {
+	return []State{StateEnqueued, StatePending, StateSuccess, StateError, StateCancelled, StateDeadLetter}
+}
+
 // Terminal reports whether a workflow in state s has finished.
 func (s State) Terminal() bool { return store.Terminal(string(s)) }
 

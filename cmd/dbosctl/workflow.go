@@ -85,7 +85,7 @@ func plain(run func(c *cli, args []string) error) func(*flag.FlagSet) func(*cli,
 }
 
 // states are the workflow states -state takes, in life order.
-var states = []dbos.State{dbos.StateEnqueued, dbos.StatePending, dbos.StateSuccess, dbos.StateError, dbos.StateCancelled, dbos.StateDeadLetter}
+var states = dbos.States()
 
 // parseState reads a -state value, in any case.
 func parseState(s string) (dbos.State, error) {

@@ -14,10 +14,7 @@ import (
 )
 
 // States lists the workflow states in the order the filter offers them.
-var states = []dbos.State{
-	dbos.StateEnqueued, dbos.StatePending, dbos.StateSuccess,
-	dbos.StateError, dbos.StateCancelled, dbos.StateDeadLetter,
-}
+var states = dbos.States()
 
 // Paging of the workflows page.
 const (
