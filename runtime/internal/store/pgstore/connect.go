@@ -43,13 +43,15 @@ type Options struct {
 	// the URL sets one: what pg_stat_activity shows of this process.
 	ApplicationName string
 
-	// NoMigrate: see OpenExisting.
+	// NoMigrate makes the store apply no migration: it fails with an
+	// error wrapping sentinel.ErrSchema when the database's schema is
+	// missing or older than this program's.
 	NoMigrate bool
 }
 
-// OpenWith is Open (or OpenExisting, with opts.NoMigrate) with options.
+// OpenWith is Open with options.
 func OpenWith(ctx context.Context, url string, logger *slog.Logger, opts Options) (*Store, error) {
-	return open(ctx, url, logger, options{eventBuffer: DefaultEventBuffer, noMigrate: opts.NoMigrate, public: opts})
+	return open(ctx, url, logger, options{eventBuffer: DefaultEventBuffer, public: opts})
 }
 
 // The settings planWithIndexes puts in the startup packet: a server

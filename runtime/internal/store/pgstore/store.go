@@ -65,18 +65,10 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 	return open(ctx, url, logger, options{eventBuffer: DefaultEventBuffer})
 }
 
-// OpenExisting is Open for a database already migrated: it applies no
-// migration, and fails with an error wrapping sentinel.ErrSchema when the
-// database's schema is missing or older than this program's.
-func OpenExisting(ctx context.Context, url string, logger *slog.Logger) (*Store, error) {
-	return open(ctx, url, logger, options{eventBuffer: DefaultEventBuffer, noMigrate: true})
-}
-
 // options are the knobs tests turn, and the public Options.
 type options struct {
 	eventBuffer int                        // capacity of Events
 	onNotify    func(*pgconn.Notification) // see listener.onNotify
-	noMigrate   bool                       // see OpenExisting
 	public      Options
 }
 
@@ -119,7 +111,7 @@ func open(ctx context.Context, url string, logger *slog.Logger, opts options) (*
 	}
 	p := &pool{Pool: pgxPool, log: logger, slots: &outage.Tracker{Begin: slotBegin, End: slotEnd}}
 	s := &Store{pool: p, q: pgdb.New(p), logger: logger, pooled: info.pooled}
-	if err := s.migrate(ctx, opts.noMigrate); err != nil {
+	if err := s.migrate(ctx, opts.public.NoMigrate); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("migrate postgres at %s: %w", info.where, err)
 	}
