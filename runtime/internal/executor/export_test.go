@@ -59,5 +59,6 @@ func Execute(rt interface {
 	if err != nil {
 		panic(err)
 	}
-	e.start(w, nil)
+	e.running.Add(1)
+	go e.execute(w, nil, false)
 }

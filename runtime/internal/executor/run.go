@@ -39,18 +39,13 @@ func (e *Executor) spawn(w store.Workflow) {
 	if d != nil {
 		d.Took()
 	}
-	e.start(w, d)
-}
-
-// start runs a PENDING workflow in a new goroutine; d, if not nil, is its
-// queue's dispatcher, whose local count already counts it.
-func (e *Executor) start(w store.Workflow, d *dispatch.Dispatcher) {
 	e.running.Add(1)
 	go e.execute(w, d, false)
 }
 
 // startClaimed runs a workflow a claim of d's queue took for this process
-// (see start); its run measures how long it waited on the queue.
+// (d's local count already counts it) in a new goroutine; its run measures
+// how long it waited on the queue.
 func (e *Executor) startClaimed(w store.Workflow, d *dispatch.Dispatcher) {
 	e.running.Add(1)
 	go e.execute(w, d, true)
