@@ -50,16 +50,8 @@ func (s *Store) ListQueues(ctx context.Context) ([]store.QueueInfo, error) {
 	}
 	out := make([]store.QueueInfo, len(rows))
 	for i, r := range rows {
-		out[i] = store.QueueInfo{
-			QueueConfig:         storekit.Config(r.Name, r.Concurrency, r.WorkerConcurrency, r.RateLimit, r.RatePeriodMs, r.PartitionConcurrency, r.PartitionRateLimit, r.PartitionRatePeriodMs),
-			Paused:              r.Paused != 0,
-			DeclaredBy:          r.DeclaredBy,
-			DeclaredAt:          storekit.DeclaredAt(r.DeclaredMs),
-			Enqueued:            int(r.Enqueued),
-			Running:             int(r.Running),
-			StartedLastMinute:   int(r.StartedLastMinute),
-			StartedInRatePeriod: int(r.StartedInRatePeriod),
-		}
+		out[i] = storekit.QueueInfo(storekit.Config(r.Name, r.Concurrency, r.WorkerConcurrency, r.RateLimit, r.RatePeriodMs, r.PartitionConcurrency, r.PartitionRateLimit, r.PartitionRatePeriodMs),
+			r.Paused != 0, r.DeclaredBy, r.DeclaredMs, r.Enqueued, r.Running, r.StartedLastMinute, r.StartedInRatePeriod)
 	}
 	return out, nil
 }

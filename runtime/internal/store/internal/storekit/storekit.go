@@ -45,13 +45,22 @@ func TimePtr(ms *int64) time.Time {
 	return Time(*ms)
 }
 
-// DeclaredAt is a queue's declared_ms as a time: zero for 0 (no
-// declaration stored).
-func DeclaredAt(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
+// QueueInfo is a row of ListQueues as the store returns it: c, its
+// declaration (see Config), declared_ms 0 meaning none, and its counts.
+func QueueInfo(c store.QueueConfig, paused bool, declaredBy string, declaredMs, enqueued, running, startedLastMinute, startedInRatePeriod int64) store.QueueInfo {
+	q := store.QueueInfo{
+		QueueConfig:         c,
+		Paused:              paused,
+		DeclaredBy:          declaredBy,
+		Enqueued:            int(enqueued),
+		Running:             int(running),
+		StartedLastMinute:   int(startedLastMinute),
+		StartedInRatePeriod: int(startedInRatePeriod),
 	}
-	return Time(ms)
+	if declaredMs != 0 {
+		q.DeclaredAt = Time(declaredMs)
+	}
+	return q
 }
 
 // MsPtr is t in milliseconds since the epoch, or nil for the zero time.
