@@ -50,7 +50,7 @@ func TestSmoke(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, name := range WorkloadNames() {
-				if !strings.Contains(table.String(), name) {
+				if !strings.Contains(table.String(), name) && findWorkload(name).runsOn(engine) {
 					t.Errorf("the table does not mention %s:\n%s", name, table.String())
 				}
 			}
@@ -88,7 +88,7 @@ func checkSane(t *testing.T, rep *Report, engine string) {
 		}
 	}
 	for _, name := range WorkloadNames() {
-		if _, ok := got[name]; !ok {
+		if _, ok := got[name]; !ok && findWorkload(name).runsOn(engine) {
 			t.Errorf("workload %s did not run", name)
 		}
 	}

@@ -150,6 +150,10 @@ func (c *child) run(ctx context.Context) (Values, error) {
 		return c.produce(ctx, w)
 	case "measure":
 		return w.run(ctx, c)
+	default:
+		if w.orchestrate != nil { // its processes' roles are its own
+			return w.run(ctx, c)
+		}
 	}
 	return nil, fmt.Errorf("unknown role %q", c.spec.Role)
 }
@@ -189,33 +193,34 @@ func (c *child) produce(ctx context.Context, w *workload) (Values, error) {
 	if err := c.launch(ctx); err != nil {
 		return nil, err
 	}
-	q := dbos.NewQueue(w.queueName())
-	n := c.spec.N
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for g := range producers {
-		wg.Go(func() {
-			for i := g; i < n; i += producers {
-				var err error
-				opt := dbos.WithID(backlogID(w.name, i))
-				switch w.backlog {
-				case taskNoop:
-					_, err = EnqueueNoop(ctx, q, i, opt)
-				case taskSleep:
-					_, err = EnqueueSleep(ctx, q, limitedTask, opt)
-				}
-				if err != nil {
-					cancel(fmt.Errorf("enqueue task %d: %w", i, err))
-					return
-				}
-			}
-		})
+	qs := map[string]*dbos.Queue{}
+	queue := func(i int) *dbos.Queue {
+		name := w.backlogQueueName(i)
+		if qs[name] == nil {
+			qs[name] = dbos.NewQueue(name)
+		}
+		return qs[name]
 	}
-	wg.Wait()
-	took := time.Since(start)
-	if err := context.Cause(ctx); err != nil {
+	for i := range c.spec.N { // declared here, not by the producers: NewQueue is not for concurrent use on one name
+		queue(i)
+	}
+	n := c.spec.N
+	took, err := produceAndAwait(ctx, n, producers, func(ctx context.Context, i int) (struct{}, error) {
+		opts := []dbos.EnqueueOption{dbos.WithID(backlogID(w.name, i))}
+		if w.backlogOpts != nil {
+			opts = append(opts, w.backlogOpts(i, n)...)
+		}
+		q := qs[w.backlogQueueName(i)]
+		var err error
+		switch w.backlog {
+		case taskNoop:
+			_, err = EnqueueNoop(ctx, q, i, opts...)
+		case taskSleep:
+			_, err = EnqueueSleep(ctx, q, limitedTask, opts...)
+		}
+		return struct{}{}, err
+	}, nil)
+	if err != nil {
 		return nil, err
 	}
 	return Values{{Name: "backlog enqueue/s", Unit: "tasks/s", Value: rate(n, took)}}, nil
@@ -228,6 +233,9 @@ type drained struct {
 	lastEnd    time.Time // database clock: the last task's completion
 	peakRSS    float64   // MiB, 0 when unknown
 	reruns     int64     // task bodies run more than once
+	// statuses holds each backlog task's status, by index, as read after
+	// the drain.
+	statuses []dbos.Status
 }
 
 // rate is the drain's throughput by the database clock: tasks per second
@@ -287,6 +295,7 @@ func waitRuns(ctx context.Context, n int, stall time.Duration) error {
 // last completion in d.
 func (c *child) checkBacklog(ctx context.Context, kind taskKind, d *drained) error {
 	const readers = 8
+	d.statuses = make([]dbos.Status, d.n)
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -304,6 +313,8 @@ func (c *child) checkBacklog(ctx context.Context, kind taskKind, d *drained) err
 					if st.State != dbos.StateSuccess {
 						return fmt.Errorf("task %s is %s (%s)", st.ID, st.State, st.Error)
 					}
+					st.Input, st.Output = nil, nil
+					d.statuses[i] = st
 					if first.IsZero() || st.StartedAt.Before(first) {
 						first = st.StartedAt
 					}

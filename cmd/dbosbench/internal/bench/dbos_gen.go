@@ -13,6 +13,172 @@ import (
 )
 
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, []byte) ([]byte, error) = Echo
+
+// dbosFnEcho describes Echo to the dbos runtime.
+var dbosFnEcho = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.Echo", Kind: dbosimpl.KindStep, Signature: "e5d6edb3fdc3c46c"}
+
+// dbosArgsEcho is the encoded input of Echo.
+type dbosArgsEcho struct {
+	P0 []byte `json:"b"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnEcho, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsEcho
+		if err := dbosimpl.DecodeInput(dbosFnEcho, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := Echo(ctx, args.P0)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnEcho, result)
+	})
+}
+
+// EchoHandle is a typed handle to a durable call of Echo.
+type EchoHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *EchoHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *EchoHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *EchoHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *EchoHandle) GetResult(ctx context.Context) ([]byte, error) {
+	var result []byte
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnEcho, out, &result)
+	return result, err
+}
+
+// EnqueueEcho durably puts a call of Echo on queue q and returns a handle to
+// it. Inside a workflow it is a checkpointed step, so a replay does not enqueue
+// twice. opts can set the workflow ID, priority, deduplication ID, delay,
+// timeout and partition key.
+func EnqueueEcho(ctx context.Context, q *dbos.Queue, b []byte, opts ...dbos.EnqueueOption) (*EchoHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnEcho, dbosArgsEcho{P0: b})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnEcho, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EchoHandle{h: h}, nil
+}
+
+// EchoArgs holds the arguments of one call of Echo, for EnqueueEchoBatch.
+type EchoArgs struct {
+	// B is the argument for parameter b.
+	B []byte
+}
+
+// EnqueueEchoBatch durably puts one call of Echo per element of calls on queue
+// q, inserting them with one multi-row insert per 1000 calls, and returns their
+// handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueEcho. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueEchoBatch(ctx context.Context, q *dbos.Queue, calls []EchoArgs, opts ...dbos.EnqueueOption) ([]*EchoHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnEcho, dbosArgsEcho{P0: call.B})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueEchoBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnEcho, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*EchoHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &EchoHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartEcho durably starts a call of Echo in the background, on no queue, and
+// returns a handle to it. Inside a workflow it is a checkpointed step, so a
+// replay does not start it twice. opts are the same options EnqueueEcho takes,
+// such as dbos.WithID.
+func StartEcho(ctx context.Context, b []byte, opts ...dbos.EnqueueOption) (*EchoHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnEcho, dbosArgsEcho{P0: b})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnEcho, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EchoHandle{h: h}, nil
+}
+
+// RunEcho calls Echo durably and waits for its outcome. Inside a workflow it
+// runs as a checkpointed step: on replay its recorded outcome is returned
+// without running it again. Elsewhere it runs Echo as a new workflow and waits
+// for it.
+func RunEcho(ctx context.Context, b []byte) ([]byte, error) {
+	var result []byte
+	input, err := dbosimpl.EncodeInput(dbosFnEcho, dbosArgsEcho{P0: b})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnEcho, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnEcho, out, &result)
+	return result, err
+}
+
+// RetrieveEcho returns a typed handle to an existing call of Echo, by workflow
+// ID, from any process sharing the database.
+func RetrieveEcho(ctx context.Context, id string) (*EchoHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnEcho, id)
+	if err != nil {
+		return nil, err
+	}
+	return &EchoHandle{h: h}, nil
+}
+
+// ForkEcho runs the existing call id of Echo again, with the same input, as a
+// new workflow: on the call's queue, or, if it had none, started in this
+// process. A step records no checkpoints of its own, so fromStep must be 1. The
+// call forked is not changed. Inside a workflow it is a checkpointed step, so a
+// replay does not fork twice. It fails with an error matching dbos.ErrNotFound
+// when id does not exist and dbos.ErrConflictingID when it is a call of another
+// function. opts can set the workflow ID, timeout and delay; see dbos.Fork.
+func ForkEcho(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*EchoHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnEcho, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EchoHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, int) (int, error) = Noop
 
 // dbosFnNoop describes Noop to the dbos runtime.

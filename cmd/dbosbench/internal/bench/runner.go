@@ -97,6 +97,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		er := EngineReport{Engine: engine}
 		for _, name := range o.Workloads {
 			w := findWorkload(name)
+			if !w.runsOn(engine) {
+				o.logf("%s on %s: skipped (%s only)", w.name, engine, strings.Join(w.engines, ", "))
+				continue
+			}
 			n := w.tasks(o.Scale)
 			wr := WorkloadReport{Workload: w.name, About: w.about, Tasks: n}
 			var acc accumulator
@@ -199,6 +203,9 @@ func (o *Options) runOnce(ctx context.Context, engine string, w *workload, n int
 		}
 	}()
 	spec := childSpec{Workload: w.name, URL: dbURL, N: n, Timeout: o.Timeout, Stall: o.Stall}
+	if w.orchestrate != nil {
+		return w.orchestrate(ctx, o, spec, label)
+	}
 	var produced Values
 	if w.backlog != taskNone {
 		spec.Role = "produce"
@@ -215,53 +222,93 @@ func (o *Options) runOnce(ctx context.Context, engine string, w *workload, n int
 
 // child runs one child process and returns what it reported.
 func (o *Options) child(ctx context.Context, label string, spec childSpec) (Values, error) {
+	p, err := o.start(ctx, label, spec, false)
+	if err != nil {
+		return nil, err
+	}
+	return p.wait()
+}
+
+// proc is a child process that start started.
+type proc struct {
+	cmd    *exec.Cmd
+	cancel context.CancelFunc
+	stderr *lineWriter
+	// stdin, when asked for, is the child's standard input: a worker
+	// (role "work") runs until it is closed.
+	stdin io.WriteCloser
+	// ready is closed when the child printed readyLine: its runtime runs.
+	ready   chan struct{}
+	scanned chan struct{} // closed when stdout ended; rep is then set
+	rep     *childReport
+}
+
+// start starts one child process; wait collects its report.
+func (o *Options) start(ctx context.Context, label string, spec childSpec, withStdin bool) (*proc, error) {
 	b, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, spec.Timeout+time.Minute)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, o.Exe, o.Args...)
 	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		// Every child is a fresh executor.
 		return strings.HasPrefix(kv, "DBOS_EXECUTOR_ID=") || strings.HasPrefix(kv, childEnv+"=")
 	}), childEnv+"="+string(b))
-	stderr := &lineWriter{w: o.Log, prefix: "[" + label + "] "}
-	cmd.Stderr = stderr
+	p := &proc{cmd: cmd, cancel: cancel, ready: make(chan struct{}), scanned: make(chan struct{}),
+		stderr: &lineWriter{w: o.Log, prefix: "[" + label + "] "}}
+	cmd.Stderr = p.stderr
 	stdout, err := cmd.StdoutPipe()
+	if err == nil && withStdin {
+		p.stdin, err = cmd.StdinPipe()
+	}
+	if err == nil {
+		err = cmd.Start()
+	}
 	if err != nil {
+		cancel()
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	var rep *childReport
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), resultPrefix)
-		if !ok {
-			fmt.Fprintf(o.Log, "[%s] %s\n", label, sc.Text())
-			continue
+	go func() {
+		defer close(p.scanned)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			if sc.Text() == readyLine {
+				close(p.ready)
+				continue
+			}
+			line, ok := strings.CutPrefix(sc.Text(), resultPrefix)
+			if !ok {
+				fmt.Fprintf(o.Log, "[%s] %s\n", label, sc.Text())
+				continue
+			}
+			p.rep = new(childReport)
+			if err := json.Unmarshal([]byte(line), p.rep); err != nil {
+				p.rep = &childReport{Error: fmt.Sprintf("unreadable report %q: %v", line, err)}
+			}
 		}
-		rep = new(childReport)
-		if err := json.Unmarshal([]byte(line), rep); err != nil {
-			rep = &childReport{Error: fmt.Sprintf("unreadable report %q: %v", line, err)}
-		}
-	}
-	werr := cmd.Wait()
-	stderr.flush()
-	switch {
+	}()
+	return p, nil
+}
+
+// wait waits for the child to exit and returns what it reported.
+func (p *proc) wait() (Values, error) {
+	defer p.cancel()
+	<-p.scanned
+	werr := p.cmd.Wait()
+	p.stderr.flush()
+	switch rep := p.rep; {
 	case rep != nil && rep.Error != "":
 		return nil, errors.New(rep.Error)
 	case rep == nil && werr != nil:
-		return nil, fmt.Errorf("%w: %w%s", errNoResult, werr, stderr.tail())
+		return nil, fmt.Errorf("%w: %w%s", errNoResult, werr, p.stderr.tail())
 	case rep == nil:
 		return nil, errNoResult
 	case werr != nil:
 		return nil, werr
 	}
-	return rep.Values, nil
+	return p.rep.Values, nil
 }
 
 // newDatabase makes a fresh database for one run and returns its URL and a

@@ -69,6 +69,7 @@ var slept struct {
 //
 //dbos:step
 func Sleep(ctx context.Context, d time.Duration) error {
+	defer sleeping.enter()()
 	start := time.Now()
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -81,6 +82,21 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	slept.n.Add(1)
 	countRun()
 	return nil
+}
+
+// sleeping counts the Sleep bodies running in this process now, and the
+// most that ever ran at once.
+var sleeping gauge
+
+// gauge counts what runs now and keeps its peak.
+type gauge struct{ now, peak atomic.Int64 }
+
+// enter counts one more running and returns the function that counts it out.
+func (g *gauge) enter() func() {
+	n := g.now.Add(1)
+	for p := g.peak.Load(); n > p && !g.peak.CompareAndSwap(p, n); p = g.peak.Load() {
+	}
+	return func() { g.now.Add(-1) }
 }
 
 // meanSleep is the mean wait of the Sleep bodies run so far; 0 when none.

@@ -29,7 +29,22 @@ type workload struct {
 	// the measured process launches; the measured process must not
 	// dispatch anything else.
 	backlog taskKind
-	run     func(ctx context.Context, c *child) (Values, error)
+	// backlogQueue and backlogOpts, when set, give the queue and the
+	// enqueue options of the backlog's task i of n (default: queueName(), none).
+	backlogQueue func(i int) string
+	backlogOpts  func(i, n int) []dbos.EnqueueOption
+	run          func(ctx context.Context, c *child) (Values, error)
+	// orchestrate, when set, replaces the backlog producer and the one
+	// measured process: it runs the workload's processes itself (spec
+	// names the run's fresh database) and returns the run's values.
+	orchestrate func(ctx context.Context, o *Options, spec childSpec, label string) (Values, error)
+	// engines the workload runs on; nil: every engine.
+	engines []string
+}
+
+// runsOn reports whether the workload runs on engine.
+func (w *workload) runsOn(engine string) bool {
+	return w.engines == nil || slices.Contains(w.engines, engine)
 }
 
 // taskKind says which task a producer enqueues.
@@ -80,6 +95,14 @@ func (w *workload) tasks(scale float64) int {
 	return max(w.least, int(math.Round(float64(w.base)*scale)))
 }
 
+// backlogQueueName is the queue of the backlog's task i.
+func (w *workload) backlogQueueName(i int) string {
+	if w.backlogQueue != nil {
+		return w.backlogQueue(i)
+	}
+	return w.queueName()
+}
+
 func (w *workload) queueName() string {
 	switch w.name {
 	case "drain":
@@ -123,16 +146,47 @@ func runProducers(ctx context.Context, c *child) (Values, error) {
 	if err := c.launch(ctx); err != nil {
 		return nil, err
 	}
-	n := c.spec.N
+	took, err := produceNoops(ctx, q, c.spec.N)
+	if err != nil {
+		return nil, err
+	}
+	return Values{
+		{Name: "tasks/s", Unit: "tasks/s", Value: rate(c.spec.N, took)},
+		{Name: "wall", Unit: "s", Value: took.Seconds()},
+	}, nil
+}
+
+// produceNoops enqueues n no-op tasks on q from 16 goroutines and awaits
+// them, as the producers workload does; it returns the time from the first
+// enqueue to the last result.
+func produceNoops(ctx context.Context, q *dbos.Queue, n int) (time.Duration, error) {
+	return produceAndAwait(ctx, n, producers,
+		func(ctx context.Context, i int) (*NoopHandle, error) { return EnqueueNoop(ctx, q, i) },
+		func(ctx context.Context, i int, h *NoopHandle) error {
+			v, err := h.GetResult(ctx)
+			if err == nil && v != i {
+				err = fmt.Errorf("got %d", v)
+			}
+			return err
+		})
+}
+
+// produceAndAwait runs p goroutines; goroutine g enqueues tasks g, g+p,
+// g+2p, ... below n with enqueue, then awaits each of its handles in turn
+// (unless await is nil). It returns the time from the first enqueue to the last result.
+func produceAndAwait[H any](ctx context.Context, n, p int,
+	enqueue func(ctx context.Context, i int) (H, error),
+	await func(ctx context.Context, i int, h H) error,
+) (time.Duration, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for g := range producers {
+	for g := range p {
 		wg.Go(func() {
-			var hs []*NoopHandle
-			for i := g; i < n; i += producers {
-				h, err := EnqueueNoop(ctx, q, i)
+			var hs []H
+			for i := g; i < n; i += p {
+				h, err := enqueue(ctx, i)
 				if err != nil {
 					cancel(fmt.Errorf("enqueue task %d: %w", i, err))
 					return
@@ -140,12 +194,11 @@ func runProducers(ctx context.Context, c *child) (Values, error) {
 				hs = append(hs, h)
 			}
 			for k, h := range hs {
-				i := g + k*producers
-				v, err := h.GetResult(ctx)
-				if err == nil && v != i {
-					err = fmt.Errorf("got %d", v)
+				i := g + k*p
+				if await == nil {
+					break
 				}
-				if err != nil {
+				if err := await(ctx, i, h); err != nil {
 					cancel(fmt.Errorf("result of task %d: %w", i, err))
 					return
 				}
@@ -154,13 +207,7 @@ func runProducers(ctx context.Context, c *child) (Values, error) {
 	}
 	wg.Wait()
 	took := time.Since(start)
-	if err := context.Cause(ctx); err != nil {
-		return nil, err
-	}
-	return Values{
-		{Name: "tasks/s", Unit: "tasks/s", Value: rate(n, took)},
-		{Name: "wall", Unit: "s", Value: took.Seconds()},
-	}, nil
+	return took, context.Cause(ctx)
 }
 
 // runLatency: enqueue one task, await it, repeat; one untimed warm-up.
