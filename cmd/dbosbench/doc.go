@@ -43,9 +43,38 @@
 //	           50 more a second later, ...: 100%), and the number of
 //	           1-second windows, one from each start, holding more than 50
 //	           starts (must be 0).
+//	limitedprod  like limited, but 4 goroutines enqueue the 2,000 tasks
+//	           while the queue runs, and await them; tasks/s from the first
+//	           enqueue to the last result, % of ideal, and "peak running",
+//	           the most bodies that ran at once (the limit is 10).
+//	fairness   5,500 no-op tasks enqueued beforehand on a
+//	           PartitionConcurrency(2) queue: 5,000 on one key first, then
+//	           100 keys of 5; "worst small / big" is the slowest small
+//	           key's time to finish (from the first start) as % of the big
+//	           key's (goal: at most 10%).
+//	fleet      Postgres only: three worker processes and a producer
+//	           process (16 goroutines enqueue 10,000 no-op tasks and await
+//	           them) on one unlimited queue; tasks/s, the same tasks in one
+//	           process on a fresh database ("one process tasks/s", and the
+//	           fleet's "% of one process"; goal: at least 90%), and the
+//	           least and most tasks a worker ran as % of a third.
+//	manyqueues 20,000 no-op tasks enqueued beforehand round the 100 queues
+//	           of Concurrency(2) each, then one worker runs them all;
+//	           tasks/s and "worst queue share": when half of all tasks had
+//	           completed, the least share of its own tasks any queue had
+//	           completed, as % of half (100% is perfectly even).
+//	payload    like producers, 2,000 tasks with a 64 KiB input that they
+//	           return (64 KiB output); MB/s counts both (10^6 bytes), and
+//	           "raw insert MB/s" is what the same engine takes for the same
+//	           bytes in multi-row INSERTs (20 rows each) into a plain table
+//	           of the same database, measured right after.
 //
-// Drain and limited also report "reruns": task bodies that ran more than
-// once (0 expected).
+// Drain, limited, fairness, manyqueues and fleet also report "reruns":
+// task bodies that ran more than once (0 expected).
+//
+// bench/peers, a module of its own, runs some of these workloads beside
+// River and DBOS Transact Go and prints one table of ratios (see its
+// README).
 //
 // With $DBOSBENCH_CPUPROFILE=PREFIX set, each measuring process writes a
 // CPU profile to PREFIX.<workload>.<pid>.pprof (a drain's stops once its

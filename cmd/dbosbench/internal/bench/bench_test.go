@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	dbos "github.com/dbosgen/dbosgen/runtime"
 )
 
 func TestMain(m *testing.M) {
@@ -184,5 +186,41 @@ func TestPercentileAndMedian(t *testing.T) {
 	}
 	if got := median([]float64{4, 1, 3, 2}); got != 2.5 {
 		t.Errorf("median(4,1,3,2) = %g", got)
+	}
+}
+
+func TestWorstQueueShare(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	queueOf := func(i int) string { return []string{"a", "b"}[i%2] }
+	status := func(ms ...int) []dbos.Status {
+		sts := make([]dbos.Status, len(ms))
+		for i, m := range ms {
+			sts[i].CompletedAt = t0.Add(time.Duration(m) * time.Millisecond)
+		}
+		return sts
+	}
+	// Even: a and b alternate.
+	if got := worstQueueShare(status(1, 1, 2, 2, 3, 3, 4, 4), queueOf); got != 100 {
+		t.Errorf("even: worst share %g, want 100", got)
+	}
+	// a's four tasks finish first: when half are done, b has done none.
+	if got := worstQueueShare(status(1, 5, 2, 6, 3, 7, 4, 8), queueOf); got != 0 {
+		t.Errorf("starved: worst share %g, want 0", got)
+	}
+}
+
+func TestFairKey(t *testing.T) {
+	n := 100 + fairSmallKeys*fairSmallTasks
+	keys := map[string]int{}
+	for i := range n {
+		keys[fairKey(i, n)]++
+	}
+	if keys[fairBigKey] != 100 || len(keys) != fairSmallKeys+1 {
+		t.Fatalf("keys: %d big, %d keys in all", keys[fairBigKey], len(keys))
+	}
+	for k, c := range keys {
+		if k != fairBigKey && c != fairSmallTasks {
+			t.Errorf("key %s has %d tasks", k, c)
+		}
 	}
 }
