@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	dbos "github.com/dbosgen/dbosgen/runtime"
 )
@@ -34,7 +33,7 @@ func init() {
 // each ran. Then the same tasks run in one process, producers and queue
 // together as in the producers workload, on another fresh database: the
 // one-process figure of the same sitting.
-func orchestrateFleet(ctx context.Context, o *Options, spec childSpec, label string) (vs Values, err error) {
+func orchestrateFleet(ctx context.Context, o *Options, engine string, spec childSpec, label string) (vs Values, err error) {
 	workers := make([]*proc, 0, fleetWorkers)
 	defer func() { // on failure, the workers must not outlive the run
 		for _, p := range workers {
@@ -85,21 +84,11 @@ func orchestrateFleet(ctx context.Context, o *Options, spec childSpec, label str
 		return nil, err
 	}
 
-	engine := EnginePostgres
-	if isSQLite(spec.URL) {
-		engine = EngineSQLite
-	}
-	dbURL, drop, err := newDatabase(ctx, engine, o.ServerURL)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if derr := drop(); derr != nil && err == nil {
-			err = fmt.Errorf("remove the database: %w", derr)
-		}
-	}()
-	spec.Role, spec.URL = "single", dbURL
-	single, err := o.child(ctx, label+" one process", spec)
+	spec.Role = "single"
+	single, err := o.onFreshDatabase(ctx, engine, func(dbURL string) (Values, error) {
+		spec.URL = dbURL
+		return o.child(ctx, label+" one process", spec)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("one process: %w", err)
 	}
@@ -172,5 +161,3 @@ func valueOf(vs Values, name string) float64 {
 	}
 	return 0
 }
-
-func isSQLite(dbURL string) bool { return strings.HasPrefix(dbURL, "sqlite:") }

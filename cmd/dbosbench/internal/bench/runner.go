@@ -192,7 +192,32 @@ func (o *Options) logf(format string, args ...any) {
 
 // runOnce runs one workload once on a fresh database: its backlog producer
 // first, if it has one, then the measured process.
-func (o *Options) runOnce(ctx context.Context, engine string, w *workload, n int, label string) (vs Values, err error) {
+func (o *Options) runOnce(ctx context.Context, engine string, w *workload, n int, label string) (Values, error) {
+	return o.onFreshDatabase(ctx, engine, func(dbURL string) (Values, error) {
+		spec := childSpec{Workload: w.name, URL: dbURL, N: n, Timeout: o.Timeout, Stall: o.Stall}
+		if w.orchestrate != nil {
+			return w.orchestrate(ctx, o, engine, spec, label)
+		}
+		var produced Values
+		if w.backlog != taskNone {
+			spec.Role = "produce"
+			var err error
+			if produced, err = o.child(ctx, label+" produce", spec); err != nil {
+				return nil, fmt.Errorf("enqueue the backlog: %w", err)
+			}
+		}
+		spec.Role = "measure"
+		vs, err := o.child(ctx, label, spec)
+		if err != nil {
+			return nil, err
+		}
+		return append(vs, produced...), nil
+	})
+}
+
+// onFreshDatabase calls run with the URL of a fresh database of engine,
+// and removes the database afterwards.
+func (o *Options) onFreshDatabase(ctx context.Context, engine string, run func(dbURL string) (Values, error)) (vs Values, err error) {
 	dbURL, drop, err := newDatabase(ctx, engine, o.ServerURL)
 	if err != nil {
 		return nil, err
@@ -202,22 +227,7 @@ func (o *Options) runOnce(ctx context.Context, engine string, w *workload, n int
 			err = fmt.Errorf("remove the database: %w", derr)
 		}
 	}()
-	spec := childSpec{Workload: w.name, URL: dbURL, N: n, Timeout: o.Timeout, Stall: o.Stall}
-	if w.orchestrate != nil {
-		return w.orchestrate(ctx, o, spec, label)
-	}
-	var produced Values
-	if w.backlog != taskNone {
-		spec.Role = "produce"
-		if produced, err = o.child(ctx, label+" produce", spec); err != nil {
-			return nil, fmt.Errorf("enqueue the backlog: %w", err)
-		}
-	}
-	spec.Role = "measure"
-	if vs, err = o.child(ctx, label, spec); err != nil {
-		return nil, err
-	}
-	return append(vs, produced...), nil
+	return run(dbURL)
 }
 
 // child runs one child process and returns what it reported.

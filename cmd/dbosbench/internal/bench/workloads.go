@@ -36,8 +36,8 @@ type workload struct {
 	run          func(ctx context.Context, c *child) (Values, error)
 	// orchestrate, when set, replaces the backlog producer and the one
 	// measured process: it runs the workload's processes itself (spec
-	// names the run's fresh database) and returns the run's values.
-	orchestrate func(ctx context.Context, o *Options, spec childSpec, label string) (Values, error)
+	// names the run's fresh database of engine) and returns the run's values.
+	orchestrate func(ctx context.Context, o *Options, engine string, spec childSpec, label string) (Values, error)
 	// engines the workload runs on; nil: every engine.
 	engines []string
 }
