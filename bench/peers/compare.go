@@ -32,6 +32,7 @@ type options struct {
 	dbosPoll  time.Duration
 	jsonOut   string
 	logFile   string
+	from      string
 	log       io.Writer
 }
 
@@ -186,6 +187,9 @@ func compare(ctx context.Context, o options, out io.Writer) error {
 			return fmt.Errorf("unknown workload %q (want some of %s)", name, strings.Join(caseNames(), ","))
 		}
 		selected = append(selected, cases[i])
+	}
+	if o.from != "" {
+		return reprint(o.from, selected, out)
 	}
 	o.log = os.Stderr
 	if o.logFile != "" {
@@ -446,4 +450,22 @@ func loadavg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// reprint prints the table of a sitting that -json recorded, for the
+// selected workloads it ran.
+func reprint(file string, selected []comparison, out io.Writer) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var s sitting
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	selected = slices.DeleteFunc(selected, func(c comparison) bool {
+		return !slices.ContainsFunc(s.Runs, func(r run) bool { return r.Workload == c.key })
+	})
+	writeTable(out, s, selected)
+	return nil
 }

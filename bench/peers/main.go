@@ -38,6 +38,7 @@ func main() {
 	flag.DurationVar(&o.dbosPoll, "dbos-poll", 10*time.Millisecond, "DBOS Go's queue polling interval, and its handles' (both default to 1s)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every run's numbers as JSON to this file")
 	flag.StringVar(&o.logFile, "log", "", "write the runs' progress and stderr to this file instead of stderr")
+	flag.StringVar(&o.from, "from", "", "run nothing: print the table of the runs a -json FILE recorded")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run . [flags]\n\nWorkloads:\n")
 		for _, c := range cases {
