@@ -62,6 +62,8 @@ picked AS MATERIALIZED (
       AND ($5::boolean OR p.signature = ANY($6::text[])
            OR (p.signature = '' AND p.name = ANY($7::text[])))
       AND ($5::boolean OR p.app_version IS NULL OR p.app_version = $2::text)
+      -- Only rows at or below the claim barrier's bound (see LockQueue).
+      AND p.seq <= current_setting('dbos.claim_seq_bound')::bigint
     ORDER BY p.priority, p.seq
     LIMIT (SELECT room.n FROM room)
     FOR UPDATE OF p
@@ -644,8 +646,8 @@ type InsertWorkflowsParams struct {
 // it skips (inserts nothing for) a workflow whose ID exists or whose
 // deduplication ID is held on its queue, also by a row inserted before it
 // by the same statement. Before drawing any seq it takes, in shared mode,
-// the advisory lock of each queue it enqueues to, in the order of the
-// queue names (see InsertWorkflow).
+// the enqueue lock of each queue it enqueues to, in the order of the queue
+// names (see InsertWorkflow).
 //
 // trace_contexts may be NULL (no element at all) when no workflow carries
 // one: the arrays' unnest then pads the column with NULLs, so the untraced
@@ -737,8 +739,12 @@ func (b *InsertWorkflowsBatchResults) Close() error {
 }
 
 const lockQueues = `-- name: LockQueues :batchexec
-SELECT pg_advisory_xact_lock(hashtextextended('dbos.queue:' || $1::text, 0)),
+WITH claim AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock(hashtextextended('dbos.claim:' || $1::text, 0))
+)
+SELECT dbos.claim_barrier($1::text),
        set_config('plan_cache_mode', 'force_generic_plan', true)
+FROM claim
 `
 
 type LockQueuesBatchResults struct {
