@@ -53,8 +53,6 @@ var workloads = []*workload{
 		about: "one no-op task at a time: enqueue to result"},
 	{name: "limited", base: 2000, least: 20, backlog: taskSleep, run: runLimited,
 		about: "n tasks of 5 ms already enqueued on a Concurrency(10) queue (ideal: 2000 tasks/s)"},
-	{name: "conc", base: 2000, least: 20, run: runConc,
-		about: "4 goroutines enqueue n tasks of 5 ms on a Concurrency(10) queue while it runs, and await them (ideal: 2000 tasks/s)"},
 	{name: "rate", base: 250, least: rateLimit + 1, run: runRate,
 		about: "n no-op tasks on a RateLimit(50, 1s) queue; start rate from the database's start times"},
 }
@@ -86,7 +84,7 @@ func (w *workload) queueName() string {
 	switch w.name {
 	case "drain":
 		return drainQueueName
-	case "limited", "conc":
+	case "limited":
 		return limitedQueueName
 	}
 	return ""
@@ -289,55 +287,4 @@ func rate(n int, d time.Duration) float64 {
 		return 0
 	}
 	return float64(n) / d.Seconds()
-}
-
-// runConc: 4 goroutines enqueue 5 ms tasks on a Concurrency(10) queue
-// that this process runs meanwhile, then await them; timed from the first
-// enqueue to the last result.
-func runConc(ctx context.Context, c *child) (Values, error) {
-	q := dbos.NewQueue(limitedQueueName, dbos.Concurrency(limitedConcurrency))
-	if err := c.launch(ctx); err != nil {
-		return nil, err
-	}
-	const concProducers = 4
-	n := c.spec.N
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var wg sync.WaitGroup
-	start := time.Now()
-	var enqueued time.Duration
-	var mu sync.Mutex
-	for g := range concProducers {
-		wg.Go(func() {
-			var hs []*SleepHandle
-			for i := g; i < n; i += concProducers {
-				h, err := EnqueueSleep(ctx, q, limitedTask)
-				if err != nil {
-					cancel(fmt.Errorf("enqueue task %d: %w", i, err))
-					return
-				}
-				hs = append(hs, h)
-			}
-			mu.Lock()
-			enqueued = max(enqueued, time.Since(start))
-			mu.Unlock()
-			for _, h := range hs {
-				if err := h.GetResult(ctx); err != nil {
-					cancel(fmt.Errorf("result of %s: %w", h.ID(), err))
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	took := time.Since(start)
-	if err := context.Cause(ctx); err != nil {
-		return nil, err
-	}
-	ideal := float64(limitedConcurrency) / limitedTask.Seconds()
-	return Values{
-		{Name: "tasks/s", Unit: "tasks/s", Value: rate(n, took)},
-		{Name: "% of ideal", Unit: "%", Value: 100 * rate(n, took) / ideal},
-		{Name: "enqueues/s", Unit: "tasks/s", Value: rate(n, enqueued)},
-	}, nil
 }
