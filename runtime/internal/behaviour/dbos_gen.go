@@ -87,6 +87,26 @@ func EnqueueStage(ctx context.Context, q *dbos.Queue, key string, step int, inpu
 	return &StageHandle{h: h}, nil
 }
 
+// EnqueueStageTx is EnqueueStage written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueStage's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueStage, a checkpointed
+// step.
+func EnqueueStageTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, step int, input int, opts ...dbos.EnqueueOption) (*StageHandle, error) {
+	input2, err := dbosimpl.EncodeInput(dbosFnStage, dbosArgsStage{P0: key, P1: step, P2: input})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnStage, input2, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StageHandle{h: h}, nil
+}
+
 // StageArgs holds the arguments of one call of Stage, for EnqueueStageBatch.
 type StageArgs struct {
 	// Key is the argument for parameter key.
@@ -252,6 +272,26 @@ func EnqueueThreeStages(ctx context.Context, q *dbos.Queue, key string, seed int
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnThreeStages, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStagesHandle{h: h}, nil
+}
+
+// EnqueueThreeStagesTx is EnqueueThreeStages written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueThreeStages's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueThreeStages, a checkpointed step.
+func EnqueueThreeStagesTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, seed int, opts ...dbos.EnqueueOption) (*ThreeStagesHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnThreeStages, dbosArgsThreeStages{P0: key, P1: seed})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnThreeStages, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -431,6 +471,26 @@ func EnqueueForkFrom(ctx context.Context, q *dbos.Queue, id string, fromStep int
 	return &ForkFromHandle{h: h}, nil
 }
 
+// EnqueueForkFromTx is EnqueueForkFrom written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueForkFrom's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueForkFrom, a
+// checkpointed step.
+func EnqueueForkFromTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, id string, fromStep int, opts ...dbos.EnqueueOption) (*ForkFromHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnForkFrom, dbosArgsForkFrom{P0: id, P1: fromStep})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnForkFrom, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ForkFromHandle{h: h}, nil
+}
+
 // ForkFromArgs holds the arguments of one call of ForkFrom, for
 // EnqueueForkFromBatch.
 type ForkFromArgs struct {
@@ -597,6 +657,26 @@ func EnqueueProcessTask(ctx context.Context, q *dbos.Queue, task Task, opts ...d
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnProcessTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTaskHandle{h: h}, nil
+}
+
+// EnqueueProcessTaskTx is EnqueueProcessTask written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueProcessTask's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueProcessTask, a checkpointed step.
+func EnqueueProcessTaskTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, task Task, opts ...dbos.EnqueueOption) (*ProcessTaskHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnProcessTask, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -771,6 +851,26 @@ func EnqueueProcessTasks(ctx context.Context, q *dbos.Queue, tasks []Task, opts 
 	return &ProcessTasksHandle{h: h}, nil
 }
 
+// EnqueueProcessTasksTx is EnqueueProcessTasks written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueProcessTasks's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueProcessTasks, a checkpointed step.
+func EnqueueProcessTasksTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, tasks []Task, opts ...dbos.EnqueueOption) (*ProcessTasksHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnProcessTasks, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTasksHandle{h: h}, nil
+}
+
 // ProcessTasksArgs holds the arguments of one call of ProcessTasks, for
 // EnqueueProcessTasksBatch.
 type ProcessTasksArgs struct {
@@ -926,6 +1026,26 @@ func EnqueueRecordOrder(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnRecordOrder, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &RecordOrderHandle{h: h}, nil
+}
+
+// EnqueueRecordOrderTx is EnqueueRecordOrder written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueRecordOrder's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueRecordOrder, a checkpointed step.
+func EnqueueRecordOrderTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, n int, opts ...dbos.EnqueueOption) (*RecordOrderHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnRecordOrder, dbosArgsRecordOrder{P0: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnRecordOrder, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1096,6 +1216,25 @@ func EnqueueAdd(ctx context.Context, q *dbos.Queue, a int, b int, opts ...dbos.E
 	return &AddHandle{h: h}, nil
 }
 
+// EnqueueAddTx is EnqueueAdd written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueAdd's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueAdd, a checkpointed step.
+func EnqueueAddTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, a int, b int, opts ...dbos.EnqueueOption) (*AddHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnAdd, dbosArgsAdd{P0: a, P1: b})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnAdd, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &AddHandle{h: h}, nil
+}
+
 // AddArgs holds the arguments of one call of Add, for EnqueueAddBatch.
 type AddArgs struct {
 	// A is the argument for parameter a.
@@ -1259,6 +1398,25 @@ func EnqueueSum3(ctx context.Context, q *dbos.Queue, a int, b int, c int, opts .
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnSum3, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Sum3Handle{h: h}, nil
+}
+
+// EnqueueSum3Tx is EnqueueSum3 written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueSum3's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueSum3, a checkpointed step.
+func EnqueueSum3Tx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, a int, b int, c int, opts ...dbos.EnqueueOption) (*Sum3Handle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnSum3, dbosArgsSum3{P0: a, P1: b, P2: c})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnSum3, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1437,6 +1595,26 @@ func EnqueueParent(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.Enque
 	return &ParentHandle{h: h}, nil
 }
 
+// EnqueueParentTx is EnqueueParent written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueParent's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueParent, a checkpointed
+// step.
+func EnqueueParentTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, n int, opts ...dbos.EnqueueOption) (*ParentHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnParent, dbosArgsParent{P0: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnParent, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ParentHandle{h: h}, nil
+}
+
 // ParentArgs holds the arguments of one call of Parent, for EnqueueParentBatch.
 type ParentArgs struct {
 	// N is the argument for parameter n.
@@ -1600,6 +1778,26 @@ func EnqueueBlocker(ctx context.Context, q *dbos.Queue, name string, opts ...dbo
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnBlocker, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &BlockerHandle{h: h}, nil
+}
+
+// EnqueueBlockerTx is EnqueueBlocker written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueBlocker's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueBlocker, a checkpointed
+// step.
+func EnqueueBlockerTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, name string, opts ...dbos.EnqueueOption) (*BlockerHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnBlocker, dbosArgsBlocker{P0: name})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnBlocker, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1776,6 +1974,26 @@ func EnqueueRatio(ctx context.Context, q *dbos.Queue, x float64, opts ...dbos.En
 	return &RatioHandle{h: h}, nil
 }
 
+// EnqueueRatioTx is EnqueueRatio written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueRatio's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueRatio, a checkpointed
+// step.
+func EnqueueRatioTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, x float64, opts ...dbos.EnqueueOption) (*RatioHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnRatio, dbosArgsRatio{P0: x})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnRatio, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &RatioHandle{h: h}, nil
+}
+
 // RatioArgs holds the arguments of one call of Ratio, for EnqueueRatioBatch.
 type RatioArgs struct {
 	// X is the argument for parameter x.
@@ -1937,6 +2155,26 @@ func EnqueueCrashStep(ctx context.Context, q *dbos.Queue, step int, input int, o
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnCrashStep, input2, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &CrashStepHandle{h: h}, nil
+}
+
+// EnqueueCrashStepTx is EnqueueCrashStep written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueCrashStep's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueCrashStep, a
+// checkpointed step.
+func EnqueueCrashStepTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, step int, input int, opts ...dbos.EnqueueOption) (*CrashStepHandle, error) {
+	input2, err := dbosimpl.EncodeInput(dbosFnCrashStep, dbosArgsCrashStep{P0: step, P1: input})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnCrashStep, input2, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2107,6 +2345,26 @@ func EnqueueThreeSteps(ctx context.Context, q *dbos.Queue, seed int, opts ...dbo
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnThreeSteps, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStepsHandle{h: h}, nil
+}
+
+// EnqueueThreeStepsTx is EnqueueThreeSteps written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueThreeSteps's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueThreeSteps, a
+// checkpointed step.
+func EnqueueThreeStepsTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, seed int, opts ...dbos.EnqueueOption) (*ThreeStepsHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnThreeSteps, dbosArgsThreeSteps{P0: seed})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnThreeSteps, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2284,6 +2542,26 @@ func EnqueueFlaky(ctx context.Context, q *dbos.Queue, key string, failures int, 
 	return &FlakyHandle{h: h}, nil
 }
 
+// EnqueueFlakyTx is EnqueueFlaky written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueFlaky's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueFlaky, a checkpointed
+// step.
+func EnqueueFlakyTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, failures int, opts ...dbos.EnqueueOption) (*FlakyHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: key, P1: failures})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnFlaky, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FlakyHandle{h: h}, nil
+}
+
 // FlakyArgs holds the arguments of one call of Flaky, for EnqueueFlakyBatch.
 type FlakyArgs struct {
 	// Key is the argument for parameter key.
@@ -2447,6 +2725,26 @@ func EnqueueUseFlaky(ctx context.Context, q *dbos.Queue, key string, failures in
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnUseFlaky, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &UseFlakyHandle{h: h}, nil
+}
+
+// EnqueueUseFlakyTx is EnqueueUseFlaky written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueUseFlaky's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueUseFlaky, a
+// checkpointed step.
+func EnqueueUseFlakyTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, failures int, opts ...dbos.EnqueueOption) (*UseFlakyHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: key, P1: failures})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnUseFlaky, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2625,6 +2923,26 @@ func EnqueueFragile(ctx context.Context, q *dbos.Queue, name string, opts ...dbo
 	return &FragileHandle{h: h}, nil
 }
 
+// EnqueueFragileTx is EnqueueFragile written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueFragile's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueFragile, a checkpointed
+// step.
+func EnqueueFragileTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, name string, opts ...dbos.EnqueueOption) (*FragileHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: name})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnFragile, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FragileHandle{h: h}, nil
+}
+
 // FragileArgs holds the arguments of one call of Fragile, for
 // EnqueueFragileBatch.
 type FragileArgs struct {
@@ -2795,6 +3113,26 @@ func EnqueueLoggedTask(ctx context.Context, q *dbos.Queue, id int, opts ...dbos.
 	return &LoggedTaskHandle{h: h}, nil
 }
 
+// EnqueueLoggedTaskTx is EnqueueLoggedTask written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueLoggedTask's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueLoggedTask, a
+// checkpointed step.
+func EnqueueLoggedTaskTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, id int, opts ...dbos.EnqueueOption) (*LoggedTaskHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: id})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnLoggedTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &LoggedTaskHandle{h: h}, nil
+}
+
 // LoggedTaskArgs holds the arguments of one call of LoggedTask, for
 // EnqueueLoggedTaskBatch.
 type LoggedTaskArgs struct {
@@ -2958,6 +3296,26 @@ func EnqueueFanOutAndBlock(ctx context.Context, q *dbos.Queue, first []int, seco
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnFanOutAndBlock, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FanOutAndBlockHandle{h: h}, nil
+}
+
+// EnqueueFanOutAndBlockTx is EnqueueFanOutAndBlock written in tx, the caller's
+// own open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueFanOutAndBlock's. It fails with an error matching
+// dbos.ErrOtherDatabase when tx is on another database. Inside a workflow it is
+// refused: use EnqueueFanOutAndBlock, a checkpointed step.
+func EnqueueFanOutAndBlockTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, first []int, second []int, opts ...dbos.EnqueueOption) (*FanOutAndBlockHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: first, P1: second})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnFanOutAndBlock, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -3137,6 +3495,26 @@ func EnqueueChildState(ctx context.Context, q *dbos.Queue, id string, opts ...db
 	return &ChildStateHandle{h: h}, nil
 }
 
+// EnqueueChildStateTx is EnqueueChildState written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueChildState's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueChildState, a
+// checkpointed step.
+func EnqueueChildStateTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, id string, opts ...dbos.EnqueueOption) (*ChildStateHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: id})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnChildState, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ChildStateHandle{h: h}, nil
+}
+
 // ChildStateArgs holds the arguments of one call of ChildState, for
 // EnqueueChildStateBatch.
 type ChildStateArgs struct {
@@ -3300,6 +3678,26 @@ func EnqueueEnqueueThenInspect(ctx context.Context, q *dbos.Queue, task Task, op
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnEnqueueThenInspect, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueThenInspectHandle{h: h}, nil
+}
+
+// EnqueueEnqueueThenInspectTx is EnqueueEnqueueThenInspect written in tx, the
+// caller's own open transaction on the runtime's database (a pgx.Tx, or a
+// *sql.Tx; see dbos.Tx): the call is enqueued if and only if tx commits,
+// together with the caller's own writes, and a rollback leaves no trace of it.
+// Workers are woken at the commit. The caller commits or rolls back tx. opts
+// are EnqueueEnqueueThenInspect's. It fails with an error matching
+// dbos.ErrOtherDatabase when tx is on another database. Inside a workflow it is
+// refused: use EnqueueEnqueueThenInspect, a checkpointed step.
+func EnqueueEnqueueThenInspectTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, task Task, opts ...dbos.EnqueueOption) (*EnqueueThenInspectHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: task})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnEnqueueThenInspect, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -3472,6 +3870,26 @@ func EnqueueEnqueueAndLeave(ctx context.Context, q *dbos.Queue, tasks []Task, fa
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnEnqueueAndLeave, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueAndLeaveHandle{h: h}, nil
+}
+
+// EnqueueEnqueueAndLeaveTx is EnqueueEnqueueAndLeave written in tx, the
+// caller's own open transaction on the runtime's database (a pgx.Tx, or a
+// *sql.Tx; see dbos.Tx): the call is enqueued if and only if tx commits,
+// together with the caller's own writes, and a rollback leaves no trace of it.
+// Workers are woken at the commit. The caller commits or rolls back tx. opts
+// are EnqueueEnqueueAndLeave's. It fails with an error matching
+// dbos.ErrOtherDatabase when tx is on another database. Inside a workflow it is
+// refused: use EnqueueEnqueueAndLeave, a checkpointed step.
+func EnqueueEnqueueAndLeaveTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, tasks []Task, fail bool, opts ...dbos.EnqueueOption) (*EnqueueAndLeaveHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: tasks, P1: fail})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnEnqueueAndLeave, input, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -85,6 +85,25 @@ func EnqueueNoop(ctx context.Context, q *dbos.Queue, i int, opts ...dbos.Enqueue
 	return &NoopHandle{h: h}, nil
 }
 
+// EnqueueNoopTx is EnqueueNoop written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueNoop's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueNoop, a checkpointed step.
+func EnqueueNoopTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, i int, opts ...dbos.EnqueueOption) (*NoopHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnNoop, dbosArgsNoop{P0: i})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnNoop, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &NoopHandle{h: h}, nil
+}
+
 // NoopArgs holds the arguments of one call of Noop, for EnqueueNoopBatch.
 type NoopArgs struct {
 	// I is the argument for parameter i.
@@ -236,6 +255,26 @@ func EnqueueSleep(ctx context.Context, q *dbos.Queue, d time.Duration, opts ...d
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnSleep, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &SleepHandle{h: h}, nil
+}
+
+// EnqueueSleepTx is EnqueueSleep written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueSleep's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueSleep, a checkpointed
+// step.
+func EnqueueSleepTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, d time.Duration, opts ...dbos.EnqueueOption) (*SleepHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnSleep, dbosArgsSleep{P0: d})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnSleep, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -397,6 +436,26 @@ func EnqueueSeedLoop(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.Enq
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnSeedLoop, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &SeedLoopHandle{h: h}, nil
+}
+
+// EnqueueSeedLoopTx is EnqueueSeedLoop written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueSeedLoop's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueSeedLoop, a
+// checkpointed step.
+func EnqueueSeedLoopTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, n int, opts ...dbos.EnqueueOption) (*SeedLoopHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnSeedLoop, dbosArgsSeedLoop{P0: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnSeedLoop, input, opts...)
 	if err != nil {
 		return nil, err
 	}
