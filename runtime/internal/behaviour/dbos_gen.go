@@ -3995,3 +3995,383 @@ func ForkEnqueueAndLeave(ctx context.Context, id string, fromStep int, opts ...d
 	}
 	return &EnqueueAndLeaveHandle{h: h}, nil
 }
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string) (int, error) = OutboxTask
+
+// dbosFnOutboxTask describes OutboxTask to the dbos runtime.
+var dbosFnOutboxTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.OutboxTask", Kind: dbosimpl.KindStep, Signature: "337a1591a366c1c5"}
+
+// dbosArgsOutboxTask is the encoded input of OutboxTask.
+type dbosArgsOutboxTask struct {
+	P0 string `json:"key"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnOutboxTask, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsOutboxTask
+		if err := dbosimpl.DecodeInput(dbosFnOutboxTask, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := OutboxTask(ctx, args.P0)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnOutboxTask, result)
+	})
+}
+
+// OutboxTaskHandle is a typed handle to a durable call of OutboxTask.
+type OutboxTaskHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *OutboxTaskHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *OutboxTaskHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *OutboxTaskHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *OutboxTaskHandle) GetResult(ctx context.Context) (int, error) {
+	var result int
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnOutboxTask, out, &result)
+	return result, err
+}
+
+// EnqueueOutboxTask durably puts a call of OutboxTask on queue q and returns a
+// handle to it. Inside a workflow it is a checkpointed step, so a replay does
+// not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
+// delay, timeout and partition key.
+func EnqueueOutboxTask(ctx context.Context, q *dbos.Queue, key string, opts ...dbos.EnqueueOption) (*OutboxTaskHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxTask, dbosArgsOutboxTask{P0: key})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnOutboxTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxTaskHandle{h: h}, nil
+}
+
+// EnqueueOutboxTaskTx is EnqueueOutboxTask written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueOutboxTask's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueOutboxTask, a
+// checkpointed step.
+func EnqueueOutboxTaskTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, opts ...dbos.EnqueueOption) (*OutboxTaskHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxTask, dbosArgsOutboxTask{P0: key})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnOutboxTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxTaskHandle{h: h}, nil
+}
+
+// OutboxTaskArgs holds the arguments of one call of OutboxTask, for
+// EnqueueOutboxTaskBatch.
+type OutboxTaskArgs struct {
+	// Key is the argument for parameter key.
+	Key string
+}
+
+// EnqueueOutboxTaskBatch durably puts one call of OutboxTask per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueOutboxTask. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueOutboxTaskBatch(ctx context.Context, q *dbos.Queue, calls []OutboxTaskArgs, opts ...dbos.EnqueueOption) ([]*OutboxTaskHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnOutboxTask, dbosArgsOutboxTask{P0: call.Key})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueOutboxTaskBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnOutboxTask, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*OutboxTaskHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &OutboxTaskHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartOutboxTask durably starts a call of OutboxTask in the background, on no
+// queue, and returns a handle to it. Inside a workflow it is a checkpointed
+// step, so a replay does not start it twice. opts are the same options
+// EnqueueOutboxTask takes, such as dbos.WithID.
+func StartOutboxTask(ctx context.Context, key string, opts ...dbos.EnqueueOption) (*OutboxTaskHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxTask, dbosArgsOutboxTask{P0: key})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnOutboxTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxTaskHandle{h: h}, nil
+}
+
+// RunOutboxTask calls OutboxTask durably and waits for its outcome. Inside a
+// workflow it runs as a checkpointed step: on replay its recorded outcome is
+// returned without running it again. Elsewhere it runs OutboxTask as a new
+// workflow and waits for it.
+func RunOutboxTask(ctx context.Context, key string) (int, error) {
+	var result int
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxTask, dbosArgsOutboxTask{P0: key})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnOutboxTask, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnOutboxTask, out, &result)
+	return result, err
+}
+
+// RetrieveOutboxTask returns a typed handle to an existing call of OutboxTask,
+// by workflow ID, from any process sharing the database.
+func RetrieveOutboxTask(ctx context.Context, id string) (*OutboxTaskHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnOutboxTask, id)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxTaskHandle{h: h}, nil
+}
+
+// ForkOutboxTask runs the existing call id of OutboxTask again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkOutboxTask(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*OutboxTaskHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnOutboxTask, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxTaskHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string) (string, error) = OutboxInWorkflow
+
+// dbosFnOutboxInWorkflow describes OutboxInWorkflow to the dbos runtime.
+var dbosFnOutboxInWorkflow = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.OutboxInWorkflow", Kind: dbosimpl.KindWorkflow, Signature: "b1540370a313e919", Source: "e8e2a8945cf319ac"}
+
+// dbosArgsOutboxInWorkflow is the encoded input of OutboxInWorkflow.
+type dbosArgsOutboxInWorkflow struct {
+	P0 string `json:"key"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnOutboxInWorkflow, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsOutboxInWorkflow
+		if err := dbosimpl.DecodeInput(dbosFnOutboxInWorkflow, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := OutboxInWorkflow(ctx, args.P0)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnOutboxInWorkflow, result)
+	})
+}
+
+// OutboxInWorkflowHandle is a typed handle to a durable call of
+// OutboxInWorkflow.
+type OutboxInWorkflowHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *OutboxInWorkflowHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *OutboxInWorkflowHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *OutboxInWorkflowHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *OutboxInWorkflowHandle) GetResult(ctx context.Context) (string, error) {
+	var result string
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnOutboxInWorkflow, out, &result)
+	return result, err
+}
+
+// EnqueueOutboxInWorkflow durably puts a call of OutboxInWorkflow on queue q
+// and returns a handle to it. Inside a workflow it is a checkpointed step, so a
+// replay does not enqueue twice. opts can set the workflow ID, priority,
+// deduplication ID, delay, timeout and partition key.
+func EnqueueOutboxInWorkflow(ctx context.Context, q *dbos.Queue, key string, opts ...dbos.EnqueueOption) (*OutboxInWorkflowHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxInWorkflow, dbosArgsOutboxInWorkflow{P0: key})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnOutboxInWorkflow, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxInWorkflowHandle{h: h}, nil
+}
+
+// EnqueueOutboxInWorkflowTx is EnqueueOutboxInWorkflow written in tx, the
+// caller's own open transaction on the runtime's database (a pgx.Tx, or a
+// *sql.Tx; see dbos.Tx): the call is enqueued if and only if tx commits,
+// together with the caller's own writes, and a rollback leaves no trace of it.
+// Workers are woken at the commit. The caller commits or rolls back tx. opts
+// are EnqueueOutboxInWorkflow's. It fails with an error matching
+// dbos.ErrOtherDatabase when tx is on another database. Inside a workflow it is
+// refused: use EnqueueOutboxInWorkflow, a checkpointed step.
+func EnqueueOutboxInWorkflowTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, opts ...dbos.EnqueueOption) (*OutboxInWorkflowHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxInWorkflow, dbosArgsOutboxInWorkflow{P0: key})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnOutboxInWorkflow, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxInWorkflowHandle{h: h}, nil
+}
+
+// OutboxInWorkflowArgs holds the arguments of one call of OutboxInWorkflow, for
+// EnqueueOutboxInWorkflowBatch.
+type OutboxInWorkflowArgs struct {
+	// Key is the argument for parameter key.
+	Key string
+}
+
+// EnqueueOutboxInWorkflowBatch durably puts one call of OutboxInWorkflow per
+// element of calls on queue q, inserting them with one multi-row insert per
+// 1000 calls, and returns their handles in the order of calls. Inside a
+// workflow the whole batch is one checkpointed step, so a replay does not
+// enqueue twice. opts apply to every call: priority, delay, timeout and
+// partition key. dbos.WithID and dbos.WithDeduplicationID name a single
+// workflow, so they are rejected: enqueue such calls one by one with
+// EnqueueOutboxInWorkflow. When calls is empty it enqueues nothing and returns
+// nil, nil.
+func EnqueueOutboxInWorkflowBatch(ctx context.Context, q *dbos.Queue, calls []OutboxInWorkflowArgs, opts ...dbos.EnqueueOption) ([]*OutboxInWorkflowHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnOutboxInWorkflow, dbosArgsOutboxInWorkflow{P0: call.Key})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueOutboxInWorkflowBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnOutboxInWorkflow, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*OutboxInWorkflowHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &OutboxInWorkflowHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartOutboxInWorkflow durably starts a call of OutboxInWorkflow in the
+// background, on no queue, and returns a handle to it. Inside a workflow it is
+// a checkpointed step, so a replay does not start it twice. opts are the same
+// options EnqueueOutboxInWorkflow takes, such as dbos.WithID.
+func StartOutboxInWorkflow(ctx context.Context, key string, opts ...dbos.EnqueueOption) (*OutboxInWorkflowHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxInWorkflow, dbosArgsOutboxInWorkflow{P0: key})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnOutboxInWorkflow, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxInWorkflowHandle{h: h}, nil
+}
+
+// RunOutboxInWorkflow calls OutboxInWorkflow durably and waits for its outcome.
+// Inside a workflow it runs as a child workflow: on replay its recorded outcome
+// is returned without running it again. Elsewhere it runs OutboxInWorkflow as a
+// new workflow and waits for it.
+func RunOutboxInWorkflow(ctx context.Context, key string) (string, error) {
+	var result string
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxInWorkflow, dbosArgsOutboxInWorkflow{P0: key})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnOutboxInWorkflow, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnOutboxInWorkflow, out, &result)
+	return result, err
+}
+
+// RetrieveOutboxInWorkflow returns a typed handle to an existing call of
+// OutboxInWorkflow, by workflow ID, from any process sharing the database.
+func RetrieveOutboxInWorkflow(ctx context.Context, id string) (*OutboxInWorkflowHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnOutboxInWorkflow, id)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxInWorkflowHandle{h: h}, nil
+}
+
+// ForkOutboxInWorkflow starts a new workflow of OutboxInWorkflow from the
+// existing call id: the same input, with a copy of the checkpoints of id's
+// steps before fromStep (numbered from 1, as dbos.Steps reports them), so those
+// steps are replayed and the steps from fromStep on run again; fromStep 1 runs
+// it all again. The call forked is not changed. The new workflow goes on the
+// call's queue, or, if it had none, starts in this process. Inside a workflow
+// it is a checkpointed step, so a replay does not fork twice. It fails with an
+// error matching dbos.ErrNotFound when id does not exist and
+// dbos.ErrConflictingID when it is a call of another function. opts can set the
+// workflow ID, timeout and delay; see dbos.Fork.
+func ForkOutboxInWorkflow(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*OutboxInWorkflowHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnOutboxInWorkflow, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxInWorkflowHandle{h: h}, nil
+}

@@ -40,6 +40,7 @@ type Watcher struct {
 	pending map[string]entry // workflow ID -> what to wake, until when
 	running bool
 	kick    chan struct{}
+	onStop  func() // tests: called when the goroutine stops
 }
 
 type entry struct {
@@ -72,6 +73,9 @@ func (w *Watcher) run() {
 	wait := minWait
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
+	if w.onStop != nil {
+		defer w.onStop()
+	}
 	for {
 		select {
 		case <-w.Ctx.Done():
