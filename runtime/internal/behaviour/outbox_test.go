@@ -150,8 +150,11 @@ func sqlDB(t *testing.T, name, driver, dsn string) appDB {
 			}
 			t.Cleanup(func() { _ = tx.Rollback() })
 			return appTx{
-				tx:       tx,
-				exec:     func(ctx context.Context, q string, args ...any) error { _, err := tx.ExecContext(ctx, q, args...); return err },
+				tx: tx,
+				exec: func(ctx context.Context, q string, args ...any) error {
+					_, err := tx.ExecContext(ctx, q, args...)
+					return err
+				},
 				commit:   func(context.Context) error { return tx.Commit() },
 				rollback: func(context.Context) error { return tx.Rollback() },
 			}
