@@ -125,8 +125,11 @@ func openOutboxDB(ctx context.Context, dbURL string) (func(context.Context) (out
 				return outboxTx{}, err
 			}
 			return outboxTx{
-				tx:     tx,
-				exec:   func(ctx context.Context, q string, args ...any) error { _, err := tx.ExecContext(ctx, q, args...); return err },
+				tx: tx,
+				exec: func(ctx context.Context, q string, args ...any) error {
+					_, err := tx.ExecContext(ctx, q, args...)
+					return err
+				},
 				commit: func(context.Context) error { return tx.Commit() },
 			}, nil
 		}
