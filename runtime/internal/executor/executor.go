@@ -6,7 +6,8 @@
 //
 // The rooms it uses: dispatch (claims and the slot reservations of every
 // path that claims), groupcommit (one statement for many callers), notify
-// (notifications between processes, local waiters), lease (heartbeat and
+// (notifications between processes, local waiters), commitwatch (wake-ups
+// after EnqueueFTx's commits without notifications), lease (heartbeat and
 // takeover), retention (deleting old finished workflows), registry (the
 // functions this process can run), sentinel (the errors callers branch on)
 // and store (the only door to the database).

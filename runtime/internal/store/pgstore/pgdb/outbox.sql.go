@@ -20,12 +20,13 @@ type TxDatabaseRow struct {
 	DatabaseName     string
 }
 
-// TxDatabase (for EnqueueFTx, which writes in the caller's own transaction
-// with InsertWorkflows and NotifyInTx) identifies the database a session is on: the cluster's system
+// TxDatabase identifies the database a session is on: the cluster's system
 // identifier (shared by its physical replicas, different for every other
-// cluster) and the database's name within the cluster. The store reads the
-// runtime's once and compares the caller's transaction's with it before
-// writing in that transaction.
+// cluster) and the database's name within the cluster. For EnqueueFTx,
+// which writes in the caller's own transaction (InsertWorkflows, then
+// NotifyInTx): the store reads the runtime's once and compares the
+// transaction's with it before writing there. Any role may call
+// pg_control_system().
 func (q *Queries) TxDatabase(ctx context.Context) (TxDatabaseRow, error) {
 	row := q.db.QueryRow(ctx, txDatabase)
 	var i TxDatabaseRow

@@ -13,10 +13,10 @@ const mainDatabaseFile = `-- name: MainDatabaseFile :one
 SELECT CAST(file AS TEXT) AS file FROM pragma_database_list WHERE name = 'main'
 `
 
-// MainDatabaseFile (for EnqueueFTx, which writes in the caller's own
-// transaction with InsertWorkflow) is the file of the connection's main database ("" for
-// an in-memory or temporary one). The store compares the caller's
-// transaction's with its own before writing in that transaction.
+// MainDatabaseFile is the file of the connection's main database ("" for
+// an in-memory or temporary one). For EnqueueFTx, which writes in the
+// caller's own transaction (InsertWorkflow): the store checks that the
+// transaction's file is its own before writing there.
 func (q *Queries) MainDatabaseFile(ctx context.Context) (string, error) {
 	row := q.queryRow(ctx, q.mainDatabaseFileStmt, mainDatabaseFile)
 	var file string
