@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
+	"weak"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -22,15 +24,23 @@ import (
 var _ store.TxInserter = (*Store)(nil)
 
 // txDatabase is the runtime's database as TxDatabase identifies it, read
-// from the pool at the first InsertTx (and again after a failed read).
+// from the pool at the first InsertTx (and again after a failed read), and
+// the pgx connections found on it: a connection stays on its database for
+// its life, so the transactions of a program's pool are checked once per
+// connection, not once per call.
 type txDatabase struct {
 	mu   sync.Mutex
 	row  pgdb.TxDatabaseRow
 	read bool
+
+	// checked holds the connections (pgx.Tx.Conn) found on the runtime's
+	// database; an entry goes when its connection is garbage.
+	checked sync.Map // weak.Pointer[pgx.Conn] -> struct{}
 }
 
 // InsertTx implements store.TxInserter: it checks that tx is on the
-// store's database (one TxDatabase round trip in tx), then sends
+// store's database (one TxDatabase round trip in tx; for a pgx.Tx, on its
+// connection's first InsertTx only), then sends
 // InsertWorkflows and NotifyInTx in one round trip (on a *sql.Tx, one
 // after the other), and looks up, in tx, why each workflow it skipped was
 // skipped.
@@ -46,7 +56,7 @@ func (s *Store) InsertTx(ctx context.Context, tx any, ps []store.InsertParams) (
 		return nil, nil
 	}
 	q := pgdb.New(db)
-	if err := s.checkTxDatabase(ctx, q); err != nil {
+	if err := s.checkTx(ctx, tx, q); err != nil {
 		return nil, err
 	}
 	var evs []store.Event
@@ -146,6 +156,30 @@ func txDBTX(tx any) (interface {
 		return nil, errors.New("the transaction is nil: pass the pgx.Tx or *sql.Tx the call is to be written in")
 	}
 	return nil, fmt.Errorf("unsupported transaction type %T: on Postgres pass a pgx.Tx, or a *sql.Tx of pgx's database/sql driver (github.com/jackc/pgx/v5/stdlib)", tx)
+}
+
+// checkTx checks that tx (whose queries q runs) is on the store's
+// database: once per connection for a pgx.Tx, at every call for a *sql.Tx
+// (database/sql does not tell a transaction's connection).
+func (s *Store) checkTx(ctx context.Context, tx any, q *pgdb.Queries) error {
+	var conn *pgx.Conn
+	if t, ok := tx.(pgx.Tx); ok {
+		conn = t.Conn()
+	}
+	if conn == nil {
+		return s.checkTxDatabase(ctx, q)
+	}
+	key := weak.Make(conn)
+	if _, ok := s.txDB.checked.Load(key); ok {
+		return nil
+	}
+	if err := s.checkTxDatabase(ctx, q); err != nil {
+		return err
+	}
+	if _, loaded := s.txDB.checked.LoadOrStore(key, struct{}{}); !loaded {
+		runtime.AddCleanup(conn, func(k weak.Pointer[pgx.Conn]) { s.txDB.checked.Delete(k) }, key)
+	}
+	return nil
 }
 
 // checkTxDatabase checks, in the caller's transaction, that it is on the

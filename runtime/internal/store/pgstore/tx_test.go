@@ -3,7 +3,10 @@ package pgstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -80,4 +83,62 @@ func stdTx(driver, dsn, name string) storetest.TxKind {
 			return tx.Rollback()
 		}
 	}}
+}
+
+// countingTracer counts the statements a connection sends that contain a
+// string.
+type countingTracer struct {
+	contains string
+	n        atomic.Int64
+}
+
+func (c *countingTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	if strings.Contains(data.SQL, c.contains) {
+		c.n.Add(1)
+	}
+	return ctx
+}
+
+func (c *countingTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (c *countingTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (c *countingTracer) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+
+func (c *countingTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// TestTxCheckedOncePerConnection: the transactions of one pgx connection
+// are checked against the store's database at the first InsertTx only.
+func TestTxCheckedOncePerConnection(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	s := openStore(t, url)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracer := &countingTracer{contains: "name: TxDatabase"}
+	cfg.Tracer = tracer
+	conn, err := pgx.ConnectConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for i := range 3 {
+		tx, err := conn.Begin(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := store.InsertParams{ID: fmt.Sprintf("checked-once-%d-%s", i, testdb.RandomHex(4)), Name: "f", State: store.StateEnqueued, Queue: "checked-once"}
+		if _, err := s.InsertTx(t.Context(), tx, []store.InsertParams{p}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Rollback(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := tracer.n.Load(); n != 1 {
+		t.Errorf("TxDatabase ran %d times on one connection, want 1", n)
+	}
 }
