@@ -31,6 +31,14 @@ import "github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 // than the runtime's (ErrOtherDatabase): EnqueueFTx checks, in the
 // transaction, before writing.
 //
+// The call is made at the EnqueueFTx, not at the commit: its ID, its
+// place in the queue's order, its creation time and the start of a
+// WithDelay are taken then. Options, the workflow ID as an idempotency key
+// (an existing ID returns the existing call's handle) and deduplication
+// IDs (ErrDuplicate) work as with EnqueueF. Inside a workflow EnqueueFTx
+// is refused (use EnqueueF, a checkpointed step); inside a step, which may
+// run more than once, give the call an ID (WithID) to enqueue it once.
+//
 // Keep such transactions short. The enqueue holds, until the transaction
 // ends, what any enqueue holds until its commit: on Postgres a shared lock
 // of the queue that a queue with limits (Concurrency, RateLimit, ...)
