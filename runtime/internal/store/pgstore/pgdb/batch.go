@@ -793,6 +793,60 @@ func (b *LockQueuesBatchResults) Close() error {
 	return b.br.Close()
 }
 
+const notifyInTx = `-- name: NotifyInTx :batchexec
+SELECT pg_notify(($1::text[])[i], ($2::text[])[i])
+FROM generate_subscripts($1::text[], 1) AS i
+`
+
+type NotifyInTxBatchResults struct {
+	br     pgx.BatchResults
+	tot    int
+	closed bool
+}
+
+type NotifyInTxParams struct {
+	Channels []string
+	Payloads []string
+}
+
+// NotifyInTx is Notify (notify.sql) run in the caller's transaction: the
+// notifications are delivered when it commits, and never if it rolls back.
+// Unlike Notify it leaves synchronous_commit alone: that transaction holds
+// the caller's own writes, whose durability is the caller's to choose.
+func (q *Queries) NotifyInTx(ctx context.Context, arg []NotifyInTxParams) *NotifyInTxBatchResults {
+	batch := &pgx.Batch{}
+	for _, a := range arg {
+		vals := []interface{}{
+			a.Channels,
+			a.Payloads,
+		}
+		batch.Queue(notifyInTx, vals...)
+	}
+	br := q.db.SendBatch(ctx, batch)
+	return &NotifyInTxBatchResults{br, len(arg), false}
+}
+
+func (b *NotifyInTxBatchResults) Exec(f func(int, error)) {
+	defer b.br.Close()
+	for t := 0; t < b.tot; t++ {
+		if b.closed {
+			if f != nil {
+				f(t, ErrBatchAlreadyClosed)
+			}
+			continue
+		}
+		_, err := b.br.Exec()
+		if f != nil {
+			f(t, err)
+		}
+	}
+}
+
+func (b *NotifyInTxBatchResults) Close() error {
+	b.closed = true
+	return b.br.Close()
+}
+
 const queueBacklog = `-- name: QueueBacklog :batchone
 WITH now AS MATERIALIZED (SELECT coalesce($2::bigint, dbos.now_ms()) AS ms),
 decl AS MATERIALIZED (
