@@ -39,6 +39,7 @@ func (e *Executor) scheduled() (*schedule.Runner, error) {
 		Ctx:      e.runCtx,
 		Log:      e.log,
 		Retry:    e.cfg.PollInterval,
+		Launched: time.Now(),
 	}, nil
 }
 

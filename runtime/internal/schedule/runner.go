@@ -43,13 +43,19 @@ type Runner struct {
 	Log *slog.Logger
 	// Retry is the longest wait before trying a failed creation again.
 	Retry time.Duration
+	// Launched is when the process launched: the first tick each clock
+	// creates is the first after it (zero: when Run starts).
+	Launched time.Time
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 }
 
 // Run runs one clock per entry until stop is closed.
 func (r *Runner) Run(stop <-chan struct{}) {
-	now := r.now()
+	now := r.Launched
+	if now.IsZero() {
+		now = r.now()
+	}
 	var wg sync.WaitGroup
 	for _, e := range r.Entries {
 		wg.Go(func() { r.run(e, now, stop) })
