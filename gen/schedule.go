@@ -10,8 +10,8 @@ import (
 
 // cronParser parses schedule= values the way the runtime does (package
 // schedule under runtime/internal): five fields, or six with seconds
-// first, or a descriptor such as @hourly or @every 10m. A test keeps the
-// two in step.
+// first, or a descriptor such as @hourly or @every 10m, optionally after
+// CRON_TZ=<zone> (the runtime's default zone is UTC).
 var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // scheduleExamples shows valid schedule= values in messages.
@@ -32,6 +32,10 @@ func setSchedule(s *settings, value string) error {
 // parseSchedule checks a schedule= value with the cron library, quoting its
 // reason when it rejects the value.
 func parseSchedule(value string) error {
+	if (strings.HasPrefix(value, "TZ=") || strings.HasPrefix(value, "CRON_TZ=")) && !strings.Contains(strings.TrimSpace(value), " ") {
+		// The cron library would panic on it.
+		return fmt.Errorf("the time zone is followed by no schedule; write CRON_TZ=<zone> and then the cron expression, such as schedule=\"CRON_TZ=Europe/Paris 0 0 9 * * *\" (9:00 in Paris)")
+	}
 	if _, err := cronParser.Parse(value); err != nil {
 		return fmt.Errorf("not a valid cron expression: %v; write minute hour day-of-month month day-of-week, optionally with seconds first, quoted when it has spaces, such as %s", err, scheduleExamples)
 	}

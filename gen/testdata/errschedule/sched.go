@@ -39,3 +39,9 @@ func BackfillAlone(ctx context.Context, at time.Time) error { return nil }
 
 //dbos:workflow schedule="@daily" backfill=yes
 func BackfillWord(ctx context.Context, at time.Time) error { return nil }
+
+//dbos:workflow schedule="CRON_TZ=Europe/Paris"
+func ZoneOnly(ctx context.Context, at time.Time) error { return nil }
+
+//dbos:workflow schedule="CRON_TZ=Mars/Olympus 0 0 9 * * *"
+func UnknownZone(ctx context.Context, at time.Time) error { return nil }

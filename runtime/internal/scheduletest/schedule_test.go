@@ -52,6 +52,9 @@ func worker(url string) int {
 // engines runs a test on each engine, in a database of its own: the
 // schedules' last ticks must not leak from one test into another.
 func engines(t *testing.T, test func(t *testing.T, url string)) {
+	if testing.Short() {
+		t.Skip("cross-process test of wall-clock ticks: runs without -short")
+	}
 	t.Run("sqlite", func(t *testing.T) { test(t, "sqlite:"+testdb.SQLitePath(t)) })
 	t.Run("postgres", func(t *testing.T) { test(t, testdb.NewPostgresDatabase(t)) })
 }
