@@ -73,8 +73,9 @@ func (r *Runner) now() time.Time {
 // run is the clock of one entry, launched at launched: with backfill, it
 // first creates the ticks missed since the last one noted; then each tick
 // after launched, at its time. A tick is created however late the clock
-// gets to it (after a slow or failed database call): never skipped, up to
-// MaxBackfill behind, and never created twice by this process.
+// gets to it (after a slow or failed database call), even as the process
+// stops: never skipped, up to MaxBackfill behind, and never created twice
+// by this process.
 func (r *Runner) run(e Entry, launched time.Time, stop <-chan struct{}) {
 	if e.Backfill {
 		r.backfill(e, launched, stop)
@@ -161,7 +162,8 @@ func (r *Runner) retry(e Entry, what string, stop <-chan struct{}, f func() erro
 }
 
 // sleepUntil waits until the clock reads at least t (true), or until stop
-// is closed (false).
+// is closed (false, unless t is due by then: every tick due when the
+// process stops is created, however late its clock got to it).
 func (r *Runner) sleepUntil(t time.Time, stop <-chan struct{}) bool {
 	for {
 		d := t.Sub(r.now())
@@ -172,7 +174,7 @@ func (r *Runner) sleepUntil(t time.Time, stop <-chan struct{}) bool {
 		select {
 		case <-stop:
 			timer.Stop()
-			return false
+			return !t.After(r.now())
 		case <-timer.C:
 		}
 	}

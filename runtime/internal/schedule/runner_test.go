@@ -178,3 +178,38 @@ func TestRunnerFirstLaunchBackfill(t *testing.T) {
 		wantSeconds(t, db.ticks(), start.Add(time.Second), start.Add(2*time.Second))
 	})
 }
+
+// TestRunnerStopCreatesDue: a tick due by the clock when the runner
+// stops is created, even if the runner's timer has not fired yet (the
+// wall clock stepped forward), so a process never leaves a gap behind it.
+func TestRunnerStopCreatesDue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		db := &fakeDB{}
+		start := time.Now()
+		var mu sync.Mutex
+		var step time.Duration // how far the wall clock stepped forward
+		r := &Runner{
+			Entries:  []Entry{everySecond(t, false)},
+			Create:   db.create,
+			LastTick: db.lastTick,
+			Ctx:      t.Context(),
+			Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Retry:    time.Second,
+			Now: func() time.Time {
+				mu.Lock()
+				defer mu.Unlock()
+				return time.Now().Add(step)
+			},
+		}
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() { r.Run(stop); close(done) }()
+		time.Sleep(1500 * time.Millisecond) // tick 1 is created; the timer of tick 2 waits
+		mu.Lock()
+		step = 600 * time.Millisecond // the clock reads 2.1s: tick 2 is due
+		mu.Unlock()
+		close(stop)
+		<-done
+		wantSeconds(t, db.ticks(), start.Add(time.Second), start.Add(2*time.Second))
+	})
+}

@@ -200,11 +200,6 @@ func wantWithin(t *testing.T, got map[time.Time]tickRun, from, to time.Time) {
 	}
 }
 
-// stopMargin is how long before a worker stops a tick must be for the
-// worker to be sure to create it: a tick that falls as the worker stops
-// may or may not be created.
-const stopMargin = 100 * time.Millisecond
-
 // TestEveryTickOnceAcrossProcesses: three worker processes, started a
 // second and a half apart, schedule EverySecond; the first stops early.
 // Every tick from the first launch to the last stop ran exactly once,
@@ -226,7 +221,7 @@ func TestEveryTickOnceAcrossProcesses(t *testing.T) {
 
 		pids := map[int]bool{w1.pid: true, w2.pid: true, w3.pid: true}
 		got := runs(t, url, "scheduletest.every_second", pids)
-		last := w3.stopping.Add(-stopMargin)
+		last := w3.stopping
 		n := wantEvery(t, got, w1.launched, last)
 		wantWithin(t, got, w1.launched.Add(-time.Second), w3.stopping.Add(time.Second))
 		byPid := map[int]int{}
@@ -253,7 +248,7 @@ func TestBackfill(t *testing.T) {
 
 		pids := map[int]bool{w1.pid: true, w2.pid: true}
 		backfilled := runs(t, url, "scheduletest.every_second_backfill", pids)
-		n := wantEvery(t, backfilled, w1.launched, w2.stopping.Add(-stopMargin))
+		n := wantEvery(t, backfilled, w1.launched, w2.stopping)
 		wantWithin(t, backfilled, w1.launched.Add(-time.Second), w2.stopping.Add(time.Second))
 		missed := 0
 		for at, r := range backfilled {
@@ -269,8 +264,8 @@ func TestBackfill(t *testing.T) {
 		}
 
 		skipped := runs(t, url, "scheduletest.every_second", pids)
-		wantEvery(t, skipped, w1.launched, w1.stopping.Add(-stopMargin))
-		wantEvery(t, skipped, w2.launched, w2.stopping.Add(-stopMargin))
+		wantEvery(t, skipped, w1.launched, w1.stopping)
+		wantEvery(t, skipped, w2.launched, w2.stopping)
 		for at := range skipped {
 			if at.After(w1.stopping.Add(time.Second)) && at.Before(w2.launched.Add(-time.Second)) {
 				t.Errorf("tick %s of EverySecond ran, while no process ran; want it skipped (no backfill=)", at.Format(time.RFC3339))
