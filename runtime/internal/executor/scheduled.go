@@ -9,6 +9,7 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/registry"
 	"github.com/dbosgen/dbosgen/runtime/internal/schedule"
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/telemetry"
 )
 
 // scheduled returns the clocks of the scheduled functions this executor
@@ -48,11 +49,17 @@ func (e *Executor) scheduled() (*schedule.Runner, error) {
 // insert: the ID of each is the tick's (schedule.ID), so a tick another
 // process created already is left as it is, and runs there. It then
 // notes the last tick, for backfills.
-func (e *Executor) startTicks(ctx context.Context, ent schedule.Entry, ticks []time.Time) error {
+func (e *Executor) startTicks(ctx context.Context, ent schedule.Entry, ticks []time.Time) (err error) {
 	fn, ok := registry.Lookup(ent.Name)
 	if !ok {
 		return fmt.Errorf("scheduled workflow %s is not registered", ent.Name)
 	}
+	id := "" // the span's workflow: one, or a batch of backfilled ticks
+	if len(ticks) == 1 {
+		id = schedule.ID(fn.Name, ticks[0])
+	}
+	send := e.tel.Send(ctx, telemetry.OpStart, fn.Name, "", id, len(ticks))
+	defer func() { send.End(err) }()
 	var opts EnqueueOptions
 	ps := make([]store.InsertParams, len(ticks))
 	for i, at := range ticks {
@@ -61,6 +68,7 @@ func (e *Executor) startTicks(ctx context.Context, ent schedule.Entry, ticks []t
 			return fmt.Errorf("encode the input of %s at tick %s: %w", fn.Name, at.Format(time.RFC3339), err)
 		}
 		ps[i] = opts.row(schedule.ID(fn.Name, at), fn, "", input, e.executorID, e.cfg.AppVersion)
+		ps[i].TraceContext = send.TraceContext()
 	}
 	res, err := e.store.InsertWorkflows(ctx, ps)
 	if err != nil {
