@@ -85,6 +85,25 @@ func EnqueueBeat(ctx context.Context, q *dbos.Queue, at time.Time, opts ...dbos.
 	return &BeatHandle{h: h}, nil
 }
 
+// EnqueueBeatTx is EnqueueBeat written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueBeat's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueBeat, a checkpointed step.
+func EnqueueBeatTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, at time.Time, opts ...dbos.EnqueueOption) (*BeatHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnBeat, dbosArgsBeat{P0: at})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnBeat, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &BeatHandle{h: h}, nil
+}
+
 // BeatArgs holds the arguments of one call of Beat, for EnqueueBeatBatch.
 type BeatArgs struct {
 	// At is the argument for parameter at.
@@ -247,6 +266,26 @@ func EnqueueHeartbeat(ctx context.Context, q *dbos.Queue, at time.Time, opts ...
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnHeartbeat, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &HeartbeatHandle{h: h}, nil
+}
+
+// EnqueueHeartbeatTx is EnqueueHeartbeat written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueHeartbeat's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueHeartbeat, a
+// checkpointed step.
+func EnqueueHeartbeatTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, at time.Time, opts ...dbos.EnqueueOption) (*HeartbeatHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnHeartbeat, dbosArgsHeartbeat{P0: at})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnHeartbeat, input, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,8 @@
 //
 // The rooms it uses: dispatch (claims and the slot reservations of every
 // path that claims), groupcommit (one statement for many callers), notify
-// (notifications between processes, local waiters), lease (heartbeat and
+// (notifications between processes, local waiters), commitwatch (wake-ups
+// after EnqueueFTx's commits without notifications), lease (heartbeat and
 // takeover), retention (deleting old finished workflows), schedule (the
 // clocks of scheduled workflows), registry (the
 // functions this process can run), sentinel (the errors callers branch on)
@@ -28,6 +29,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/dbosgen/dbosgen/runtime/internal/commitwatch"
 	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
 	"github.com/dbosgen/dbosgen/runtime/internal/lease"
 	"github.com/dbosgen/dbosgen/runtime/internal/notify"
@@ -93,6 +95,7 @@ type Executor struct {
 	active   sync.Map         // workflow ID -> context.CancelCauseFunc of those running here
 	outage   outage.Tracker   // the database calls of running work that fail, logged once per outage
 	tel      *telemetry.Telemetry
+	commits  *commitwatch.Watcher // EnqueueTx's rows, on a store without notifications (outbox.go)
 
 	// runCtx is the parent of every running workflow's context; cancelRun
 	// interrupts them when Shutdown's deadline passes.
@@ -192,6 +195,7 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		Runs:       e.runs,
 		Outage:     &e.outage,
 	}, listened)
+	e.commits = e.newCommitWatch()
 	if events := st.Events(); events != nil {
 		e.loops.Go(func() { e.eventLoop(events) })
 	}

@@ -87,6 +87,26 @@ func EnqueueEverySecond(ctx context.Context, q *dbos.Queue, at time.Time, opts .
 	return &EverySecondHandle{h: h}, nil
 }
 
+// EnqueueEverySecondTx is EnqueueEverySecond written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueEverySecond's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueEverySecond, a checkpointed step.
+func EnqueueEverySecondTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, at time.Time, opts ...dbos.EnqueueOption) (*EverySecondHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnEverySecond, dbosArgsEverySecond{P0: at})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnEverySecond, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EverySecondHandle{h: h}, nil
+}
+
 // EverySecondArgs holds the arguments of one call of EverySecond, for
 // EnqueueEverySecondBatch.
 type EverySecondArgs struct {
@@ -254,6 +274,26 @@ func EnqueueEverySecondBackfill(ctx context.Context, q *dbos.Queue, at time.Time
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnEverySecondBackfill, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EverySecondBackfillHandle{h: h}, nil
+}
+
+// EnqueueEverySecondBackfillTx is EnqueueEverySecondBackfill written in tx, the
+// caller's own open transaction on the runtime's database (a pgx.Tx, or a
+// *sql.Tx; see dbos.Tx): the call is enqueued if and only if tx commits,
+// together with the caller's own writes, and a rollback leaves no trace of it.
+// Workers are woken at the commit. The caller commits or rolls back tx. opts
+// are EnqueueEverySecondBackfill's. It fails with an error matching
+// dbos.ErrOtherDatabase when tx is on another database. Inside a workflow it is
+// refused: use EnqueueEverySecondBackfill, a checkpointed step.
+func EnqueueEverySecondBackfillTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, at time.Time, opts ...dbos.EnqueueOption) (*EverySecondBackfillHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnEverySecondBackfill, dbosArgsEverySecondBackfill{P0: at})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnEverySecondBackfill, input, opts...)
 	if err != nil {
 		return nil, err
 	}

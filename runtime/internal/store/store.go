@@ -370,6 +370,10 @@ const (
 
 // Store is one database engine. Every method is safe for concurrent use.
 type Store interface {
+	// TxInserter: InsertTx, the insert in the caller's own transaction
+	// (EnqueueFTx; tx.go).
+	TxInserter
+
 	// Engine returns "postgres" or "sqlite".
 	Engine() string
 

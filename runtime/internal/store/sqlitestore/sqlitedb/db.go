@@ -96,6 +96,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.liveExecutorsStmt, err = db.PrepareContext(ctx, liveExecutors); err != nil {
 		return nil, fmt.Errorf("error preparing query LiveExecutors: %w", err)
 	}
+	if q.mainDatabaseFileStmt, err = db.PrepareContext(ctx, mainDatabaseFile); err != nil {
+		return nil, fmt.Errorf("error preparing query MainDatabaseFile: %w", err)
+	}
 	if q.migrationVersionStmt, err = db.PrepareContext(ctx, migrationVersion); err != nil {
 		return nil, fmt.Errorf("error preparing query MigrationVersion: %w", err)
 	}
@@ -287,6 +290,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing liveExecutorsStmt: %w", cerr)
 		}
 	}
+	if q.mainDatabaseFileStmt != nil {
+		if cerr := q.mainDatabaseFileStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing mainDatabaseFileStmt: %w", cerr)
+		}
+	}
 	if q.migrationVersionStmt != nil {
 		if cerr := q.migrationVersionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing migrationVersionStmt: %w", cerr)
@@ -460,6 +468,7 @@ type Queries struct {
 	listWorkflowsStmt         *sql.Stmt
 	listedCandidatesStmt      *sql.Stmt
 	liveExecutorsStmt         *sql.Stmt
+	mainDatabaseFileStmt      *sql.Stmt
 	migrationVersionStmt      *sql.Stmt
 	migrationsTableExistsStmt *sql.Stmt
 	orphanOwnersStmt          *sql.Stmt
@@ -512,6 +521,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listWorkflowsStmt:         q.listWorkflowsStmt,
 		listedCandidatesStmt:      q.listedCandidatesStmt,
 		liveExecutorsStmt:         q.liveExecutorsStmt,
+		mainDatabaseFileStmt:      q.mainDatabaseFileStmt,
 		migrationVersionStmt:      q.migrationVersionStmt,
 		migrationsTableExistsStmt: q.migrationsTableExistsStmt,
 		orphanOwnersStmt:          q.orphanOwnersStmt,

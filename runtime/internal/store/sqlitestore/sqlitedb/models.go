@@ -23,6 +23,12 @@ type Migration struct {
 	AppliedMs int64
 }
 
+type PragmaDatabaseList struct {
+	Seq  int64
+	Name string
+	File string
+}
+
 type Queue struct {
 	Name                  string
 	Concurrency           int64
