@@ -129,6 +129,7 @@ func (e *funcEmitter) descriptor() {
 	if p.MaxRecovery.Set {
 		fields = append(fields, jen.Id("MaxRecovery").Op(":").Lit(p.MaxRecovery.Value))
 	}
+	fields = append(fields, e.scheduleFields()...)
 	e.f.Var().Id(e.n.Fn).Op("=").Op("&").Add(impl("Function")).Values(fields...)
 }
 

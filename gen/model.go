@@ -52,6 +52,12 @@ type policy struct {
 	// MaxRecovery is max_recovery=: how many times a workflow (or an
 	// enqueued or started step) may be recovered.
 	MaxRecovery optional[int]
+	// Schedule is schedule=: the cron expression a scheduled workflow runs
+	// on, as written (checked by parseSchedule); "" for no schedule.
+	Schedule string
+	// Backfill is backfill=: whether ticks missed while no process ran are
+	// created at launch.
+	Backfill optional[bool]
 }
 
 // usesTime reports whether emitting p refers to package time.

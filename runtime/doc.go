@@ -35,6 +35,26 @@
 // ("postgres://...") serves many processes on many machines, and every
 // queue limit holds across all of them.
 //
+// # Scheduled workflows
+//
+// A workflow with schedule= runs at each tick of a cron expression (six
+// fields with seconds first, five without, or @hourly, @every 10m, ...;
+// in UTC unless it starts with CRON_TZ=<zone>), with the tick's time as
+// its input:
+//
+//	//dbos:workflow schedule="0 */5 * * * *"
+//	func Report(ctx context.Context, at time.Time) error { ... }
+//
+// Every process that launches with Report registered (and is not
+// Config.ClientOnly) keeps its clock, and each tick runs once across all
+// of them: the tick's workflow ID, "sched:<registered name>@<tick in RFC
+// 3339>", is its idempotency key, and the process whose insert wins runs
+// it, with the durability of StartF. Ticks missed while no process ran are
+// skipped, unless the directive says backfill=true: then a launching
+// process first runs those since the last tick any process created (up to
+// 1000, the latest). StartReport and the other generated functions work
+// as for any workflow.
+//
 // # Durability
 //
 // A workflow's durable calls (RunF of a step or workflow, EnqueueF, StartF,

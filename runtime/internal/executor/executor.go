@@ -8,7 +8,8 @@
 // path that claims), groupcommit (one statement for many callers), notify
 // (notifications between processes, local waiters), commitwatch (wake-ups
 // after EnqueueFTx's commits without notifications), lease (heartbeat and
-// takeover), retention (deleting old finished workflows), registry (the
+// takeover), retention (deleting old finished workflows), schedule (the
+// clocks of scheduled workflows), registry (the
 // functions this process can run), sentinel (the errors callers branch on)
 // and store (the only door to the database).
 package executor
@@ -115,8 +116,10 @@ var defaultExecutor atomic.Pointer[Executor]
 // every process; a change is logged), starts a dispatcher for each one it
 // runs (cfg.Listen), resumes the PENDING work recorded under this
 // executor's ID that it runs (and releases the rest for an executor that
-// runs it), and makes the executor the process default. A client-only
-// executor (cfg.ClientOnly) starts no dispatcher and resumes nothing.
+// runs it), starts the clock of every scheduled workflow it registers
+// (package schedule), and makes the executor the process default. A
+// client-only executor (cfg.ClientOnly) starts no dispatcher and no
+// clock, and resumes nothing.
 func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Executor, error) {
 	st, err := openStore(ctx, cfg)
 	if err != nil {
@@ -155,6 +158,10 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		return fail(err)
 	}
 	if err := e.declareQueues(ctx, decls); err != nil {
+		return fail(err)
+	}
+	clocks, err := e.scheduled()
+	if err != nil {
 		return fail(err)
 	}
 	listened := listenedQueues(decls, cfg.Listen, cfg.ClientOnly)
@@ -207,6 +214,9 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		Outage:   &e.outage,
 	}
 	e.loops.Go(func() { keeper.Run(e.stopCh) })
+	if clocks != nil {
+		e.loops.Go(func() { clocks.Run(e.stopCh) })
+	}
 	if cfg.Retention > 0 {
 		sweeper := &retention.Sweeper{Store: st, ExecutorID: e.executorID, Retention: cfg.Retention, Log: e.log}
 		e.loops.Go(func() { sweeper.Run(e.stopCh) })

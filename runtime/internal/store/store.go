@@ -549,6 +549,14 @@ type Store interface {
 	// with created=false.
 	ForkWorkflow(ctx context.Context, p ForkParams) (w Workflow, created bool, err error)
 
+	// RecordTick notes that the workflow of the scheduled function name at
+	// the tick at was created, unless a later tick is noted already.
+	RecordTick(ctx context.Context, name string, at time.Time) error
+
+	// LastTick returns the latest tick RecordTick noted for name (to the
+	// millisecond, in UTC); found is false when none was.
+	LastTick(ctx context.Context, name string) (at time.Time, found bool, err error)
+
 	// ListQueues returns every queue that has a stored row (a declaration
 	// or a pause) or unfinished workflows, by name, with what its
 	// workflows do now; see QueueInfo. It takes no lock.

@@ -98,6 +98,7 @@ func Run(t *testing.T, open Opener) {
 		{"ResumeReleased", testResumeReleased},
 		{"LiveExecutors", testLiveExecutors},
 		{"WaitingWork", testWaitingWork},
+		{"Ticks", testTicks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

@@ -14,6 +14,11 @@ type DbosExecutor struct {
 	ReapedMs    *int64
 }
 
+type DbosSchedule struct {
+	Name       string
+	LastTickMs int64
+}
+
 type Migration struct {
 	Version   int64
 	AppliedMs int64

@@ -78,6 +78,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.insertWorkflowStmt, err = db.PrepareContext(ctx, insertWorkflow); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertWorkflow: %w", err)
 	}
+	if q.lastTickStmt, err = db.PrepareContext(ctx, lastTick); err != nil {
+		return nil, fmt.Errorf("error preparing query LastTick: %w", err)
+	}
 	if q.listQueuesStmt, err = db.PrepareContext(ctx, listQueues); err != nil {
 		return nil, fmt.Errorf("error preparing query ListQueues: %w", err)
 	}
@@ -125,6 +128,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.reapExecutorsStmt, err = db.PrepareContext(ctx, reapExecutors); err != nil {
 		return nil, fmt.Errorf("error preparing query ReapExecutors: %w", err)
+	}
+	if q.recordTickStmt, err = db.PrepareContext(ctx, recordTick); err != nil {
+		return nil, fmt.Errorf("error preparing query RecordTick: %w", err)
 	}
 	if q.releaseSweeperStmt, err = db.PrepareContext(ctx, releaseSweeper); err != nil {
 		return nil, fmt.Errorf("error preparing query ReleaseSweeper: %w", err)
@@ -254,6 +260,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing insertWorkflowStmt: %w", cerr)
 		}
 	}
+	if q.lastTickStmt != nil {
+		if cerr := q.lastTickStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing lastTickStmt: %w", cerr)
+		}
+	}
 	if q.listQueuesStmt != nil {
 		if cerr := q.listQueuesStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listQueuesStmt: %w", cerr)
@@ -332,6 +343,11 @@ func (q *Queries) Close() error {
 	if q.reapExecutorsStmt != nil {
 		if cerr := q.reapExecutorsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing reapExecutorsStmt: %w", cerr)
+		}
+	}
+	if q.recordTickStmt != nil {
+		if cerr := q.recordTickStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing recordTickStmt: %w", cerr)
 		}
 	}
 	if q.releaseSweeperStmt != nil {
@@ -446,6 +462,7 @@ type Queries struct {
 	insertMigrationStmt       *sql.Stmt
 	insertStepStmt            *sql.Stmt
 	insertWorkflowStmt        *sql.Stmt
+	lastTickStmt              *sql.Stmt
 	listQueuesStmt            *sql.Stmt
 	listStepsStmt             *sql.Stmt
 	listWorkflowsStmt         *sql.Stmt
@@ -462,6 +479,7 @@ type Queries struct {
 	queueBacklogStmt          *sql.Stmt
 	queueLoadStmt             *sql.Stmt
 	reapExecutorsStmt         *sql.Stmt
+	recordTickStmt            *sql.Stmt
 	releaseSweeperStmt        *sql.Stmt
 	releaseUnrunnableStmt     *sql.Stmt
 	releaseWorkflowStmt       *sql.Stmt
@@ -497,6 +515,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		insertMigrationStmt:       q.insertMigrationStmt,
 		insertStepStmt:            q.insertStepStmt,
 		insertWorkflowStmt:        q.insertWorkflowStmt,
+		lastTickStmt:              q.lastTickStmt,
 		listQueuesStmt:            q.listQueuesStmt,
 		listStepsStmt:             q.listStepsStmt,
 		listWorkflowsStmt:         q.listWorkflowsStmt,
@@ -513,6 +532,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		queueBacklogStmt:          q.queueBacklogStmt,
 		queueLoadStmt:             q.queueLoadStmt,
 		reapExecutorsStmt:         q.reapExecutorsStmt,
+		recordTickStmt:            q.recordTickStmt,
 		releaseSweeperStmt:        q.releaseSweeperStmt,
 		releaseUnrunnableStmt:     q.releaseUnrunnableStmt,
 		releaseWorkflowStmt:       q.releaseWorkflowStmt,

@@ -49,6 +49,11 @@ type RetentionSweeper struct {
 	ExpiresMs  int64
 }
 
+type Schedule struct {
+	Name       string
+	LastTickMs int64
+}
+
 type Step struct {
 	WorkflowID string
 	StepID     int64
