@@ -344,12 +344,12 @@ type CompleteParams struct {
 // Event is a notification between processes sharing a database (Postgres
 // LISTEN/NOTIFY): sent with Store.Notify, received from Store.Events.
 type Event struct {
-	// Kind is EventEnqueued, EventCompleted or EventHungry, or
-	// EventResync when notifications may have been lost (the listener
-	// reconnected or a payload overflowed): recheck everything.
+	// Kind is EventEnqueued, EventCompleted, EventHungry, EventMessage or
+	// EventSet, or EventResync when notifications may have been lost (the
+	// listener reconnected or a payload overflowed): recheck everything.
 	Kind       EventKind
 	Queue      string // the queue enqueued to, completed from or wanted; "" if none
-	WorkflowID string // for EventCompleted
+	WorkflowID string // for EventCompleted, EventMessage and EventSet
 }
 
 // EventKind says what an Event reports.
@@ -366,12 +366,20 @@ const (
 	// claims first, rather than take them back in their completions'
 	// transactions.
 	EventHungry
+	// EventMessage: a message was sent to WorkflowID (SendMessage
+	// committed); its waiting receivers should look.
+	EventMessage
+	// EventSet: WorkflowID set an event (SetEvent committed); whoever
+	// waits for one of its events should look.
+	EventSet
 )
 
 // Store is one database engine. Every method is safe for concurrent use.
 type Store interface {
 	// Engine returns "postgres" or "sqlite".
 	Engine() string
+
+	Messenger
 
 	// InsertWorkflows inserts workflows, in one statement and one commit
 	// where the engine can. res[i] reports ps[i], as if they were inserted
@@ -456,8 +464,9 @@ type Store interface {
 	// database, in one round trip and one transaction however many there
 	// are. The store's writes notify nobody themselves: whoever commits an
 	// enqueue (a row becoming ENQUEUED) or a completion (a row becoming
-	// terminal) sends EventEnqueued or EventCompleted afterwards, so that
-	// the commits of the writes never wait for one another (Postgres
+	// terminal), a message (SendMessage) or an event (SetEvent) sends
+	// EventEnqueued, EventCompleted, EventMessage or EventSet afterwards,
+	// so that the commits of the writes never wait for one another (Postgres
 	// serializes the commits of notifying transactions). Receivers may get
 	// one EventEnqueued (or EventHungry) for several of a queue, or an
 	// EventResync instead of any events. A no-op when the engine has no
