@@ -67,7 +67,9 @@ func (e *Executor) Sleep(ctx context.Context, d time.Duration) error {
 			return fmt.Errorf("dbos.Sleep: %w", err)
 		}
 	} else {
-		s := timeStep(wf, step, sleepStepName, time.Now().Add(max(d, 0)))
+		begun := time.Now()
+		s := timeStep(wf, step, sleepStepName, begun.Add(max(d, 0)))
+		s.StartedAt = begun
 		out, err := e.recordStep(ctx, wf, s, nil)
 		if err != nil {
 			return fmt.Errorf("dbos.Sleep: %w", err)
