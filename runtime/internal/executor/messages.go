@@ -134,8 +134,10 @@ func (wf *workflowState) deadline(ctx context.Context, name string, timeout time
 		t, err = recordedTime(rec)
 		return t, nil, err
 	}
-	t = time.Now().Add(max(timeout, 0))
+	begun := time.Now()
+	t = begun.Add(max(timeout, 0))
 	s := timeStep(wf, step, name+deadlineSuffix, t)
+	s.StartedAt = begun
 	return t, &s, nil
 }
 

@@ -351,7 +351,7 @@ func ForkReceive3(ctx context.Context, id string, fromStep int, opts ...dbos.Enq
 var _ func(context.Context, int) (string, error) = RecvOnce
 
 // dbosFnRecvOnce describes RecvOnce to the dbos runtime.
-var dbosFnRecvOnce = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/msgtest.RecvOnce", Kind: dbosimpl.KindWorkflow, Signature: "c9b2fe3c93cc84a3", Source: "b1fc70a11d998412"}
+var dbosFnRecvOnce = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/msgtest.RecvOnce", Kind: dbosimpl.KindWorkflow, Signature: "c9b2fe3c93cc84a3", Source: "08360ff2d161264a"}
 
 // dbosArgsRecvOnce is the encoded input of RecvOnce.
 type dbosArgsRecvOnce struct {

@@ -75,10 +75,12 @@ func Receive3(ctx context.Context) ([]string, error) {
 	return got, nil
 }
 
-// RecvOnce receives one message on Inbox within timeoutMs.
+// RecvOnce receives one message on Inbox within timeoutMs, announcing
+// "receiving" first; it returns "timeout" when none came.
 //
 //dbos:workflow
 func RecvOnce(ctx context.Context, timeoutMs int) (string, error) {
+	say("receiving")
 	m, ok, err := Inbox.Recv(ctx, time.Duration(timeoutMs)*time.Millisecond)
 	if err != nil {
 		return "", err

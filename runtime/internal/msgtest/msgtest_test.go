@@ -22,7 +22,7 @@ import (
 // The test binary re-executes itself as a worker process when childEnv is
 // set; these variables configure it.
 const (
-	childEnv    = "MSGTEST_CHILD"    // the program: "sleep", "receive3" or "publish"
+	childEnv    = "MSGTEST_CHILD"    // the program: "sleep", "recvonce", "receive3" or "publish"
 	urlEnv      = "MSGTEST_URL"      // the database
 	workflowEnv = "MSGTEST_WORKFLOW" // the workflow's ID
 )
@@ -35,7 +35,8 @@ func TestMain(m *testing.M) {
 }
 
 // child is a worker process: it launches (as $DBOS_EXECUTOR_ID), runs its
-// program's workflow (sleep: starts SleepFor(4000); receive3 and publish:
+// program's workflow (sleep: starts SleepFor(4000); recvonce: starts
+// RecvOnce(4000); receive3 and publish:
 // the workflow a test enqueued on WorkQueue, which it runs), waits for its
 // result and prints "result <result>".
 func child(program string) int {
@@ -55,6 +56,11 @@ func child(program string) int {
 			var woke int64
 			woke, err = h.GetResult(ctx)
 			result = strconv.FormatInt(woke, 10)
+		}
+	case "recvonce":
+		var h *RecvOnceHandle
+		if h, err = StartRecvOnce(ctx, 4000, dbos.WithID(id)); err == nil {
+			result, err = h.GetResult(ctx)
 		}
 	case "receive3":
 		var h *Receive3Handle
@@ -210,6 +216,47 @@ func TestSleepWakesAtOriginalTime(t *testing.T) {
 			t.Errorf("the restarted run woke %s after the restart; it slept the full 4s again", woke.Sub(restarted))
 		}
 		t.Logf("began %s, killed and restarted %s later, woke %s after it began", begun.Format(time.StampMilli), restarted.Sub(begun).Round(time.Millisecond), woke.Sub(begun).Round(time.Millisecond))
+	})
+}
+
+// TestRecvTimeoutSurvivesRestart: a Recv waiting up to 4 s in a worker
+// process killed after 1 s and restarted times out at the deadline the
+// first run recorded, not 4 s after the restart, with ok=false.
+func TestRecvTimeoutSurvivesRestart(t *testing.T) {
+	engines(t, func(t *testing.T, url string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		id, executor := name("recv-timeout"), name("recv-timeout-worker")
+		first := startWorker(t, ctx, "recvonce", url, id, executor)
+		first.await("receiving")
+		<-time.After(time.Second) // the scenario: a crash 1 s into the wait
+		first.kill()
+
+		restarted := time.Now()
+		if got := startWorker(t, ctx, "recvonce", url, id, executor).finish(); got != "timeout" {
+			t.Fatalf("the restarted workflow returned %q, want timeout", got)
+		}
+		steps, err := dbos.Steps(launch(t, url, true), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(steps) != 2 || steps[0].Name != "dbos.Recv msgtest_inbox deadline" || steps[1].Name != "dbos.Recv msgtest_inbox" || len(steps[1].Output) != 0 {
+			t.Fatalf("steps = %+v; want the deadline and a receive with no output", steps)
+		}
+		var deadline time.Time
+		if err := json.Unmarshal(steps[0].Output, &deadline); err != nil {
+			t.Fatal(err)
+		}
+		if d := deadline.Sub(steps[0].StartedAt); d < 4*time.Second-time.Millisecond || d > 4*time.Second+time.Millisecond {
+			t.Errorf("recorded deadline is %s after the Recv began; want 4s", d)
+		}
+		timedOut := steps[1].CompletedAt
+		if timedOut.Before(deadline.Add(-time.Millisecond)) {
+			t.Errorf("the Recv timed out at %s, before its deadline %s", timedOut, deadline)
+		}
+		if !timedOut.Before(restarted.Add(4 * time.Second)) {
+			t.Errorf("the restarted Recv timed out %s after the restart; it waited the full 4s again", timedOut.Sub(restarted))
+		}
 	})
 }
 
