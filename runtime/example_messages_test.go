@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
-	dbos "github.com/dbosgen/dbosgen/runtime"
 	"github.com/dbosgen/dbosgen/examples/tasks"
+	dbos "github.com/dbosgen/dbosgen/runtime"
 )
 
 // Sleep inside a workflow: the wake-up time is checkpointed, so a workflow
