@@ -60,7 +60,7 @@ func (t *Topic[T]) Send(ctx context.Context, workflowID string, v T) error {
 // workflow recovered after a crash receives the same messages in the same
 // calls, waiting only what was left of a timeout. A message that cannot be
 // decoded into T is an error wrapping ErrDecode that names the topic (the
-// message is consumed: the error is the call's recorded outcome).
+// message is consumed, and a replay of the call returns the same error).
 //
 // Only a workflow's own code may call it: elsewhere it returns
 // ErrOutsideWorkflow. A send from this process wakes it at once, as does

@@ -570,7 +570,8 @@ type Store interface {
 	// returns the flag as it was, and whether a declaration was stored.
 	SetQueuePaused(ctx context.Context, name string, paused bool) (was, declared bool, err error)
 
-	// DeleteWorkflows deletes, with their steps, the workflows among those
+	// DeleteWorkflows deletes, with their steps, messages (those sent to
+	// them and not received) and events, the workflows among those
 	// ListWorkflows(f) returns (every match when f.Limit is 0) that may be
 	// deleted, in transactions of at most batch workflows
 	// (DefaultDeleteBatch when batch is 0), and returns how many it
@@ -582,7 +583,8 @@ type Store interface {
 	// before it stay deleted.
 	DeleteWorkflows(ctx context.Context, f ListFilter, batch int) (deleted int, err error)
 
-	// DeleteExpired deletes, with their steps, the workflows that may be
+	// DeleteExpired deletes, with their steps, messages and events, the
+	// workflows that may be
 	// deleted (see DeleteWorkflows) and finished more than p.Retention
 	// ago by the database clock, in transactions of at most p.Batch
 	// workflows (taking no queue's lock: claims never wait for it), unless
