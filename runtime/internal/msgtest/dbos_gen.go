@@ -1451,3 +1451,173 @@ func ForkCallSleepInStep(ctx context.Context, id string, fromStep int, opts ...d
 	}
 	return &CallSleepInStepHandle{h: h}, nil
 }
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, int) (int, error) = ReceiveN
+
+// dbosFnReceiveN describes ReceiveN to the dbos runtime.
+var dbosFnReceiveN = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/msgtest.ReceiveN", Kind: dbosimpl.KindWorkflow, Signature: "af042fea72bd8c72", Source: "b524cac1997cee48"}
+
+// dbosArgsReceiveN is the encoded input of ReceiveN.
+type dbosArgsReceiveN struct {
+	P0 int `json:"n"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnReceiveN, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsReceiveN
+		if err := dbosimpl.DecodeInput(dbosFnReceiveN, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := ReceiveN(ctx, args.P0)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnReceiveN, result)
+	})
+}
+
+// ReceiveNHandle is a typed handle to a durable call of ReceiveN.
+type ReceiveNHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *ReceiveNHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *ReceiveNHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *ReceiveNHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *ReceiveNHandle) GetResult(ctx context.Context) (int, error) {
+	var result int
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnReceiveN, out, &result)
+	return result, err
+}
+
+// EnqueueReceiveN durably puts a call of ReceiveN on queue q and returns a
+// handle to it. Inside a workflow it is a checkpointed step, so a replay does
+// not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
+// delay, timeout and partition key.
+func EnqueueReceiveN(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.EnqueueOption) (*ReceiveNHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnReceiveN, dbosArgsReceiveN{P0: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnReceiveN, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ReceiveNHandle{h: h}, nil
+}
+
+// ReceiveNArgs holds the arguments of one call of ReceiveN, for
+// EnqueueReceiveNBatch.
+type ReceiveNArgs struct {
+	// N is the argument for parameter n.
+	N int
+}
+
+// EnqueueReceiveNBatch durably puts one call of ReceiveN per element of calls
+// on queue q, inserting them with one multi-row insert per 1000 calls, and
+// returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueReceiveN. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueReceiveNBatch(ctx context.Context, q *dbos.Queue, calls []ReceiveNArgs, opts ...dbos.EnqueueOption) ([]*ReceiveNHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnReceiveN, dbosArgsReceiveN{P0: call.N})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueReceiveNBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnReceiveN, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*ReceiveNHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &ReceiveNHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartReceiveN durably starts a call of ReceiveN in the background, on no
+// queue, and returns a handle to it. Inside a workflow it is a checkpointed
+// step, so a replay does not start it twice. opts are the same options
+// EnqueueReceiveN takes, such as dbos.WithID.
+func StartReceiveN(ctx context.Context, n int, opts ...dbos.EnqueueOption) (*ReceiveNHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnReceiveN, dbosArgsReceiveN{P0: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnReceiveN, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ReceiveNHandle{h: h}, nil
+}
+
+// RunReceiveN calls ReceiveN durably and waits for its outcome. Inside a
+// workflow it runs as a child workflow: on replay its recorded outcome is
+// returned without running it again. Elsewhere it runs ReceiveN as a new
+// workflow and waits for it.
+func RunReceiveN(ctx context.Context, n int) (int, error) {
+	var result int
+	input, err := dbosimpl.EncodeInput(dbosFnReceiveN, dbosArgsReceiveN{P0: n})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnReceiveN, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnReceiveN, out, &result)
+	return result, err
+}
+
+// RetrieveReceiveN returns a typed handle to an existing call of ReceiveN, by
+// workflow ID, from any process sharing the database.
+func RetrieveReceiveN(ctx context.Context, id string) (*ReceiveNHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnReceiveN, id)
+	if err != nil {
+		return nil, err
+	}
+	return &ReceiveNHandle{h: h}, nil
+}
+
+// ForkReceiveN starts a new workflow of ReceiveN from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkReceiveN(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*ReceiveNHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnReceiveN, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ReceiveNHandle{h: h}, nil
+}

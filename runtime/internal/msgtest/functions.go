@@ -136,3 +136,15 @@ func SleepInStep(ctx context.Context) error {
 func CallSleepInStep(ctx context.Context) error {
 	return RunSleepInStep(ctx)
 }
+
+// ReceiveN receives n messages on Inbox and returns how many it received.
+//
+//dbos:workflow
+func ReceiveN(ctx context.Context, n int) (int, error) {
+	for i := range n {
+		if _, ok, err := Inbox.Recv(ctx, time.Minute); err != nil || !ok {
+			return i, fmt.Errorf("message %d of %d: ok %v, %w", i+1, n, ok, err)
+		}
+	}
+	return n, nil
+}
