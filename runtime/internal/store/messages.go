@@ -30,7 +30,8 @@ type Messenger interface {
 	// also (checkpoints the receive decided before it, recorded as
 	// RecordSteps would), and returns the recorded step with
 	// received=true. With no message waiting it writes nothing and returns
-	// received=false. When step is recorded already it takes no message
+	// received=false, after one read and no transaction (a waiting
+	// receiver polls with it). When step is recorded already it takes no message
 	// and returns the recorded one with received=true; ErrFenced, nothing
 	// written, when owner's run no longer owns the workflow.
 	ReceiveMessage(ctx context.Context, topic string, step Step, also []Step, owner Owner) (saved Step, received bool, err error)

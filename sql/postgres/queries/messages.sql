@@ -32,3 +32,12 @@ SET value = excluded.value, updated_ms = excluded.updated_ms;
 -- GetEvent reads the value of a workflow's event key; no row when unset.
 SELECT e.value FROM dbos.events e
 WHERE e.workflow_id = @workflow_id::text AND e.key = @key::text;
+
+-- name: PeekMessage :one
+-- PeekMessage returns the seq of the oldest message of (destination_id,
+-- topic), no row when none waits: a waiting receiver's poll reads it
+-- before it opens a transaction to take the message.
+SELECT o.seq FROM dbos.messages o
+WHERE o.destination_id = @destination_id::text AND o.topic = @topic::text
+ORDER BY o.seq
+LIMIT 1;

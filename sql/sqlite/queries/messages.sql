@@ -49,3 +49,12 @@ DELETE FROM messages WHERE destination_id IN (sqlc.slice('ids'));
 -- name: DeleteEventsOf :exec
 -- DeleteEventsOf deletes the events of workflows about to be deleted.
 DELETE FROM events WHERE workflow_id IN (sqlc.slice('ids'));
+
+-- name: PeekMessage :one
+-- PeekMessage returns the seq of the oldest message of (destination_id,
+-- topic), no row when none waits: a waiting receiver's poll reads it
+-- without taking the write lock, which TakeMessage's transaction holds.
+SELECT o.seq FROM messages o
+WHERE o.destination_id = CAST(@destination_id AS TEXT) AND o.topic = CAST(@topic AS TEXT)
+ORDER BY o.seq
+LIMIT 1;

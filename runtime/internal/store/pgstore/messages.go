@@ -81,9 +81,19 @@ func (s *Store) SendMessage(ctx context.Context, m store.Message, st *store.Step
 	return saved, recorded, nil
 }
 
-// ReceiveMessage implements store.Store: the oldest message is deleted
-// (locked FOR UPDATE) and checkpointed in one transaction.
+// ReceiveMessage implements store.Store: when a message waits (a read),
+// the oldest is deleted (locked FOR UPDATE) and checkpointed in one
+// transaction.
 func (s *Store) ReceiveMessage(ctx context.Context, topic string, st store.Step, also []store.Step, owner store.Owner) (saved store.Step, received bool, err error) {
+	// A waiting receiver polls: one read, not a transaction, when none
+	// waits.
+	_, err = s.q.PeekMessage(ctx, pgdb.PeekMessageParams{DestinationID: st.WorkflowID, Topic: topic})
+	if isNoRows(err) {
+		return store.Step{}, false, nil
+	}
+	if err != nil {
+		return store.Step{}, false, fmt.Errorf("receive message on topic %q for workflow %q: %w", topic, st.WorkflowID, err)
+	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		payload, err := q.TakeMessage(ctx, pgdb.TakeMessageParams{DestinationID: st.WorkflowID, Topic: topic})

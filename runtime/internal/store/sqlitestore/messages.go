@@ -59,6 +59,14 @@ func (s *Store) SendMessage(ctx context.Context, m store.Message, st *store.Step
 
 // ReceiveMessage implements store.Store.
 func (s *Store) ReceiveMessage(ctx context.Context, topic string, st store.Step, also []store.Step, owner store.Owner) (saved store.Step, received bool, err error) {
+	// A waiting receiver polls: look before taking the write lock.
+	_, err = s.q.PeekMessage(ctx, sqlitedb.PeekMessageParams{DestinationID: st.WorkflowID, Topic: topic})
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Step{}, false, nil
+	}
+	if err != nil {
+		return store.Step{}, false, fmt.Errorf("receive message on topic %q for workflow %q: %w", topic, st.WorkflowID, err)
+	}
 	err = s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
 		payload, err := q.TakeMessage(ctx, sqlitedb.TakeMessageParams{DestinationID: st.WorkflowID, Topic: topic})
 		if errors.Is(err, sql.ErrNoRows) {

@@ -50,6 +50,28 @@ func (q *Queries) InsertMessage(ctx context.Context, arg InsertMessageParams) (i
 	return seq, err
 }
 
+const peekMessage = `-- name: PeekMessage :one
+SELECT o.seq FROM dbos.messages o
+WHERE o.destination_id = $1::text AND o.topic = $2::text
+ORDER BY o.seq
+LIMIT 1
+`
+
+type PeekMessageParams struct {
+	DestinationID string
+	Topic         string
+}
+
+// PeekMessage returns the seq of the oldest message of (destination_id,
+// topic), no row when none waits: a waiting receiver's poll reads it
+// before it opens a transaction to take the message.
+func (q *Queries) PeekMessage(ctx context.Context, arg PeekMessageParams) (int64, error) {
+	row := q.db.QueryRow(ctx, peekMessage, arg.DestinationID, arg.Topic)
+	var seq int64
+	err := row.Scan(&seq)
+	return seq, err
+}
+
 const takeMessage = `-- name: TakeMessage :one
 DELETE FROM dbos.messages m
 WHERE m.seq = (

@@ -123,6 +123,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.pauseQueueStmt, err = db.PrepareContext(ctx, pauseQueue); err != nil {
 		return nil, fmt.Errorf("error preparing query PauseQueue: %w", err)
 	}
+	if q.peekMessageStmt, err = db.PrepareContext(ctx, peekMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query PeekMessage: %w", err)
+	}
 	if q.pickPartitionedStmt, err = db.PrepareContext(ctx, pickPartitioned); err != nil {
 		return nil, fmt.Errorf("error preparing query PickPartitioned: %w", err)
 	}
@@ -344,6 +347,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing pauseQueueStmt: %w", cerr)
 		}
 	}
+	if q.peekMessageStmt != nil {
+		if cerr := q.peekMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing peekMessageStmt: %w", cerr)
+		}
+	}
 	if q.pickPartitionedStmt != nil {
 		if cerr := q.pickPartitionedStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing pickPartitionedStmt: %w", cerr)
@@ -501,6 +509,7 @@ type Queries struct {
 	ownedWorkflowsStmt        *sql.Stmt
 	partitionBacklogStmt      *sql.Stmt
 	pauseQueueStmt            *sql.Stmt
+	peekMessageStmt           *sql.Stmt
 	pickPartitionedStmt       *sql.Stmt
 	queueBacklogStmt          *sql.Stmt
 	queueLoadStmt             *sql.Stmt
@@ -557,6 +566,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		ownedWorkflowsStmt:        q.ownedWorkflowsStmt,
 		partitionBacklogStmt:      q.partitionBacklogStmt,
 		pauseQueueStmt:            q.pauseQueueStmt,
+		peekMessageStmt:           q.peekMessageStmt,
 		pickPartitionedStmt:       q.pickPartitionedStmt,
 		queueBacklogStmt:          q.queueBacklogStmt,
 		queueLoadStmt:             q.queueLoadStmt,

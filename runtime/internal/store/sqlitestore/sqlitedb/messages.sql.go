@@ -96,6 +96,28 @@ func (q *Queries) InsertMessage(ctx context.Context, arg InsertMessageParams) (i
 	return seq, err
 }
 
+const peekMessage = `-- name: PeekMessage :one
+SELECT o.seq FROM messages o
+WHERE o.destination_id = CAST(?1 AS TEXT) AND o.topic = CAST(?2 AS TEXT)
+ORDER BY o.seq
+LIMIT 1
+`
+
+type PeekMessageParams struct {
+	DestinationID string
+	Topic         string
+}
+
+// PeekMessage returns the seq of the oldest message of (destination_id,
+// topic), no row when none waits: a waiting receiver's poll reads it
+// without taking the write lock, which TakeMessage's transaction holds.
+func (q *Queries) PeekMessage(ctx context.Context, arg PeekMessageParams) (int64, error) {
+	row := q.queryRow(ctx, q.peekMessageStmt, peekMessage, arg.DestinationID, arg.Topic)
+	var seq int64
+	err := row.Scan(&seq)
+	return seq, err
+}
+
 const takeMessage = `-- name: TakeMessage :one
 DELETE FROM messages
 WHERE seq = (
