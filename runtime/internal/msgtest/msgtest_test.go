@@ -25,7 +25,22 @@ const (
 	childEnv    = "MSGTEST_CHILD"    // the program: "sleep", "recvonce", "receive3" or "publish"
 	urlEnv      = "MSGTEST_URL"      // the database
 	workflowEnv = "MSGTEST_WORKFLOW" // the workflow's ID
+	pollEnv     = "MSGTEST_POLL"     // Config.PollInterval, when set
 )
+
+// noPoll is the poll interval of the processes of the Postgres tests that
+// must be woken by notifications: longer than any test, so that a wait
+// that no notification ends fails the test (its Recv or Get times out).
+const noPoll = time.Hour
+
+// pollFor returns the poll interval for url's engine: noPoll on Postgres,
+// 0 (the default) on SQLite, which has no notifications.
+func pollFor(url string) time.Duration {
+	if strings.HasPrefix(url, "postgres") {
+		return noPoll
+	}
+	return 0
+}
 
 func TestMain(m *testing.M) {
 	if program := os.Getenv(childEnv); program != "" {
@@ -41,7 +56,8 @@ func TestMain(m *testing.M) {
 // result and prints "result <result>".
 func child(program string) int {
 	ctx := context.Background()
-	rt, err := dbos.Launch(ctx, dbos.Config{DatabaseURL: os.Getenv(urlEnv)})
+	poll, _ := time.ParseDuration(os.Getenv(pollEnv)) // "": the default
+	rt, err := dbos.Launch(ctx, dbos.Config{DatabaseURL: os.Getenv(urlEnv), PollInterval: poll})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -104,7 +120,13 @@ func name(prefix string) string {
 // bound to it that ends with the test.
 func launch(t *testing.T, url string, clientOnly bool) context.Context {
 	t.Helper()
-	rt, err := dbos.Launch(context.Background(), dbos.Config{DatabaseURL: url, ExecutorID: name("test"), ClientOnly: clientOnly})
+	return launchPolling(t, url, clientOnly, 0)
+}
+
+// launchPolling is launch with Config.PollInterval poll.
+func launchPolling(t *testing.T, url string, clientOnly bool, poll time.Duration) context.Context {
+	t.Helper()
+	rt, err := dbos.Launch(context.Background(), dbos.Config{DatabaseURL: url, ExecutorID: name("test"), ClientOnly: clientOnly, PollInterval: poll})
 	if err != nil {
 		t.Fatalf("Launch: %v", err)
 	}
@@ -121,11 +143,13 @@ type worker struct {
 	lines *bufio.Scanner
 }
 
-// startWorker starts program as executor on url for workflow id.
-func startWorker(t *testing.T, ctx context.Context, program, url, id, executor string) *worker {
+// startWorker starts program as executor on url for workflow id; extra
+// entries (pollEnv) go into its environment.
+func startWorker(t *testing.T, ctx context.Context, program, url, id, executor string, extra ...string) *worker {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+program, urlEnv+"="+url, workflowEnv+"="+id, "DBOS_EXECUTOR_ID="+executor)
+	cmd.Env = append(cmd.Env, extra...)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -263,11 +287,14 @@ func TestRecvTimeoutSurvivesRestart(t *testing.T) {
 // TestMessagesAcrossProcesses: three messages sent from this process to a
 // workflow running in a worker process, one before the worker starts, one
 // while it is dead between two receives (killed after the first), one
-// while the restarted worker waits, are returned in order, once each.
+// while the restarted worker waits, are returned in order, once each. On
+// Postgres the worker polls once an hour: only the notification of the
+// last send can wake it in time.
 func TestMessagesAcrossProcesses(t *testing.T) {
 	engines(t, func(t *testing.T, url string) {
 		ctx := launch(t, url, true)
 		id, executor := name("receiver"), name("recv-worker")
+		poll := pollEnv + "=" + pollFor(url).String()
 		h, err := EnqueueReceive3(ctx, WorkQueue, dbos.WithID(id))
 		if err != nil {
 			t.Fatal(err)
@@ -275,14 +302,14 @@ func TestMessagesAcrossProcesses(t *testing.T) {
 		if err := Inbox.Send(ctx, id, "a"); err != nil { // before it runs
 			t.Fatal(err)
 		}
-		first := startWorker(t, ctx, "receive3", url, id, executor)
+		first := startWorker(t, ctx, "receive3", url, id, executor, poll)
 		first.await("got a")
 		first.kill() // between the first receive and the second
 
 		if err := Inbox.Send(ctx, id, "b"); err != nil { // while nobody waits
 			t.Fatal(err)
 		}
-		second := startWorker(t, ctx, "receive3", url, id, executor)
+		second := startWorker(t, ctx, "receive3", url, id, executor, poll)
 		second.await("got b")
 		if err := Inbox.Send(ctx, id, "c"); err != nil { // while it waits
 			t.Fatal(err)
@@ -314,10 +341,12 @@ func TestMessagesAcrossProcesses(t *testing.T) {
 
 // TestEventAcrossProcesses: a Get waiting in this process returns the
 // value a workflow in a worker process sets; the latest value wins; a Get
-// of a key never set times out with ok=false.
+// of a key never set times out with ok=false. On Postgres this process
+// polls once an hour: only the notification of the set can wake the Get
+// in time.
 func TestEventAcrossProcesses(t *testing.T) {
 	engines(t, func(t *testing.T, url string) {
-		ctx := launch(t, url, true)
+		ctx := launchPolling(t, url, true, pollFor(url))
 		id, executor := name("publisher"), name("publish-worker")
 		if _, err := EnqueuePublish(ctx, WorkQueue, "halfway", dbos.WithID(id)); err != nil {
 			t.Fatal(err)
