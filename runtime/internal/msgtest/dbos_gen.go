@@ -185,7 +185,7 @@ func ForkSleepFor(ctx context.Context, id string, fromStep int, opts ...dbos.Enq
 var _ func(context.Context) ([]string, error) = Receive3
 
 // dbosFnReceive3 describes Receive3 to the dbos runtime.
-var dbosFnReceive3 = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/msgtest.Receive3", Kind: dbosimpl.KindWorkflow, Signature: "118f661393e892c4", Source: "9d600bccbe4680b0"}
+var dbosFnReceive3 = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/msgtest.Receive3", Kind: dbosimpl.KindWorkflow, Signature: "118f661393e892c4", Source: "137d5d70545e65b0"}
 
 // dbosArgsReceive3 is the encoded input of Receive3.
 type dbosArgsReceive3 struct{}

@@ -30,7 +30,8 @@ const (
 
 // noPoll is the poll interval of the processes of the Postgres tests that
 // must be woken by notifications: longer than any test, so that a wait
-// that no notification ends fails the test (its Recv or Get times out).
+// that no notification ends fails the test (the Recv or Get waits, with a
+// timeout of an hour, until the test's context ends).
 const noPoll = time.Hour
 
 // pollFor returns the poll interval for url's engine: noPoll on Postgres,
@@ -358,7 +359,7 @@ func TestEventAcrossProcesses(t *testing.T) {
 		}
 		waited := make(chan got, 1)
 		go func() {
-			v, ok, err := Progress.Get(ctx, id, time.Minute) // before it is set
+			v, ok, err := Progress.Get(ctx, id, time.Hour) // before it is set; ctx ends first
 			waited <- got{v, ok, err}
 		}()
 		w := startWorker(t, ctx, "publish", url, id, executor)
