@@ -78,6 +78,17 @@
 // process restarted with a stable ID (as under a supervisor) finishes what
 // it was doing.
 //
+// # Sleep, messages and events
+//
+// Three more durable calls are steps of the workflow that makes them.
+// Sleep pauses a workflow until a wake-up time it checkpoints, so a
+// recovered workflow wakes when it was due. A Topic (NewTopic[T]) carries
+// typed messages to a workflow by its ID: Send from anywhere, Recv inside
+// the workflow, each message received once, in the order sent. An Event
+// (NewEvent[T]) is a typed value a workflow publishes under a key with
+// Set, which any code reads by the workflow's ID with Get, waiting for it
+// if need be.
+//
 // # Operating
 //
 // PauseQueue stops every process from starting a queue's tasks (running

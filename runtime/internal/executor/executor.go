@@ -89,8 +89,13 @@ type Executor struct {
 	// fingerprint, at cfg.AppVersion (none for a client-only executor).
 	runs *store.Runs
 
-	queues   *dispatch.Queues
-	waiters  *notify.Waiters
+	queues  *dispatch.Queues
+	waiters *notify.Waiters
+	// inboxes wakes the receivers waiting for messages, by destination
+	// workflow ID; events wakes the readers waiting for a workflow's
+	// events, by its ID (see messages.go).
+	inboxes  *notify.Waiters
+	events   *notify.Waiters
 	notifier *notify.Notifier // nil when the engine has no notifications
 	active   sync.Map         // workflow ID -> context.CancelCauseFunc of those running here
 	outage   outage.Tracker   // the database calls of running work that fail, logged once per outage
@@ -135,6 +140,8 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		store:      st,
 		executorID: cfg.ExecutorID,
 		waiters:    notify.NewWaiters(),
+		inboxes:    notify.NewWaiters(),
+		events:     notify.NewWaiters(),
 		runCtx:     runCtx,
 		cancelRun:  cancelRun,
 		stopCh:     make(chan struct{}),

@@ -99,6 +99,12 @@ func Run(t *testing.T, open Opener) {
 		{"LiveExecutors", testLiveExecutors},
 		{"WaitingWork", testWaitingWork},
 		{"Ticks", testTicks},
+		{"MessagesInOrder", testMessagesInOrder},
+		{"ReceiveOnce", testReceiveOnce},
+		{"SendFromWorkflow", testSendFromWorkflow},
+		{"EventsLatest", testEventsLatest},
+		{"DeleteTakesMessagesAndEvents", testDeleteTakesMessagesAndEvents},
+		{"MessageEvents", testMessageEvents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

@@ -472,6 +472,12 @@ doomed AS MATERIALIZED (
 steps_deleted AS (
     DELETE FROM dbos.steps s USING doomed WHERE s.workflow_id = doomed.workflow_id
 ),
+messages_deleted AS (
+    DELETE FROM dbos.messages m USING doomed WHERE m.destination_id = doomed.workflow_id
+),
+events_deleted AS (
+    DELETE FROM dbos.events v USING doomed WHERE v.workflow_id = doomed.workflow_id
+),
 deleted AS (
     DELETE FROM dbos.workflows d USING doomed WHERE d.workflow_id = doomed.workflow_id
     RETURNING d.workflow_id

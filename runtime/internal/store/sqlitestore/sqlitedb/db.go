@@ -45,8 +45,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.dedupHolderStmt, err = db.PrepareContext(ctx, dedupHolder); err != nil {
 		return nil, fmt.Errorf("error preparing query DedupHolder: %w", err)
 	}
+	if q.deleteEventsOfStmt, err = db.PrepareContext(ctx, deleteEventsOf); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteEventsOf: %w", err)
+	}
 	if q.deleteFinishedStmt, err = db.PrepareContext(ctx, deleteFinished); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteFinished: %w", err)
+	}
+	if q.deleteMessagesOfStmt, err = db.PrepareContext(ctx, deleteMessagesOf); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteMessagesOf: %w", err)
 	}
 	if q.deleteStepsOfStmt, err = db.PrepareContext(ctx, deleteStepsOf); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteStepsOf: %w", err)
@@ -60,6 +66,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.forkSourceStmt, err = db.PrepareContext(ctx, forkSource); err != nil {
 		return nil, fmt.Errorf("error preparing query ForkSource: %w", err)
 	}
+	if q.getEventStmt, err = db.PrepareContext(ctx, getEvent); err != nil {
+		return nil, fmt.Errorf("error preparing query GetEvent: %w", err)
+	}
 	if q.getQueueStmt, err = db.PrepareContext(ctx, getQueue); err != nil {
 		return nil, fmt.Errorf("error preparing query GetQueue: %w", err)
 	}
@@ -68,6 +77,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getWorkflowStmt, err = db.PrepareContext(ctx, getWorkflow); err != nil {
 		return nil, fmt.Errorf("error preparing query GetWorkflow: %w", err)
+	}
+	if q.insertMessageStmt, err = db.PrepareContext(ctx, insertMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertMessage: %w", err)
 	}
 	if q.insertMigrationStmt, err = db.PrepareContext(ctx, insertMigration); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertMigration: %w", err)
@@ -117,6 +129,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.pauseQueueStmt, err = db.PrepareContext(ctx, pauseQueue); err != nil {
 		return nil, fmt.Errorf("error preparing query PauseQueue: %w", err)
 	}
+	if q.peekMessageStmt, err = db.PrepareContext(ctx, peekMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query PeekMessage: %w", err)
+	}
 	if q.pickPartitionedStmt, err = db.PrepareContext(ctx, pickPartitioned); err != nil {
 		return nil, fmt.Errorf("error preparing query PickPartitioned: %w", err)
 	}
@@ -153,11 +168,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.resumeWorkflowStmt, err = db.PrepareContext(ctx, resumeWorkflow); err != nil {
 		return nil, fmt.Errorf("error preparing query ResumeWorkflow: %w", err)
 	}
+	if q.takeMessageStmt, err = db.PrepareContext(ctx, takeMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query TakeMessage: %w", err)
+	}
 	if q.takeOverWorkflowsStmt, err = db.PrepareContext(ctx, takeOverWorkflows); err != nil {
 		return nil, fmt.Errorf("error preparing query TakeOverWorkflows: %w", err)
 	}
 	if q.unpauseQueueStmt, err = db.PrepareContext(ctx, unpauseQueue); err != nil {
 		return nil, fmt.Errorf("error preparing query UnpauseQueue: %w", err)
+	}
+	if q.upsertEventStmt, err = db.PrepareContext(ctx, upsertEvent); err != nil {
+		return nil, fmt.Errorf("error preparing query UpsertEvent: %w", err)
 	}
 	if q.upsertQueueStmt, err = db.PrepareContext(ctx, upsertQueue); err != nil {
 		return nil, fmt.Errorf("error preparing query UpsertQueue: %w", err)
@@ -205,9 +226,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing dedupHolderStmt: %w", cerr)
 		}
 	}
+	if q.deleteEventsOfStmt != nil {
+		if cerr := q.deleteEventsOfStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteEventsOfStmt: %w", cerr)
+		}
+	}
 	if q.deleteFinishedStmt != nil {
 		if cerr := q.deleteFinishedStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteFinishedStmt: %w", cerr)
+		}
+	}
+	if q.deleteMessagesOfStmt != nil {
+		if cerr := q.deleteMessagesOfStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteMessagesOfStmt: %w", cerr)
 		}
 	}
 	if q.deleteStepsOfStmt != nil {
@@ -230,6 +261,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing forkSourceStmt: %w", cerr)
 		}
 	}
+	if q.getEventStmt != nil {
+		if cerr := q.getEventStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getEventStmt: %w", cerr)
+		}
+	}
 	if q.getQueueStmt != nil {
 		if cerr := q.getQueueStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getQueueStmt: %w", cerr)
@@ -243,6 +279,11 @@ func (q *Queries) Close() error {
 	if q.getWorkflowStmt != nil {
 		if cerr := q.getWorkflowStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getWorkflowStmt: %w", cerr)
+		}
+	}
+	if q.insertMessageStmt != nil {
+		if cerr := q.insertMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertMessageStmt: %w", cerr)
 		}
 	}
 	if q.insertMigrationStmt != nil {
@@ -325,6 +366,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing pauseQueueStmt: %w", cerr)
 		}
 	}
+	if q.peekMessageStmt != nil {
+		if cerr := q.peekMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing peekMessageStmt: %w", cerr)
+		}
+	}
 	if q.pickPartitionedStmt != nil {
 		if cerr := q.pickPartitionedStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing pickPartitionedStmt: %w", cerr)
@@ -385,6 +431,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing resumeWorkflowStmt: %w", cerr)
 		}
 	}
+	if q.takeMessageStmt != nil {
+		if cerr := q.takeMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing takeMessageStmt: %w", cerr)
+		}
+	}
 	if q.takeOverWorkflowsStmt != nil {
 		if cerr := q.takeOverWorkflowsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing takeOverWorkflowsStmt: %w", cerr)
@@ -393,6 +444,11 @@ func (q *Queries) Close() error {
 	if q.unpauseQueueStmt != nil {
 		if cerr := q.unpauseQueueStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing unpauseQueueStmt: %w", cerr)
+		}
+	}
+	if q.upsertEventStmt != nil {
+		if cerr := q.upsertEventStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing upsertEventStmt: %w", cerr)
 		}
 	}
 	if q.upsertQueueStmt != nil {
@@ -451,14 +507,18 @@ type Queries struct {
 	completeWorkflowStmt      *sql.Stmt
 	copyStepsStmt             *sql.Stmt
 	dedupHolderStmt           *sql.Stmt
+	deleteEventsOfStmt        *sql.Stmt
 	deleteFinishedStmt        *sql.Stmt
+	deleteMessagesOfStmt      *sql.Stmt
 	deleteStepsOfStmt         *sql.Stmt
 	expiredCandidatesStmt     *sql.Stmt
 	forgetExecutorsStmt       *sql.Stmt
 	forkSourceStmt            *sql.Stmt
+	getEventStmt              *sql.Stmt
 	getQueueStmt              *sql.Stmt
 	getStepStmt               *sql.Stmt
 	getWorkflowStmt           *sql.Stmt
+	insertMessageStmt         *sql.Stmt
 	insertMigrationStmt       *sql.Stmt
 	insertStepStmt            *sql.Stmt
 	insertWorkflowStmt        *sql.Stmt
@@ -475,6 +535,7 @@ type Queries struct {
 	ownedWorkflowsStmt        *sql.Stmt
 	partitionBacklogStmt      *sql.Stmt
 	pauseQueueStmt            *sql.Stmt
+	peekMessageStmt           *sql.Stmt
 	pickPartitionedStmt       *sql.Stmt
 	queueBacklogStmt          *sql.Stmt
 	queueLoadStmt             *sql.Stmt
@@ -487,8 +548,10 @@ type Queries struct {
 	renewSweeperStmt          *sql.Stmt
 	resumePendingStmt         *sql.Stmt
 	resumeWorkflowStmt        *sql.Stmt
+	takeMessageStmt           *sql.Stmt
 	takeOverWorkflowsStmt     *sql.Stmt
 	unpauseQueueStmt          *sql.Stmt
+	upsertEventStmt           *sql.Stmt
 	upsertQueueStmt           *sql.Stmt
 	waitingWorkStmt           *sql.Stmt
 }
@@ -504,14 +567,18 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		completeWorkflowStmt:      q.completeWorkflowStmt,
 		copyStepsStmt:             q.copyStepsStmt,
 		dedupHolderStmt:           q.dedupHolderStmt,
+		deleteEventsOfStmt:        q.deleteEventsOfStmt,
 		deleteFinishedStmt:        q.deleteFinishedStmt,
+		deleteMessagesOfStmt:      q.deleteMessagesOfStmt,
 		deleteStepsOfStmt:         q.deleteStepsOfStmt,
 		expiredCandidatesStmt:     q.expiredCandidatesStmt,
 		forgetExecutorsStmt:       q.forgetExecutorsStmt,
 		forkSourceStmt:            q.forkSourceStmt,
+		getEventStmt:              q.getEventStmt,
 		getQueueStmt:              q.getQueueStmt,
 		getStepStmt:               q.getStepStmt,
 		getWorkflowStmt:           q.getWorkflowStmt,
+		insertMessageStmt:         q.insertMessageStmt,
 		insertMigrationStmt:       q.insertMigrationStmt,
 		insertStepStmt:            q.insertStepStmt,
 		insertWorkflowStmt:        q.insertWorkflowStmt,
@@ -528,6 +595,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		ownedWorkflowsStmt:        q.ownedWorkflowsStmt,
 		partitionBacklogStmt:      q.partitionBacklogStmt,
 		pauseQueueStmt:            q.pauseQueueStmt,
+		peekMessageStmt:           q.peekMessageStmt,
 		pickPartitionedStmt:       q.pickPartitionedStmt,
 		queueBacklogStmt:          q.queueBacklogStmt,
 		queueLoadStmt:             q.queueLoadStmt,
@@ -540,8 +608,10 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		renewSweeperStmt:          q.renewSweeperStmt,
 		resumePendingStmt:         q.resumePendingStmt,
 		resumeWorkflowStmt:        q.resumeWorkflowStmt,
+		takeMessageStmt:           q.takeMessageStmt,
 		takeOverWorkflowsStmt:     q.takeOverWorkflowsStmt,
 		unpauseQueueStmt:          q.unpauseQueueStmt,
+		upsertEventStmt:           q.upsertEventStmt,
 		upsertQueueStmt:           q.upsertQueueStmt,
 		waitingWorkStmt:           q.waitingWorkStmt,
 	}

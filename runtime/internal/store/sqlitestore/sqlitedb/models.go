@@ -8,6 +8,13 @@ import (
 	"database/sql"
 )
 
+type Event struct {
+	WorkflowID string
+	Key        string
+	Value      []byte
+	UpdatedMs  int64
+}
+
 type Executor struct {
 	ExecutorID  string
 	HeartbeatMs int64
@@ -16,6 +23,14 @@ type Executor struct {
 	Functions   string
 	Queues      string
 	ReapedMs    sql.NullInt64
+}
+
+type Message struct {
+	Seq           int64
+	DestinationID string
+	Topic         string
+	Payload       []byte
+	CreatedMs     int64
 }
 
 type Migration struct {
