@@ -35,6 +35,14 @@
 // ("postgres://...") serves many processes on many machines, and every
 // queue limit holds across all of them.
 //
+// # Enqueue in your own transaction
+//
+// The generated EnqueueFTx(ctx, tx, q, args...) writes the call in the
+// program's own open transaction on the runtime's database (a Tx: a pgx.Tx
+// or a *sql.Tx), beside the program's own writes: it exists, and runs, only
+// if that transaction commits, and workers are woken at the commit. A
+// transaction on another database is refused with ErrOtherDatabase.
+//
 // # Scheduled workflows
 //
 // A workflow with schedule= runs at each tick of a cron expression (six
