@@ -7,6 +7,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/tools/go/packages"
 )
@@ -114,6 +115,9 @@ func (a *analyzer) function(ann annotated) *funcModel {
 	okParams := a.params(fn, fd, sig, okContext)
 	okResults := a.results(fn, fd, sig)
 	if !okContext || !okParams || !okResults {
+		return nil
+	}
+	if fn.Policy.Schedule != "" && !a.checkScheduled(fn, fd) {
 		return nil
 	}
 	if fn.Kind == kindWorkflow {
@@ -314,6 +318,37 @@ func paramRoot(name string, i int) string {
 		return fmt.Sprintf("p%d", i-1)
 	}
 	return name
+}
+
+// checkScheduled reports a scheduled workflow that does not take exactly
+// the tick's time after its context: the runtime calls it with nothing
+// else.
+func (a *analyzer) checkScheduled(fn *funcModel, fd *ast.FuncDecl) bool {
+	if len(fn.Params) == 1 && isTime(fn.Params[0].Type) {
+		return true
+	}
+	got := make([]string, len(fn.Params))
+	for i, p := range fn.Params {
+		got[i] = a.typeString(p.Type)
+	}
+	what := "nothing"
+	if len(got) > 0 {
+		what = strings.Join(got, ", ")
+	}
+	result := "error"
+	if fn.Result != nil {
+		result = "(" + a.typeString(fn.Result) + ", error)"
+	}
+	a.ds.errorf(a.fset.Position(fd.Type.Params.Opening),
+		"%s has schedule=, so it must take the tick's time after its context, and nothing else: func %s(ctx context.Context, at time.Time) %s; it takes %s after its context",
+		fn.Name, fn.Name, result, what)
+	return false
+}
+
+// isTime reports whether t is time.Time.
+func isTime(t types.Type) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && n.Obj().Name() == "Time"
 }
 
 // isContext reports whether t is context.Context.

@@ -82,7 +82,13 @@ var directiveKeys = []keySpec{
 	{Key: "backoff", Only: kindStep, Why: stepsOnly, Set: setBackoff, Check: needsRetries("backoff")},
 	{Key: "max_backoff", Only: kindStep, Why: stepsOnly, Set: setMaxBackoff, Check: checkMaxBackoff},
 	{Key: "max_recovery", Set: setMaxRecovery},
+	{Key: "schedule", Only: kindWorkflow, Why: scheduleWorkflowsOnly, Set: setSchedule},
+	{Key: "backfill", Only: kindWorkflow, Why: scheduleWorkflowsOnly, Set: setBackfill, Check: checkBackfill},
 }
+
+// scheduleWorkflowsOnly explains why schedule= and backfill= are rejected
+// on a step.
+const scheduleWorkflowsOnly = "only a workflow runs on a schedule; put schedule= on a //dbos:workflow func F(ctx context.Context, at time.Time) error that calls this step"
 
 // Runtime defaults of the keys, as dbosimpl.Register fills them in; mentioned
 // in messages and checked against when a key is left out. A test keeps

@@ -85,10 +85,10 @@ func TestParseSettings(t *testing.T) {
 		{dir: step, args: "retires=1", problems: []string{`0: unknown key "retires" in //dbos:step; did you mean retries=?`}},
 		{dir: step, args: "max_recovry=1", problems: []string{`0: unknown key "max_recovry" in //dbos:step; did you mean max_recovery=?`}},
 		{dir: step, args: "max_backof=1s", problems: []string{`0: unknown key "max_backof" in //dbos:step; did you mean max_backoff=?`}},
-		{dir: step, args: "timeout=1s", problems: []string{`0: unknown key "timeout" in //dbos:step; known keys: backoff=, max_backoff=, max_recovery=, name=, retries=`}},
+		{dir: step, args: "timeout=1s", problems: []string{`0: unknown key "timeout" in //dbos:step; known keys: backfill=, backoff=, max_backoff=, max_recovery=, name=, retries=, schedule=`}},
 		{dir: step, args: "name", problems: []string{`0: key "name" in //dbos:step needs a value; write name=<value>`}},
 		{dir: step, args: "name=a name=b", want: settings{Name: "a"}, problems: []string{"7: key name= is set twice in //dbos:step; keep one"}},
-		{dir: step, args: "bogus", problems: []string{`0: unexpected "bogus" in //dbos:step; arguments are key=value pairs (known keys: backoff=, max_backoff=, max_recovery=, name=, retries=)`}},
+		{dir: step, args: "bogus", problems: []string{`0: unexpected "bogus" in //dbos:step; arguments are key=value pairs (known keys: backfill=, backoff=, max_backoff=, max_recovery=, name=, retries=, schedule=)`}},
 
 		{dir: step, args: "retries=5 backoff=100ms max_backoff=5s", want: settings{policy: policy{
 			Retries: some(5), Backoff: some(100 * time.Millisecond), MaxBackoff: some(5 * time.Second),

@@ -28,7 +28,7 @@
 // # Directives
 //
 //	//dbos:step [name=<registered name>] [retries=N] [backoff=D] [max_backoff=D] [max_recovery=N]
-//	//dbos:workflow [name=<registered name>] [max_recovery=N]
+//	//dbos:workflow [name=<registered name>] [max_recovery=N] [schedule="<cron>" [backfill=true|false]]
 //
 // Arguments are key=value pairs separated by spaces, in any order; a value
 // may be a quoted Go string. Each key may appear once. The keys:
@@ -49,11 +49,23 @@
 //     whole number from 1 to 2147483647. It applies to steps too, since an enqueued or
 //     started step runs as a one-step workflow. Defaults to
 //     dbosimpl.DefaultMaxRecovery (50).
+//   - schedule="<cron>" (workflows only): run the workflow at each tick of
+//     a cron expression, checked here with github.com/robfig/cron/v3: five
+//     fields (minute hour day-of-month month day-of-week), or six with
+//     seconds first, or a descriptor (@yearly, @monthly, @weekly, @daily,
+//     @hourly, @every <duration>), in UTC unless it starts with
+//     CRON_TZ=<zone>. The function must be
+//     func F(ctx context.Context, at time.Time) error (or (R, error)); at
+//     is the tick. The generated descriptor carries Schedule and TickArgs.
+//   - backfill=true|false (with schedule= only): whether a launching
+//     process creates the ticks missed while no process ran. Defaults to
+//     false: they are skipped.
 //
 // For example:
 //
 //	//dbos:step retries=5 backoff=100ms max_backoff=5s
 //	//dbos:workflow max_recovery=10 name=billing.charge
+//	//dbos:workflow schedule="0 */5 * * * *" backfill=true
 //
 // A workflow is not retried: after a crash it is recovered and resumes
 // after its last completed step. retries=, backoff= and max_backoff= on a

@@ -74,6 +74,7 @@ func (e *funcEmitter) emit() {
 	e.handle()
 	e.l = e.fn.Locals
 	e.enqueue()
+	e.enqueueTx()
 	e.l = e.fn.Inner
 	e.batchArgsType()
 	e.enqueueBatch()
@@ -128,6 +129,7 @@ func (e *funcEmitter) descriptor() {
 	if p.MaxRecovery.Set {
 		fields = append(fields, jen.Id("MaxRecovery").Op(":").Lit(p.MaxRecovery.Value))
 	}
+	fields = append(fields, e.scheduleFields()...)
 	e.f.Var().Id(e.n.Fn).Op("=").Op("&").Add(impl("Function")).Values(fields...)
 }
 
@@ -312,6 +314,16 @@ func (e *funcEmitter) enqueue() {
 	e.startLike(n.Enqueue,
 		[]jen.Code{jen.Id(l.Ctx).Add(ctxType()), jen.Id(l.Q).Op("*").Add(rt("Queue"))},
 		impl("Enqueue").Call(jen.Id(l.Ctx), jen.Id(l.Q), jen.Id(n.Fn), jen.Id(l.Input), jen.Id(l.Opts).Op("...")))
+}
+
+// enqueueTx writes EnqueueFTx.
+func (e *funcEmitter) enqueueTx() {
+	l, n := e.l, e.n
+	e.doc("%s is %s written in %s, the caller's own open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is enqueued if and only if %s commits, together with the caller's own writes, and a rollback leaves no trace of it. Workers are woken at the commit. The caller commits or rolls back %s. %s are %s's. It fails with an error matching dbos.ErrOtherDatabase when %s is on another database. Inside a workflow it is refused: use %s, a checkpointed step.",
+		n.EnqueueTx, n.Enqueue, l.Tx, l.Tx, l.Tx, l.Opts, n.Enqueue, l.Tx, n.Enqueue)
+	e.startLike(n.EnqueueTx,
+		[]jen.Code{jen.Id(l.Ctx).Add(ctxType()), jen.Id(l.Tx).Add(rt("Tx")), jen.Id(l.Q).Op("*").Add(rt("Queue"))},
+		impl("EnqueueTx").Call(jen.Id(l.Ctx), jen.Id(l.Tx), jen.Id(l.Q), jen.Id(n.Fn), jen.Id(l.Input), jen.Id(l.Opts).Op("...")))
 }
 
 // batchArgsType declares FArgs, the arguments of one call in

@@ -52,6 +52,12 @@ type policy struct {
 	// MaxRecovery is max_recovery=: how many times a workflow (or an
 	// enqueued or started step) may be recovered.
 	MaxRecovery optional[int]
+	// Schedule is schedule=: the cron expression a scheduled workflow runs
+	// on, as written (checked by parseSchedule); "" for no schedule.
+	Schedule string
+	// Backfill is backfill=: whether ticks missed while no process ran are
+	// created at launch.
+	Backfill optional[bool]
 }
 
 // usesTime reports whether emitting p refers to package time.
@@ -101,7 +107,8 @@ type funcModel struct {
 	// Names are the generated identifiers for this function.
 	Names genNames
 	// Locals are the generated parameters and locals of the functions
-	// that take the user's parameters: EnqueueF, StartF and RunF.
+	// that take the user's parameters: EnqueueF, EnqueueFTx, StartF and
+	// RunF.
 	Locals localNames
 	// Inner are the generated parameters and locals of the other
 	// functions: the registered invoke body, the handle's methods,
@@ -143,11 +150,13 @@ type genNames struct {
 	EnqueueBatch string
 	// Fork is ForkF.
 	Fork string
+	// EnqueueTx is EnqueueFTx.
+	EnqueueTx string
 }
 
 // list returns the names in a fixed order.
 func (n genNames) list() []string {
-	return []string{n.Fn, n.Args, n.Handle, n.Enqueue, n.Start, n.Run, n.Retrieve, n.BatchArgs, n.EnqueueBatch, n.Fork}
+	return []string{n.Fn, n.Args, n.Handle, n.Enqueue, n.Start, n.Run, n.Retrieve, n.BatchArgs, n.EnqueueBatch, n.Fork, n.EnqueueTx}
 }
 
 // localNames are the identifiers generated code declares inside functions,
@@ -155,6 +164,8 @@ func (n genNames) list() []string {
 // bodies refer to.
 type localNames struct {
 	Ctx, Q, Opts, Input, H, Err, Result, Out, Args, ID string
+	// The transaction parameter of EnqueueFTx.
+	Tx string
 	// The locals of EnqueueFBatch.
 	Calls, Inputs, I, Call, Hs, Handles string
 	// The step parameter of ForkF.

@@ -31,12 +31,14 @@ func namesFor(name string) genNames {
 	if token.IsExported(name) {
 		n.Enqueue, n.Start, n.Run, n.Retrieve = "Enqueue"+name, "Start"+name, "Run"+name, "Retrieve"+name
 		n.EnqueueBatch = "Enqueue" + name + "Batch"
+		n.EnqueueTx = "Enqueue" + name + "Tx"
 		n.Fork = "Fork" + name
 		return n
 	}
 	up := upperFirst(name)
 	n.Enqueue, n.Start, n.Run, n.Retrieve = "enqueue"+up, "start"+up, "run"+up, "retrieve"+up
 	n.EnqueueBatch = "enqueue" + up + "Batch"
+	n.EnqueueTx = "enqueue" + up + "Tx"
 	n.Fork = "fork" + up
 	return n
 }
@@ -218,7 +220,7 @@ func pickLocals(taken ...nameSet) localNames {
 		return name
 	}
 	return localNames{
-		Ctx: pick("ctx"), Q: pick("q"), Opts: pick("opts"), Input: pick("input"), H: pick("h"),
+		Ctx: pick("ctx"), Tx: pick("tx"), Q: pick("q"), Opts: pick("opts"), Input: pick("input"), H: pick("h"),
 		Err: pick("err"), Result: pick("result"), Out: pick("out"), Args: pick("args"), ID: pick("id"),
 		Calls: pick("calls"), Inputs: pick("inputs"), I: pick("i"), Call: pick("call"), Hs: pick("hs"), Handles: pick("handles"),
 		FromStep: pick("fromStep"),

@@ -74,7 +74,7 @@ type Config struct {
 
 	// Retention is how long finished workflows (SUCCESS, ERROR, CANCELLED,
 	// DEAD_LETTER) are kept after they finished; older ones are deleted
-	// with their steps. 0 (the default) keeps everything. Every process
+	// with their steps, messages and events. 0 (the default) keeps everything. Every process
 	// with a Retention sweeps every Retention (at least every minute, at
 	// most every 100ms), one process at a time (the others skip their
 	// sweep while one runs), in transactions of at most 1,000 workflows

@@ -6,7 +6,8 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/executor"
 )
 
-// DeleteWorkflows deletes, with their steps, the finished workflows
+// DeleteWorkflows deletes, with their steps, the messages sent to them
+// and not received, and their events, the finished workflows
 // (SUCCESS, ERROR, CANCELLED, DEAD_LETTER) among those ListWorkflows(ctx,
 // f) would return, except that f.Limit 0 means every match, and returns how
 // many it deleted. Whatever f says, it never deletes an ENQUEUED or PENDING

@@ -35,6 +35,34 @@
 // ("postgres://...") serves many processes on many machines, and every
 // queue limit holds across all of them.
 //
+// # Enqueue in your own transaction
+//
+// The generated EnqueueFTx(ctx, tx, q, args...) writes the call in the
+// program's own open transaction on the runtime's database (a Tx: a pgx.Tx
+// or a *sql.Tx), beside the program's own writes: it exists, and runs, only
+// if that transaction commits, and workers are woken at the commit. A
+// transaction on another database is refused with ErrOtherDatabase.
+//
+// # Scheduled workflows
+//
+// A workflow with schedule= runs at each tick of a cron expression (six
+// fields with seconds first, five without, or @hourly, @every 10m, ...;
+// in UTC unless it starts with CRON_TZ=<zone>), with the tick's time as
+// its input:
+//
+//	//dbos:workflow schedule="0 */5 * * * *"
+//	func Report(ctx context.Context, at time.Time) error { ... }
+//
+// Every process that launches with Report registered (and is not
+// Config.ClientOnly) keeps its clock, and each tick runs once across all
+// of them: the tick's workflow ID, "sched:<registered name>@<tick in RFC
+// 3339>", is its idempotency key, and the process whose insert wins runs
+// it, with the durability of StartF. Ticks missed while no process ran are
+// skipped, unless the directive says backfill=true: then a launching
+// process first runs those since the last tick any process created (up to
+// 1000, the latest). StartReport and the other generated functions work
+// as for any workflow.
+//
 // # Durability
 //
 // A workflow's durable calls (RunF of a step or workflow, EnqueueF, StartF,
@@ -57,6 +85,17 @@
 // recorded under the executor's ID is resumed from its checkpoints, so a
 // process restarted with a stable ID (as under a supervisor) finishes what
 // it was doing.
+//
+// # Sleep, messages and events
+//
+// Three more durable calls are steps of the workflow that makes them.
+// Sleep pauses a workflow until a wake-up time it checkpoints, so a
+// recovered workflow wakes when it was due. A Topic (NewTopic[T]) carries
+// typed messages to a workflow by its ID: Send from anywhere, Recv inside
+// the workflow, each message received once, in the order sent. An Event
+// (NewEvent[T]) is a typed value a workflow publishes under a key with
+// Set, which any code reads by the workflow's ID with Get, waiting for it
+// if need be.
 //
 // # Operating
 //

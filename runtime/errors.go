@@ -58,6 +58,12 @@ var (
 	// database's schema is missing or older than this program's: migrate
 	// it first (dbosctl migrate, or a Launch without NoMigrate).
 	ErrSchema = sentinel.ErrSchema
+
+	// ErrOutsideWorkflow is returned by Sleep, Topic.Recv and Event.Set
+	// when they are called outside a workflow's own code (in main, in a
+	// handler, or in a step's body): call them from a //dbos:workflow
+	// function, with its ctx.
+	ErrOutsideWorkflow = sentinel.ErrOutsideWorkflow
 )
 
 // WorkflowError is the error GetResult returns for a task that finished with

@@ -99,7 +99,12 @@ type StepInfo struct {
 	// StepID numbers the workflow's durable calls from 1, in call order.
 	StepID int
 	// Name says what the step was: a step function's name, or "enqueue F",
-	// "enqueue batch F", "start F", "get result F", "fork F".
+	// "enqueue batch F", "start F", "get result F", "fork F"; "dbos.Sleep"
+	// (its output is the wake-up time), "dbos.Send T" and "dbos.Recv T" (a
+	// message on topic T; a Recv's output is the message, none when it
+	// timed out), "dbos.SetEvent K" and "dbos.GetEvent K" (event K's
+	// value); "dbos.Recv T deadline" and "dbos.GetEvent K deadline" record
+	// when a waiting Recv or Get times out.
 	Name string
 	// Output is the step's encoded output (JSON).
 	Output []byte

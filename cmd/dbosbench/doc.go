@@ -43,6 +43,12 @@
 //	           50 more a second later, ...: 100%), and the number of
 //	           1-second windows, one from each start, holding more than 50
 //	           starts (must be 0).
+//	outbox     one task at a time: a transaction of the program's own
+//	           (pgx on Postgres, database/sql on the SQLite file) writes a
+//	           row and enqueues the task with EnqueueFTx, then commits; the
+//	           same process runs the queue and is idle. Commit-to-start
+//	           latency (from the commit's return to the body's start), 300
+//	           times: p50, p90, p99 and max in ms.
 //	limitedprod  like limited, but 4 goroutines enqueue the 2,000 tasks
 //	           while the queue runs, and await them; tasks/s from the first
 //	           enqueue to the last result, % of ideal, and "peak running",

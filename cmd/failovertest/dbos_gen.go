@@ -85,6 +85,25 @@ func EnqueueStep(ctx context.Context, q *dbos.Queue, id string, step int, opts .
 	return &StepHandle{h: h}, nil
 }
 
+// EnqueueStepTx is EnqueueStep written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueStep's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueStep, a checkpointed step.
+func EnqueueStepTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, id string, step int, opts ...dbos.EnqueueOption) (*StepHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnStep, dbosArgsStep{P0: id, P1: step})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnStep, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StepHandle{h: h}, nil
+}
+
 // StepArgs holds the arguments of one call of Step, for EnqueueStepBatch.
 type StepArgs struct {
 	// Id is the argument for parameter id.
@@ -253,6 +272,25 @@ func EnqueueFlow(ctx context.Context, q *dbos.Queue, id string, opts ...dbos.Enq
 	return &FlowHandle{h: h}, nil
 }
 
+// EnqueueFlowTx is EnqueueFlow written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueFlow's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueFlow, a checkpointed step.
+func EnqueueFlowTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, id string, opts ...dbos.EnqueueOption) (*FlowHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnFlow, dbosArgsFlow{P0: id})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnFlow, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FlowHandle{h: h}, nil
+}
+
 // FlowArgs holds the arguments of one call of Flow, for EnqueueFlowBatch.
 type FlowArgs struct {
 	// Id is the argument for parameter id.
@@ -415,6 +453,25 @@ func EnqueueTask(ctx context.Context, q *dbos.Queue, id string, opts ...dbos.Enq
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &TaskHandle{h: h}, nil
+}
+
+// EnqueueTaskTx is EnqueueTask written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueTask's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueTask, a checkpointed step.
+func EnqueueTaskTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, id string, opts ...dbos.EnqueueOption) (*TaskHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnTask, dbosArgsTask{P0: id})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnTask, input, opts...)
 	if err != nil {
 		return nil, err
 	}

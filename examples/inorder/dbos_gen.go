@@ -75,6 +75,26 @@ func EnqueueProcessEvent(ctx context.Context, q *dbos.Queue, event string, opts 
 	return &ProcessEventHandle{h: h}, nil
 }
 
+// EnqueueProcessEventTx is EnqueueProcessEvent written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueProcessEvent's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueProcessEvent, a checkpointed step.
+func EnqueueProcessEventTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, event string, opts ...dbos.EnqueueOption) (*ProcessEventHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnProcessEvent, dbosArgsProcessEvent{P0: event})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnProcessEvent, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessEventHandle{h: h}, nil
+}
+
 // ProcessEventArgs holds the arguments of one call of ProcessEvent, for
 // EnqueueProcessEventBatch.
 type ProcessEventArgs struct {

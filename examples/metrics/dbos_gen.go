@@ -84,6 +84,25 @@ func EnqueueWork(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.Enqueue
 	return &WorkHandle{h: h}, nil
 }
 
+// EnqueueWorkTx is EnqueueWork written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueWork's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueWork, a checkpointed step.
+func EnqueueWorkTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, n int, opts ...dbos.EnqueueOption) (*WorkHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnWork, dbosArgsWork{P0: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnWork, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &WorkHandle{h: h}, nil
+}
+
 // WorkArgs holds the arguments of one call of Work, for EnqueueWorkBatch.
 type WorkArgs struct {
 	// N is the argument for parameter n.
@@ -244,6 +263,26 @@ func EnqueueBatch(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.Enqueu
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnBatch, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &BatchHandle{h: h}, nil
+}
+
+// EnqueueBatchTx is EnqueueBatch written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueBatch's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueBatch, a checkpointed
+// step.
+func EnqueueBatchTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, n int, opts ...dbos.EnqueueOption) (*BatchHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnBatch, dbosArgsBatch{P0: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnBatch, input, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -84,6 +84,26 @@ func EnqueueProcessTask(ctx context.Context, q *dbos.Queue, task Task, opts ...d
 	return &ProcessTaskHandle{h: h}, nil
 }
 
+// EnqueueProcessTaskTx is EnqueueProcessTask written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueProcessTask's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueProcessTask, a checkpointed step.
+func EnqueueProcessTaskTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, task Task, opts ...dbos.EnqueueOption) (*ProcessTaskHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnProcessTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTaskHandle{h: h}, nil
+}
+
 // ProcessTaskArgs holds the arguments of one call of ProcessTask, for
 // EnqueueProcessTaskBatch.
 type ProcessTaskArgs struct {
@@ -246,6 +266,26 @@ func EnqueueProcessTasks(ctx context.Context, q *dbos.Queue, tasks []Task, opts 
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnProcessTasks, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTasksHandle{h: h}, nil
+}
+
+// EnqueueProcessTasksTx is EnqueueProcessTasks written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueProcessTasks's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueProcessTasks, a checkpointed step.
+func EnqueueProcessTasksTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, tasks []Task, opts ...dbos.EnqueueOption) (*ProcessTasksHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnProcessTasks, input, opts...)
 	if err != nil {
 		return nil, err
 	}

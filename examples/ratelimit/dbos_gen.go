@@ -84,6 +84,26 @@ func EnqueueCallAPI(ctx context.Context, q *dbos.Queue, url string, opts ...dbos
 	return &CallAPIHandle{h: h}, nil
 }
 
+// EnqueueCallAPITx is EnqueueCallAPI written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueCallAPI's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueCallAPI, a checkpointed
+// step.
+func EnqueueCallAPITx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, url string, opts ...dbos.EnqueueOption) (*CallAPIHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnCallAPI, dbosArgsCallAPI{P0: url})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnCallAPI, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &CallAPIHandle{h: h}, nil
+}
+
 // CallAPIArgs holds the arguments of one call of CallAPI, for
 // EnqueueCallAPIBatch.
 type CallAPIArgs struct {
@@ -246,6 +266,26 @@ func EnqueueCallAPIs(ctx context.Context, q *dbos.Queue, url string, n int, opts
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnCallAPIs, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &CallAPIsHandle{h: h}, nil
+}
+
+// EnqueueCallAPIsTx is EnqueueCallAPIs written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueCallAPIs's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueCallAPIs, a
+// checkpointed step.
+func EnqueueCallAPIsTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, url string, n int, opts ...dbos.EnqueueOption) (*CallAPIsHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnCallAPIs, dbosArgsCallAPIs{P0: url, P1: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnCallAPIs, input, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,391 @@ import (
 	"fmt"
 	dbos "github.com/dbosgen/dbosgen/runtime"
 	"github.com/dbosgen/dbosgen/runtime/dbosimpl"
+	"time"
 )
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string, time.Duration) (string, error) = Order
+
+// dbosFnOrder describes Order to the dbos runtime.
+var dbosFnOrder = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/tasks.Order", Kind: dbosimpl.KindWorkflow, Signature: "6982b2490eb71d5c", Source: "768b7506cc5fcc95"}
+
+// dbosArgsOrder is the encoded input of Order.
+type dbosArgsOrder struct {
+	P0 string        `json:"item"`
+	P1 time.Duration `json:"wait"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnOrder, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsOrder
+		if err := dbosimpl.DecodeInput(dbosFnOrder, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := Order(ctx, args.P0, args.P1)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnOrder, result)
+	})
+}
+
+// OrderHandle is a typed handle to a durable call of Order.
+type OrderHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *OrderHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *OrderHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *OrderHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *OrderHandle) GetResult(ctx context.Context) (string, error) {
+	var result string
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnOrder, out, &result)
+	return result, err
+}
+
+// EnqueueOrder durably puts a call of Order on queue q and returns a handle to
+// it. Inside a workflow it is a checkpointed step, so a replay does not enqueue
+// twice. opts can set the workflow ID, priority, deduplication ID, delay,
+// timeout and partition key.
+func EnqueueOrder(ctx context.Context, q *dbos.Queue, item string, wait time.Duration, opts ...dbos.EnqueueOption) (*OrderHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOrder, dbosArgsOrder{P0: item, P1: wait})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnOrder, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OrderHandle{h: h}, nil
+}
+
+// EnqueueOrderTx is EnqueueOrder written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueOrder's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueOrder, a checkpointed
+// step.
+func EnqueueOrderTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, item string, wait time.Duration, opts ...dbos.EnqueueOption) (*OrderHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOrder, dbosArgsOrder{P0: item, P1: wait})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnOrder, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OrderHandle{h: h}, nil
+}
+
+// OrderArgs holds the arguments of one call of Order, for EnqueueOrderBatch.
+type OrderArgs struct {
+	// Item is the argument for parameter item.
+	Item string
+	// Wait is the argument for parameter wait.
+	Wait time.Duration
+}
+
+// EnqueueOrderBatch durably puts one call of Order per element of calls on
+// queue q, inserting them with one multi-row insert per 1000 calls, and returns
+// their handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueOrder. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueOrderBatch(ctx context.Context, q *dbos.Queue, calls []OrderArgs, opts ...dbos.EnqueueOption) ([]*OrderHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnOrder, dbosArgsOrder{P0: call.Item, P1: call.Wait})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueOrderBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnOrder, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*OrderHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &OrderHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartOrder durably starts a call of Order in the background, on no queue, and
+// returns a handle to it. Inside a workflow it is a checkpointed step, so a
+// replay does not start it twice. opts are the same options EnqueueOrder takes,
+// such as dbos.WithID.
+func StartOrder(ctx context.Context, item string, wait time.Duration, opts ...dbos.EnqueueOption) (*OrderHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOrder, dbosArgsOrder{P0: item, P1: wait})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnOrder, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OrderHandle{h: h}, nil
+}
+
+// RunOrder calls Order durably and waits for its outcome. Inside a workflow it
+// runs as a child workflow: on replay its recorded outcome is returned without
+// running it again. Elsewhere it runs Order as a new workflow and waits for it.
+func RunOrder(ctx context.Context, item string, wait time.Duration) (string, error) {
+	var result string
+	input, err := dbosimpl.EncodeInput(dbosFnOrder, dbosArgsOrder{P0: item, P1: wait})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnOrder, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnOrder, out, &result)
+	return result, err
+}
+
+// RetrieveOrder returns a typed handle to an existing call of Order, by
+// workflow ID, from any process sharing the database.
+func RetrieveOrder(ctx context.Context, id string) (*OrderHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnOrder, id)
+	if err != nil {
+		return nil, err
+	}
+	return &OrderHandle{h: h}, nil
+}
+
+// ForkOrder starts a new workflow of Order from the existing call id: the same
+// input, with a copy of the checkpoints of id's steps before fromStep (numbered
+// from 1, as dbos.Steps reports them), so those steps are replayed and the
+// steps from fromStep on run again; fromStep 1 runs it all again. The call
+// forked is not changed. The new workflow goes on the call's queue, or, if it
+// had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkOrder(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*OrderHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnOrder, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OrderHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, time.Duration, string) (string, error) = Remind
+
+// dbosFnRemind describes Remind to the dbos runtime.
+var dbosFnRemind = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/examples/tasks.Remind", Kind: dbosimpl.KindWorkflow, Signature: "ef21c0fda3a0bd1d", Source: "7d9141fe860316c0"}
+
+// dbosArgsRemind is the encoded input of Remind.
+type dbosArgsRemind struct {
+	P0 time.Duration `json:"after"`
+	P1 string        `json:"note"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnRemind, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsRemind
+		if err := dbosimpl.DecodeInput(dbosFnRemind, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := Remind(ctx, args.P0, args.P1)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnRemind, result)
+	})
+}
+
+// RemindHandle is a typed handle to a durable call of Remind.
+type RemindHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *RemindHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *RemindHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *RemindHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *RemindHandle) GetResult(ctx context.Context) (string, error) {
+	var result string
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnRemind, out, &result)
+	return result, err
+}
+
+// EnqueueRemind durably puts a call of Remind on queue q and returns a handle
+// to it. Inside a workflow it is a checkpointed step, so a replay does not
+// enqueue twice. opts can set the workflow ID, priority, deduplication ID,
+// delay, timeout and partition key.
+func EnqueueRemind(ctx context.Context, q *dbos.Queue, after time.Duration, note string, opts ...dbos.EnqueueOption) (*RemindHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnRemind, dbosArgsRemind{P0: after, P1: note})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnRemind, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &RemindHandle{h: h}, nil
+}
+
+// EnqueueRemindTx is EnqueueRemind written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueRemind's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueRemind, a checkpointed
+// step.
+func EnqueueRemindTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, after time.Duration, note string, opts ...dbos.EnqueueOption) (*RemindHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnRemind, dbosArgsRemind{P0: after, P1: note})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnRemind, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &RemindHandle{h: h}, nil
+}
+
+// RemindArgs holds the arguments of one call of Remind, for EnqueueRemindBatch.
+type RemindArgs struct {
+	// After is the argument for parameter after.
+	After time.Duration
+	// Note is the argument for parameter note.
+	Note string
+}
+
+// EnqueueRemindBatch durably puts one call of Remind per element of calls on
+// queue q, inserting them with one multi-row insert per 1000 calls, and returns
+// their handles in the order of calls. Inside a workflow the whole batch is one
+// checkpointed step, so a replay does not enqueue twice. opts apply to every
+// call: priority, delay, timeout and partition key. dbos.WithID and
+// dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueRemind. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueRemindBatch(ctx context.Context, q *dbos.Queue, calls []RemindArgs, opts ...dbos.EnqueueOption) ([]*RemindHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnRemind, dbosArgsRemind{P0: call.After, P1: call.Note})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueRemindBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnRemind, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*RemindHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &RemindHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartRemind durably starts a call of Remind in the background, on no queue,
+// and returns a handle to it. Inside a workflow it is a checkpointed step, so a
+// replay does not start it twice. opts are the same options EnqueueRemind
+// takes, such as dbos.WithID.
+func StartRemind(ctx context.Context, after time.Duration, note string, opts ...dbos.EnqueueOption) (*RemindHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnRemind, dbosArgsRemind{P0: after, P1: note})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnRemind, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &RemindHandle{h: h}, nil
+}
+
+// RunRemind calls Remind durably and waits for its outcome. Inside a workflow
+// it runs as a child workflow: on replay its recorded outcome is returned
+// without running it again. Elsewhere it runs Remind as a new workflow and
+// waits for it.
+func RunRemind(ctx context.Context, after time.Duration, note string) (string, error) {
+	var result string
+	input, err := dbosimpl.EncodeInput(dbosFnRemind, dbosArgsRemind{P0: after, P1: note})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnRemind, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnRemind, out, &result)
+	return result, err
+}
+
+// RetrieveRemind returns a typed handle to an existing call of Remind, by
+// workflow ID, from any process sharing the database.
+func RetrieveRemind(ctx context.Context, id string) (*RemindHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnRemind, id)
+	if err != nil {
+		return nil, err
+	}
+	return &RemindHandle{h: h}, nil
+}
+
+// ForkRemind starts a new workflow of Remind from the existing call id: the
+// same input, with a copy of the checkpoints of id's steps before fromStep
+// (numbered from 1, as dbos.Steps reports them), so those steps are replayed
+// and the steps from fromStep on run again; fromStep 1 runs it all again. The
+// call forked is not changed. The new workflow goes on the call's queue, or, if
+// it had none, starts in this process. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkRemind(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*RemindHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnRemind, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &RemindHandle{h: h}, nil
+}
 
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, Task) (Result, error) = ProcessTask
@@ -78,6 +462,26 @@ func EnqueueProcessTask(ctx context.Context, q *dbos.Queue, task Task, opts ...d
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnProcessTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTaskHandle{h: h}, nil
+}
+
+// EnqueueProcessTaskTx is EnqueueProcessTask written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueProcessTask's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueProcessTask, a checkpointed step.
+func EnqueueProcessTaskTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, task Task, opts ...dbos.EnqueueOption) (*ProcessTaskHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnProcessTask, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +650,26 @@ func EnqueueProcessTasks(ctx context.Context, q *dbos.Queue, tasks []Task, opts 
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnProcessTasks, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTasksHandle{h: h}, nil
+}
+
+// EnqueueProcessTasksTx is EnqueueProcessTasks written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueProcessTasks's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueProcessTasks, a checkpointed step.
+func EnqueueProcessTasksTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, tasks []Task, opts ...dbos.EnqueueOption) (*ProcessTasksHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnProcessTasks, input, opts...)
 	if err != nil {
 		return nil, err
 	}

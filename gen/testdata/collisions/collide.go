@@ -23,7 +23,7 @@ type args struct {
 // Locals has parameters named like every generated local and import.
 //
 //dbos:step
-func Locals(c stdcontext.Context, q string, input []byte, opts []string, h int, err string, result bool, out float64, id string, ctx string, dbos int) (args, error) {
+func Locals(c stdcontext.Context, q string, tx float32, input []byte, opts []string, h int, err string, result bool, out float64, id string, ctx string, dbos int) (args, error) {
 	return args{}, nil
 }
 

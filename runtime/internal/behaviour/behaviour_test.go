@@ -22,6 +22,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(forkChildEnv) != "" {
 		os.Exit(forkChild())
 	}
+	if os.Getenv(outboxWorkerEnv) != "" {
+		os.Exit(outboxWorker())
+	}
 	testdb.Main(m)
 }
 

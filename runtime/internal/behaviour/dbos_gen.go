@@ -87,6 +87,26 @@ func EnqueueStage(ctx context.Context, q *dbos.Queue, key string, step int, inpu
 	return &StageHandle{h: h}, nil
 }
 
+// EnqueueStageTx is EnqueueStage written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueStage's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueStage, a checkpointed
+// step.
+func EnqueueStageTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, step int, input int, opts ...dbos.EnqueueOption) (*StageHandle, error) {
+	input2, err := dbosimpl.EncodeInput(dbosFnStage, dbosArgsStage{P0: key, P1: step, P2: input})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnStage, input2, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StageHandle{h: h}, nil
+}
+
 // StageArgs holds the arguments of one call of Stage, for EnqueueStageBatch.
 type StageArgs struct {
 	// Key is the argument for parameter key.
@@ -252,6 +272,26 @@ func EnqueueThreeStages(ctx context.Context, q *dbos.Queue, key string, seed int
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnThreeStages, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStagesHandle{h: h}, nil
+}
+
+// EnqueueThreeStagesTx is EnqueueThreeStages written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueThreeStages's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueThreeStages, a checkpointed step.
+func EnqueueThreeStagesTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, seed int, opts ...dbos.EnqueueOption) (*ThreeStagesHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnThreeStages, dbosArgsThreeStages{P0: key, P1: seed})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnThreeStages, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -431,6 +471,26 @@ func EnqueueForkFrom(ctx context.Context, q *dbos.Queue, id string, fromStep int
 	return &ForkFromHandle{h: h}, nil
 }
 
+// EnqueueForkFromTx is EnqueueForkFrom written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueForkFrom's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueForkFrom, a
+// checkpointed step.
+func EnqueueForkFromTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, id string, fromStep int, opts ...dbos.EnqueueOption) (*ForkFromHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnForkFrom, dbosArgsForkFrom{P0: id, P1: fromStep})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnForkFrom, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ForkFromHandle{h: h}, nil
+}
+
 // ForkFromArgs holds the arguments of one call of ForkFrom, for
 // EnqueueForkFromBatch.
 type ForkFromArgs struct {
@@ -597,6 +657,26 @@ func EnqueueProcessTask(ctx context.Context, q *dbos.Queue, task Task, opts ...d
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnProcessTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTaskHandle{h: h}, nil
+}
+
+// EnqueueProcessTaskTx is EnqueueProcessTask written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueProcessTask's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueProcessTask, a checkpointed step.
+func EnqueueProcessTaskTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, task Task, opts ...dbos.EnqueueOption) (*ProcessTaskHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTask, dbosArgsProcessTask{P0: task})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnProcessTask, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -771,6 +851,26 @@ func EnqueueProcessTasks(ctx context.Context, q *dbos.Queue, tasks []Task, opts 
 	return &ProcessTasksHandle{h: h}, nil
 }
 
+// EnqueueProcessTasksTx is EnqueueProcessTasks written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueProcessTasks's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueProcessTasks, a checkpointed step.
+func EnqueueProcessTasksTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, tasks []Task, opts ...dbos.EnqueueOption) (*ProcessTasksHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnProcessTasks, dbosArgsProcessTasks{P0: tasks})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnProcessTasks, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessTasksHandle{h: h}, nil
+}
+
 // ProcessTasksArgs holds the arguments of one call of ProcessTasks, for
 // EnqueueProcessTasksBatch.
 type ProcessTasksArgs struct {
@@ -926,6 +1026,26 @@ func EnqueueRecordOrder(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnRecordOrder, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &RecordOrderHandle{h: h}, nil
+}
+
+// EnqueueRecordOrderTx is EnqueueRecordOrder written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueRecordOrder's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueRecordOrder, a checkpointed step.
+func EnqueueRecordOrderTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, n int, opts ...dbos.EnqueueOption) (*RecordOrderHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnRecordOrder, dbosArgsRecordOrder{P0: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnRecordOrder, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1096,6 +1216,25 @@ func EnqueueAdd(ctx context.Context, q *dbos.Queue, a int, b int, opts ...dbos.E
 	return &AddHandle{h: h}, nil
 }
 
+// EnqueueAddTx is EnqueueAdd written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueAdd's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueAdd, a checkpointed step.
+func EnqueueAddTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, a int, b int, opts ...dbos.EnqueueOption) (*AddHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnAdd, dbosArgsAdd{P0: a, P1: b})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnAdd, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &AddHandle{h: h}, nil
+}
+
 // AddArgs holds the arguments of one call of Add, for EnqueueAddBatch.
 type AddArgs struct {
 	// A is the argument for parameter a.
@@ -1259,6 +1398,25 @@ func EnqueueSum3(ctx context.Context, q *dbos.Queue, a int, b int, c int, opts .
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnSum3, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Sum3Handle{h: h}, nil
+}
+
+// EnqueueSum3Tx is EnqueueSum3 written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueSum3's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueSum3, a checkpointed step.
+func EnqueueSum3Tx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, a int, b int, c int, opts ...dbos.EnqueueOption) (*Sum3Handle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnSum3, dbosArgsSum3{P0: a, P1: b, P2: c})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnSum3, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1437,6 +1595,26 @@ func EnqueueParent(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.Enque
 	return &ParentHandle{h: h}, nil
 }
 
+// EnqueueParentTx is EnqueueParent written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueParent's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueParent, a checkpointed
+// step.
+func EnqueueParentTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, n int, opts ...dbos.EnqueueOption) (*ParentHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnParent, dbosArgsParent{P0: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnParent, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ParentHandle{h: h}, nil
+}
+
 // ParentArgs holds the arguments of one call of Parent, for EnqueueParentBatch.
 type ParentArgs struct {
 	// N is the argument for parameter n.
@@ -1600,6 +1778,26 @@ func EnqueueBlocker(ctx context.Context, q *dbos.Queue, name string, opts ...dbo
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnBlocker, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &BlockerHandle{h: h}, nil
+}
+
+// EnqueueBlockerTx is EnqueueBlocker written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueBlocker's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueBlocker, a checkpointed
+// step.
+func EnqueueBlockerTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, name string, opts ...dbos.EnqueueOption) (*BlockerHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnBlocker, dbosArgsBlocker{P0: name})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnBlocker, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1776,6 +1974,26 @@ func EnqueueRatio(ctx context.Context, q *dbos.Queue, x float64, opts ...dbos.En
 	return &RatioHandle{h: h}, nil
 }
 
+// EnqueueRatioTx is EnqueueRatio written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueRatio's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueRatio, a checkpointed
+// step.
+func EnqueueRatioTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, x float64, opts ...dbos.EnqueueOption) (*RatioHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnRatio, dbosArgsRatio{P0: x})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnRatio, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &RatioHandle{h: h}, nil
+}
+
 // RatioArgs holds the arguments of one call of Ratio, for EnqueueRatioBatch.
 type RatioArgs struct {
 	// X is the argument for parameter x.
@@ -1937,6 +2155,26 @@ func EnqueueCrashStep(ctx context.Context, q *dbos.Queue, step int, input int, o
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnCrashStep, input2, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &CrashStepHandle{h: h}, nil
+}
+
+// EnqueueCrashStepTx is EnqueueCrashStep written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueCrashStep's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueCrashStep, a
+// checkpointed step.
+func EnqueueCrashStepTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, step int, input int, opts ...dbos.EnqueueOption) (*CrashStepHandle, error) {
+	input2, err := dbosimpl.EncodeInput(dbosFnCrashStep, dbosArgsCrashStep{P0: step, P1: input})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnCrashStep, input2, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2107,6 +2345,26 @@ func EnqueueThreeSteps(ctx context.Context, q *dbos.Queue, seed int, opts ...dbo
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnThreeSteps, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ThreeStepsHandle{h: h}, nil
+}
+
+// EnqueueThreeStepsTx is EnqueueThreeSteps written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueThreeSteps's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueThreeSteps, a
+// checkpointed step.
+func EnqueueThreeStepsTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, seed int, opts ...dbos.EnqueueOption) (*ThreeStepsHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnThreeSteps, dbosArgsThreeSteps{P0: seed})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnThreeSteps, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2284,6 +2542,26 @@ func EnqueueFlaky(ctx context.Context, q *dbos.Queue, key string, failures int, 
 	return &FlakyHandle{h: h}, nil
 }
 
+// EnqueueFlakyTx is EnqueueFlaky written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueFlaky's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueFlaky, a checkpointed
+// step.
+func EnqueueFlakyTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, failures int, opts ...dbos.EnqueueOption) (*FlakyHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: key, P1: failures})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnFlaky, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FlakyHandle{h: h}, nil
+}
+
 // FlakyArgs holds the arguments of one call of Flaky, for EnqueueFlakyBatch.
 type FlakyArgs struct {
 	// Key is the argument for parameter key.
@@ -2447,6 +2725,26 @@ func EnqueueUseFlaky(ctx context.Context, q *dbos.Queue, key string, failures in
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnUseFlaky, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &UseFlakyHandle{h: h}, nil
+}
+
+// EnqueueUseFlakyTx is EnqueueUseFlaky written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueUseFlaky's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueUseFlaky, a
+// checkpointed step.
+func EnqueueUseFlakyTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, failures int, opts ...dbos.EnqueueOption) (*UseFlakyHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnUseFlaky, dbosArgsUseFlaky{P0: key, P1: failures})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnUseFlaky, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -2625,6 +2923,26 @@ func EnqueueFragile(ctx context.Context, q *dbos.Queue, name string, opts ...dbo
 	return &FragileHandle{h: h}, nil
 }
 
+// EnqueueFragileTx is EnqueueFragile written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueFragile's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueFragile, a checkpointed
+// step.
+func EnqueueFragileTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, name string, opts ...dbos.EnqueueOption) (*FragileHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnFragile, dbosArgsFragile{P0: name})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnFragile, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FragileHandle{h: h}, nil
+}
+
 // FragileArgs holds the arguments of one call of Fragile, for
 // EnqueueFragileBatch.
 type FragileArgs struct {
@@ -2795,6 +3113,26 @@ func EnqueueLoggedTask(ctx context.Context, q *dbos.Queue, id int, opts ...dbos.
 	return &LoggedTaskHandle{h: h}, nil
 }
 
+// EnqueueLoggedTaskTx is EnqueueLoggedTask written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueLoggedTask's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueLoggedTask, a
+// checkpointed step.
+func EnqueueLoggedTaskTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, id int, opts ...dbos.EnqueueOption) (*LoggedTaskHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnLoggedTask, dbosArgsLoggedTask{P0: id})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnLoggedTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &LoggedTaskHandle{h: h}, nil
+}
+
 // LoggedTaskArgs holds the arguments of one call of LoggedTask, for
 // EnqueueLoggedTaskBatch.
 type LoggedTaskArgs struct {
@@ -2958,6 +3296,26 @@ func EnqueueFanOutAndBlock(ctx context.Context, q *dbos.Queue, first []int, seco
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnFanOutAndBlock, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FanOutAndBlockHandle{h: h}, nil
+}
+
+// EnqueueFanOutAndBlockTx is EnqueueFanOutAndBlock written in tx, the caller's
+// own open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueFanOutAndBlock's. It fails with an error matching
+// dbos.ErrOtherDatabase when tx is on another database. Inside a workflow it is
+// refused: use EnqueueFanOutAndBlock, a checkpointed step.
+func EnqueueFanOutAndBlockTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, first []int, second []int, opts ...dbos.EnqueueOption) (*FanOutAndBlockHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnFanOutAndBlock, dbosArgsFanOutAndBlock{P0: first, P1: second})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnFanOutAndBlock, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -3137,6 +3495,26 @@ func EnqueueChildState(ctx context.Context, q *dbos.Queue, id string, opts ...db
 	return &ChildStateHandle{h: h}, nil
 }
 
+// EnqueueChildStateTx is EnqueueChildState written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueChildState's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueChildState, a
+// checkpointed step.
+func EnqueueChildStateTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, id string, opts ...dbos.EnqueueOption) (*ChildStateHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnChildState, dbosArgsChildState{P0: id})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnChildState, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ChildStateHandle{h: h}, nil
+}
+
 // ChildStateArgs holds the arguments of one call of ChildState, for
 // EnqueueChildStateBatch.
 type ChildStateArgs struct {
@@ -3300,6 +3678,26 @@ func EnqueueEnqueueThenInspect(ctx context.Context, q *dbos.Queue, task Task, op
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnEnqueueThenInspect, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueThenInspectHandle{h: h}, nil
+}
+
+// EnqueueEnqueueThenInspectTx is EnqueueEnqueueThenInspect written in tx, the
+// caller's own open transaction on the runtime's database (a pgx.Tx, or a
+// *sql.Tx; see dbos.Tx): the call is enqueued if and only if tx commits,
+// together with the caller's own writes, and a rollback leaves no trace of it.
+// Workers are woken at the commit. The caller commits or rolls back tx. opts
+// are EnqueueEnqueueThenInspect's. It fails with an error matching
+// dbos.ErrOtherDatabase when tx is on another database. Inside a workflow it is
+// refused: use EnqueueEnqueueThenInspect, a checkpointed step.
+func EnqueueEnqueueThenInspectTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, task Task, opts ...dbos.EnqueueOption) (*EnqueueThenInspectHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnEnqueueThenInspect, dbosArgsEnqueueThenInspect{P0: task})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnEnqueueThenInspect, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -3478,6 +3876,26 @@ func EnqueueEnqueueAndLeave(ctx context.Context, q *dbos.Queue, tasks []Task, fa
 	return &EnqueueAndLeaveHandle{h: h}, nil
 }
 
+// EnqueueEnqueueAndLeaveTx is EnqueueEnqueueAndLeave written in tx, the
+// caller's own open transaction on the runtime's database (a pgx.Tx, or a
+// *sql.Tx; see dbos.Tx): the call is enqueued if and only if tx commits,
+// together with the caller's own writes, and a rollback leaves no trace of it.
+// Workers are woken at the commit. The caller commits or rolls back tx. opts
+// are EnqueueEnqueueAndLeave's. It fails with an error matching
+// dbos.ErrOtherDatabase when tx is on another database. Inside a workflow it is
+// refused: use EnqueueEnqueueAndLeave, a checkpointed step.
+func EnqueueEnqueueAndLeaveTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, tasks []Task, fail bool, opts ...dbos.EnqueueOption) (*EnqueueAndLeaveHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnEnqueueAndLeave, dbosArgsEnqueueAndLeave{P0: tasks, P1: fail})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnEnqueueAndLeave, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EnqueueAndLeaveHandle{h: h}, nil
+}
+
 // EnqueueAndLeaveArgs holds the arguments of one call of EnqueueAndLeave, for
 // EnqueueEnqueueAndLeaveBatch.
 type EnqueueAndLeaveArgs struct {
@@ -3576,4 +3994,384 @@ func ForkEnqueueAndLeave(ctx context.Context, id string, fromStep int, opts ...d
 		return nil, err
 	}
 	return &EnqueueAndLeaveHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string) (int, error) = OutboxTask
+
+// dbosFnOutboxTask describes OutboxTask to the dbos runtime.
+var dbosFnOutboxTask = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.OutboxTask", Kind: dbosimpl.KindStep, Signature: "337a1591a366c1c5"}
+
+// dbosArgsOutboxTask is the encoded input of OutboxTask.
+type dbosArgsOutboxTask struct {
+	P0 string `json:"key"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnOutboxTask, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsOutboxTask
+		if err := dbosimpl.DecodeInput(dbosFnOutboxTask, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := OutboxTask(ctx, args.P0)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnOutboxTask, result)
+	})
+}
+
+// OutboxTaskHandle is a typed handle to a durable call of OutboxTask.
+type OutboxTaskHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *OutboxTaskHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *OutboxTaskHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *OutboxTaskHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *OutboxTaskHandle) GetResult(ctx context.Context) (int, error) {
+	var result int
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnOutboxTask, out, &result)
+	return result, err
+}
+
+// EnqueueOutboxTask durably puts a call of OutboxTask on queue q and returns a
+// handle to it. Inside a workflow it is a checkpointed step, so a replay does
+// not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
+// delay, timeout and partition key.
+func EnqueueOutboxTask(ctx context.Context, q *dbos.Queue, key string, opts ...dbos.EnqueueOption) (*OutboxTaskHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxTask, dbosArgsOutboxTask{P0: key})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnOutboxTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxTaskHandle{h: h}, nil
+}
+
+// EnqueueOutboxTaskTx is EnqueueOutboxTask written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueOutboxTask's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueOutboxTask, a
+// checkpointed step.
+func EnqueueOutboxTaskTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, opts ...dbos.EnqueueOption) (*OutboxTaskHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxTask, dbosArgsOutboxTask{P0: key})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnOutboxTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxTaskHandle{h: h}, nil
+}
+
+// OutboxTaskArgs holds the arguments of one call of OutboxTask, for
+// EnqueueOutboxTaskBatch.
+type OutboxTaskArgs struct {
+	// Key is the argument for parameter key.
+	Key string
+}
+
+// EnqueueOutboxTaskBatch durably puts one call of OutboxTask per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueOutboxTask. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueOutboxTaskBatch(ctx context.Context, q *dbos.Queue, calls []OutboxTaskArgs, opts ...dbos.EnqueueOption) ([]*OutboxTaskHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnOutboxTask, dbosArgsOutboxTask{P0: call.Key})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueOutboxTaskBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnOutboxTask, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*OutboxTaskHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &OutboxTaskHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartOutboxTask durably starts a call of OutboxTask in the background, on no
+// queue, and returns a handle to it. Inside a workflow it is a checkpointed
+// step, so a replay does not start it twice. opts are the same options
+// EnqueueOutboxTask takes, such as dbos.WithID.
+func StartOutboxTask(ctx context.Context, key string, opts ...dbos.EnqueueOption) (*OutboxTaskHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxTask, dbosArgsOutboxTask{P0: key})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnOutboxTask, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxTaskHandle{h: h}, nil
+}
+
+// RunOutboxTask calls OutboxTask durably and waits for its outcome. Inside a
+// workflow it runs as a checkpointed step: on replay its recorded outcome is
+// returned without running it again. Elsewhere it runs OutboxTask as a new
+// workflow and waits for it.
+func RunOutboxTask(ctx context.Context, key string) (int, error) {
+	var result int
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxTask, dbosArgsOutboxTask{P0: key})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnOutboxTask, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnOutboxTask, out, &result)
+	return result, err
+}
+
+// RetrieveOutboxTask returns a typed handle to an existing call of OutboxTask,
+// by workflow ID, from any process sharing the database.
+func RetrieveOutboxTask(ctx context.Context, id string) (*OutboxTaskHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnOutboxTask, id)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxTaskHandle{h: h}, nil
+}
+
+// ForkOutboxTask runs the existing call id of OutboxTask again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkOutboxTask(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*OutboxTaskHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnOutboxTask, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxTaskHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, string) (string, error) = OutboxInWorkflow
+
+// dbosFnOutboxInWorkflow describes OutboxInWorkflow to the dbos runtime.
+var dbosFnOutboxInWorkflow = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/runtime/internal/behaviour.OutboxInWorkflow", Kind: dbosimpl.KindWorkflow, Signature: "b1540370a313e919", Source: "e8e2a8945cf319ac"}
+
+// dbosArgsOutboxInWorkflow is the encoded input of OutboxInWorkflow.
+type dbosArgsOutboxInWorkflow struct {
+	P0 string `json:"key"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnOutboxInWorkflow, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsOutboxInWorkflow
+		if err := dbosimpl.DecodeInput(dbosFnOutboxInWorkflow, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := OutboxInWorkflow(ctx, args.P0)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnOutboxInWorkflow, result)
+	})
+}
+
+// OutboxInWorkflowHandle is a typed handle to a durable call of
+// OutboxInWorkflow.
+type OutboxInWorkflowHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *OutboxInWorkflowHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *OutboxInWorkflowHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *OutboxInWorkflowHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *OutboxInWorkflowHandle) GetResult(ctx context.Context) (string, error) {
+	var result string
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnOutboxInWorkflow, out, &result)
+	return result, err
+}
+
+// EnqueueOutboxInWorkflow durably puts a call of OutboxInWorkflow on queue q
+// and returns a handle to it. Inside a workflow it is a checkpointed step, so a
+// replay does not enqueue twice. opts can set the workflow ID, priority,
+// deduplication ID, delay, timeout and partition key.
+func EnqueueOutboxInWorkflow(ctx context.Context, q *dbos.Queue, key string, opts ...dbos.EnqueueOption) (*OutboxInWorkflowHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxInWorkflow, dbosArgsOutboxInWorkflow{P0: key})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnOutboxInWorkflow, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxInWorkflowHandle{h: h}, nil
+}
+
+// EnqueueOutboxInWorkflowTx is EnqueueOutboxInWorkflow written in tx, the
+// caller's own open transaction on the runtime's database (a pgx.Tx, or a
+// *sql.Tx; see dbos.Tx): the call is enqueued if and only if tx commits,
+// together with the caller's own writes, and a rollback leaves no trace of it.
+// Workers are woken at the commit. The caller commits or rolls back tx. opts
+// are EnqueueOutboxInWorkflow's. It fails with an error matching
+// dbos.ErrOtherDatabase when tx is on another database. Inside a workflow it is
+// refused: use EnqueueOutboxInWorkflow, a checkpointed step.
+func EnqueueOutboxInWorkflowTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, opts ...dbos.EnqueueOption) (*OutboxInWorkflowHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxInWorkflow, dbosArgsOutboxInWorkflow{P0: key})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnOutboxInWorkflow, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxInWorkflowHandle{h: h}, nil
+}
+
+// OutboxInWorkflowArgs holds the arguments of one call of OutboxInWorkflow, for
+// EnqueueOutboxInWorkflowBatch.
+type OutboxInWorkflowArgs struct {
+	// Key is the argument for parameter key.
+	Key string
+}
+
+// EnqueueOutboxInWorkflowBatch durably puts one call of OutboxInWorkflow per
+// element of calls on queue q, inserting them with one multi-row insert per
+// 1000 calls, and returns their handles in the order of calls. Inside a
+// workflow the whole batch is one checkpointed step, so a replay does not
+// enqueue twice. opts apply to every call: priority, delay, timeout and
+// partition key. dbos.WithID and dbos.WithDeduplicationID name a single
+// workflow, so they are rejected: enqueue such calls one by one with
+// EnqueueOutboxInWorkflow. When calls is empty it enqueues nothing and returns
+// nil, nil.
+func EnqueueOutboxInWorkflowBatch(ctx context.Context, q *dbos.Queue, calls []OutboxInWorkflowArgs, opts ...dbos.EnqueueOption) ([]*OutboxInWorkflowHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnOutboxInWorkflow, dbosArgsOutboxInWorkflow{P0: call.Key})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueOutboxInWorkflowBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnOutboxInWorkflow, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*OutboxInWorkflowHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &OutboxInWorkflowHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartOutboxInWorkflow durably starts a call of OutboxInWorkflow in the
+// background, on no queue, and returns a handle to it. Inside a workflow it is
+// a checkpointed step, so a replay does not start it twice. opts are the same
+// options EnqueueOutboxInWorkflow takes, such as dbos.WithID.
+func StartOutboxInWorkflow(ctx context.Context, key string, opts ...dbos.EnqueueOption) (*OutboxInWorkflowHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxInWorkflow, dbosArgsOutboxInWorkflow{P0: key})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnOutboxInWorkflow, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxInWorkflowHandle{h: h}, nil
+}
+
+// RunOutboxInWorkflow calls OutboxInWorkflow durably and waits for its outcome.
+// Inside a workflow it runs as a child workflow: on replay its recorded outcome
+// is returned without running it again. Elsewhere it runs OutboxInWorkflow as a
+// new workflow and waits for it.
+func RunOutboxInWorkflow(ctx context.Context, key string) (string, error) {
+	var result string
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxInWorkflow, dbosArgsOutboxInWorkflow{P0: key})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnOutboxInWorkflow, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnOutboxInWorkflow, out, &result)
+	return result, err
+}
+
+// RetrieveOutboxInWorkflow returns a typed handle to an existing call of
+// OutboxInWorkflow, by workflow ID, from any process sharing the database.
+func RetrieveOutboxInWorkflow(ctx context.Context, id string) (*OutboxInWorkflowHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnOutboxInWorkflow, id)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxInWorkflowHandle{h: h}, nil
+}
+
+// ForkOutboxInWorkflow starts a new workflow of OutboxInWorkflow from the
+// existing call id: the same input, with a copy of the checkpoints of id's
+// steps before fromStep (numbered from 1, as dbos.Steps reports them), so those
+// steps are replayed and the steps from fromStep on run again; fromStep 1 runs
+// it all again. The call forked is not changed. The new workflow goes on the
+// call's queue, or, if it had none, starts in this process. Inside a workflow
+// it is a checkpointed step, so a replay does not fork twice. It fails with an
+// error matching dbos.ErrNotFound when id does not exist and
+// dbos.ErrConflictingID when it is a call of another function. opts can set the
+// workflow ID, timeout and delay; see dbos.Fork.
+func ForkOutboxInWorkflow(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*OutboxInWorkflowHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnOutboxInWorkflow, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxInWorkflowHandle{h: h}, nil
 }

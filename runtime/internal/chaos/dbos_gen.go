@@ -88,6 +88,25 @@ func EnqueueStep(ctx context.Context, q *dbos.Queue, id string, step int, acc in
 	return &StepHandle{h: h}, nil
 }
 
+// EnqueueStepTx is EnqueueStep written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueStep's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueStep, a checkpointed step.
+func EnqueueStepTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, id string, step int, acc int64, d time.Duration, opts ...dbos.EnqueueOption) (*StepHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnStep, dbosArgsStep{P0: id, P1: step, P2: acc, P3: d})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnStep, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StepHandle{h: h}, nil
+}
+
 // StepArgs holds the arguments of one call of Step, for EnqueueStepBatch.
 type StepArgs struct {
 	// Id is the argument for parameter id.
@@ -254,6 +273,26 @@ func EnqueueChaos(ctx context.Context, q *dbos.Queue, job Job, opts ...dbos.Enqu
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnChaos, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ChaosHandle{h: h}, nil
+}
+
+// EnqueueChaosTx is EnqueueChaos written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueChaos's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueChaos, a checkpointed
+// step.
+func EnqueueChaosTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, job Job, opts ...dbos.EnqueueOption) (*ChaosHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnChaos, dbosArgsChaos{P0: job})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnChaos, input, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,8 @@ import "github.com/dbosgen/dbosgen/runtime/internal/store"
 // workflow's waiters, stops its run here if any (cancelled elsewhere) and,
 // on a limited queue, wakes the dispatcher (a slot freed), except for the
 // echo of a completion or cancel of this process (see notify.Notifier.Echo);
-// another process's hunger for a queue's tasks makes this one give way.
+// another process's hunger for a queue's tasks makes this one give way; a
+// message or an event wakes whoever here waits for it.
 func (e *Executor) eventLoop(events <-chan store.Event) {
 	for {
 		select {
@@ -38,9 +39,15 @@ func (e *Executor) eventLoop(events <-chan store.Event) {
 				if d := e.queues.Get(ev.Queue); d != nil && !e.notifier.HungerEcho(ev.Queue) {
 					d.Yield()
 				}
+			case store.EventMessage:
+				e.inboxes.Notify(ev.WorkflowID)
+			case store.EventSet:
+				e.events.Notify(ev.WorkflowID)
 			case store.EventResync:
 				e.notifier.ForgetEchoes()
 				e.waiters.NotifyAll()
+				e.inboxes.NotifyAll()
+				e.events.NotifyAll()
 				e.queues.WakeAll()
 			}
 		}

@@ -6,8 +6,10 @@
 //
 // The rooms it uses: dispatch (claims and the slot reservations of every
 // path that claims), groupcommit (one statement for many callers), notify
-// (notifications between processes, local waiters), lease (heartbeat and
-// takeover), retention (deleting old finished workflows), registry (the
+// (notifications between processes, local waiters), commitwatch (wake-ups
+// after EnqueueFTx's commits without notifications), lease (heartbeat and
+// takeover), retention (deleting old finished workflows), schedule (the
+// clocks of scheduled workflows), registry (the
 // functions this process can run), sentinel (the errors callers branch on)
 // and store (the only door to the database).
 package executor
@@ -27,6 +29,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/dbosgen/dbosgen/runtime/internal/commitwatch"
 	"github.com/dbosgen/dbosgen/runtime/internal/dispatch"
 	"github.com/dbosgen/dbosgen/runtime/internal/lease"
 	"github.com/dbosgen/dbosgen/runtime/internal/notify"
@@ -86,12 +89,18 @@ type Executor struct {
 	// fingerprint, at cfg.AppVersion (none for a client-only executor).
 	runs *store.Runs
 
-	queues   *dispatch.Queues
-	waiters  *notify.Waiters
+	queues  *dispatch.Queues
+	waiters *notify.Waiters
+	// inboxes wakes the receivers waiting for messages, by destination
+	// workflow ID; events wakes the readers waiting for a workflow's
+	// events, by its ID (see messages.go).
+	inboxes  *notify.Waiters
+	events   *notify.Waiters
 	notifier *notify.Notifier // nil when the engine has no notifications
 	active   sync.Map         // workflow ID -> context.CancelCauseFunc of those running here
 	outage   outage.Tracker   // the database calls of running work that fail, logged once per outage
 	tel      *telemetry.Telemetry
+	commits  *commitwatch.Watcher // EnqueueTx's rows, on a store without notifications (outbox.go)
 
 	// runCtx is the parent of every running workflow's context; cancelRun
 	// interrupts them when Shutdown's deadline passes.
@@ -112,8 +121,10 @@ var defaultExecutor atomic.Pointer[Executor]
 // every process; a change is logged), starts a dispatcher for each one it
 // runs (cfg.Listen), resumes the PENDING work recorded under this
 // executor's ID that it runs (and releases the rest for an executor that
-// runs it), and makes the executor the process default. A client-only
-// executor (cfg.ClientOnly) starts no dispatcher and resumes nothing.
+// runs it), starts the clock of every scheduled workflow it registers
+// (package schedule), and makes the executor the process default. A
+// client-only executor (cfg.ClientOnly) starts no dispatcher and no
+// clock, and resumes nothing.
 func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Executor, error) {
 	st, err := openStore(ctx, cfg)
 	if err != nil {
@@ -129,6 +140,8 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		store:      st,
 		executorID: cfg.ExecutorID,
 		waiters:    notify.NewWaiters(),
+		inboxes:    notify.NewWaiters(),
+		events:     notify.NewWaiters(),
 		runCtx:     runCtx,
 		cancelRun:  cancelRun,
 		stopCh:     make(chan struct{}),
@@ -152,6 +165,10 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		return fail(err)
 	}
 	if err := e.declareQueues(ctx, decls); err != nil {
+		return fail(err)
+	}
+	clocks, err := e.scheduled()
+	if err != nil {
 		return fail(err)
 	}
 	listened := listenedQueues(decls, cfg.Listen, cfg.ClientOnly)
@@ -185,6 +202,7 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		Runs:       e.runs,
 		Outage:     &e.outage,
 	}, listened)
+	e.commits = e.newCommitWatch()
 	if events := st.Events(); events != nil {
 		e.loops.Go(func() { e.eventLoop(events) })
 	}
@@ -203,6 +221,9 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		Outage:   &e.outage,
 	}
 	e.loops.Go(func() { keeper.Run(e.stopCh) })
+	if clocks != nil {
+		e.loops.Go(func() { clocks.Run(e.stopCh) })
+	}
 	if cfg.Retention > 0 {
 		sweeper := &retention.Sweeper{Store: st, ExecutorID: e.executorID, Retention: cfg.Retention, Log: e.log}
 		e.loops.Go(func() { sweeper.Run(e.stopCh) })

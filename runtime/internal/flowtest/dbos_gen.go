@@ -86,6 +86,25 @@ func EnqueueWork(ctx context.Context, q *dbos.Queue, label string, d time.Durati
 	return &WorkHandle{h: h}, nil
 }
 
+// EnqueueWorkTx is EnqueueWork written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueWork's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueWork, a checkpointed step.
+func EnqueueWorkTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, label string, d time.Duration, opts ...dbos.EnqueueOption) (*WorkHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnWork, dbosArgsWork{P0: label, P1: d})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnWork, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &WorkHandle{h: h}, nil
+}
+
 // WorkArgs holds the arguments of one call of Work, for EnqueueWorkBatch.
 type WorkArgs struct {
 	// Label is the argument for parameter label.
@@ -254,6 +273,25 @@ func EnqueueHold(ctx context.Context, q *dbos.Queue, name string, opts ...dbos.E
 	return &HoldHandle{h: h}, nil
 }
 
+// EnqueueHoldTx is EnqueueHold written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueHold's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueHold, a checkpointed step.
+func EnqueueHoldTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, name string, opts ...dbos.EnqueueOption) (*HoldHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnHold, dbosArgsHold{P0: name})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnHold, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &HoldHandle{h: h}, nil
+}
+
 // HoldArgs holds the arguments of one call of Hold, for EnqueueHoldBatch.
 type HoldArgs struct {
 	// Name is the argument for parameter name.
@@ -415,6 +453,26 @@ func EnqueueSteps(ctx context.Context, q *dbos.Queue, n int, d time.Duration, op
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnSteps, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StepsHandle{h: h}, nil
+}
+
+// EnqueueStepsTx is EnqueueSteps written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueSteps's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueSteps, a checkpointed
+// step.
+func EnqueueStepsTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, n int, d time.Duration, opts ...dbos.EnqueueOption) (*StepsHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnSteps, dbosArgsSteps{P0: n, P1: d})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnSteps, input, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,8 @@ const (
 
 // Notifier tells the other processes sharing a Postgres database what this
 // one committed: that a queue has new ENQUEUED work, that a workflow
-// finished; and that it is hungry for a queue's tasks (see
+// finished, that a message was sent to a workflow or a workflow set an
+// event; and that it is hungry for a queue's tasks (see
 // the dispatch package). The store's writes notify nobody (a
 // notifying transaction commits under a server-wide lock, see
 // store.Store.Notify); instead each writer, once its write committed, hands
@@ -42,6 +43,7 @@ type Notifier struct {
 	mu       sync.Mutex
 	queues   map[store.Event]struct{} // EventEnqueued and EventHungry, by kind and queue
 	finished []store.Event            // EventCompleted, in order
+	woken    map[store.Event]struct{} // EventMessage and EventSet, by kind and workflow
 	resync   bool                     // send an EventResync (events were lost or collapsed)
 	// echoes counts, by workflow, the completions this process notified
 	// and has not heard back yet (see Echo).
@@ -65,6 +67,7 @@ func New(st store.Store, log *slog.Logger) *Notifier {
 		store:        st,
 		log:          log,
 		queues:       map[store.Event]struct{}{},
+		woken:        map[store.Event]struct{}{},
 		echoes:       map[string]int{},
 		hungerEchoes: map[string]int{},
 		kick:         make(chan struct{}, 1),
@@ -92,6 +95,31 @@ func (n *Notifier) queueEvent(kind store.EventKind, queue string) {
 		n.hungerEchoes[queue]++
 	}
 	n.queues[ev] = struct{}{}
+	n.mu.Unlock()
+	n.wake()
+}
+
+// Message reports that a message to workflow id committed (see
+// store.EventMessage).
+func (n *Notifier) Message(id string) { n.workflowEvent(store.EventMessage, id) }
+
+// EventSet reports that workflow id committed an event's value (see
+// store.EventSet).
+func (n *Notifier) EventSet(id string) { n.workflowEvent(store.EventSet, id) }
+
+func (n *Notifier) workflowEvent(kind store.EventKind, id string) {
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	if n.resync {
+		// Already collapsed: the resync covers this event too.
+	} else if len(n.woken) >= maxPendingEvents {
+		clear(n.woken)
+		n.resync = true
+	} else {
+		n.woken[store.Event{Kind: kind, WorkflowID: id}] = struct{}{}
+	}
 	n.mu.Unlock()
 	n.wake()
 }
@@ -180,7 +208,7 @@ func (n *Notifier) wake() {
 func (n *Notifier) take() []store.Event {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	evs := make([]store.Event, 0, len(n.queues)+len(n.finished)+1)
+	evs := make([]store.Event, 0, len(n.queues)+len(n.finished)+len(n.woken)+1)
 	for ev := range n.queues {
 		evs = append(evs, ev)
 	}
@@ -190,8 +218,12 @@ func (n *Notifier) take() []store.Event {
 		n.resync = false
 	} else {
 		evs = append(evs, n.finished...)
+		for ev := range n.woken {
+			evs = append(evs, ev)
+		}
 	}
 	n.finished = nil
+	clear(n.woken)
 	return evs
 }
 
@@ -228,6 +260,7 @@ func (n *Notifier) flush() bool {
 		n.log.Warn("dbos: notifying other processes failed; they will resynchronize", "events", len(evs), "err", err)
 		n.mu.Lock()
 		n.finished, n.resync = nil, true
+		clear(n.woken)
 		clear(n.hungerEchoes)
 		n.mu.Unlock()
 		n.wake()

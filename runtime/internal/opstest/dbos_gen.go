@@ -85,6 +85,25 @@ func EnqueueJob(ctx context.Context, q *dbos.Queue, d time.Duration, opts ...dbo
 	return &JobHandle{h: h}, nil
 }
 
+// EnqueueJobTx is EnqueueJob written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueJob's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueJob, a checkpointed step.
+func EnqueueJobTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, d time.Duration, opts ...dbos.EnqueueOption) (*JobHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnJob, dbosArgsJob{P0: d})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnJob, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &JobHandle{h: h}, nil
+}
+
 // JobArgs holds the arguments of one call of Job, for EnqueueJobBatch.
 type JobArgs struct {
 	// D is the argument for parameter d.
@@ -242,6 +261,26 @@ func EnqueueTwoJobs(ctx context.Context, q *dbos.Queue, opts ...dbos.EnqueueOpti
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnTwoJobs, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &TwoJobsHandle{h: h}, nil
+}
+
+// EnqueueTwoJobsTx is EnqueueTwoJobs written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueTwoJobs's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueTwoJobs, a checkpointed
+// step.
+func EnqueueTwoJobsTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, opts ...dbos.EnqueueOption) (*TwoJobsHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnTwoJobs, dbosArgsTwoJobs{})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnTwoJobs, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -411,6 +450,26 @@ func EnqueueFanOutAndWait(ctx context.Context, q *dbos.Queue, n int, gate string
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnFanOutAndWait, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FanOutAndWaitHandle{h: h}, nil
+}
+
+// EnqueueFanOutAndWaitTx is EnqueueFanOutAndWait written in tx, the caller's
+// own open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueFanOutAndWait's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueFanOutAndWait, a checkpointed step.
+func EnqueueFanOutAndWaitTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, n int, gate string, opts ...dbos.EnqueueOption) (*FanOutAndWaitHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnFanOutAndWait, dbosArgsFanOutAndWait{P0: n, P1: gate})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnFanOutAndWait, input, opts...)
 	if err != nil {
 		return nil, err
 	}

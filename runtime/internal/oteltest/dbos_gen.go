@@ -85,6 +85,26 @@ func EnqueueChild(ctx context.Context, q *dbos.Queue, i int, opts ...dbos.Enqueu
 	return &ChildHandle{h: h}, nil
 }
 
+// EnqueueChildTx is EnqueueChild written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueChild's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueChild, a checkpointed
+// step.
+func EnqueueChildTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, i int, opts ...dbos.EnqueueOption) (*ChildHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnChild, dbosArgsChild{P0: i})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnChild, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ChildHandle{h: h}, nil
+}
+
 // ChildArgs holds the arguments of one call of Child, for EnqueueChildBatch.
 type ChildArgs struct {
 	// I is the argument for parameter i.
@@ -245,6 +265,26 @@ func EnqueueFlaky(ctx context.Context, q *dbos.Queue, key string, opts ...dbos.E
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnFlaky, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FlakyHandle{h: h}, nil
+}
+
+// EnqueueFlakyTx is EnqueueFlaky written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueFlaky's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueFlaky, a checkpointed
+// step.
+func EnqueueFlakyTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, opts ...dbos.EnqueueOption) (*FlakyHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnFlaky, dbosArgsFlaky{P0: key})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnFlaky, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -412,6 +452,26 @@ func EnqueueFanOut(ctx context.Context, q *dbos.Queue, key string, n int, opts .
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnFanOut, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &FanOutHandle{h: h}, nil
+}
+
+// EnqueueFanOutTx is EnqueueFanOut written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueFanOut's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueFanOut, a checkpointed
+// step.
+func EnqueueFanOutTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, key string, n int, opts ...dbos.EnqueueOption) (*FanOutHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnFanOut, dbosArgsFanOut{P0: key, P1: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnFanOut, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -589,6 +649,26 @@ func EnqueueSquare(ctx context.Context, q *dbos.Queue, i int, opts ...dbos.Enque
 	return &SquareHandle{h: h}, nil
 }
 
+// EnqueueSquareTx is EnqueueSquare written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueSquare's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueSquare, a checkpointed
+// step.
+func EnqueueSquareTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, i int, opts ...dbos.EnqueueOption) (*SquareHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnSquare, dbosArgsSquare{P0: i})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnSquare, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &SquareHandle{h: h}, nil
+}
+
 // SquareArgs holds the arguments of one call of Square, for EnqueueSquareBatch.
 type SquareArgs struct {
 	// I is the argument for parameter i.
@@ -738,6 +818,25 @@ func EnqueueHold(ctx context.Context, q *dbos.Queue, opts ...dbos.EnqueueOption)
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnHold, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &HoldHandle{h: h}, nil
+}
+
+// EnqueueHoldTx is EnqueueHold written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueHold's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueHold, a checkpointed step.
+func EnqueueHoldTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, opts ...dbos.EnqueueOption) (*HoldHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnHold, dbosArgsHold{})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnHold, input, opts...)
 	if err != nil {
 		return nil, err
 	}

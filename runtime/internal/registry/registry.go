@@ -66,6 +66,20 @@ type Function struct {
 	// Defaults to DefaultMaxRecovery.
 	MaxRecovery int
 
+	// Schedule is the cron expression of a scheduled workflow (directive
+	// key schedule=): five fields, or six with seconds first, or a
+	// descriptor such as @hourly or @every 10m; "" for none. Every
+	// process that launches with the function registered creates its
+	// workflow at each tick (package schedule), exactly once across them.
+	Schedule string
+	// Backfill (backfill=true) makes a launching process also create the
+	// ticks missed since the last one created, up to a bound; without it
+	// they are skipped.
+	Backfill bool
+	// TickArgs builds the generated argument struct of the call at a
+	// tick, encoded as the stored input; set with Schedule.
+	TickArgs func(at time.Time) any
+
 	// Signature is the generator's fingerprint of the function's
 	// signature: its kind, its parameters' JSON keys and types and its
 	// result type, the types spelled out down to their encoded fields.
@@ -123,6 +137,9 @@ func Register(fn *Function, invoke InvokeFunc) {
 	}
 	if fn.MaxRecovery == 0 {
 		fn.MaxRecovery = DefaultMaxRecovery
+	}
+	if fn.Schedule != "" && (fn.Kind != KindWorkflow || fn.TickArgs == nil) {
+		panic(fmt.Sprintf("dbosimpl.Register: %s has a schedule but is not a workflow with TickArgs; run go generate", fn.Name))
 	}
 	registry.Lock()
 	defer registry.Unlock()

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 // TestKeyAndAppVersion: a function's key follows its name, kind and
@@ -46,5 +47,31 @@ func TestKeyAndAppVersion(t *testing.T) {
 	}
 	if got := All(); len(got) != 1 || got[0] != base {
 		t.Errorf("All = %v, want the registered function", got)
+	}
+}
+
+// TestRegisterScheduleNeedsWorkflowAndTickArgs: a schedule on a step, or
+// without TickArgs to build a tick's input, is a build mistake Register
+// refuses, before any process could create ticks it cannot encode.
+func TestRegisterScheduleNeedsWorkflowAndTickArgs(t *testing.T) {
+	body := func(context.Context, []byte) ([]byte, error) { return nil, nil }
+	tickArgs := func(at time.Time) any { return at }
+	for what, fn := range map[string]*Function{
+		"a step":      {Name: "test.SchedStep", Kind: KindStep, Schedule: "@hourly", TickArgs: tickArgs},
+		"no TickArgs": {Name: "test.SchedNoArgs", Kind: KindWorkflow, Schedule: "@hourly"},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Register of a schedule on %s did not panic", what)
+				}
+			}()
+			Register(fn, body)
+		}()
+	}
+	ok := &Function{Name: "test.Sched", Kind: KindWorkflow, Schedule: "@hourly", TickArgs: tickArgs}
+	Register(ok, body)
+	if got, _ := Lookup("test.Sched"); got.Schedule != "@hourly" || got.TickArgs == nil {
+		t.Fatalf("registered %+v; want its schedule and TickArgs kept", got)
 	}
 }

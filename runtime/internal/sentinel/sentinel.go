@@ -23,6 +23,9 @@ var (
 	ErrShutdown      = errors.New("dbos: runtime is shutting down")
 	ErrClientOnly    = errors.New("dbos: this process is client-only (Config.ClientOnly)")
 	ErrSchema        = errors.New("dbos: database schema is not this program's")
+	// ErrOutsideWorkflow: a call that only a workflow's code may make
+	// (Sleep, Topic.Recv, Event.Set) was made elsewhere.
+	ErrOutsideWorkflow = errors.New("dbos: only a workflow's own code may make this call")
 )
 
 // codes names each sentinel a step's error may wrap, in the order Code
@@ -43,6 +46,7 @@ var codes = []struct {
 	{"not_launched", ErrNotLaunched},
 	{"shutdown", ErrShutdown},
 	{"client_only", ErrClientOnly},
+	{"outside_workflow", ErrOutsideWorkflow},
 }
 
 // Code returns the code of the first sentinel err matches, or "".

@@ -344,12 +344,12 @@ type CompleteParams struct {
 // Event is a notification between processes sharing a database (Postgres
 // LISTEN/NOTIFY): sent with Store.Notify, received from Store.Events.
 type Event struct {
-	// Kind is EventEnqueued, EventCompleted or EventHungry, or
-	// EventResync when notifications may have been lost (the listener
-	// reconnected or a payload overflowed): recheck everything.
+	// Kind is EventEnqueued, EventCompleted, EventHungry, EventMessage or
+	// EventSet, or EventResync when notifications may have been lost (the
+	// listener reconnected or a payload overflowed): recheck everything.
 	Kind       EventKind
 	Queue      string // the queue enqueued to, completed from or wanted; "" if none
-	WorkflowID string // for EventCompleted
+	WorkflowID string // for EventCompleted, EventMessage and EventSet
 }
 
 // EventKind says what an Event reports.
@@ -366,12 +366,24 @@ const (
 	// claims first, rather than take them back in their completions'
 	// transactions.
 	EventHungry
+	// EventMessage: a message was sent to WorkflowID (SendMessage
+	// committed); its waiting receivers should look.
+	EventMessage
+	// EventSet: WorkflowID set an event (SetEvent committed); whoever
+	// waits for one of its events should look.
+	EventSet
 )
 
 // Store is one database engine. Every method is safe for concurrent use.
 type Store interface {
+	// TxInserter: InsertTx, the insert in the caller's own transaction
+	// (EnqueueFTx; tx.go).
+	TxInserter
+
 	// Engine returns "postgres" or "sqlite".
 	Engine() string
+
+	Messenger
 
 	// InsertWorkflows inserts workflows, in one statement and one commit
 	// where the engine can. res[i] reports ps[i], as if they were inserted
@@ -456,8 +468,9 @@ type Store interface {
 	// database, in one round trip and one transaction however many there
 	// are. The store's writes notify nobody themselves: whoever commits an
 	// enqueue (a row becoming ENQUEUED) or a completion (a row becoming
-	// terminal) sends EventEnqueued or EventCompleted afterwards, so that
-	// the commits of the writes never wait for one another (Postgres
+	// terminal), a message (SendMessage) or an event (SetEvent) sends
+	// EventEnqueued, EventCompleted, EventMessage or EventSet afterwards,
+	// so that the commits of the writes never wait for one another (Postgres
 	// serializes the commits of notifying transactions). Receivers may get
 	// one EventEnqueued (or EventHungry) for several of a queue, or an
 	// EventResync instead of any events. A no-op when the engine has no
@@ -545,6 +558,14 @@ type Store interface {
 	// with created=false.
 	ForkWorkflow(ctx context.Context, p ForkParams) (w Workflow, created bool, err error)
 
+	// RecordTick notes that the workflow of the scheduled function name at
+	// the tick at was created, unless a later tick is noted already.
+	RecordTick(ctx context.Context, name string, at time.Time) error
+
+	// LastTick returns the latest tick RecordTick noted for name (to the
+	// millisecond, in UTC); found is false when none was.
+	LastTick(ctx context.Context, name string) (at time.Time, found bool, err error)
+
 	// ListQueues returns every queue that has a stored row (a declaration
 	// or a pause) or unfinished workflows, by name, with what its
 	// workflows do now; see QueueInfo. It takes no lock.
@@ -561,7 +582,8 @@ type Store interface {
 	// returns the flag as it was, and whether a declaration was stored.
 	SetQueuePaused(ctx context.Context, name string, paused bool) (was, declared bool, err error)
 
-	// DeleteWorkflows deletes, with their steps, the workflows among those
+	// DeleteWorkflows deletes, with their steps, messages (those sent to
+	// them and not received) and events, the workflows among those
 	// ListWorkflows(f) returns (every match when f.Limit is 0) that may be
 	// deleted, in transactions of at most batch workflows
 	// (DefaultDeleteBatch when batch is 0), and returns how many it
@@ -573,7 +595,8 @@ type Store interface {
 	// before it stay deleted.
 	DeleteWorkflows(ctx context.Context, f ListFilter, batch int) (deleted int, err error)
 
-	// DeleteExpired deletes, with their steps, the workflows that may be
+	// DeleteExpired deletes, with their steps, messages and events, the
+	// workflows that may be
 	// deleted (see DeleteWorkflows) and finished more than p.Retention
 	// ago by the database clock, in transactions of at most p.Batch
 	// workflows (taking no queue's lock: claims never wait for it), unless

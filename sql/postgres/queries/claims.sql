@@ -54,14 +54,19 @@ WHERE w.workflow_id = picked.workflow_id
 RETURNING w.*;
 
 -- name: LockQueue :exec
--- LockQueue serializes the claimers (and declarers) of one limited queue
--- until the transaction ends. It is the exclusive side of the lock that
--- InsertWorkflow takes shared for every enqueue, so it also waits for the
--- queue's enqueues in flight: see InsertWorkflow for why strict order needs
--- that. The statements that follow it in the transaction read after the
--- wait (READ COMMITTED takes a snapshot per statement), which is why it is
--- a statement of its own.
-SELECT pg_advisory_xact_lock(hashtextextended('dbos.queue:' || @queue_name::text, 0));
+-- LockQueue serializes the claimers (and declarers, and pausers) of one
+-- limited queue until the transaction ends: they take the queue's claim
+-- lock exclusively. Then it passes the claim barrier (dbos.claim_barrier):
+-- it waits for the queue's enqueues in flight, without holding up the
+-- enqueues that come after, and leaves in dbos.claim_seq_bound the highest
+-- seq the claims of this transaction may take; see InsertWorkflow for why
+-- strict order needs that. The statements that follow it in the
+-- transaction read after the wait (READ COMMITTED takes a snapshot per
+-- statement), which is why it is a statement of its own.
+WITH claim AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock(hashtextextended('dbos.claim:' || @queue_name::text, 0))
+)
+SELECT dbos.claim_barrier(@queue_name::text) FROM claim;
 
 -- name: LockQueues :batchexec
 -- LockQueues is LockQueue for a pipeline (one pgx batch: one round trip,
@@ -71,8 +76,12 @@ SELECT pg_advisory_xact_lock(hashtextextended('dbos.queue:' || @queue_name::text
 -- turns over, and planning CompleteWorkflows afresh for its few rows took
 -- longer than running it (0.24 ms against 0.12 ms per call, measured with
 -- pg_stat_statements), all of it under the queue's lock.
-SELECT pg_advisory_xact_lock(hashtextextended('dbos.queue:' || @queue_name::text, 0)),
-       set_config('plan_cache_mode', 'force_generic_plan', true);
+WITH claim AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock(hashtextextended('dbos.claim:' || @queue_name::text, 0))
+)
+SELECT dbos.claim_barrier(@queue_name::text),
+       set_config('plan_cache_mode', 'force_generic_plan', true)
+FROM claim;
 
 -- name: QueueLoad :one
 -- QueueLoad reads, under LockQueue, the queue's declared limits (all 0 when
@@ -171,6 +180,8 @@ picked AS MATERIALIZED (
       AND (@runs_any::boolean OR p.signature = ANY(@run_signatures::text[])
            OR (p.signature = '' AND p.name = ANY(@run_names::text[])))
       AND (@runs_any::boolean OR p.app_version IS NULL OR p.app_version = @run_version::text)
+      -- Only rows at or below the claim barrier's bound (see LockQueue).
+      AND p.seq <= current_setting('dbos.claim_seq_bound')::bigint
     ORDER BY p.priority, p.seq
     LIMIT (SELECT room.n FROM room)
     FOR UPDATE OF p
@@ -316,6 +327,8 @@ ranked AS (
       AND (@runs_any::boolean OR r.signature = ANY(@run_signatures::text[])
            OR (r.signature = '' AND r.name = ANY(@run_names::text[])))
       AND (@runs_any::boolean OR r.app_version IS NULL OR r.app_version = @run_version::text)
+      -- Only rows at or below the claim barrier's bound (see LockQueue).
+      AND r.seq <= current_setting('dbos.claim_seq_bound')::bigint
 ),
 picked AS MATERIALIZED (
     SELECT ranked.workflow_id

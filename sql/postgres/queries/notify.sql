@@ -7,6 +7,12 @@ LISTEN dbos_completed;
 -- name: ListenHungry :exec
 LISTEN dbos_hungry;
 
+-- name: ListenMessage :exec
+LISTEN dbos_message;
+
+-- name: ListenEvent :exec
+LISTEN dbos_event;
+
 -- name: Notify :exec
 -- Notify sends one notification per (channel, payload) pair, all in one
 -- statement and so in one transaction: Postgres serializes the commits of
@@ -22,6 +28,8 @@ LISTEN dbos_hungry;
 --                   everything.
 --   dbos_hungry     payload: a queue name; a process wants tasks of it that
 --                   the queue's concurrency limit keeps it from claiming.
+--   dbos_message    payload: a workflow ID; a message was sent to it.
+--   dbos_event      payload: a workflow ID; it set an event.
 --
 -- The transaction commits without waiting for its WAL flush
 -- (synchronous_commit off, for this transaction only): it records nothing

@@ -6,24 +6,22 @@
 -- unique violation of workflows_dedup_idx. Empty strings are stored as
 -- NULL.
 --
--- An ENQUEUED insert first takes the queue's advisory lock in shared mode
--- (the same key as LockQueue, which limited claims take exclusively) and
--- holds it until its transaction ends; the CTEs make the lock come before
--- the clock is read and before the row draws its seq. Why: seq is drawn at
--- insert, but inserts commit in any order, so without the lock a claimer
--- could see and take seq 6 while seq 5 is still uncommitted, and a
--- Concurrency(1) queue would run 6 before 5. With it:
---   * a limited claim waits, at LockQueue, until every enqueue of the queue
---     that already drew a seq has committed or rolled back (it holds the
---     shared lock until then), and reads the rows after the wait;
---   * an enqueue that starts while a claim holds the lock waits for the
---     claim to commit, so it draws its seq after every seq the claim saw
---     (the identity sequence has CACHE 1: values are handed out in order
---     across sessions).
--- So a limited claim never sees a gap that a later commit fills: what it
--- takes precedes everything it has not seen. Enqueues share the lock and do
--- not wait for each other. Unlimited claims promise no strict order and do
--- not take the lock.
+-- An ENQUEUED insert first takes the queue's enqueue lock in shared mode
+-- and holds it until its transaction ends; the CTEs make the lock come
+-- before the clock is read and before the row draws its seq. Why: seq is
+-- drawn at insert, but inserts commit in any order, so without the lock a
+-- claimer could see and take seq 6 while seq 5 is still uncommitted, and a
+-- Concurrency(1) queue would run 6 before 5. A limited claim passes the
+-- claim barrier (dbos.claim_barrier, in LockQueue): it takes the same lock
+-- exclusively, so it waits until every enqueue of the queue that already
+-- drew a seq has committed or rolled back, reads the last seq handed out,
+-- and lets the lock go at once; it then claims only rows up to that seq
+-- (the identity sequence has CACHE 1: values are handed out in order
+-- across sessions). So a limited claim never sees a gap that a later
+-- commit fills, and an enqueue waits at most for the enqueues in flight
+-- when a claim passed the barrier, never for a claim's transaction.
+-- Enqueues share the lock and do not wait for each other. Unlimited claims
+-- promise no strict order and do not take the lock.
 WITH lock AS MATERIALIZED (
     SELECT CASE WHEN @state::text = 'ENQUEUED'
         THEN pg_advisory_xact_lock_shared(hashtextextended('dbos.queue:' || @queue_name::text, 0))
@@ -66,8 +64,8 @@ RETURNING *;
 -- it skips (inserts nothing for) a workflow whose ID exists or whose
 -- deduplication ID is held on its queue, also by a row inserted before it
 -- by the same statement. Before drawing any seq it takes, in shared mode,
--- the advisory lock of each queue it enqueues to, in the order of the
--- queue names (see InsertWorkflow).
+-- the enqueue lock of each queue it enqueues to, in the order of the queue
+-- names (see InsertWorkflow).
 --
 -- trace_contexts may be NULL (no element at all) when no workflow carries
 -- one: the arrays' unnest then pads the column with NULLs, so the untraced

@@ -13,6 +13,194 @@ import (
 )
 
 // Compile-time guard: a build error here means an annotated signature changed; run "go generate".
+var _ func(context.Context, int) (int, error) = OutboxStart
+
+// dbosFnOutboxStart describes OutboxStart to the dbos runtime.
+var dbosFnOutboxStart = &dbosimpl.Function{Name: "github.com/dbosgen/dbosgen/cmd/dbosbench/internal/bench.OutboxStart", Kind: dbosimpl.KindStep, Signature: "342d301fa3e194c5"}
+
+// dbosArgsOutboxStart is the encoded input of OutboxStart.
+type dbosArgsOutboxStart struct {
+	P0 int `json:"i"`
+}
+
+func init() {
+	dbosimpl.Register(dbosFnOutboxStart, func(ctx context.Context, input []byte) ([]byte, error) {
+		var args dbosArgsOutboxStart
+		if err := dbosimpl.DecodeInput(dbosFnOutboxStart, input, &args); err != nil {
+			return nil, err
+		}
+		result, err := OutboxStart(ctx, args.P0)
+		if err != nil {
+			return nil, err
+		}
+		return dbosimpl.EncodeOutput(dbosFnOutboxStart, result)
+	})
+}
+
+// OutboxStartHandle is a typed handle to a durable call of OutboxStart.
+type OutboxStartHandle struct {
+	h dbosimpl.Handle
+}
+
+// ID returns the workflow ID of the call.
+func (h *OutboxStartHandle) ID() string {
+	return h.h.ID()
+}
+
+// Status reads the call's current status.
+func (h *OutboxStartHandle) Status(ctx context.Context) (dbos.Status, error) {
+	return h.h.Status(ctx)
+}
+
+// Cancel cancels the call: it never starts if still enqueued, or stops at its
+// next step; GetResult then returns an error matching dbos.ErrCancelled.
+func (h *OutboxStartHandle) Cancel(ctx context.Context) error {
+	return h.h.Cancel(ctx)
+}
+
+// GetResult waits for the call to finish and returns its result.
+func (h *OutboxStartHandle) GetResult(ctx context.Context) (int, error) {
+	var result int
+	out, err := h.h.Await(ctx)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnOutboxStart, out, &result)
+	return result, err
+}
+
+// EnqueueOutboxStart durably puts a call of OutboxStart on queue q and returns
+// a handle to it. Inside a workflow it is a checkpointed step, so a replay does
+// not enqueue twice. opts can set the workflow ID, priority, deduplication ID,
+// delay, timeout and partition key.
+func EnqueueOutboxStart(ctx context.Context, q *dbos.Queue, i int, opts ...dbos.EnqueueOption) (*OutboxStartHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxStart, dbosArgsOutboxStart{P0: i})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Enqueue(ctx, q, dbosFnOutboxStart, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxStartHandle{h: h}, nil
+}
+
+// EnqueueOutboxStartTx is EnqueueOutboxStart written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueOutboxStart's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueOutboxStart, a checkpointed step.
+func EnqueueOutboxStartTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, i int, opts ...dbos.EnqueueOption) (*OutboxStartHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxStart, dbosArgsOutboxStart{P0: i})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnOutboxStart, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxStartHandle{h: h}, nil
+}
+
+// OutboxStartArgs holds the arguments of one call of OutboxStart, for
+// EnqueueOutboxStartBatch.
+type OutboxStartArgs struct {
+	// I is the argument for parameter i.
+	I int
+}
+
+// EnqueueOutboxStartBatch durably puts one call of OutboxStart per element of
+// calls on queue q, inserting them with one multi-row insert per 1000 calls,
+// and returns their handles in the order of calls. Inside a workflow the whole
+// batch is one checkpointed step, so a replay does not enqueue twice. opts
+// apply to every call: priority, delay, timeout and partition key. dbos.WithID
+// and dbos.WithDeduplicationID name a single workflow, so they are rejected:
+// enqueue such calls one by one with EnqueueOutboxStart. When calls is empty it
+// enqueues nothing and returns nil, nil.
+func EnqueueOutboxStartBatch(ctx context.Context, q *dbos.Queue, calls []OutboxStartArgs, opts ...dbos.EnqueueOption) ([]*OutboxStartHandle, error) {
+	inputs := make([][]byte, len(calls))
+	for i, call := range calls {
+		input, err := dbosimpl.EncodeInput(dbosFnOutboxStart, dbosArgsOutboxStart{P0: call.I})
+		if err != nil {
+			return nil, fmt.Errorf("EnqueueOutboxStartBatch: calls[%d]: %w", i, err)
+		}
+		inputs[i] = input
+	}
+	hs, err := dbosimpl.EnqueueBatch(ctx, q, dbosFnOutboxStart, inputs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]*OutboxStartHandle, len(hs))
+	for i, h := range hs {
+		handles[i] = &OutboxStartHandle{h: h}
+	}
+	return handles, nil
+}
+
+// StartOutboxStart durably starts a call of OutboxStart in the background, on
+// no queue, and returns a handle to it. Inside a workflow it is a checkpointed
+// step, so a replay does not start it twice. opts are the same options
+// EnqueueOutboxStart takes, such as dbos.WithID.
+func StartOutboxStart(ctx context.Context, i int, opts ...dbos.EnqueueOption) (*OutboxStartHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxStart, dbosArgsOutboxStart{P0: i})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.Start(ctx, dbosFnOutboxStart, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxStartHandle{h: h}, nil
+}
+
+// RunOutboxStart calls OutboxStart durably and waits for its outcome. Inside a
+// workflow it runs as a checkpointed step: on replay its recorded outcome is
+// returned without running it again. Elsewhere it runs OutboxStart as a new
+// workflow and waits for it.
+func RunOutboxStart(ctx context.Context, i int) (int, error) {
+	var result int
+	input, err := dbosimpl.EncodeInput(dbosFnOutboxStart, dbosArgsOutboxStart{P0: i})
+	if err != nil {
+		return result, err
+	}
+	out, err := dbosimpl.Run(ctx, dbosFnOutboxStart, input)
+	if err != nil {
+		return result, err
+	}
+	err = dbosimpl.DecodeOutput(dbosFnOutboxStart, out, &result)
+	return result, err
+}
+
+// RetrieveOutboxStart returns a typed handle to an existing call of
+// OutboxStart, by workflow ID, from any process sharing the database.
+func RetrieveOutboxStart(ctx context.Context, id string) (*OutboxStartHandle, error) {
+	h, err := dbosimpl.Retrieve(ctx, dbosFnOutboxStart, id)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxStartHandle{h: h}, nil
+}
+
+// ForkOutboxStart runs the existing call id of OutboxStart again, with the same
+// input, as a new workflow: on the call's queue, or, if it had none, started in
+// this process. A step records no checkpoints of its own, so fromStep must be
+// 1. The call forked is not changed. Inside a workflow it is a checkpointed
+// step, so a replay does not fork twice. It fails with an error matching
+// dbos.ErrNotFound when id does not exist and dbos.ErrConflictingID when it is
+// a call of another function. opts can set the workflow ID, timeout and delay;
+// see dbos.Fork.
+func ForkOutboxStart(ctx context.Context, id string, fromStep int, opts ...dbos.EnqueueOption) (*OutboxStartHandle, error) {
+	h, err := dbosimpl.Fork(ctx, dbosFnOutboxStart, id, fromStep, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxStartHandle{h: h}, nil
+}
+
+// Compile-time guard: a build error here means an annotated signature changed; run "go generate".
 var _ func(context.Context, []byte) ([]byte, error) = Echo
 
 // dbosFnEcho describes Echo to the dbos runtime.
@@ -79,6 +267,25 @@ func EnqueueEcho(ctx context.Context, q *dbos.Queue, b []byte, opts ...dbos.Enqu
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnEcho, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &EchoHandle{h: h}, nil
+}
+
+// EnqueueEchoTx is EnqueueEcho written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueEcho's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueEcho, a checkpointed step.
+func EnqueueEchoTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, b []byte, opts ...dbos.EnqueueOption) (*EchoHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnEcho, dbosArgsEcho{P0: b})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnEcho, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +458,25 @@ func EnqueueNoop(ctx context.Context, q *dbos.Queue, i int, opts ...dbos.Enqueue
 	return &NoopHandle{h: h}, nil
 }
 
+// EnqueueNoopTx is EnqueueNoop written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueNoop's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueNoop, a checkpointed step.
+func EnqueueNoopTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, i int, opts ...dbos.EnqueueOption) (*NoopHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnNoop, dbosArgsNoop{P0: i})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnNoop, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &NoopHandle{h: h}, nil
+}
+
 // NoopArgs holds the arguments of one call of Noop, for EnqueueNoopBatch.
 type NoopArgs struct {
 	// I is the argument for parameter i.
@@ -402,6 +628,26 @@ func EnqueueSleep(ctx context.Context, q *dbos.Queue, d time.Duration, opts ...d
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnSleep, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &SleepHandle{h: h}, nil
+}
+
+// EnqueueSleepTx is EnqueueSleep written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueSleep's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueSleep, a checkpointed
+// step.
+func EnqueueSleepTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, d time.Duration, opts ...dbos.EnqueueOption) (*SleepHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnSleep, dbosArgsSleep{P0: d})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnSleep, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -563,6 +809,26 @@ func EnqueueSeedLoop(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.Enq
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnSeedLoop, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &SeedLoopHandle{h: h}, nil
+}
+
+// EnqueueSeedLoopTx is EnqueueSeedLoop written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueSeedLoop's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueSeedLoop, a
+// checkpointed step.
+func EnqueueSeedLoopTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, n int, opts ...dbos.EnqueueOption) (*SeedLoopHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnSeedLoop, dbosArgsSeedLoop{P0: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnSeedLoop, input, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,8 @@ var workloads = []*workload{
 		about: "n tasks of 5 ms already enqueued on a Concurrency(10) queue (ideal: 2000 tasks/s)"},
 	{name: "rate", base: 250, least: rateLimit + 1, run: runRate,
 		about: "n no-op tasks on a RateLimit(50, 1s) queue; start rate from the database's start times"},
+	{name: "outbox", base: 300, least: 10, run: runOutbox, // outbox.go
+		about: "one task at a time enqueued with EnqueueFTx in a transaction that also writes a row: commit to start, worker idle"},
 }
 
 // WorkloadNames returns the names of every workload, in run order.

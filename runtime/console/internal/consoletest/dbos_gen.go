@@ -84,6 +84,26 @@ func EnqueueProcessOrder(ctx context.Context, q *dbos.Queue, o Order, opts ...db
 	return &ProcessOrderHandle{h: h}, nil
 }
 
+// EnqueueProcessOrderTx is EnqueueProcessOrder written in tx, the caller's own
+// open transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see
+// dbos.Tx): the call is enqueued if and only if tx commits, together with the
+// caller's own writes, and a rollback leaves no trace of it. Workers are woken
+// at the commit. The caller commits or rolls back tx. opts are
+// EnqueueProcessOrder's. It fails with an error matching dbos.ErrOtherDatabase
+// when tx is on another database. Inside a workflow it is refused: use
+// EnqueueProcessOrder, a checkpointed step.
+func EnqueueProcessOrderTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, o Order, opts ...dbos.EnqueueOption) (*ProcessOrderHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnProcessOrder, dbosArgsProcessOrder{P0: o})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnProcessOrder, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessOrderHandle{h: h}, nil
+}
+
 // ProcessOrderArgs holds the arguments of one call of ProcessOrder, for
 // EnqueueProcessOrderBatch.
 type ProcessOrderArgs struct {
@@ -254,6 +274,26 @@ func EnqueueValidate(ctx context.Context, q *dbos.Queue, o Order, opts ...dbos.E
 	return &ValidateHandle{h: h}, nil
 }
 
+// EnqueueValidateTx is EnqueueValidate written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueValidate's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueValidate, a
+// checkpointed step.
+func EnqueueValidateTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, o Order, opts ...dbos.EnqueueOption) (*ValidateHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnValidate, dbosArgsValidate{P0: o})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnValidate, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ValidateHandle{h: h}, nil
+}
+
 // ValidateArgs holds the arguments of one call of Validate, for
 // EnqueueValidateBatch.
 type ValidateArgs struct {
@@ -416,6 +456,26 @@ func EnqueuePackItem(ctx context.Context, q *dbos.Queue, item string, opts ...db
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnPackItem, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &PackItemHandle{h: h}, nil
+}
+
+// EnqueuePackItemTx is EnqueuePackItem written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueuePackItem's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueuePackItem, a
+// checkpointed step.
+func EnqueuePackItemTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, item string, opts ...dbos.EnqueueOption) (*PackItemHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnPackItem, dbosArgsPackItem{P0: item})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnPackItem, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -592,6 +652,25 @@ func EnqueuePick(ctx context.Context, q *dbos.Queue, item string, opts ...dbos.E
 	return &PickHandle{h: h}, nil
 }
 
+// EnqueuePickTx is EnqueuePick written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueuePick's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueuePick, a checkpointed step.
+func EnqueuePickTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, item string, opts ...dbos.EnqueueOption) (*PickHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnPick, dbosArgsPick{P0: item})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnPick, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &PickHandle{h: h}, nil
+}
+
 // PickArgs holds the arguments of one call of Pick, for EnqueuePickBatch.
 type PickArgs struct {
 	// Item is the argument for parameter item.
@@ -752,6 +831,26 @@ func EnqueueLabel(ctx context.Context, q *dbos.Queue, item string, opts ...dbos.
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnLabel, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &LabelHandle{h: h}, nil
+}
+
+// EnqueueLabelTx is EnqueueLabel written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueLabel's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueLabel, a checkpointed
+// step.
+func EnqueueLabelTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, item string, opts ...dbos.EnqueueOption) (*LabelHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnLabel, dbosArgsLabel{P0: item})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnLabel, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -925,6 +1024,26 @@ func EnqueueCharge(ctx context.Context, q *dbos.Queue, customer string, n int, o
 	return &ChargeHandle{h: h}, nil
 }
 
+// EnqueueChargeTx is EnqueueCharge written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueueCharge's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueueCharge, a checkpointed
+// step.
+func EnqueueChargeTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, customer string, n int, opts ...dbos.EnqueueOption) (*ChargeHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnCharge, dbosArgsCharge{P0: customer, P1: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnCharge, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &ChargeHandle{h: h}, nil
+}
+
 // ChargeArgs holds the arguments of one call of Charge, for EnqueueChargeBatch.
 type ChargeArgs struct {
 	// Customer is the argument for parameter customer.
@@ -1087,6 +1206,25 @@ func EnqueueHold(ctx context.Context, q *dbos.Queue, gate string, opts ...dbos.E
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnHold, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &HoldHandle{h: h}, nil
+}
+
+// EnqueueHoldTx is EnqueueHold written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueHold's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueHold, a checkpointed step.
+func EnqueueHoldTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, gate string, opts ...dbos.EnqueueOption) (*HoldHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnHold, dbosArgsHold{P0: gate})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnHold, input, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,8 @@ const (
 	channelEnqueued  = "dbos_enqueued"  // payload: queue name
 	channelCompleted = "dbos_completed" // payload: JSON [{"queue":..,"id":..}] or "resync"
 	channelHungry    = "dbos_hungry"    // payload: queue name
+	channelMessage   = "dbos_message"   // payload: the destination workflow's ID
+	channelEvent     = "dbos_event"     // payload: the ID of the workflow that set an event
 	payloadResync    = "resync"
 )
 
@@ -102,6 +104,14 @@ func (l *listener) connect(ctx context.Context) (*pgx.Conn, error) {
 	if err := q.ListenHungry(ctx); err != nil {
 		conn.Close(context.Background())
 		return nil, fmt.Errorf("listen %s: %w", channelHungry, err)
+	}
+	if err := q.ListenMessage(ctx); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("listen %s: %w", channelMessage, err)
+	}
+	if err := q.ListenEvent(ctx); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("listen %s: %w", channelEvent, err)
 	}
 	l.mu.Lock()
 	l.conn = conn
@@ -235,6 +245,10 @@ func parseNotification(n *pgconn.Notification) []store.Event {
 		return []store.Event{{Kind: store.EventEnqueued, Queue: n.Payload}}
 	case channelHungry:
 		return []store.Event{{Kind: store.EventHungry, Queue: n.Payload}}
+	case channelMessage:
+		return []store.Event{{Kind: store.EventMessage, WorkflowID: n.Payload}}
+	case channelEvent:
+		return []store.Event{{Kind: store.EventSet, WorkflowID: n.Payload}}
 	case channelCompleted:
 		if n.Payload == payloadResync {
 			return []store.Event{{Kind: store.EventResync}}

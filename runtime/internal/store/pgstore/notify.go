@@ -15,7 +15,8 @@ const maxPayload = 7900
 
 // Notify sends evs with one statement (so one notifying commit however many
 // there are): one dbos_enqueued (dbos_hungry) per distinct queue enqueued
-// to (wanted), the completions packed into as few dbos_completed JSON
+// to (wanted), one dbos_message (dbos_event) per distinct workflow sent a
+// message (that set an event), the completions packed into as few dbos_completed JSON
 // arrays of at most maxPayload bytes as they fit in, and one
 // dbos_completed "resync" for any EventResync, or in place of an event too
 // long for a payload.
@@ -37,7 +38,7 @@ func notifications(evs []store.Event) (channels, payloads []string) {
 		payloads = append(payloads, payload)
 	}
 	resync := false
-	seen := make(map[store.Event]bool) // EventEnqueued and EventHungry of a queue, once
+	seen := make(map[store.Event]bool) // EventEnqueued and EventHungry of a queue, EventMessage and EventSet of a workflow, once
 	var batch []byte                   // a JSON array being filled, without its closing ']'
 	flush := func() {
 		if len(batch) > 0 {
@@ -58,6 +59,18 @@ func notifications(evs []store.Event) (channels, payloads []string) {
 			} else if !seen[key] {
 				seen[key] = true
 				add(channel, ev.Queue)
+			}
+		case store.EventMessage, store.EventSet:
+			channel := channelMessage
+			if ev.Kind == store.EventSet {
+				channel = channelEvent
+			}
+			key := store.Event{Kind: ev.Kind, WorkflowID: ev.WorkflowID}
+			if len(ev.WorkflowID) > maxPayload {
+				resync = true
+			} else if !seen[key] {
+				seen[key] = true
+				add(channel, ev.WorkflowID)
 			}
 		case store.EventCompleted:
 			row, err := json.Marshal(completedRow{Queue: ev.Queue, ID: ev.WorkflowID})

@@ -309,47 +309,6 @@ func TestLimitedClaimWaitsForEnqueueInFlight(t *testing.T) {
 	}
 }
 
-// TestEnqueueWaitsForLimitedClaim holds a limited claim's lock: an enqueue of
-// the queue must wait for it (so that it draws a seq after every row the
-// claim saw), while an enqueue of another queue does not.
-func TestEnqueueWaitsForLimitedClaim(t *testing.T) {
-	url := testdb.PostgresURL(t)
-	s, other := openStore(t, url), openStore(t, url)
-	ctx := t.Context()
-	queue := fmt.Sprintf("q-claiming-%d", time.Now().UnixNano())
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(context.Background())
-	if err := s.q.WithTx(tx).LockQueue(ctx, queue); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := storetest.InsertOne(ctx, other, store.InsertParams{ID: queue + "-elsewhere", Name: "f", State: store.StateEnqueued, Queue: queue + "-other"}); err != nil {
-		t.Fatalf("enqueue to another queue: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		_, _, err := storetest.InsertOne(ctx, other, store.InsertParams{ID: queue + "-wf", Name: "f", State: store.StateEnqueued, Queue: queue})
-		done <- err
-	}()
-	var early error
-	if returnedFirst(t, s, queue, func() bool { return received(done, &early) }) {
-		t.Fatalf("the enqueue returned (err %v) while a claim held the queue's lock; want it to wait", early)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("the enqueue did not return after the claim committed")
-	}
-}
-
 func ids(ws []store.Workflow) []string {
 	out := make([]string, len(ws))
 	for i, w := range ws {
@@ -358,14 +317,20 @@ func ids(ws []store.Workflow) []string {
 	return out
 }
 
-// TestBatchEnqueueWaitsForLimitedClaim is TestEnqueueWaitsForLimitedClaim
-// for InsertWorkflows: a batch enqueuing to a queue whose lock a claim holds
-// waits for the claim, whatever else it enqueues.
-func TestBatchEnqueueWaitsForLimitedClaim(t *testing.T) {
+// TestEnqueueDoesNotWaitForLimitedClaim holds a limited claim's lock (a
+// claimer has passed the claim barrier and not committed): enqueues of the
+// queue, alone or in a batch with other queues, must not wait for the
+// claim's commit, and they draw seqs above the barrier's bound, so the
+// claim in that transaction cannot take them ahead of a lower seq; the
+// next claim does.
+func TestEnqueueDoesNotWaitForLimitedClaim(t *testing.T) {
 	url := testdb.PostgresURL(t)
 	s, other := openStore(t, url), openStore(t, url)
 	ctx := t.Context()
-	queue := fmt.Sprintf("q-batch-claiming-%d", time.Now().UnixNano())
+	queue := fmt.Sprintf("q-claiming-%d", time.Now().UnixNano())
+	if _, _, err := other.DeclareQueue(ctx, store.QueueConfig{Name: queue, Concurrency: 5}, "test"); err != nil {
+		t.Fatal(err)
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -374,39 +339,42 @@ func TestBatchEnqueueWaitsForLimitedClaim(t *testing.T) {
 	if err := s.q.WithTx(tx).LockQueue(ctx, queue); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.InsertWorkflows(ctx, []store.InsertParams{
-		{ID: queue + "-elsewhere", Name: "f", State: store.StateEnqueued, Queue: queue + "-other"},
-		{ID: queue + "-direct", Name: "f", State: store.StatePending, ExecutorID: "e"},
-	}); err != nil {
-		t.Fatalf("enqueue to another queue: %v", err)
+	var bound int64
+	if err := tx.QueryRow(ctx, "SELECT current_setting('dbos.claim_seq_bound')::bigint").Scan(&bound); err != nil {
+		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := other.InsertWorkflows(ctx, []store.InsertParams{
-			{ID: queue + "-a", Name: "f", State: store.StateEnqueued, Queue: queue + "-a"},
-			{ID: queue + "-wf", Name: "f", State: store.StateEnqueued, Queue: queue},
-		})
-		done <- err
-	}()
-	var early error
-	if returnedFirst(t, s, queue, func() bool { return received(done, &early) }) {
-		t.Fatalf("the enqueue returned (err %v) while a claim held the queue's lock; want it to wait", early)
+	// Returning at all while tx holds the claim lock is the point: before
+	// the barrier, these waited for the claim's commit.
+	one, _, err := storetest.InsertOne(ctx, other, store.InsertParams{ID: queue + "-one", Name: "f", State: store.StateEnqueued, Queue: queue})
+	if err != nil {
+		t.Fatalf("enqueue while a claim holds the queue's claim lock: %v", err)
+	}
+	res, err := other.InsertWorkflows(ctx, []store.InsertParams{
+		{ID: queue + "-a", Name: "f", State: store.StateEnqueued, Queue: queue + "-a"},
+		{ID: queue + "-batch", Name: "f", State: store.StateEnqueued, Queue: queue},
+	})
+	if err != nil {
+		t.Fatalf("batch enqueue while a claim holds the queue's claim lock: %v", err)
+	}
+	for _, w := range []store.Workflow{one, res[1].Workflow} {
+		if w.Seq <= bound {
+			t.Errorf("%s drew seq %d, at or below the claim's bound %d: the claim could take it", w.ID, w.Seq, bound)
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("the enqueue did not return after the claim committed")
+	c, err := other.Claim(ctx, store.ClaimParams{Queue: queue, ExecutorID: "e", Max: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ids(c.Claimed), []string{queue + "-one", queue + "-batch"}; !slices.Equal(got, want) {
+		t.Errorf("the next claim took %v, want %v", got, want)
 	}
 }
 
-// returnedFirst waits until a session waits for queue's advisory lock (the
-// lock LockQueue takes, and enqueues share) and returns false, or returns
+// returnedFirst waits until a session waits for queue's enqueue lock (the
+// lock the claim barrier takes, and enqueues share) and returns false, or returns
 // true as soon as returned reports that the operation expected to wait
 // for it has returned instead. It fails the test after 20 seconds.
 func returnedFirst(t *testing.T, s *Store, queue string, returned func() bool) bool {

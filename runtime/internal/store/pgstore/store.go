@@ -51,6 +51,8 @@ type Store struct {
 	// path reads the queue's declaration itself.
 	limited sync.Map
 
+	txDB txDatabase // the database InsertTx checks transactions against (tx.go)
+
 	closeOnce sync.Once
 }
 

@@ -138,37 +138,7 @@ func (s *Store) insertWorkflows(ctx context.Context, ps []store.InsertParams, cl
 	if len(ps) == 0 {
 		return nil, piped, nil
 	}
-	a := pgdb.InsertWorkflowsParams{
-		WorkflowIds:   make([]string, len(ps)),
-		Names:         make([]string, len(ps)),
-		States:        make([]string, len(ps)),
-		QueueNames:    make([]string, len(ps)),
-		ExecutorIds:   make([]string, len(ps)),
-		Inputs:        make([][]byte, len(ps)),
-		Priorities:    make([]int32, len(ps)),
-		DedupIds:      make([]string, len(ps)),
-		PartitionKeys: make([]string, len(ps)),
-		ParentIds:     make([]string, len(ps)),
-		TimeoutsMs:    make([]int64, len(ps)),
-		DelaysMs:      make([]int64, len(ps)),
-		Signatures:    make([]string, len(ps)),
-		AppVersions:   make([]string, len(ps)),
-	}
-	for i, p := range ps {
-		r := insertArgs(p)
-		a.WorkflowIds[i], a.Names[i], a.States[i], a.QueueNames[i], a.ExecutorIds[i] = r.WorkflowID, r.Name, r.State, r.QueueName, r.ExecutorID
-		a.Inputs[i], a.Priorities[i], a.DedupIds[i], a.PartitionKeys[i], a.ParentIds[i] = r.Input, r.Priority, r.DedupID, r.PartitionKey, r.ParentID
-		a.TimeoutsMs[i], a.DelaysMs[i] = r.TimeoutMs, r.DelayMs
-		a.Signatures[i], a.AppVersions[i] = r.Signature, r.AppVersion
-		if r.TraceContext != "" {
-			if a.TraceContexts == nil {
-				// Only a traced enqueue sends the array: a NULL one
-				// stores NULL in every row (see InsertWorkflows).
-				a.TraceContexts = make([]string, len(ps))
-			}
-			a.TraceContexts[i] = r.TraceContext
-		}
-	}
+	a := insertsArgs(ps)
 	var (
 		pl   pipeline
 		fe   firstErr
@@ -206,6 +176,43 @@ func (s *Store) insertWorkflows(ctx context.Context, ps []store.InsertParams, cl
 		res[i] = s.skipped(ctx, p)
 	}
 	return res, piped, nil
+}
+
+// insertsArgs are the arguments of InsertWorkflows for ps: element i of
+// each array describes ps[i].
+func insertsArgs(ps []store.InsertParams) pgdb.InsertWorkflowsParams {
+	a := pgdb.InsertWorkflowsParams{
+		WorkflowIds:   make([]string, len(ps)),
+		Names:         make([]string, len(ps)),
+		States:        make([]string, len(ps)),
+		QueueNames:    make([]string, len(ps)),
+		ExecutorIds:   make([]string, len(ps)),
+		Inputs:        make([][]byte, len(ps)),
+		Priorities:    make([]int32, len(ps)),
+		DedupIds:      make([]string, len(ps)),
+		PartitionKeys: make([]string, len(ps)),
+		ParentIds:     make([]string, len(ps)),
+		TimeoutsMs:    make([]int64, len(ps)),
+		DelaysMs:      make([]int64, len(ps)),
+		Signatures:    make([]string, len(ps)),
+		AppVersions:   make([]string, len(ps)),
+	}
+	for i, p := range ps {
+		r := insertArgs(p)
+		a.WorkflowIds[i], a.Names[i], a.States[i], a.QueueNames[i], a.ExecutorIds[i] = r.WorkflowID, r.Name, r.State, r.QueueName, r.ExecutorID
+		a.Inputs[i], a.Priorities[i], a.DedupIds[i], a.PartitionKeys[i], a.ParentIds[i] = r.Input, r.Priority, r.DedupID, r.PartitionKey, r.ParentID
+		a.TimeoutsMs[i], a.DelaysMs[i] = r.TimeoutMs, r.DelayMs
+		a.Signatures[i], a.AppVersions[i] = r.Signature, r.AppVersion
+		if r.TraceContext != "" {
+			if a.TraceContexts == nil {
+				// Only a traced enqueue sends the array: a NULL one
+				// stores NULL in every row (see InsertWorkflows).
+				a.TraceContexts = make([]string, len(ps))
+			}
+			a.TraceContexts[i] = r.TraceContext
+		}
+	}
+	return a
 }
 
 // skipped reports on a workflow InsertWorkflows did not insert.

@@ -70,12 +70,18 @@ func (s *Store) DeleteWorkflows(ctx context.Context, f store.ListFilter, batch i
 }
 
 // deleteIDs deletes the workflows ids, which the caller's transaction
-// found deletable, with their steps, and returns how many it deleted.
+// found deletable, with their steps, messages and events, and returns how many it deleted.
 func deleteIDs(ctx context.Context, q *sqlitedb.Queries, ids []string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
 	if err := q.DeleteStepsOf(ctx, ids); err != nil {
+		return 0, err
+	}
+	if err := q.DeleteMessagesOf(ctx, ids); err != nil {
+		return 0, err
+	}
+	if err := q.DeleteEventsOf(ctx, ids); err != nil {
 		return 0, err
 	}
 	n, err := q.DeleteFinished(ctx, ids)

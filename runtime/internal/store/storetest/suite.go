@@ -98,6 +98,13 @@ func Run(t *testing.T, open Opener) {
 		{"ResumeReleased", testResumeReleased},
 		{"LiveExecutors", testLiveExecutors},
 		{"WaitingWork", testWaitingWork},
+		{"Ticks", testTicks},
+		{"MessagesInOrder", testMessagesInOrder},
+		{"ReceiveOnce", testReceiveOnce},
+		{"SendFromWorkflow", testSendFromWorkflow},
+		{"EventsLatest", testEventsLatest},
+		{"DeleteTakesMessagesAndEvents", testDeleteTakesMessagesAndEvents},
+		{"MessageEvents", testMessageEvents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

@@ -85,6 +85,25 @@ func EnqueueStep(ctx context.Context, q *dbos.Queue, n int, input int, opts ...d
 	return &StepHandle{h: h}, nil
 }
 
+// EnqueueStepTx is EnqueueStep written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueStep's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueStep, a checkpointed step.
+func EnqueueStepTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, n int, input int, opts ...dbos.EnqueueOption) (*StepHandle, error) {
+	input2, err := dbosimpl.EncodeInput(dbosFnStep, dbosArgsStep{P0: n, P1: input})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnStep, input2, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &StepHandle{h: h}, nil
+}
+
 // StepArgs holds the arguments of one call of Step, for EnqueueStepBatch.
 type StepArgs struct {
 	// N is the argument for parameter n.
@@ -247,6 +266,26 @@ func EnqueuePipeline(ctx context.Context, q *dbos.Queue, seed int, opts ...dbos.
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnPipeline, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &PipelineHandle{h: h}, nil
+}
+
+// EnqueuePipelineTx is EnqueuePipeline written in tx, the caller's own open
+// transaction on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx):
+// the call is enqueued if and only if tx commits, together with the caller's
+// own writes, and a rollback leaves no trace of it. Workers are woken at the
+// commit. The caller commits or rolls back tx. opts are EnqueuePipeline's. It
+// fails with an error matching dbos.ErrOtherDatabase when tx is on another
+// database. Inside a workflow it is refused: use EnqueuePipeline, a
+// checkpointed step.
+func EnqueuePipelineTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, seed int, opts ...dbos.EnqueueOption) (*PipelineHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnPipeline, dbosArgsPipeline{P0: seed})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnPipeline, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -417,6 +456,25 @@ func EnqueueWork(ctx context.Context, q *dbos.Queue, i int, opts ...dbos.Enqueue
 		return nil, err
 	}
 	h, err := dbosimpl.Enqueue(ctx, q, dbosFnWork, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &WorkHandle{h: h}, nil
+}
+
+// EnqueueWorkTx is EnqueueWork written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueueWork's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueueWork, a checkpointed step.
+func EnqueueWorkTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, i int, opts ...dbos.EnqueueOption) (*WorkHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnWork, dbosArgsWork{P0: i})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnWork, input, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -62,6 +62,8 @@ picked AS MATERIALIZED (
       AND ($5::boolean OR p.signature = ANY($6::text[])
            OR (p.signature = '' AND p.name = ANY($7::text[])))
       AND ($5::boolean OR p.app_version IS NULL OR p.app_version = $2::text)
+      -- Only rows at or below the claim barrier's bound (see LockQueue).
+      AND p.seq <= current_setting('dbos.claim_seq_bound')::bigint
     ORDER BY p.priority, p.seq
     LIMIT (SELECT room.n FROM room)
     FOR UPDATE OF p
@@ -470,6 +472,12 @@ doomed AS MATERIALIZED (
 steps_deleted AS (
     DELETE FROM dbos.steps s USING doomed WHERE s.workflow_id = doomed.workflow_id
 ),
+messages_deleted AS (
+    DELETE FROM dbos.messages m USING doomed WHERE m.destination_id = doomed.workflow_id
+),
+events_deleted AS (
+    DELETE FROM dbos.events v USING doomed WHERE v.workflow_id = doomed.workflow_id
+),
 deleted AS (
     DELETE FROM dbos.workflows d USING doomed WHERE d.workflow_id = doomed.workflow_id
     RETURNING d.workflow_id
@@ -644,8 +652,8 @@ type InsertWorkflowsParams struct {
 // it skips (inserts nothing for) a workflow whose ID exists or whose
 // deduplication ID is held on its queue, also by a row inserted before it
 // by the same statement. Before drawing any seq it takes, in shared mode,
-// the advisory lock of each queue it enqueues to, in the order of the
-// queue names (see InsertWorkflow).
+// the enqueue lock of each queue it enqueues to, in the order of the queue
+// names (see InsertWorkflow).
 //
 // trace_contexts may be NULL (no element at all) when no workflow carries
 // one: the arrays' unnest then pads the column with NULLs, so the untraced
@@ -737,8 +745,12 @@ func (b *InsertWorkflowsBatchResults) Close() error {
 }
 
 const lockQueues = `-- name: LockQueues :batchexec
-SELECT pg_advisory_xact_lock(hashtextextended('dbos.queue:' || $1::text, 0)),
+WITH claim AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock(hashtextextended('dbos.claim:' || $1::text, 0))
+)
+SELECT dbos.claim_barrier($1::text),
        set_config('plan_cache_mode', 'force_generic_plan', true)
+FROM claim
 `
 
 type LockQueuesBatchResults struct {
@@ -783,6 +795,60 @@ func (b *LockQueuesBatchResults) Exec(f func(int, error)) {
 }
 
 func (b *LockQueuesBatchResults) Close() error {
+	b.closed = true
+	return b.br.Close()
+}
+
+const notifyInTx = `-- name: NotifyInTx :batchexec
+SELECT pg_notify(($1::text[])[i], ($2::text[])[i])
+FROM generate_subscripts($1::text[], 1) AS i
+`
+
+type NotifyInTxBatchResults struct {
+	br     pgx.BatchResults
+	tot    int
+	closed bool
+}
+
+type NotifyInTxParams struct {
+	Channels []string
+	Payloads []string
+}
+
+// NotifyInTx is Notify (notify.sql) run in the caller's transaction: the
+// notifications are delivered when it commits, and never if it rolls back.
+// Unlike Notify it leaves synchronous_commit alone: that transaction holds
+// the caller's own writes, whose durability is the caller's to choose.
+func (q *Queries) NotifyInTx(ctx context.Context, arg []NotifyInTxParams) *NotifyInTxBatchResults {
+	batch := &pgx.Batch{}
+	for _, a := range arg {
+		vals := []interface{}{
+			a.Channels,
+			a.Payloads,
+		}
+		batch.Queue(notifyInTx, vals...)
+	}
+	br := q.db.SendBatch(ctx, batch)
+	return &NotifyInTxBatchResults{br, len(arg), false}
+}
+
+func (b *NotifyInTxBatchResults) Exec(f func(int, error)) {
+	defer b.br.Close()
+	for t := 0; t < b.tot; t++ {
+		if b.closed {
+			if f != nil {
+				f(t, ErrBatchAlreadyClosed)
+			}
+			continue
+		}
+		_, err := b.br.Exec()
+		if f != nil {
+			f(t, err)
+		}
+	}
+}
+
+func (b *NotifyInTxBatchResults) Close() error {
 	b.closed = true
 	return b.br.Close()
 }

@@ -36,6 +36,8 @@ ranked AS (
       AND ($7::boolean OR r.signature = ANY($8::text[])
            OR (r.signature = '' AND r.name = ANY($9::text[])))
       AND ($7::boolean OR r.app_version IS NULL OR r.app_version = $2::text)
+      -- Only rows at or below the claim barrier's bound (see LockQueue).
+      AND r.seq <= current_setting('dbos.claim_seq_bound')::bigint
 ),
 picked AS MATERIALIZED (
     SELECT ranked.workflow_id
@@ -141,16 +143,21 @@ func (q *Queries) ClaimPartitioned(ctx context.Context, arg ClaimPartitionedPara
 }
 
 const lockQueue = `-- name: LockQueue :exec
-SELECT pg_advisory_xact_lock(hashtextextended('dbos.queue:' || $1::text, 0))
+WITH claim AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock(hashtextextended('dbos.claim:' || $1::text, 0))
+)
+SELECT dbos.claim_barrier($1::text) FROM claim
 `
 
-// LockQueue serializes the claimers (and declarers) of one limited queue
-// until the transaction ends. It is the exclusive side of the lock that
-// InsertWorkflow takes shared for every enqueue, so it also waits for the
-// queue's enqueues in flight: see InsertWorkflow for why strict order needs
-// that. The statements that follow it in the transaction read after the
-// wait (READ COMMITTED takes a snapshot per statement), which is why it is
-// a statement of its own.
+// LockQueue serializes the claimers (and declarers, and pausers) of one
+// limited queue until the transaction ends: they take the queue's claim
+// lock exclusively. Then it passes the claim barrier (dbos.claim_barrier):
+// it waits for the queue's enqueues in flight, without holding up the
+// enqueues that come after, and leaves in dbos.claim_seq_bound the highest
+// seq the claims of this transaction may take; see InsertWorkflow for why
+// strict order needs that. The statements that follow it in the
+// transaction read after the wait (READ COMMITTED takes a snapshot per
+// statement), which is why it is a statement of its own.
 func (q *Queries) LockQueue(ctx context.Context, queueName string) error {
 	_, err := q.db.Exec(ctx, lockQueue, queueName)
 	return err

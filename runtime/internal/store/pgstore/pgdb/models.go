@@ -4,6 +4,13 @@
 
 package pgdb
 
+type DbosEvent struct {
+	WorkflowID string
+	Key        string
+	Value      []byte
+	UpdatedMs  int64
+}
+
 type DbosExecutor struct {
 	ExecutorID  string
 	HeartbeatMs int64
@@ -12,6 +19,19 @@ type DbosExecutor struct {
 	Functions   string
 	Queues      string
 	ReapedMs    *int64
+}
+
+type DbosMessage struct {
+	Seq           int64
+	DestinationID string
+	Topic         string
+	Payload       []byte
+	CreatedMs     int64
+}
+
+type DbosSchedule struct {
+	Name       string
+	LastTickMs int64
 }
 
 type Migration struct {

@@ -27,12 +27,30 @@ func (q *Queries) ListenEnqueued(ctx context.Context) error {
 	return err
 }
 
+const listenEvent = `-- name: ListenEvent :exec
+LISTEN dbos_event
+`
+
+func (q *Queries) ListenEvent(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, listenEvent)
+	return err
+}
+
 const listenHungry = `-- name: ListenHungry :exec
 LISTEN dbos_hungry
 `
 
 func (q *Queries) ListenHungry(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, listenHungry)
+	return err
+}
+
+const listenMessage = `-- name: ListenMessage :exec
+LISTEN dbos_message
+`
+
+func (q *Queries) ListenMessage(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, listenMessage)
 	return err
 }
 
@@ -61,6 +79,8 @@ type NotifyParams struct {
 //	                everything.
 //	dbos_hungry     payload: a queue name; a process wants tasks of it that
 //	                the queue's concurrency limit keeps it from claiming.
+//	dbos_message    payload: a workflow ID; a message was sent to it.
+//	dbos_event      payload: a workflow ID; it set an event.
 //
 // The transaction commits without waiting for its WAL flush
 // (synchronous_commit off, for this transaction only): it records nothing

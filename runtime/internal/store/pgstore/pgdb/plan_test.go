@@ -45,6 +45,8 @@ func TestRowsFoundByPrimaryKeyWithoutStatistics(t *testing.T) {
 		 SELECT 'w' || i, 'f', 'ENQUEUED', 'q', 1 FROM generate_series(1, 50000) AS i`,
 		`UPDATE dbos.workflows SET state = 'PENDING', executor_id = 'ex', attempts = 1, started_ms = 1
 		 WHERE seq <= 2000`,
+		// The claim barrier's bound, which LockQueue sets for the claims.
+		`SELECT set_config('dbos.claim_seq_bound', '50000', false)`,
 	}
 	for _, s := range setup {
 		if _, err := conn.Exec(ctx, s); err != nil {

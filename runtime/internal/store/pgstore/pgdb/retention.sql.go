@@ -25,6 +25,12 @@ WITH doomed AS MATERIALIZED (
 steps_deleted AS (
     DELETE FROM dbos.steps s USING doomed WHERE s.workflow_id = doomed.workflow_id
 ),
+messages_deleted AS (
+    DELETE FROM dbos.messages m USING doomed WHERE m.destination_id = doomed.workflow_id
+),
+events_deleted AS (
+    DELETE FROM dbos.events v USING doomed WHERE v.workflow_id = doomed.workflow_id
+),
 deleted AS (
     DELETE FROM dbos.workflows d USING doomed WHERE d.workflow_id = doomed.workflow_id
     RETURNING d.workflow_id
@@ -33,7 +39,7 @@ SELECT count(*)::bigint AS deleted FROM deleted
 `
 
 // DeleteFinished deletes those of the workflows ids it may, with their
-// steps, and returns how many it deleted.
+// steps, messages and events, and returns how many it deleted.
 func (q *Queries) DeleteFinished(ctx context.Context, ids []string) (int64, error) {
 	row := q.db.QueryRow(ctx, deleteFinished, ids)
 	var deleted int64
@@ -116,7 +122,7 @@ SELECT pg_try_advisory_lock(hashtextextended('dbos.retention', 0))::boolean AS l
 `
 
 // Deleting finished workflows: the retention sweeps (DeleteExpired) and
-// DeleteWorkflows (ListForDelete, then DeleteFinished). Both delete, with their steps, only
+// DeleteWorkflows (ListForDelete, then DeleteFinished). Both delete, with their steps (and their messages and events), only
 // workflows in a terminal state whose parent, if it still exists, is in a
 // terminal state too (a running parent may still read a child's result),
 // each row locked first (FOR UPDATE SKIP LOCKED: a row another transaction

@@ -45,8 +45,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.dedupHolderStmt, err = db.PrepareContext(ctx, dedupHolder); err != nil {
 		return nil, fmt.Errorf("error preparing query DedupHolder: %w", err)
 	}
+	if q.deleteEventsOfStmt, err = db.PrepareContext(ctx, deleteEventsOf); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteEventsOf: %w", err)
+	}
 	if q.deleteFinishedStmt, err = db.PrepareContext(ctx, deleteFinished); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteFinished: %w", err)
+	}
+	if q.deleteMessagesOfStmt, err = db.PrepareContext(ctx, deleteMessagesOf); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteMessagesOf: %w", err)
 	}
 	if q.deleteStepsOfStmt, err = db.PrepareContext(ctx, deleteStepsOf); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteStepsOf: %w", err)
@@ -60,6 +66,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.forkSourceStmt, err = db.PrepareContext(ctx, forkSource); err != nil {
 		return nil, fmt.Errorf("error preparing query ForkSource: %w", err)
 	}
+	if q.getEventStmt, err = db.PrepareContext(ctx, getEvent); err != nil {
+		return nil, fmt.Errorf("error preparing query GetEvent: %w", err)
+	}
 	if q.getQueueStmt, err = db.PrepareContext(ctx, getQueue); err != nil {
 		return nil, fmt.Errorf("error preparing query GetQueue: %w", err)
 	}
@@ -69,6 +78,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getWorkflowStmt, err = db.PrepareContext(ctx, getWorkflow); err != nil {
 		return nil, fmt.Errorf("error preparing query GetWorkflow: %w", err)
 	}
+	if q.insertMessageStmt, err = db.PrepareContext(ctx, insertMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertMessage: %w", err)
+	}
 	if q.insertMigrationStmt, err = db.PrepareContext(ctx, insertMigration); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertMigration: %w", err)
 	}
@@ -77,6 +89,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.insertWorkflowStmt, err = db.PrepareContext(ctx, insertWorkflow); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertWorkflow: %w", err)
+	}
+	if q.lastTickStmt, err = db.PrepareContext(ctx, lastTick); err != nil {
+		return nil, fmt.Errorf("error preparing query LastTick: %w", err)
 	}
 	if q.listQueuesStmt, err = db.PrepareContext(ctx, listQueues); err != nil {
 		return nil, fmt.Errorf("error preparing query ListQueues: %w", err)
@@ -92,6 +107,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.liveExecutorsStmt, err = db.PrepareContext(ctx, liveExecutors); err != nil {
 		return nil, fmt.Errorf("error preparing query LiveExecutors: %w", err)
+	}
+	if q.mainDatabaseFileStmt, err = db.PrepareContext(ctx, mainDatabaseFile); err != nil {
+		return nil, fmt.Errorf("error preparing query MainDatabaseFile: %w", err)
 	}
 	if q.migrationVersionStmt, err = db.PrepareContext(ctx, migrationVersion); err != nil {
 		return nil, fmt.Errorf("error preparing query MigrationVersion: %w", err)
@@ -111,6 +129,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.pauseQueueStmt, err = db.PrepareContext(ctx, pauseQueue); err != nil {
 		return nil, fmt.Errorf("error preparing query PauseQueue: %w", err)
 	}
+	if q.peekMessageStmt, err = db.PrepareContext(ctx, peekMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query PeekMessage: %w", err)
+	}
 	if q.pickPartitionedStmt, err = db.PrepareContext(ctx, pickPartitioned); err != nil {
 		return nil, fmt.Errorf("error preparing query PickPartitioned: %w", err)
 	}
@@ -122,6 +143,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.reapExecutorsStmt, err = db.PrepareContext(ctx, reapExecutors); err != nil {
 		return nil, fmt.Errorf("error preparing query ReapExecutors: %w", err)
+	}
+	if q.recordTickStmt, err = db.PrepareContext(ctx, recordTick); err != nil {
+		return nil, fmt.Errorf("error preparing query RecordTick: %w", err)
 	}
 	if q.releaseSweeperStmt, err = db.PrepareContext(ctx, releaseSweeper); err != nil {
 		return nil, fmt.Errorf("error preparing query ReleaseSweeper: %w", err)
@@ -144,11 +168,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.resumeWorkflowStmt, err = db.PrepareContext(ctx, resumeWorkflow); err != nil {
 		return nil, fmt.Errorf("error preparing query ResumeWorkflow: %w", err)
 	}
+	if q.takeMessageStmt, err = db.PrepareContext(ctx, takeMessage); err != nil {
+		return nil, fmt.Errorf("error preparing query TakeMessage: %w", err)
+	}
 	if q.takeOverWorkflowsStmt, err = db.PrepareContext(ctx, takeOverWorkflows); err != nil {
 		return nil, fmt.Errorf("error preparing query TakeOverWorkflows: %w", err)
 	}
 	if q.unpauseQueueStmt, err = db.PrepareContext(ctx, unpauseQueue); err != nil {
 		return nil, fmt.Errorf("error preparing query UnpauseQueue: %w", err)
+	}
+	if q.upsertEventStmt, err = db.PrepareContext(ctx, upsertEvent); err != nil {
+		return nil, fmt.Errorf("error preparing query UpsertEvent: %w", err)
 	}
 	if q.upsertQueueStmt, err = db.PrepareContext(ctx, upsertQueue); err != nil {
 		return nil, fmt.Errorf("error preparing query UpsertQueue: %w", err)
@@ -196,9 +226,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing dedupHolderStmt: %w", cerr)
 		}
 	}
+	if q.deleteEventsOfStmt != nil {
+		if cerr := q.deleteEventsOfStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteEventsOfStmt: %w", cerr)
+		}
+	}
 	if q.deleteFinishedStmt != nil {
 		if cerr := q.deleteFinishedStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteFinishedStmt: %w", cerr)
+		}
+	}
+	if q.deleteMessagesOfStmt != nil {
+		if cerr := q.deleteMessagesOfStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteMessagesOfStmt: %w", cerr)
 		}
 	}
 	if q.deleteStepsOfStmt != nil {
@@ -221,6 +261,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing forkSourceStmt: %w", cerr)
 		}
 	}
+	if q.getEventStmt != nil {
+		if cerr := q.getEventStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getEventStmt: %w", cerr)
+		}
+	}
 	if q.getQueueStmt != nil {
 		if cerr := q.getQueueStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getQueueStmt: %w", cerr)
@@ -236,6 +281,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getWorkflowStmt: %w", cerr)
 		}
 	}
+	if q.insertMessageStmt != nil {
+		if cerr := q.insertMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertMessageStmt: %w", cerr)
+		}
+	}
 	if q.insertMigrationStmt != nil {
 		if cerr := q.insertMigrationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing insertMigrationStmt: %w", cerr)
@@ -249,6 +299,11 @@ func (q *Queries) Close() error {
 	if q.insertWorkflowStmt != nil {
 		if cerr := q.insertWorkflowStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing insertWorkflowStmt: %w", cerr)
+		}
+	}
+	if q.lastTickStmt != nil {
+		if cerr := q.lastTickStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing lastTickStmt: %w", cerr)
 		}
 	}
 	if q.listQueuesStmt != nil {
@@ -274,6 +329,11 @@ func (q *Queries) Close() error {
 	if q.liveExecutorsStmt != nil {
 		if cerr := q.liveExecutorsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing liveExecutorsStmt: %w", cerr)
+		}
+	}
+	if q.mainDatabaseFileStmt != nil {
+		if cerr := q.mainDatabaseFileStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing mainDatabaseFileStmt: %w", cerr)
 		}
 	}
 	if q.migrationVersionStmt != nil {
@@ -306,6 +366,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing pauseQueueStmt: %w", cerr)
 		}
 	}
+	if q.peekMessageStmt != nil {
+		if cerr := q.peekMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing peekMessageStmt: %w", cerr)
+		}
+	}
 	if q.pickPartitionedStmt != nil {
 		if cerr := q.pickPartitionedStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing pickPartitionedStmt: %w", cerr)
@@ -324,6 +389,11 @@ func (q *Queries) Close() error {
 	if q.reapExecutorsStmt != nil {
 		if cerr := q.reapExecutorsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing reapExecutorsStmt: %w", cerr)
+		}
+	}
+	if q.recordTickStmt != nil {
+		if cerr := q.recordTickStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing recordTickStmt: %w", cerr)
 		}
 	}
 	if q.releaseSweeperStmt != nil {
@@ -361,6 +431,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing resumeWorkflowStmt: %w", cerr)
 		}
 	}
+	if q.takeMessageStmt != nil {
+		if cerr := q.takeMessageStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing takeMessageStmt: %w", cerr)
+		}
+	}
 	if q.takeOverWorkflowsStmt != nil {
 		if cerr := q.takeOverWorkflowsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing takeOverWorkflowsStmt: %w", cerr)
@@ -369,6 +444,11 @@ func (q *Queries) Close() error {
 	if q.unpauseQueueStmt != nil {
 		if cerr := q.unpauseQueueStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing unpauseQueueStmt: %w", cerr)
+		}
+	}
+	if q.upsertEventStmt != nil {
+		if cerr := q.upsertEventStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing upsertEventStmt: %w", cerr)
 		}
 	}
 	if q.upsertQueueStmt != nil {
@@ -427,32 +507,40 @@ type Queries struct {
 	completeWorkflowStmt      *sql.Stmt
 	copyStepsStmt             *sql.Stmt
 	dedupHolderStmt           *sql.Stmt
+	deleteEventsOfStmt        *sql.Stmt
 	deleteFinishedStmt        *sql.Stmt
+	deleteMessagesOfStmt      *sql.Stmt
 	deleteStepsOfStmt         *sql.Stmt
 	expiredCandidatesStmt     *sql.Stmt
 	forgetExecutorsStmt       *sql.Stmt
 	forkSourceStmt            *sql.Stmt
+	getEventStmt              *sql.Stmt
 	getQueueStmt              *sql.Stmt
 	getStepStmt               *sql.Stmt
 	getWorkflowStmt           *sql.Stmt
+	insertMessageStmt         *sql.Stmt
 	insertMigrationStmt       *sql.Stmt
 	insertStepStmt            *sql.Stmt
 	insertWorkflowStmt        *sql.Stmt
+	lastTickStmt              *sql.Stmt
 	listQueuesStmt            *sql.Stmt
 	listStepsStmt             *sql.Stmt
 	listWorkflowsStmt         *sql.Stmt
 	listedCandidatesStmt      *sql.Stmt
 	liveExecutorsStmt         *sql.Stmt
+	mainDatabaseFileStmt      *sql.Stmt
 	migrationVersionStmt      *sql.Stmt
 	migrationsTableExistsStmt *sql.Stmt
 	orphanOwnersStmt          *sql.Stmt
 	ownedWorkflowsStmt        *sql.Stmt
 	partitionBacklogStmt      *sql.Stmt
 	pauseQueueStmt            *sql.Stmt
+	peekMessageStmt           *sql.Stmt
 	pickPartitionedStmt       *sql.Stmt
 	queueBacklogStmt          *sql.Stmt
 	queueLoadStmt             *sql.Stmt
 	reapExecutorsStmt         *sql.Stmt
+	recordTickStmt            *sql.Stmt
 	releaseSweeperStmt        *sql.Stmt
 	releaseUnrunnableStmt     *sql.Stmt
 	releaseWorkflowStmt       *sql.Stmt
@@ -460,8 +548,10 @@ type Queries struct {
 	renewSweeperStmt          *sql.Stmt
 	resumePendingStmt         *sql.Stmt
 	resumeWorkflowStmt        *sql.Stmt
+	takeMessageStmt           *sql.Stmt
 	takeOverWorkflowsStmt     *sql.Stmt
 	unpauseQueueStmt          *sql.Stmt
+	upsertEventStmt           *sql.Stmt
 	upsertQueueStmt           *sql.Stmt
 	waitingWorkStmt           *sql.Stmt
 }
@@ -477,32 +567,40 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		completeWorkflowStmt:      q.completeWorkflowStmt,
 		copyStepsStmt:             q.copyStepsStmt,
 		dedupHolderStmt:           q.dedupHolderStmt,
+		deleteEventsOfStmt:        q.deleteEventsOfStmt,
 		deleteFinishedStmt:        q.deleteFinishedStmt,
+		deleteMessagesOfStmt:      q.deleteMessagesOfStmt,
 		deleteStepsOfStmt:         q.deleteStepsOfStmt,
 		expiredCandidatesStmt:     q.expiredCandidatesStmt,
 		forgetExecutorsStmt:       q.forgetExecutorsStmt,
 		forkSourceStmt:            q.forkSourceStmt,
+		getEventStmt:              q.getEventStmt,
 		getQueueStmt:              q.getQueueStmt,
 		getStepStmt:               q.getStepStmt,
 		getWorkflowStmt:           q.getWorkflowStmt,
+		insertMessageStmt:         q.insertMessageStmt,
 		insertMigrationStmt:       q.insertMigrationStmt,
 		insertStepStmt:            q.insertStepStmt,
 		insertWorkflowStmt:        q.insertWorkflowStmt,
+		lastTickStmt:              q.lastTickStmt,
 		listQueuesStmt:            q.listQueuesStmt,
 		listStepsStmt:             q.listStepsStmt,
 		listWorkflowsStmt:         q.listWorkflowsStmt,
 		listedCandidatesStmt:      q.listedCandidatesStmt,
 		liveExecutorsStmt:         q.liveExecutorsStmt,
+		mainDatabaseFileStmt:      q.mainDatabaseFileStmt,
 		migrationVersionStmt:      q.migrationVersionStmt,
 		migrationsTableExistsStmt: q.migrationsTableExistsStmt,
 		orphanOwnersStmt:          q.orphanOwnersStmt,
 		ownedWorkflowsStmt:        q.ownedWorkflowsStmt,
 		partitionBacklogStmt:      q.partitionBacklogStmt,
 		pauseQueueStmt:            q.pauseQueueStmt,
+		peekMessageStmt:           q.peekMessageStmt,
 		pickPartitionedStmt:       q.pickPartitionedStmt,
 		queueBacklogStmt:          q.queueBacklogStmt,
 		queueLoadStmt:             q.queueLoadStmt,
 		reapExecutorsStmt:         q.reapExecutorsStmt,
+		recordTickStmt:            q.recordTickStmt,
 		releaseSweeperStmt:        q.releaseSweeperStmt,
 		releaseUnrunnableStmt:     q.releaseUnrunnableStmt,
 		releaseWorkflowStmt:       q.releaseWorkflowStmt,
@@ -510,8 +608,10 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		renewSweeperStmt:          q.renewSweeperStmt,
 		resumePendingStmt:         q.resumePendingStmt,
 		resumeWorkflowStmt:        q.resumeWorkflowStmt,
+		takeMessageStmt:           q.takeMessageStmt,
 		takeOverWorkflowsStmt:     q.takeOverWorkflowsStmt,
 		unpauseQueueStmt:          q.unpauseQueueStmt,
+		upsertEventStmt:           q.upsertEventStmt,
 		upsertQueueStmt:           q.upsertQueueStmt,
 		waitingWorkStmt:           q.waitingWorkStmt,
 	}

@@ -8,6 +8,13 @@ import (
 	"database/sql"
 )
 
+type Event struct {
+	WorkflowID string
+	Key        string
+	Value      []byte
+	UpdatedMs  int64
+}
+
 type Executor struct {
 	ExecutorID  string
 	HeartbeatMs int64
@@ -18,9 +25,23 @@ type Executor struct {
 	ReapedMs    sql.NullInt64
 }
 
+type Message struct {
+	Seq           int64
+	DestinationID string
+	Topic         string
+	Payload       []byte
+	CreatedMs     int64
+}
+
 type Migration struct {
 	Version   int64
 	AppliedMs int64
+}
+
+type PragmaDatabaseList struct {
+	Seq  int64
+	Name string
+	File string
 }
 
 type Queue struct {
@@ -41,6 +62,11 @@ type RetentionSweeper struct {
 	ID         int64
 	ExecutorID string
 	ExpiresMs  int64
+}
+
+type Schedule struct {
+	Name       string
+	LastTickMs int64
 }
 
 type Step struct {

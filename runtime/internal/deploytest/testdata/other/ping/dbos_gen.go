@@ -84,6 +84,25 @@ func EnqueuePing(ctx context.Context, q *dbos.Queue, n int, opts ...dbos.Enqueue
 	return &PingHandle{h: h}, nil
 }
 
+// EnqueuePingTx is EnqueuePing written in tx, the caller's own open transaction
+// on the runtime's database (a pgx.Tx, or a *sql.Tx; see dbos.Tx): the call is
+// enqueued if and only if tx commits, together with the caller's own writes,
+// and a rollback leaves no trace of it. Workers are woken at the commit. The
+// caller commits or rolls back tx. opts are EnqueuePing's. It fails with an
+// error matching dbos.ErrOtherDatabase when tx is on another database. Inside a
+// workflow it is refused: use EnqueuePing, a checkpointed step.
+func EnqueuePingTx(ctx context.Context, tx dbos.Tx, q *dbos.Queue, n int, opts ...dbos.EnqueueOption) (*PingHandle, error) {
+	input, err := dbosimpl.EncodeInput(dbosFnPing, dbosArgsPing{P0: n})
+	if err != nil {
+		return nil, err
+	}
+	h, err := dbosimpl.EnqueueTx(ctx, tx, q, dbosFnPing, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &PingHandle{h: h}, nil
+}
+
 // PingArgs holds the arguments of one call of Ping, for EnqueuePingBatch.
 type PingArgs struct {
 	// N is the argument for parameter n.
