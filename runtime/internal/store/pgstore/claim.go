@@ -20,8 +20,9 @@ import (
 // LOCKED), so concurrent claimers take disjoint batches without waiting;
 // that statement checks the declaration itself and claims nothing from a
 // limited queue. A queue with limits is claimed under an advisory lock
-// derived from the queue name (which also waits for the queue's enqueues in
-// flight, see InsertWorkflow), by statements that read the declaration, the
+// derived from the queue name, past the claim barrier (which waits for the
+// queue's enqueues in flight and bounds the seqs the claim may take, see
+// LockQueue and InsertWorkflow), by statements that read the declaration, the
 // database clock and the counts the limits need after the lock's wait, and
 // claim what the limits leave room for, waiting on (not skipping) row locks
 // so the order stays strict: one round trip (a pipeline, see ClaimUnderLock
