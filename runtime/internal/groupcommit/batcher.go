@@ -29,6 +29,9 @@ type Batcher[T, R any] struct {
 	// one, a call for a full batch can start while another waits for the
 	// database, so that the work of the two overlaps.
 	Par int
+	// Spill, when positive, is how many waiting requests start a further
+	// call (up to Par) while one is in flight; 0 means Max (a full batch).
+	Spill int
 
 	mu       sync.Mutex
 	pending  []*request[T, R] // waiting for a call, oldest first
@@ -106,7 +109,11 @@ func (b *Batcher[T, R]) room() bool {
 	if len(b.pending) == 0 {
 		return false
 	}
-	return b.inFlight == 0 || (b.inFlight < b.Par && len(b.pending) >= b.Max)
+	spill := b.Max
+	if b.Spill > 0 {
+		spill = min(b.Spill, b.Max)
+	}
+	return b.inFlight == 0 || (b.inFlight < b.Par && len(b.pending) >= spill)
 }
 
 // take removes the next batch from the waiting requests, with b.mu held:

@@ -263,6 +263,55 @@ func (b *Batcher[T, R]) leadingNow() bool {
 	return b.inFlight > 0
 }
 
+// TestBatcherSpill: with Spill set, a second call starts as soon as that
+// many requests wait behind the one in flight, a partial batch, and no
+// more than Par calls run at once.
+func TestBatcherSpill(t *testing.T) {
+	release := make(chan struct{})
+	var (
+		mu    sync.Mutex
+		calls [][]int
+	)
+	b := &Batcher[int, int]{
+		Call: func(in []int) ([]int, error) {
+			mu.Lock()
+			calls = append(calls, slices.Clone(in))
+			first := len(calls) == 1
+			mu.Unlock()
+			if first {
+				<-release // hold the first call while the others arrive
+			}
+			return in, nil
+		},
+		Max:   8,
+		Par:   2,
+		Spill: 3,
+	}
+	var wg sync.WaitGroup
+	do := func(i int) {
+		wg.Go(func() {
+			if r, err := b.Do(context.Background(), i); err != nil || r != i {
+				t.Errorf("do(%d) = %d, %v", i, r, err)
+			}
+		})
+	}
+	do(0)
+	testdb.WaitFor(t, "the first call in flight", func() bool { return b.inFlightNow() == 1 })
+	for i := 1; i <= 3; i++ {
+		do(i)
+	}
+	testdb.WaitFor(t, "a second call for the 3 waiting requests", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(calls) == 2
+	})
+	close(release)
+	wg.Wait()
+	if got := calls[1]; len(got) != 3 {
+		t.Errorf("second call %v, want the 3 requests that waited", got)
+	}
+}
+
 func (b *Batcher[T, R]) inFlightNow() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
