@@ -64,6 +64,12 @@ var (
 	// handler, or in a step's body): call them from a //dbos:workflow
 	// function, with its ctx.
 	ErrOutsideWorkflow = sentinel.ErrOutsideWorkflow
+
+	// ErrOtherDatabase is returned by EnqueueFTx when its transaction is
+	// on another database than the runtime's (another Postgres database
+	// or cluster, another SQLite file, or another engine). Nothing was
+	// written.
+	ErrOtherDatabase = sentinel.ErrOtherDatabase
 )
 
 // WorkflowError is the error GetResult returns for a task that finished with

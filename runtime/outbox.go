@@ -1,7 +1,5 @@
 package dbos
 
-import "github.com/dbosgen/dbosgen/runtime/internal/sentinel"
-
 // Tx is a transaction of the program's own, on the runtime's database, in
 // which a generated EnqueueFTx writes its call (the transactional outbox):
 // the call is enqueued if and only if the transaction commits, atomically
@@ -46,8 +44,3 @@ import "github.com/dbosgen/dbosgen/runtime/internal/sentinel"
 // while the transaction is open; on SQLite the file's write lock, so no
 // other writer (the runtime's included) proceeds until it ends.
 type Tx any
-
-// ErrOtherDatabase is returned by EnqueueFTx when its transaction is on
-// another database than the runtime's (another Postgres database or
-// cluster, another SQLite file, or another engine). Nothing was written.
-var ErrOtherDatabase = sentinel.ErrOtherDatabase

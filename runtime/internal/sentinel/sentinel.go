@@ -26,6 +26,11 @@ var (
 	// ErrOutsideWorkflow: a call that only a workflow's code may make
 	// (Sleep, Topic.Recv, Event.Set) was made elsewhere.
 	ErrOutsideWorkflow = errors.New("dbos: only a workflow's own code may make this call")
+	// ErrOtherDatabase: a write in the caller's transaction (EnqueueFTx)
+	// whose transaction is on another database than the runtime's. Not
+	// recorded with steps (EnqueueFTx is refused inside a workflow), so it
+	// has no code.
+	ErrOtherDatabase = errors.New("dbos: the transaction is not on the runtime's database")
 )
 
 // codes names each sentinel a step's error may wrap, in the order Code
