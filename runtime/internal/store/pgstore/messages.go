@@ -36,12 +36,8 @@ func recordInTx(ctx context.Context, q *pgdb.Queries, st store.Step, owner store
 		return store.Step{}, false, err
 	}
 	// Not inserted: a stale run, or the step is recorded already.
-	w, err := q.GetWorkflow(ctx, st.WorkflowID)
-	if err != nil && !isNoRows(err) {
-		return store.Step{}, false, fmt.Errorf("read workflow: %w", err)
-	}
-	if err != nil || !storekit.Owns(workflow(w), owner) {
-		return store.Step{}, false, store.ErrFenced
+	if err := checkOwner(ctx, q, st.WorkflowID, owner); err != nil {
+		return store.Step{}, false, err
 	}
 	row, err = q.GetStep(ctx, pgdb.GetStepParams{WorkflowID: st.WorkflowID, StepID: int32(st.StepID)})
 	if err != nil {

@@ -344,33 +344,11 @@ func (s *Store) Steps(ctx context.Context, workflowID string) ([]store.Step, err
 
 // RecordStep writes a checkpoint once; later calls return the recorded one.
 func (s *Store) RecordStep(ctx context.Context, st store.Step, owner store.Owner) (store.Step, bool, error) {
-	row, err := s.q.InsertStep(ctx, pgdb.InsertStepParams{
-		WorkflowID: st.WorkflowID,
-		StepID:     int32(st.StepID),
-		Name:       st.Name,
-		Output:     st.Output,
-		Error:      st.Error,
-		ChildID:    st.ChildID,
-		Code:       st.Code,
-		StartedMs:  storekit.MsPtr(st.StartedAt),
-		ExecutorID: owner.ExecutorID,
-		Attempts:   int32(owner.Attempts),
-	})
-	if err == nil {
-		return step(row), true, nil
-	}
-	if !isNoRows(err) {
-		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: %w", st.StepID, st.WorkflowID, err)
-	}
-	// Not inserted: a stale run, or the step is recorded already.
-	if err := s.checkOwner(ctx, st.WorkflowID, owner); err != nil {
-		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: %w", st.StepID, st.WorkflowID, err)
-	}
-	row, err = s.q.GetStep(ctx, pgdb.GetStepParams{WorkflowID: st.WorkflowID, StepID: int32(st.StepID)})
+	saved, recorded, err := recordInTx(ctx, s.q, st, owner)
 	if err != nil {
-		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: read recorded: %w", st.StepID, st.WorkflowID, err)
+		return store.Step{}, false, fmt.Errorf("record step %d of workflow %q: %w", st.StepID, st.WorkflowID, err)
 	}
-	return step(row), false, nil
+	return saved, recorded, nil
 }
 
 func workflow(r pgdb.Workflow) store.Workflow {
@@ -455,7 +433,7 @@ func (s *Store) RecordSteps(ctx context.Context, workflowID string, steps []stor
 	}
 	// Fewer rows: some were recorded already, or the run is stale (then
 	// the statement wrote none).
-	if err := s.checkOwner(ctx, workflowID, owner); err != nil {
+	if err := checkOwner(ctx, s.q, workflowID, owner); err != nil {
 		return fmt.Errorf("record %d steps of workflow %q: %w", len(steps), workflowID, err)
 	}
 	return nil
@@ -463,8 +441,8 @@ func (s *Store) RecordSteps(ctx context.Context, workflowID string, steps []stor
 
 // checkOwner returns store.ErrFenced unless owner's run still owns the
 // workflow (see storekit.Owns); a missing workflow is owned by no run.
-func (s *Store) checkOwner(ctx context.Context, workflowID string, owner store.Owner) error {
-	w, err := s.q.GetWorkflow(ctx, workflowID)
+func checkOwner(ctx context.Context, q *pgdb.Queries, workflowID string, owner store.Owner) error {
+	w, err := q.GetWorkflow(ctx, workflowID)
 	if err != nil && !isNoRows(err) {
 		return fmt.Errorf("read workflow: %w", err)
 	}
