@@ -12,10 +12,8 @@ import (
 	"github.com/dbosgen/dbosgen/runtime/internal/store/pgstore/pgdb"
 )
 
-// errStepExists rolls back a transaction that found its step recorded.
-var errStepExists = errors.New("step recorded already")
-
-// recordInTx records st for owner in q's transaction; see store.RecordStep.
+// recordInTx records st for owner through q (in a transaction, or not: see
+// RecordStep); see store.RecordStep.
 func recordInTx(ctx context.Context, q *pgdb.Queries, st store.Step, owner store.Owner) (store.Step, bool, error) {
 	row, err := q.InsertStep(ctx, pgdb.InsertStepParams{
 		WorkflowID: st.WorkflowID,
@@ -92,31 +90,17 @@ func (s *Store) ReceiveMessage(ctx context.Context, topic string, st store.Step,
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		payload, err := q.TakeMessage(ctx, pgdb.TakeMessageParams{DestinationID: st.WorkflowID, Topic: topic})
-		if isNoRows(err) {
-			return nil // none waits
-		}
-		if err != nil {
-			return err
-		}
-		for _, a := range also {
-			if _, _, err := recordInTx(ctx, q, a, owner); err != nil {
-				return err
+		var err error
+		saved, received, err = storekit.ReceiveInTx(func() ([]byte, bool, error) {
+			payload, err := q.TakeMessage(ctx, pgdb.TakeMessageParams{DestinationID: st.WorkflowID, Topic: topic})
+			if isNoRows(err) {
+				return nil, false, nil // none waits
 			}
-		}
-		got := st
-		got.Output = payload
-		var rec bool
-		if saved, rec, err = recordInTx(ctx, q, got, owner); err != nil {
-			return err
-		}
-		received = true
-		if !rec {
-			return errStepExists // keep the message
-		}
-		return nil
+			return payload, err == nil, err
+		}, func(a store.Step) (store.Step, bool, error) { return recordInTx(ctx, q, a, owner) }, st, also)
+		return err
 	})
-	if errors.Is(err, errStepExists) {
+	if errors.Is(err, storekit.ErrStepExists) {
 		return saved, true, nil
 	}
 	if err != nil {

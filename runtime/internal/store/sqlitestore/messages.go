@@ -7,11 +7,9 @@ import (
 	"fmt"
 
 	"github.com/dbosgen/dbosgen/runtime/internal/store"
+	"github.com/dbosgen/dbosgen/runtime/internal/store/internal/storekit"
 	"github.com/dbosgen/dbosgen/runtime/internal/store/sqlitestore/sqlitedb"
 )
-
-// errStepExists rolls back a transaction that found its step recorded.
-var errStepExists = errors.New("step recorded already")
 
 // recordInTx records st for owner in q's transaction; see store.RecordStep.
 func recordInTx(ctx context.Context, q *sqlitedb.Queries, st store.Step, owner store.Owner) (store.Step, bool, error) {
@@ -68,31 +66,17 @@ func (s *Store) ReceiveMessage(ctx context.Context, topic string, st store.Step,
 		return store.Step{}, false, fmt.Errorf("receive message on topic %q for workflow %q: %w", topic, st.WorkflowID, err)
 	}
 	err = s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) error {
-		payload, err := q.TakeMessage(ctx, sqlitedb.TakeMessageParams{DestinationID: st.WorkflowID, Topic: topic})
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // none waits
-		}
-		if err != nil {
-			return err
-		}
-		for _, a := range also {
-			if _, _, err := recordInTx(ctx, q, a, owner); err != nil {
-				return err
+		var err error
+		saved, received, err = storekit.ReceiveInTx(func() ([]byte, bool, error) {
+			payload, err := q.TakeMessage(ctx, sqlitedb.TakeMessageParams{DestinationID: st.WorkflowID, Topic: topic})
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, false, nil // none waits
 			}
-		}
-		got := st
-		got.Output = payload
-		var rec bool
-		if saved, rec, err = recordInTx(ctx, q, got, owner); err != nil {
-			return err
-		}
-		received = true
-		if !rec {
-			return errStepExists // keep the message
-		}
-		return nil
+			return payload, err == nil, err
+		}, func(a store.Step) (store.Step, bool, error) { return recordInTx(ctx, q, a, owner) }, st, also)
+		return err
 	})
-	if errors.Is(err, errStepExists) {
+	if errors.Is(err, storekit.ErrStepExists) {
 		return saved, true, nil
 	}
 	if err != nil {
