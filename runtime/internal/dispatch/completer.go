@@ -75,6 +75,9 @@ func (c *completer) record(ps []store.CompleteParams) ([]completed, error) {
 		oks, err = c.d.claimWith(ctx, n, ps)
 		claimed = true
 	} else {
+		// With nothing ready (Drained) the outcomes need no claim,
+		// and the dispatcher no wake-up to make one.
+		claimed = c.d != nil && c.d.Drained()
 		oks, err = c.env.Store.CompleteMany(ctx, ps)
 	}
 	if err != nil {
@@ -91,7 +94,7 @@ func (c *completer) record(ps []store.CompleteParams) ([]completed, error) {
 // for the dispatcher's queue (reserved in its local count), 0 when it
 // claims nothing.
 func (c *completer) reserve(n int) int {
-	if c.d == nil || c.env.Stopping() || !c.d.claimsOnCompletion() {
+	if c.d == nil || c.env.Stopping() || !c.d.claimsOnCompletion() || c.d.Drained() {
 		return 0
 	}
 	return c.d.reserve(n)

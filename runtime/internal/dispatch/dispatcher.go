@@ -50,6 +50,12 @@ type Dispatcher struct {
 	concOnly    atomic.Bool  // the shared limits are a Concurrency limit alone
 	workerLimit atomic.Int64 // WorkerConcurrency; 0: none
 
+	// wakes counts the calls of Wake; drained is 1 + the count a claim
+	// read before it began when it found nothing more ready (0: none
+	// did). See Drained.
+	wakes   atomic.Uint64
+	drained atomic.Uint64
+
 	yieldUntil atomic.Int64 // unix nanoseconds: until then, give way (see yield)
 	hungryAt   atomic.Int64 // unix nanoseconds: when this process last said it was hungry
 
@@ -72,10 +78,24 @@ func (d *Dispatcher) adopt(c store.QueueConfig) {
 
 // Wake asks the dispatcher to claim again soon; it never blocks.
 func (d *Dispatcher) Wake() {
+	d.wakes.Add(1)
 	select {
 	case d.wakeCh <- struct{}{}:
 	default:
 	}
+}
+
+// Drained reports whether the queue, which has no limit shared with other
+// processes, has nothing ready for this process: the last claim to end
+// (of the dispatcher, a completer or an inserter) took fewer tasks than
+// it could, with no delayed task to wait for, and nothing woke the
+// dispatcher since that claim began. Whatever makes a task ready (a local
+// enqueue, another process's notification, a resume, a retry's timer)
+// wakes the dispatcher first, so a claim then would find nothing: the
+// completer records outcomes without one (in a burst of short tasks
+// whose enqueues already claimed them, most of its claims would be empty).
+func (d *Dispatcher) Drained() bool {
+	return d.drained.Load() == d.wakes.Load()+1
 }
 
 // Limited reports whether the queue has a limit shared with other
@@ -209,8 +229,9 @@ func (d *Dispatcher) claimWith(ctx context.Context, n int, ps []store.CompletePa
 func (d *Dispatcher) claimReserved(ctx context.Context, n int, ps []store.CompleteParams) (store.ClaimResult, error) {
 	p := d.claimParams(n)
 	p.Complete = ps
+	wakes := d.wakes.Load()
 	res, err := d.env.Store.Claim(ctx, p)
-	return res, d.settle(n, res, err)
+	return res, d.settle(n, wakes, res, err)
 }
 
 // claimParams are the arguments of a claim of up to n of the queue's tasks
@@ -220,15 +241,19 @@ func (d *Dispatcher) claimParams(n int) store.ClaimParams {
 }
 
 // settle ends a claim of up to n tasks, reserved with reserve, that
-// returned res and err: a failed claim releases the reservations; one that
-// succeeded adopts the limits it applied, starts its tasks and releases
-// the reservations it did not use.
-func (d *Dispatcher) settle(n int, res store.ClaimResult, err error) error {
+// returned res and err, and began when Wake had been called wakes times:
+// a failed claim releases the reservations; one that succeeded adopts the
+// limits it applied, notes whether it drained the queue (see Drained),
+// starts its tasks and releases the reservations it did not use.
+func (d *Dispatcher) settle(n int, wakes uint64, res store.ClaimResult, err error) error {
 	if err != nil {
 		d.running.Add(-int64(n))
 		return err
 	}
 	d.adopt(res.Config)
+	if len(res.Claimed) < n && res.RetryAt.IsZero() && !res.Paused && !d.shared.Load() {
+		d.drained.Store(wakes + 1)
+	}
 	d.running.Add(int64(len(res.Claimed) - n))
 	for _, w := range res.Claimed {
 		d.env.Start(w, d)

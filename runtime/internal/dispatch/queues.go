@@ -174,8 +174,9 @@ func (qs *Queues) insertBatch(ctx context.Context, queue string, ps []store.Inse
 		}
 		return out, err
 	}
+	wakes := d.wakes.Load()
 	res, claimed, err := qs.env.Store.InsertAndClaim(ctx, ps, d.claimParams(n))
-	if err := d.settle(n, claimed, err); err != nil {
+	if err := d.settle(n, wakes, claimed, err); err != nil {
 		return nil, err
 	}
 	// Fewer than it could take: nothing ready is left, these rows included

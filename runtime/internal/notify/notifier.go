@@ -20,6 +20,7 @@ const (
 	// notifyRetryWait is the pause after a failed Notify before the next
 	// try (which sends an EventResync for what was lost).
 	notifyRetryWait = 100 * time.Millisecond
+	notifyGap = 2 * time.Millisecond
 )
 
 // Notifier tells the other processes sharing a Postgres database what this
@@ -236,7 +237,18 @@ func (n *Notifier) loop() {
 			n.flush()
 			return
 		}
-		if !n.flush() {
+		began := time.Now()
+		if n.flush() {
+			// Under load, gather for a moment before the next call.
+			if wait := notifyGap - time.Since(began); wait > 0 {
+				select {
+				case <-time.After(wait):
+				case <-n.stop:
+				}
+			}
+			continue
+		}
+		{
 			select {
 			case <-time.After(notifyRetryWait):
 			case <-n.stop:

@@ -33,7 +33,11 @@ picked AS MATERIALIZED (
                  OR l.paused)
       )
     ORDER BY p.priority, p.seq
-    LIMIT @max_rows::bigint
+    -- After an insert that started rows of its own already claimed (the
+    -- CLAIM state of InsertWorkflows: InsertAndClaim names those rows in
+    -- started_ids, other claims pass none), what they took is not
+    -- claimed again.
+    LIMIT dbos.claim_room(@max_rows::bigint, @started_ids::text[], @executor_id::text)
     FOR UPDATE OF p SKIP LOCKED
 )
 UPDATE dbos.workflows w

@@ -70,6 +70,14 @@ RETURNING *;
 -- trace_contexts may be NULL (no element at all) when no workflow carries
 -- one: the arrays' unnest then pads the column with NULLs, so the untraced
 -- enqueues of the hot path send no array for it.
+--
+-- A state of 'CLAIM' (InsertAndClaim's, for a workflow the inserting
+-- executor, executor_ids[i], runs and has room for) inserts the row
+-- PENDING under that executor, as a claim would leave it (attempts 1,
+-- started now, its app_version), when its queue is free: no limit
+-- declared, not paused, and no ready ENQUEUED row waiting (it would come
+-- first); otherwise ENQUEUED, like any other. One row written once
+-- instead of inserted and then updated by a claim.
 WITH arg AS (
     SELECT unnest(@workflow_ids::text[]) AS workflow_id,
            unnest(@names::text[]) AS name,
@@ -92,11 +100,32 @@ lock AS MATERIALIZED (
     SELECT count(pg_advisory_xact_lock_shared(hashtextextended('dbos.queue:' || l.queue_name, 0))) AS locked
     FROM (
         SELECT DISTINCT a.queue_name FROM arg a
-        WHERE a.state = 'ENQUEUED'
+        WHERE a.state IN ('ENQUEUED', 'CLAIM')
         ORDER BY a.queue_name
     ) AS l
 ),
-now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock)
+now AS MATERIALIZED (SELECT dbos.now_ms() AS ms FROM lock),
+free AS MATERIALIZED (
+    SELECT c.queue_name
+    FROM (SELECT DISTINCT a.queue_name FROM arg a WHERE a.state = 'CLAIM') AS c, now
+    WHERE NOT EXISTS (
+              SELECT 1 FROM dbos.queues l
+              WHERE l.name = c.queue_name
+                AND (l.concurrency > 0 OR l.worker_concurrency > 0 OR l.rate_limit > 0
+                     OR l.partition_concurrency > 0 OR l.partition_rate_limit > 0
+                     OR l.paused))
+      AND NOT EXISTS (
+              SELECT 1 FROM dbos.workflows w
+              WHERE w.queue_name = c.queue_name AND w.state = 'ENQUEUED'
+                AND (w.not_before_ms IS NULL OR w.not_before_ms <= now.ms))
+),
+resolved AS (
+    SELECT a.*,
+           CASE WHEN a.state <> 'CLAIM' THEN a.state
+                WHEN a.queue_name IN (SELECT f.queue_name FROM free f) THEN 'PENDING'
+                ELSE 'ENQUEUED' END AS st
+    FROM arg a
+)
 INSERT INTO dbos.workflows (
     workflow_id, name, state, queue_name, executor_id, input, priority,
     dedup_id, partition_key, parent_id, timeout_ms, deadline_ms,
@@ -106,24 +135,24 @@ INSERT INTO dbos.workflows (
 SELECT
     a.workflow_id,
     a.name,
-    a.state,
+    a.st,
     nullif(a.queue_name, ''),
-    nullif(a.executor_id, ''),
+    CASE WHEN a.st = 'PENDING' THEN nullif(a.executor_id, '') END,
     a.input,
     a.priority,
     nullif(a.dedup_id, ''),
     nullif(a.partition_key, ''),
     nullif(a.parent_id, ''),
     a.timeout_ms,
-    CASE WHEN a.state = 'PENDING' AND a.timeout_ms > 0 THEN now.ms + a.timeout_ms END,
+    CASE WHEN a.st = 'PENDING' AND a.timeout_ms > 0 THEN now.ms + a.timeout_ms END,
     CASE WHEN a.delay_ms > 0 THEN now.ms + a.delay_ms END,
-    CASE WHEN a.state = 'PENDING' THEN 1 ELSE 0 END,
+    CASE WHEN a.st = 'PENDING' THEN 1 ELSE 0 END,
     now.ms,
-    CASE WHEN a.state = 'PENDING' THEN now.ms END,
+    CASE WHEN a.st = 'PENDING' THEN now.ms END,
     a.signature,
-    CASE WHEN a.state = 'PENDING' THEN nullif(a.app_version, '') END,
+    CASE WHEN a.st = 'PENDING' THEN nullif(a.app_version, '') END,
     nullif(a.trace_context, '')
-FROM arg a, now
+FROM resolved a, now
 ORDER BY a.ord
 ON CONFLICT DO NOTHING
 RETURNING *;

@@ -191,7 +191,7 @@ func (s *Store) claimUnlimited(ctx context.Context, p store.ClaimParams) (res st
 	)
 	q := pgdb.New(&pl)
 	readDone := queueCompletions(ctx, q, p.Complete, &res.Completed, &fe)
-	readClaim := queueClaimUnlimited(ctx, q, p, &fe)
+	readClaim := queueClaimUnlimited(ctx, q, p, nil, &fe)
 	pl.send(ctx, s.pool)
 	readDone()
 	claimed, limited := readClaim()
@@ -207,8 +207,10 @@ func (s *Store) claimUnlimited(ctx context.Context, p store.ClaimParams) (res st
 // when it is) in a pipeline, and returns a function that reads their
 // results once it is sent: the claim, and whether the queue turned out to
 // have limits (declared before the claim, which then took nothing, or
-// meanwhile; see routeUnlimited).
-func queueClaimUnlimited(ctx context.Context, q *pgdb.Queries, p store.ClaimParams, fe *firstErr) func() (store.ClaimResult, bool) {
+// meanwhile; see routeUnlimited). started names the rows an insert before
+// it in the pipeline may have started (see InsertAndClaim): the claim takes
+// at most p.Max less those.
+func queueClaimUnlimited(ctx context.Context, q *pgdb.Queries, p store.ClaimParams, started []string, fe *firstErr) func() (store.ClaimResult, bool) {
 	runs := storekit.RunsOf(p.Runs)
 	claim := q.ClaimUnlimited(ctx, []pgdb.ClaimUnlimitedParams{{
 		ExecutorID:    p.ExecutorID,
@@ -218,6 +220,7 @@ func queueClaimUnlimited(ctx context.Context, q *pgdb.Queries, p store.ClaimPara
 		RunVersion:    runs.Version,
 		RunNames:      runs.Names,
 		RunSignatures: runs.Signatures,
+		StartedIds:    started,
 	}})
 	backlog := q.QueueBacklog(ctx, []pgdb.QueueBacklogParams{{QueueName: p.Queue}})
 	return func() (store.ClaimResult, bool) {

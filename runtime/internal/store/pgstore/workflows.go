@@ -93,25 +93,52 @@ func (s *Store) InsertWorkflows(ctx context.Context, ps []store.InsertParams) ([
 // (as the last claim of it found), claims from it in the same pipeline:
 // one round trip, one commit. Otherwise (or with nothing to insert) it
 // claims after the insert.
+//
+// In the pipeline, the workflows this executor could start at once
+// (storekit.StartsOnInsert) go in already claimed when the queue is free
+// (InsertWorkflows' 'CLAIM' state), each row written once instead of
+// inserted and then updated; the claim that follows takes what else is
+// ready, up to what they left of c.Max (dbos.claim_room).
 func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c store.ClaimParams) ([]store.InsertResult, store.ClaimResult, error) {
 	if err := storekit.ValidateInsertAndClaim(ps, c); err != nil {
 		return nil, store.ClaimResult{}, err
 	}
-	var piped *store.ClaimParams
-	if _, limited := s.limited.Load(c.Queue); !limited && len(ps) > 0 {
-		piped = &c
+	if _, limited := s.limited.Load(c.Queue); limited || len(ps) == 0 {
+		// Not piped (a limited queue, or nothing to insert): claim its way.
+		res, _, err := s.insertWorkflows(ctx, ps, nil)
+		if err != nil {
+			return nil, store.ClaimResult{}, err
+		}
+		return res, s.claimAfter(ctx, c), nil
 	}
-	res, claim, err := s.insertWorkflows(ctx, ps, piped)
+	starts := storekit.StartsOnInsert(ps, c)
+	rows := storekit.ClaimedOnInsert(ps, starts, c, stateClaim)
+	started := make([]string, len(starts))
+	for k, i := range starts {
+		started[k] = ps[i].ID
+	}
+	res, claim, err := s.insertWorkflows(ctx, rows, &pipedParams{c, started})
 	if err != nil {
 		return nil, store.ClaimResult{}, err
 	}
-	if piped == nil || claim.next != pathUnlimited {
-		// Not piped (a limited queue, or nothing to insert), or limited
-		// after all (then the pipeline claimed nothing): claim its way.
+	if claim.next != pathUnlimited {
+		// Limited after all (then neither the insert nor the claim
+		// started anything): claim its way.
 		return res, s.claimAfter(ctx, c), nil
 	}
-	return res, claim.res, nil
+	out := claim.res
+	for _, i := range starts {
+		if w := res[i].Workflow; res[i].Created && w.State == store.StatePending {
+			out.Claimed = append(out.Claimed, w)
+		}
+	}
+	storekit.SortFIFO(out.Claimed)
+	return res, out, nil
 }
+
+// stateClaim is InsertWorkflows' state for a row inserted claimed when its
+// queue is free, ENQUEUED otherwise.
+const stateClaim = "CLAIM"
 
 // claimAfter claims for InsertAndClaim once its insert committed; a failure
 // reports nothing claimed, to be tried again at once.
@@ -130,10 +157,18 @@ type pipedClaim struct {
 	next claimPath
 }
 
+// pipedParams are the arguments of the claim that follows an insert in its
+// pipeline: the claim, and the IDs of the rows the insert may have started
+// (see InsertAndClaim).
+type pipedParams struct {
+	store.ClaimParams
+	started []string
+}
+
 // insertWorkflows inserts ps (valid) with one statement, followed in the
 // same pipeline (one implicit transaction) by claimUnlimited's statements
 // when claim is not nil.
-func (s *Store) insertWorkflows(ctx context.Context, ps []store.InsertParams, claim *store.ClaimParams) ([]store.InsertResult, pipedClaim, error) {
+func (s *Store) insertWorkflows(ctx context.Context, ps []store.InsertParams, claim *pipedParams) ([]store.InsertResult, pipedClaim, error) {
 	var piped pipedClaim
 	if len(ps) == 0 {
 		return nil, piped, nil
@@ -148,7 +183,7 @@ func (s *Store) insertWorkflows(ctx context.Context, ps []store.InsertParams, cl
 	ins := q.InsertWorkflows(ctx, []pgdb.InsertWorkflowsParams{a})
 	var readClaim func() (store.ClaimResult, bool)
 	if claim != nil {
-		readClaim = queueClaimUnlimited(ctx, q, *claim, &fe)
+		readClaim = queueClaimUnlimited(ctx, q, claim.ClaimParams, claim.started, &fe)
 	}
 	pl.send(ctx, s.pool)
 	ins.Query(func(_ int, r []pgdb.Workflow, err error) { rows = r; fe.keep(err) })
@@ -172,6 +207,9 @@ func (s *Store) insertWorkflows(ctx context.Context, ps []store.InsertParams, cl
 			delete(inserted, p.ID) // a second row with this ID was skipped
 			res[i] = store.InsertResult{Workflow: workflow(r), Created: true}
 			continue
+		}
+		if p.State == stateClaim {
+			p.State, p.ExecutorID = store.StateEnqueued, "" // inserted alone, if at all: enqueued
 		}
 		res[i] = s.skipped(ctx, p)
 	}

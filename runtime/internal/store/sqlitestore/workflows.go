@@ -392,7 +392,13 @@ func insertStepParams(st store.Step, owner store.Owner) sqlitedb.InsertStepParam
 	}
 }
 
-// InsertAndClaim inserts and claims in one IMMEDIATE transaction.
+// InsertAndClaim inserts and claims in one IMMEDIATE transaction. When
+// the queue is free (no limit, not paused, nothing ready waiting: this
+// transaction is the only writer, so the reads stay true to its commit),
+// the rows this executor can start at once (storekit.StartsOnInsert) go
+// in already claimed, each written once instead of inserted and then
+// updated; the claim that would follow could then take only what the
+// insert could not start, and runs only when there is such a row.
 func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c store.ClaimParams) ([]store.InsertResult, store.ClaimResult, error) {
 	if err := storekit.ValidateInsertAndClaim(ps, c); err != nil {
 		return nil, store.ClaimResult{}, err
@@ -403,17 +409,64 @@ func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c s
 		res     []store.InsertResult
 		claimed store.ClaimResult
 	)
+	runs := s.runsOf(c.Runs)
 	err := s.inTx(ctx, func(q *sqlitedb.Queries, _ *sql.Tx) (err error) {
-		if res, err = insertAll(ctx, q, ps); err != nil {
+		starts, cfg, err := startsIfFree(ctx, q, ps, c, runs)
+		if err != nil {
 			return err
 		}
-		if claimed, err = claimIn(ctx, q, c, s.runsOf(c.Runs)); err != nil {
+		if res, err = insertAll(ctx, q, storekit.ClaimedOnInsert(ps, starts, c, store.StatePending)); err != nil {
+			return err
+		}
+		var direct []store.Workflow
+		for _, i := range starts {
+			if res[i].Created {
+				direct = append(direct, res[i].Workflow)
+			}
+		}
+		if len(starts) > 0 && len(starts) == len(ps) {
+			// Every row started, and nothing else was ready.
+			claimed = store.ClaimResult{Claimed: direct, Config: cfg}
+			return nil
+		}
+		rest := c
+		rest.Max -= len(direct)
+		if rest.Max == 0 {
+			claimed = store.ClaimResult{Claimed: direct, Config: cfg}
+			return nil
+		}
+		if claimed, err = claimIn(ctx, q, rest, runs); err != nil {
 			return fmt.Errorf("claim from queue %q: %w", c.Queue, err)
 		}
+		claimed.Claimed = append(direct, claimed.Claimed...)
+		storekit.SortFIFO(claimed.Claimed)
 		return nil
 	})
 	if err != nil {
 		return nil, store.ClaimResult{}, fmt.Errorf("insert %d workflows and claim: %w", len(ps), err)
 	}
 	return res, claimed, nil
+}
+
+// startsIfFree returns, inside InsertAndClaim's transaction, the indexes
+// of the rows of ps to insert already claimed (storekit.StartsOnInsert):
+// none unless c's queue has no limit, is not paused and has nothing ready
+// that c's executor runs. cfg is the queue's declaration, read to decide.
+func startsIfFree(ctx context.Context, q *sqlitedb.Queries, ps []store.InsertParams, c store.ClaimParams, runs runsArgs) (starts []int, cfg store.QueueConfig, err error) {
+	l, err := q.QueueLoad(ctx, sqlitedb.QueueLoadParams{QueueName: c.Queue, ExecutorID: c.ExecutorID})
+	if err != nil {
+		return nil, cfg, fmt.Errorf("read limits of queue %q: %w", c.Queue, err)
+	}
+	cfg, load := loaded(c.Queue, l)
+	if storekit.Limited(cfg) || l.Paused != 0 {
+		return nil, cfg, nil
+	}
+	b, err := backlog(ctx, q, cfg, runs, load.NowMs)
+	if err != nil {
+		return nil, cfg, fmt.Errorf("read backlog of queue %q: %w", c.Queue, err)
+	}
+	if b.Ready {
+		return nil, cfg, nil
+	}
+	return storekit.StartsOnInsert(ps, c), cfg, nil
 }

@@ -277,6 +277,58 @@ func testInsertAndClaim(t *testing.T, open Opener) {
 		t.Errorf("the row past Max is %s, want ENQUEUED", w.State)
 	}
 
+	// A free queue (nothing ready before the rows): the rows the claimer
+	// can start begin claimed, as a claim leaves them, up to Max; the rest
+	// wait. A row whose ID exists (here one running under the claimer) is
+	// not created again and takes no room; a delayed row waits, with the
+	// moment it becomes ready.
+	free := unique("q")
+	runs := &store.Runs{AppVersion: "v7", Names: []string{"storetest.Task"}, Signatures: []string{"sig-task"}}
+	c := store.ClaimParams{Queue: free, ExecutorID: "exec-free", Max: 2, Runs: runs}
+	row = func(queue string) store.InsertParams {
+		return store.InsertParams{ID: unique("wf"), Name: "storetest.Task", State: store.StateEnqueued, Queue: queue, Signature: "sig-task"}
+	}
+	a := row(free)
+	if _, claimed, err = s.InsertAndClaim(ctx, []store.InsertParams{a}, c); err != nil || !slices.Equal(ids(claimed.Claimed), []string{a.ID}) {
+		t.Fatalf("InsertAndClaim on a free queue: claimed %v, %v; want [%s]", ids(claimed.Claimed), err, a.ID)
+	}
+	if w := claimed.Claimed[0]; w.State != store.StatePending || w.ExecutorID != "exec-free" || w.Attempts != 1 || w.StartedAt.IsZero() || w.AppVersion != "v7" {
+		t.Errorf("started on insert: %s under %q, attempts %d, started %v, version %q; want PENDING under exec-free, 1, set, v7",
+			w.State, w.ExecutorID, w.Attempts, w.StartedAt, w.AppVersion)
+	}
+	b, bb, late := row(free), row(free), row(free)
+	late.Delay = time.Hour
+	other := row(free)
+	other.Name, other.Signature = "storetest.NotRunHere", "sig-other"
+	ps = []store.InsertParams{a, b, late, other, bb}
+	res, claimed, err = s.InsertAndClaim(ctx, ps, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Created || !res[1].Created || !res[4].Created {
+		t.Errorf("created %v %v %v, want false true true", res[0].Created, res[1].Created, res[4].Created)
+	}
+	if got, want := ids(claimed.Claimed), []string{b.ID, bb.ID}; !slices.Equal(got, want) {
+		t.Errorf("claimed %v, want %v (the existing row takes no room; the delayed one and the one not run here wait)", got, want)
+	}
+	for _, id := range []string{late.ID, other.ID} {
+		if w := get(t, ctx, s, id); w.State != store.StateEnqueued || w.ExecutorID != "" || w.Attempts != 0 {
+			t.Errorf("%s: %s under %q, attempts %d; want ENQUEUED under none, 0", id, w.State, w.ExecutorID, w.Attempts)
+		}
+	}
+	// Now something waits that the claimer runs: it comes first.
+	waiting := enqueue(t, ctx, s, store.InsertParams{Queue: free, Signature: "sig-task"})
+	d := row(free)
+	if _, claimed, err = s.InsertAndClaim(ctx, []store.InsertParams{d}, store.ClaimParams{Queue: free, ExecutorID: "exec-free", Max: 1, Runs: runs}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(claimed.Claimed); !slices.Equal(got, []string{waiting.ID}) {
+		t.Errorf("with %s waiting: claimed %v, want only it", waiting.ID, got)
+	}
+	if w := get(t, ctx, s, d.ID); w.State != store.StateEnqueued {
+		t.Errorf("the new row behind a waiting one is %s, want ENQUEUED", w.State)
+	}
+
 	// Limited: the limits hold; the claim waits for room like any other.
 	limited := unique("q")
 	declare(t, ctx, s, store.QueueConfig{Name: limited, Concurrency: 1})

@@ -535,3 +535,41 @@ func JSONText(v any) string {
 	}
 	return string(b)
 }
+
+// StartsOnInsert returns the indexes of the workflows among ps that
+// InsertAndClaim(ps, c) may insert already claimed when c's queue is free
+// (no limit declared, not paused, nothing ready waiting): those enqueued on
+// c's queue, ready at once (no delay), that c.Runs runs; the oldest first
+// and at most c.Max. ps are valid.
+func StartsOnInsert(ps []store.InsertParams, c store.ClaimParams) []int {
+	var idx []int
+	for i, p := range ps {
+		if len(idx) == c.Max {
+			break
+		}
+		if p.State != store.StateEnqueued || p.Queue != c.Queue || p.Delay > 0 {
+			continue
+		}
+		if !c.Runs.Can(store.Workflow{Name: p.Name, Signature: p.Signature}) {
+			continue
+		}
+		idx = append(idx, i)
+	}
+	return idx
+}
+
+// ClaimedOnInsert converts ps[i], for i in idx (from StartsOnInsert), to
+// the row of a workflow started by c's executor, as a claim would leave
+// it: PENDING under c.ExecutorID with c.Runs' version. It returns a copy;
+// ps is unchanged.
+func ClaimedOnInsert(ps []store.InsertParams, idx []int, c store.ClaimParams, state string) []store.InsertParams {
+	out := slices.Clone(ps)
+	version := ""
+	if c.Runs != nil {
+		version = c.Runs.AppVersion
+	}
+	for _, i := range idx {
+		out[i].State, out[i].ExecutorID, out[i].AppVersion = state, c.ExecutorID, version
+	}
+	return out
+}
