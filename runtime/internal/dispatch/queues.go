@@ -175,7 +175,9 @@ func (qs *Queues) insertBatch(ctx context.Context, queue string, ps []store.Inse
 		return out, err
 	}
 	wakes := d.wakes.Load()
-	res, claimed, err := qs.env.Store.InsertAndClaim(ctx, ps, d.claimParams(n))
+	c := d.claimParams(n)
+	c.Drained = d.Drained()
+	res, claimed, err := qs.env.Store.InsertAndClaim(ctx, ps, c)
 	if err := d.settle(n, wakes, claimed, err); err != nil {
 		return nil, err
 	}

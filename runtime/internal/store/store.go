@@ -302,6 +302,12 @@ type ClaimParams struct {
 	// engine can. The claim reads after them, so the slots they free are
 	// claimed at once. ClaimResult.Completed reports each one.
 	Complete []CompleteParams
+	// Drained, for InsertAndClaim only, is the caller's belief that the
+	// queue has nothing ready (a hint, which may be stale). When every row
+	// it inserts starts at once (the queue was free after all) the engine
+	// may then skip the claim, which would find nothing; the result is
+	// the same either way.
+	Drained bool
 }
 
 // ClaimResult is what a claim took.

@@ -113,6 +113,9 @@ func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c s
 	}
 	starts := storekit.StartsOnInsert(ps, c)
 	rows := storekit.ClaimedOnInsert(ps, starts, c, stateClaim)
+	if c.Drained && len(starts) == len(ps) {
+		return s.insertStarted(ctx, rows, starts, c)
+	}
 	started := make([]string, len(starts))
 	for k, i := range starts {
 		started[k] = ps[i].ID
@@ -129,6 +132,29 @@ func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c s
 	out := claim.res
 	for _, i := range starts {
 		if w := res[i].Workflow; res[i].Created && w.State == store.StatePending {
+			out.Claimed = append(out.Claimed, w)
+		}
+	}
+	storekit.SortFIFO(out.Claimed)
+	return res, out, nil
+}
+
+// insertStarted is InsertAndClaim when the caller believes the queue is
+// drained and every row may start at once (rows, all in state CLAIM): the
+// insert alone, whose rows all start when the queue is free, so that a
+// claim would find nothing. When it was not free after all (a stale hint:
+// the rows went in ENQUEUED), it claims after the insert.
+func (s *Store) insertStarted(ctx context.Context, rows []store.InsertParams, starts []int, c store.ClaimParams) ([]store.InsertResult, store.ClaimResult, error) {
+	res, _, err := s.insertWorkflows(ctx, rows, nil)
+	if err != nil {
+		return nil, store.ClaimResult{}, err
+	}
+	out := store.ClaimResult{Config: store.QueueConfig{Name: c.Queue}}
+	for _, i := range starts {
+		if w := res[i].Workflow; res[i].Created {
+			if w.State != store.StatePending {
+				return res, s.claimAfter(ctx, c), nil
+			}
 			out.Claimed = append(out.Claimed, w)
 		}
 	}

@@ -328,6 +328,22 @@ func testInsertAndClaim(t *testing.T, open Opener) {
 	if w := get(t, ctx, s, d.ID); w.State != store.StateEnqueued {
 		t.Errorf("the new row behind a waiting one is %s, want ENQUEUED", w.State)
 	}
+	// The caller's hint that nothing is ready (Drained) changes nothing:
+	// right, the rows start; stale (d waits), d is claimed first.
+	e1, e2 := row(free), row(free)
+	hinted := store.ClaimParams{Queue: free, ExecutorID: "exec-free", Max: 2, Runs: runs, Drained: true}
+	if _, claimed, err = s.InsertAndClaim(ctx, []store.InsertParams{e1}, hinted); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(claimed.Claimed); !slices.Equal(got, []string{d.ID, e1.ID}) {
+		t.Errorf("stale Drained hint with %s waiting: claimed %v, want [%s %s]", d.ID, got, d.ID, e1.ID)
+	}
+	if _, claimed, err = s.InsertAndClaim(ctx, []store.InsertParams{e2}, hinted); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(claimed.Claimed); !slices.Equal(got, []string{e2.ID}) || claimed.Claimed[0].State != store.StatePending {
+		t.Errorf("Drained hint on a free queue: claimed %v, want [%s] PENDING", got, e2.ID)
+	}
 
 	// Limited: the limits hold; the claim waits for room like any other.
 	limited := unique("q")
