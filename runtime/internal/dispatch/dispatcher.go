@@ -230,6 +230,8 @@ func (d *Dispatcher) claimReserved(ctx context.Context, n int, ps []store.Comple
 	p := d.claimParams(n)
 	p.Complete = ps
 	wakes := d.wakes.Load()
+	d.env.claims.RLock()
+	defer d.env.claims.RUnlock()
 	res, err := d.env.Store.Claim(ctx, p)
 	return res, d.settle(n, wakes, res, err)
 }
@@ -242,12 +244,16 @@ func (d *Dispatcher) claimParams(n int) store.ClaimParams {
 
 // settle ends a claim of up to n tasks, reserved with reserve, that
 // returned res and err, and began when Wake had been called wakes times:
-// a failed claim releases the reservations; one that succeeded adopts the
-// limits it applied, notes whether it drained the queue (see Drained),
-// starts its tasks and releases the reservations it did not use.
+// a failed claim releases the reservations (and has the executor look for
+// what it may have taken all the same: Env.Unsure); one that succeeded
+// adopts the limits it applied, notes whether it drained the queue (see
+// Drained), starts its tasks and releases the reservations it did not use.
 func (d *Dispatcher) settle(n int, wakes uint64, res store.ClaimResult, err error) error {
 	if err != nil {
 		d.running.Add(-int64(n))
+		if d.env.Unsure != nil {
+			d.env.Unsure(d.name) // it may have committed
+		}
 		return err
 	}
 	d.adopt(res.Config)

@@ -46,6 +46,15 @@ type Env struct {
 	// Outage, when set, logs failed claims once per outage (with the
 	// executor's other database calls) instead of each one.
 	Outage *outage.Tracker
+	// Unsure, when set, is called with the queue's name after a claim
+	// call failed: it may have committed all the same (its reply lost),
+	// leaving tasks PENDING under this executor that no one runs. It must
+	// return at once.
+	Unsure func(queue string)
+
+	// claims is held shared by every claim from its store call until the
+	// tasks it took are started; see Queues.PauseClaims.
+	claims sync.RWMutex
 }
 
 // maxInsertBatch caps the workflows one store call inserts.
@@ -135,6 +144,14 @@ func (qs *Queues) Insert(ctx context.Context, p store.InsertParams) (Inserted, e
 	return r, r.Err
 }
 
+// PauseClaims waits for the claims in flight to start their tasks, holds
+// back new ones, and returns the function that lets them go on: meanwhile
+// every task a claim of this process took has been started.
+func (qs *Queues) PauseClaims() (resume func()) {
+	qs.env.claims.Lock()
+	return qs.env.claims.Unlock
+}
+
 // inserter returns the batcher of the inserts on queue. When this process
 // runs the queue, the queue has no limits and the process has room, the
 // call also claims the queue's ready tasks, oldest first, in the insert's
@@ -177,8 +194,11 @@ func (qs *Queues) insertBatch(ctx context.Context, queue string, ps []store.Inse
 	wakes := d.wakes.Load()
 	c := d.claimParams(n)
 	c.Drained = d.Drained()
+	qs.env.claims.RLock()
 	res, claimed, err := qs.env.Store.InsertAndClaim(ctx, ps, c)
-	if err := d.settle(n, wakes, claimed, err); err != nil {
+	err = d.settle(n, wakes, claimed, err)
+	qs.env.claims.RUnlock()
+	if err != nil {
 		return nil, err
 	}
 	// Fewer than it could take: nothing ready is left, these rows included

@@ -98,7 +98,12 @@ type Executor struct {
 	events   *notify.Waiters
 	notifier *notify.Notifier // nil when the engine has no notifications
 	active   sync.Map         // workflow ID -> context.CancelCauseFunc of those running here
-	outage   outage.Tracker   // the database calls of running work that fail, logged once per outage
+	// live holds the ID of every workflow this process started, from its
+	// start (before the claim that took it returns) until its outcome is
+	// recorded; see recoverStranded.
+	live     sync.Map
+	stranded sync.Map       // queue name -> struct{}: a recoverStranded of it is under way
+	outage   outage.Tracker // the database calls of running work that fail, logged once per outage
 	tel      *telemetry.Telemetry
 	commits  *commitwatch.Watcher // EnqueueTx's rows, on a store without notifications (outbox.go)
 
@@ -197,6 +202,7 @@ func Launch(ctx context.Context, cfg Config, decls []store.QueueConfig) (*Execut
 		Ctx:        runCtx,
 		Stop:       e.stopCh,
 		Stopping:   e.stopping.Load,
+		Unsure:     e.recoverStranded,
 		Notifier:   e.notifier,
 		Start:      e.startClaimed,
 		Runs:       e.runs,

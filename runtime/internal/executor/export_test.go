@@ -60,5 +60,29 @@ func Execute(rt interface {
 		panic(err)
 	}
 	e.running.Add(1)
+	e.live.Store(w.ID, struct{}{})
 	go e.execute(w, nil, false)
+}
+
+// RecoverStranded is Executor.recoverStranded of the executor rt wraps.
+func RecoverStranded(rt interface {
+	WithContext(context.Context) context.Context
+}, queue string) {
+	e, err := From(rt.WithContext(context.Background()))
+	if err != nil {
+		panic(err)
+	}
+	e.recoverStranded(queue)
+}
+
+// StartStranded is Executor.startStranded (one look, at once) of the
+// executor rt wraps.
+func StartStranded(rt interface {
+	WithContext(context.Context) context.Context
+}, queue string) (int, error) {
+	e, err := From(rt.WithContext(context.Background()))
+	if err != nil {
+		panic(err)
+	}
+	return e.startStranded(queue)
 }

@@ -40,6 +40,7 @@ func (e *Executor) spawn(w store.Workflow) {
 		d.Took()
 	}
 	e.running.Add(1)
+	e.live.Store(w.ID, struct{}{})
 	go e.execute(w, d, false)
 }
 
@@ -48,6 +49,7 @@ func (e *Executor) spawn(w store.Workflow) {
 // how long it waited on the queue.
 func (e *Executor) startClaimed(w store.Workflow, d *dispatch.Dispatcher) {
 	e.running.Add(1)
+	e.live.Store(w.ID, struct{}{})
 	go e.execute(w, d, true)
 }
 
@@ -62,6 +64,7 @@ func (e *Executor) startClaimed(w store.Workflow, d *dispatch.Dispatcher) {
 // enqueue to the claim (both by the database's clock), is measured too.
 func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher, fresh bool) {
 	defer e.running.Done()
+	defer e.live.Delete(w.ID) // after its outcome is recorded (or given up on)
 	claimed := false
 	if d != nil {
 		defer func() { d.Finished(claimed) }()
