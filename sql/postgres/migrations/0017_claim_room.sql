@@ -8,16 +8,17 @@
 -- less the rows among started_ids that this transaction wrote PENDING
 -- under executor_id (the ones the insert started: none when the queue was
 -- not free, nor an existing row of the same ID; none for a claim that
--- names no rows). A function because a LIMIT computed by a
--- subquery is beyond what the query compiler (sqlc) parses. STABLE: it
--- reads with the snapshot of the statement that calls it, which sees the
--- insert before it in the transaction.
+-- names no rows, which reads nothing). A function because a LIMIT
+-- computed by a subquery is beyond what the query compiler (sqlc) parses.
+-- STABLE: it reads with the snapshot of the statement that calls it,
+-- which sees the insert before it in the transaction.
 CREATE FUNCTION dbos.claim_room(max_rows BIGINT, started_ids TEXT[], executor_id TEXT) RETURNS BIGINT
     LANGUAGE sql STABLE
     AS $$
-    SELECT greatest(max_rows - (
-        SELECT count(*) FROM dbos.workflows s
-        WHERE s.workflow_id = ANY(started_ids)
-          AND s.state = 'PENDING' AND s.executor_id = claim_room.executor_id
-          AND s.xmin = pg_current_xact_id()::xid), 0)
+    SELECT CASE WHEN coalesce(cardinality(started_ids), 0) = 0 THEN max_rows
+        ELSE greatest(max_rows - (
+            SELECT count(*) FROM dbos.workflows s
+            WHERE s.workflow_id = ANY(started_ids)
+              AND s.state = 'PENDING' AND s.executor_id = claim_room.executor_id
+              AND s.xmin = pg_current_xact_id()::xid), 0) END
     $$;

@@ -130,11 +130,8 @@ func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c s
 		return res, s.claimAfter(ctx, c), nil
 	}
 	out := claim.res
-	for _, i := range starts {
-		if w := res[i].Workflow; res[i].Created && w.State == store.StatePending {
-			out.Claimed = append(out.Claimed, w)
-		}
-	}
+	direct, _ := storekit.StartedOnInsert(res, starts)
+	out.Claimed = append(out.Claimed, direct...)
 	storekit.SortFIFO(out.Claimed)
 	return res, out, nil
 }
@@ -149,17 +146,12 @@ func (s *Store) insertStarted(ctx context.Context, rows []store.InsertParams, st
 	if err != nil {
 		return nil, store.ClaimResult{}, err
 	}
-	out := store.ClaimResult{Config: store.QueueConfig{Name: c.Queue}}
-	for _, i := range starts {
-		if w := res[i].Workflow; res[i].Created {
-			if w.State != store.StatePending {
-				return res, s.claimAfter(ctx, c), nil
-			}
-			out.Claimed = append(out.Claimed, w)
-		}
+	started, waits := storekit.StartedOnInsert(res, starts)
+	if waits {
+		return res, s.claimAfter(ctx, c), nil
 	}
-	storekit.SortFIFO(out.Claimed)
-	return res, out, nil
+	storekit.SortFIFO(started)
+	return res, store.ClaimResult{Claimed: started, Config: store.QueueConfig{Name: c.Queue}}, nil
 }
 
 // stateClaim is InsertWorkflows' state for a row inserted claimed when its

@@ -418,12 +418,7 @@ func (s *Store) InsertAndClaim(ctx context.Context, ps []store.InsertParams, c s
 		if res, err = insertAll(ctx, q, storekit.ClaimedOnInsert(ps, starts, c, store.StatePending)); err != nil {
 			return err
 		}
-		var direct []store.Workflow
-		for _, i := range starts {
-			if res[i].Created {
-				direct = append(direct, res[i].Workflow)
-			}
-		}
+		direct, _ := storekit.StartedOnInsert(res, starts)
 		if len(starts) > 0 && len(starts) == len(ps) {
 			// Every row started, and nothing else was ready.
 			claimed = store.ClaimResult{Claimed: direct, Config: cfg}

@@ -573,3 +573,21 @@ func ClaimedOnInsert(ps []store.InsertParams, idx []int, c store.ClaimParams, st
 	}
 	return out
 }
+
+// StartedOnInsert returns, of res[i] for i in starts (InsertAndClaim's
+// rows that could start on insert, see StartsOnInsert), the rows the
+// insert created already claimed (PENDING), and whether one it created
+// went in ENQUEUED instead: then the queue was not free.
+func StartedOnInsert(res []store.InsertResult, starts []int) (started []store.Workflow, waits bool) {
+	for _, i := range starts {
+		if !res[i].Created {
+			continue
+		}
+		if w := res[i].Workflow; w.State == store.StatePending {
+			started = append(started, w)
+		} else {
+			waits = true
+		}
+	}
+	return started, waits
+}
