@@ -17,7 +17,7 @@ import (
 // the same (its reply lost when the server died, as in a failover), leaving
 // a task PENDING under this live executor, which no other process takes
 // over. After the failure the executor finds such tasks of the queue and
-// runs them, once, leaving alone the ones it runs already.
+// runs them, once: a second look starts nothing.
 func TestStrandedClaimRuns(t *testing.T) {
 	onEachEngine(t, func(t *testing.T, rt *dbos.Runtime, logs *testdb.Buffer) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
