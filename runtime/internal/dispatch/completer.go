@@ -62,6 +62,12 @@ func (c *completer) complete(p store.CompleteParams) (ok, claimed bool, err erro
 	return r.ok, r.claimed, err
 }
 
+// completeAsync records p as complete does, without waiting: done gets
+// the result, from the goroutine that made the call.
+func (c *completer) completeAsync(p store.CompleteParams, done func(ok, claimed bool, err error)) {
+	c.b.Go(p, func(r completed, err error) { done(r.ok, r.claimed, err) })
+}
+
 // record makes the store call for a batch of outcomes.
 func (c *completer) record(ps []store.CompleteParams) ([]completed, error) {
 	// A call that began must finish: never leave its outcome unknown.

@@ -123,6 +123,18 @@ func (qs *Queues) Complete(d *Dispatcher, p store.CompleteParams) (ok, claimed b
 	return c.complete(p)
 }
 
+// CompleteAsync records the outcome of a workflow as Complete does, without
+// waiting for it: done gets Complete's results, called by the goroutine
+// that made the store call (maybe this one, before CompleteAsync returns).
+// done must not block: it holds up the outcomes recorded after it.
+func (qs *Queues) CompleteAsync(d *Dispatcher, p store.CompleteParams, done func(ok, claimed bool, err error)) {
+	c := qs.done
+	if d != nil {
+		c = d.done
+	}
+	c.completeAsync(p, done)
+}
+
 // Inserted is one insert's result.
 type Inserted struct {
 	store.InsertResult

@@ -20,10 +20,14 @@ const (
 // duplicate), or ctx ends. A database that restarts or drops a connection
 // thus delays work but never fails it.
 func (e *Executor) persist(ctx context.Context, what string, op func(context.Context) error) error {
+	// Once sent, a call must finish: never leave its outcome unknown.
+	return e.retry(ctx, what, op(context.WithoutCancel(ctx)), op)
+}
+
+// retry goes on with persist after op's first attempt, whose error was err.
+func (e *Executor) retry(ctx context.Context, what string, err error, op func(context.Context) error) error {
 	wait := persistFirstWait
 	for {
-		// Once sent, a call must finish: never leave its outcome unknown.
-		err := op(context.WithoutCancel(ctx))
 		if err == nil || permanent(err) {
 			e.outage.Succeeded(e.log) // the database answered
 			return err
@@ -40,6 +44,7 @@ func (e *Executor) persist(ctx context.Context, what string, op func(context.Con
 			return err
 		}
 		wait = min(2*wait, persistMaxWait)
+		err = op(context.WithoutCancel(ctx))
 	}
 }
 

@@ -63,12 +63,26 @@ func (e *Executor) startClaimed(w store.Workflow, d *dispatch.Dispatcher) {
 // the workflow was just claimed from its queue: its wait there, from its
 // enqueue to the claim (both by the database's clock), is measured too.
 func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher, fresh bool) {
-	defer e.running.Done()
-	defer e.live.Delete(w.ID) // after its outcome is recorded (or given up on)
-	claimed := false
-	if d != nil {
-		defer func() { d.Finished(claimed) }()
+	// end frees what the run holds, once its outcome is recorded (or given
+	// up on): its slot in the queue's local count, its place among the
+	// live workflows and in the running count. An outcome to record is
+	// handed to the completer, which calls end after the commit; the run's
+	// goroutine does not wait for it (fewer live goroutines, whose stacks
+	// the garbage collector scans).
+	id := w.ID
+	end := func(claimed bool) {
+		if d != nil {
+			d.Finished(claimed)
+		}
+		e.live.Delete(id)
+		e.running.Done()
 	}
+	handed := false
+	defer func() {
+		if !handed {
+			end(false)
+		}
+	}()
 	if fresh {
 		e.tel.QueueWait(w.Queue, w.Name, w.StartedAt.Sub(w.CreatedAt))
 	}
@@ -89,7 +103,8 @@ func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher, fresh bool)
 		outcome.State = store.StateDeadLetter
 		outcome.Error = fmt.Sprintf("recovered %d times; max_recovery is %d", w.Attempts-1, fn.MaxRecovery)
 		e.log.Warn("dbos: workflow dead-lettered", "workflow_id", w.ID, "name", w.Name, "recoveries", w.Attempts-1)
-		claimed = e.complete(w.Queue, d, outcome, &run, fmt.Errorf("%w: %s", sentinel.ErrDeadLetter, outcome.Error))
+		handed = true
+		e.complete(w.Queue, d, outcome, &run, fmt.Errorf("%w: %s", sentinel.ErrDeadLetter, outcome.Error), end)
 		return
 	}
 	run.Begin()
@@ -122,7 +137,8 @@ func (e *Executor) execute(w store.Workflow, d *dispatch.Dispatcher, fresh bool)
 	default:
 		outcome.State, outcome.Output = store.StateSuccess, out
 	}
-	claimed = e.complete(w.Queue, d, outcome, &run, failure)
+	handed = true
+	e.complete(w.Queue, d, outcome, &run, failure, end)
 }
 
 // errStaleRun marks a run that lost its workflow (cancelled elsewhere, or
@@ -249,20 +265,39 @@ func workflowDeadline(w store.Workflow) time.Time {
 }
 
 // complete records the outcome of a workflow of queue ("" if none), with
-// other outcomes (see dispatch.Queues.Complete), ends its run (whose
-// failure, if any, is failure) and wakes its local waiters and notifies
-// other processes: once a waiter wakes, the run's span has ended and its
-// outcome is counted. d, if not nil, is the queue's dispatcher: the call
-// that records the outcome may claim the queue's next tasks, and complete
-// reports whether it did.
-func (e *Executor) complete(queue string, d *dispatch.Dispatcher, p store.CompleteParams, run *telemetry.Run, failure error) (claimed bool) {
-	// Retried until written, or until Shutdown gives up on running work:
-	// then the workflow stays PENDING and is resumed later.
-	var ok bool
-	err := e.persist(e.runCtx, "record workflow outcome", func(context.Context) (err error) {
-		ok, claimed, err = e.queues.Complete(d, p)
-		return err
+// other outcomes (see dispatch.Queues.Complete), without waiting for it.
+// Once it is recorded, complete ends its run (whose failure, if any, is
+// failure), wakes its local waiters, notifies other processes (once a
+// waiter wakes, the run's span has ended and its outcome is counted) and
+// calls end. d, if not nil, is the queue's dispatcher: the call that
+// records the outcome may claim the queue's next tasks, and end learns
+// whether it did.
+//
+// A failed call is retried with backoff on a goroutine of its own until
+// the outcome is written, or until Shutdown gives up on running work: then
+// the workflow stays PENDING and is resumed later.
+func (e *Executor) complete(queue string, d *dispatch.Dispatcher, p store.CompleteParams, run *telemetry.Run, failure error, end func(claimed bool)) {
+	e.queues.CompleteAsync(d, p, func(ok, claimed bool, err error) {
+		if err == nil || permanent(err) || e.runCtx.Err() != nil {
+			if err == nil || permanent(err) {
+				e.outage.Succeeded(e.log) // the database answered
+			}
+			end(e.recorded(queue, p, run, failure, ok, claimed, err))
+			return
+		}
+		go func() {
+			err := e.retry(e.runCtx, "record workflow outcome", err, func(context.Context) (err error) {
+				ok, claimed, err = e.queues.Complete(d, p)
+				return err
+			})
+			end(e.recorded(queue, p, run, failure, ok, claimed, err))
+		}()
 	})
+}
+
+// recorded finishes complete once the outcome's call returned ok, claimed
+// and err, and returns claimed when the outcome was recorded.
+func (e *Executor) recorded(queue string, p store.CompleteParams, run *telemetry.Run, failure error, ok, claimed bool, err error) bool {
 	switch {
 	case err != nil:
 		e.log.Error("dbos: record workflow outcome failed; it stays PENDING and will be resumed", "workflow_id", p.ID, "err", err)
@@ -271,7 +306,9 @@ func (e *Executor) complete(queue string, d *dispatch.Dispatcher, p store.Comple
 	default:
 		run.End(p.State, true, failure)
 		e.notifier.Completed(queue, p.ID)
-		e.waiters.Finished(p.ID, &store.Workflow{ID: p.ID, State: p.State, Output: p.Output, Error: p.Error})
+		e.waiters.Finished(p.ID, func() *store.Workflow {
+			return &store.Workflow{ID: p.ID, State: p.State, Output: p.Output, Error: p.Error}
+		})
 		return claimed
 	}
 	run.End("", false, failure) // not this run's to decide after all

@@ -16,7 +16,9 @@ import (
 // call). No goroutine of its own: a caller who finds fewer than par calls
 // in flight makes one (leads); when it is done it hands the next batch,
 // which holds the oldest waiting request, to that request's caller, who
-// leads the next call.
+// leads the next call. A request made with Go has no caller waiting: the
+// goroutine that hands it a batch leads that call itself, or starts one
+// that does.
 type Batcher[T, R any] struct {
 	// Call makes the call for a batch: one result per request, in order,
 	// or an error for them all. Up to par calls run at once.
@@ -45,8 +47,10 @@ type request[T, R any] struct {
 	err error
 	// wake receives nil when the request is done, or a batch, holding the
 	// request first, that its caller must make the call for. Capacity 1:
-	// it receives once.
+	// it receives once. Nil for a request made with Go.
 	wake chan []*request[T, R]
+	// done, for a request made with Go, receives its result.
+	done func(R, error)
 }
 
 // Do makes in part of the next call and returns its result. A caller
@@ -61,17 +65,24 @@ func (b *Batcher[T, R]) Do(ctx context.Context, in T) (R, error) {
 	r := &request[T, R]{in: in, wake: make(chan []*request[T, R], 1)}
 	b.mu.Lock()
 	b.pending = append(b.pending, r)
-	var batch []*request[T, R]
+	var batch, other []*request[T, R]
 	if b.room() {
 		b.inFlight++
 		batch = b.take()
 		if batch[0] != r {
 			// An older request, which a key kept out of a batch, leads.
-			batch[0].wake <- batch
+			if batch[0].wake != nil {
+				b.give(batch)
+			} else {
+				other = batch
+			}
 			batch = nil
 		}
 	}
 	b.mu.Unlock()
+	if other != nil {
+		go b.lead(other)
+	}
 	if batch == nil {
 		select {
 		case batch = <-r.wake:
@@ -84,9 +95,49 @@ func (b *Batcher[T, R]) Do(ctx context.Context, in T) (R, error) {
 	}
 	if batch != nil {
 		b.run(batch)
-		b.handOff()
+		if next := b.handOff(); next != nil {
+			go b.lead(next)
+		}
 	}
 	return r.out, r.err
+}
+
+// Go makes in part of the next call without waiting for it: done receives
+// the result, called by the goroutine that made the call (this one, before
+// Go returns, when no call was in flight). done must not block.
+func (b *Batcher[T, R]) Go(in T, done func(R, error)) {
+	r := &request[T, R]{in: in, done: done}
+	b.mu.Lock()
+	b.pending = append(b.pending, r)
+	var batch []*request[T, R]
+	if b.room() {
+		b.inFlight++
+		batch = b.take()
+		if batch[0].wake != nil {
+			b.give(batch) // an older request, whose caller waits, leads
+			batch = nil
+		}
+	}
+	b.mu.Unlock()
+	if batch != nil {
+		b.lead(batch)
+	}
+}
+
+// give hands a batch led by a waiting caller's request to that caller, with
+// b.mu held.
+func (b *Batcher[T, R]) give(batch []*request[T, R]) {
+	batch[0].wake <- batch
+}
+
+// lead makes the call for a batch whose first request was made with Go,
+// and the calls for the next such batches, until a waiting caller leads or
+// nothing is left.
+func (b *Batcher[T, R]) lead(batch []*request[T, R]) {
+	for batch != nil {
+		b.run(batch)
+		batch = b.handOff()
+	}
 }
 
 // forget removes r from the waiting requests; false when it was taken.
@@ -159,22 +210,31 @@ func (b *Batcher[T, R]) run(batch []*request[T, R]) {
 		} else {
 			r.out = out[i]
 		}
-		if i > 0 {
+		switch {
+		case r.done != nil:
+			r.done(r.out, r.err)
+		case i > 0:
 			r.wake <- nil // never blocks: a request is woken once
 		}
 	}
 }
 
 // handOff gives the next batch to the caller of its first request, who
-// makes the next call in place of the one that ended; with nothing
-// waiting, one call fewer is in flight.
-func (b *Batcher[T, R]) handOff() {
+// makes the next call in place of the one that ended, or returns it when
+// that request was made with Go (no caller waits: the goroutine that
+// called handOff leads it); with nothing waiting, one call fewer is in
+// flight.
+func (b *Batcher[T, R]) handOff() []*request[T, R] {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.inFlight--; !b.room() {
-		return // another call in flight takes what waits when it ends
+		return nil // another call in flight takes what waits when it ends
 	}
 	b.inFlight++
 	batch := b.take()
-	batch[0].wake <- batch
+	if batch[0].wake == nil {
+		return batch
+	}
+	b.give(batch)
+	return nil
 }

@@ -334,3 +334,96 @@ func calls2(mu *sync.Mutex, calls *[][]int) []int {
 	}
 	return in
 }
+
+// TestBatcherGo: a request made with Go returns before its call is made
+// when another is in flight, and its done gets its own result once the
+// call that took it ends; requests of Go and of Do share calls, the call
+// of a batch led by a Go request is made by the goroutine that ended the
+// call before it, and errors reach done.
+func TestBatcherGo(t *testing.T) {
+	release := make(chan struct{})
+	var (
+		mu    sync.Mutex
+		calls [][]int
+	)
+	boom := errors.New("boom")
+	b := &Batcher[int, int]{
+		Call: func(in []int) ([]int, error) {
+			mu.Lock()
+			calls = append(calls, slices.Clone(in))
+			first := len(calls) == 1
+			mu.Unlock()
+			if first {
+				<-release // hold the first call while the others arrive
+			}
+			if slices.Contains(in, -1) {
+				return nil, boom
+			}
+			out := make([]int, len(in))
+			for i, v := range in {
+				out[i] = 10 * v
+			}
+			return out, nil
+		},
+		Max: 4,
+	}
+	var (
+		wg      sync.WaitGroup
+		results sync.Map // request -> result, or error
+	)
+	submit := func(i int) {
+		wg.Add(1)
+		b.Go(i, func(r int, err error) {
+			if err != nil {
+				results.Store(i, err)
+			} else {
+				results.Store(i, r)
+			}
+			wg.Done()
+		})
+	}
+	led := make(chan struct{})
+	go func() { // Go with nothing in flight: the caller makes the call
+		defer close(led)
+		submit(0)
+	}()
+	testdb.WaitFor(t, "the first call in flight", func() bool { return b.inFlightNow() == 1 })
+	for i := 1; i <= 5; i++ {
+		submit(i) // returns at once: a call is in flight
+	}
+	doResult := make(chan int, 1)
+	go func() {
+		r, _ := b.Do(context.Background(), 6)
+		doResult <- r
+	}()
+	testdb.WaitFor(t, "the requests to wait", func() bool { return b.waiting() == 6 })
+	select {
+	case <-led:
+		t.Fatal("the caller of Go who leads returned before its call ended")
+	default:
+	}
+	close(release)
+	<-led // it makes the next calls too, those its Go requests lead
+	if r := <-doResult; r != 60 {
+		t.Errorf("Do(6) among Go requests = %d, want 60", r)
+	}
+	wg.Wait()
+	for i := range 6 {
+		if r, _ := results.Load(i); r != 10*i {
+			t.Errorf("Go(%d) got %v, want %d", i, r, 10*i)
+		}
+	}
+	mu.Lock()
+	if len(calls) != 3 || len(calls[1]) != 4 || len(calls[2]) != 2 {
+		t.Errorf("calls %v, want [0], then the 6 waiting requests in batches of 4 and 2", calls)
+	}
+	mu.Unlock()
+
+	wg.Add(1)
+	var got error
+	b.Go(-1, func(_ int, err error) { got = err; wg.Done() })
+	wg.Wait()
+	if !errors.Is(got, boom) {
+		t.Errorf("a failed call's Go request got %v, want boom", got)
+	}
+}

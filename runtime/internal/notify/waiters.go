@@ -61,12 +61,14 @@ func (w *Waiters) Subscribe(id string) (*Entry, func()) {
 // Notify wakes every waiter of id.
 func (w *Waiters) Notify(id string) { w.Finished(id, nil) }
 
-// Finished wakes every waiter of id, handing them its recorded end when
-// outcome is not nil.
-func (w *Waiters) Finished(id string, outcome *store.Workflow) {
+// Finished wakes every waiter of id, handing them its recorded end, which
+// outcome makes (called only when id has waiters), when outcome is not nil.
+func (w *Waiters) Finished(id string, outcome func() *store.Workflow) {
 	w.mu.Lock()
 	if e := w.byID[id]; e != nil {
-		e.outcome = outcome
+		if outcome != nil {
+			e.outcome = outcome()
+		}
 		close(e.ch)
 		delete(w.byID, id)
 	}

@@ -97,7 +97,8 @@ func ChildMain() int {
 }
 
 // cpuProfileEnv names a file prefix: when set, each measuring child writes
-// a CPU profile of its run to PREFIX.<workload>.<pid>.pprof.
+// a CPU profile of its run to PREFIX.<workload>.<pid>.pprof, and what it
+// allocated until the profile stopped to PREFIX.<workload>.<pid>.allocs.pprof.
 const cpuProfileEnv = "DBOSBENCH_CPUPROFILE"
 
 // startCPUProfile starts the CPU profile cpuProfileEnv asks for and returns
@@ -121,6 +122,11 @@ func startCPUProfile(workload string) func() {
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
+		// And what the process allocated so far, for pprof -sample_index=alloc_space.
+		if a, err := os.Create(fmt.Sprintf("%s.%s.%d.allocs.pprof", prefix, workload, os.Getpid())); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(a, 0)
+			a.Close()
+		}
 	}
 }
 
