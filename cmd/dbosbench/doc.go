@@ -85,8 +85,9 @@
 // With $DBOSBENCH_CPUPROFILE=PREFIX set, each measuring process writes a
 // CPU profile to PREFIX.<workload>.<pid>.pprof (a drain's stops once its
 // tasks ran) and an allocation profile, of the process's allocations until
-// then, to PREFIX.<workload>.<pid>.allocs.pprof; read them with go tool
-// pprof and the dbosbench binary.
+// then, to PREFIX.<workload>.<pid>.allocs.pprof (a fleet's worker processes
+// too, as PREFIX.fleet-worker.<pid>...); read them with go tool pprof and
+// the dbosbench binary.
 //
 // -timeout bounds each benchmark process; a drain or limited run whose
 // tasks make no progress for two minutes fails as stalled.

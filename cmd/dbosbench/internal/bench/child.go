@@ -72,8 +72,12 @@ func ChildMain() int {
 		defer cancel()
 	}
 	c := &child{spec: spec}
-	if spec.Role == "measure" {
+	switch spec.Role {
+	case "measure":
 		c.stopProfile = startCPUProfile(spec.Workload)
+		defer c.endProfile()
+	case "work": // a fleet's worker: profiled from its start to its end
+		c.stopProfile = startCPUProfile(spec.Workload + "-worker")
 		defer c.endProfile()
 	}
 	vs, err := c.run(ctx)
