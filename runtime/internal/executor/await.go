@@ -21,6 +21,15 @@ func (e *Executor) await(ctx context.Context, h *Handle) ([]byte, error) {
 			if w := h.w.Finished(); w != nil {
 				return w.Output, resultError(*w) // finished here: no read
 			}
+			if h.created {
+				w, err := e.awaitWatch(ctx, h)
+				if err != nil {
+					return nil, err
+				}
+				if w != nil {
+					return w.Output, resultError(*w) // its end came with the notification
+				}
+			}
 		}
 		end, err := e.awaitEnd(ctx, h.id)
 		if err != nil {
@@ -60,6 +69,24 @@ func (e *Executor) await(ctx context.Context, h *Handle) ([]byte, error) {
 		return nil, err
 	}
 	return checkpoint(end)
+}
+
+// awaitWatch waits, without a read, for the end of a workflow that h's
+// call created: its watch hears its end, from this process or, when small
+// enough, in another process's notification. It returns nil when the
+// poll interval passed first, or the watch woke without the end (a cancel,
+// notifications lost): then read it (awaitEnd).
+func (e *Executor) awaitWatch(ctx context.Context, h *Handle) (*store.Workflow, error) {
+	t := time.NewTimer(e.cfg.PollInterval)
+	defer t.Stop()
+	select {
+	case <-h.w.Done():
+		return h.w.Finished(), nil
+	case <-t.C:
+		return nil, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for workflow %q: %w", h.id, ctx.Err())
+	}
 }
 
 // awaitEnd waits until workflow id finishes and returns its end: its

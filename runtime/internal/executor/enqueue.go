@@ -145,6 +145,7 @@ func (e *Executor) enqueue(ctx context.Context, queue string, fn *registry.Funct
 		return &Handle{e: e, fn: fn, id: id}, nil
 	}
 	h := e.watchedHandle(fn, id, wt)
+	h.created = r.Created
 	wt = nil
 	return h, nil
 }

@@ -14,6 +14,10 @@ type Handle struct {
 	fn *registry.Function
 	id string
 	w  *notify.Watch // set by Enqueue and Start outside a workflow: the end, if the workflow finished here
+	// created: the call that made the handle created the workflow, after
+	// w began to watch it: w hears its end (from this process, or from
+	// another one's notification), so the first wait needs no read.
+	created bool
 }
 
 // ID returns the workflow ID.

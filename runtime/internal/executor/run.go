@@ -305,7 +305,9 @@ func (e *Executor) recorded(queue string, p store.CompleteParams, run *telemetry
 		e.log.Warn("dbos: workflow outcome not recorded: another executor owns it now", "workflow_id", p.ID)
 	default:
 		run.End(p.State, true, failure)
-		e.notifier.Completed(queue, p.ID)
+		if e.notifier != nil {
+			e.notifier.Finished(queue, p.ID, &store.End{State: p.State, Output: p.Output, Error: p.Error})
+		}
 		e.waiters.Finished(p.ID, func() *store.Workflow {
 			return &store.Workflow{ID: p.ID, State: p.State, Output: p.Output, Error: p.Error}
 		})

@@ -133,7 +133,12 @@ func (n *Notifier) workflowEvent(kind store.EventKind, id string) {
 
 // Completed reports that workflow id (of queue, "" if none) committed a
 // terminal state.
-func (n *Notifier) Completed(queue, id string) {
+func (n *Notifier) Completed(queue, id string) { n.Finished(queue, id, nil) }
+
+// Finished reports, as Completed does, that workflow id committed a
+// terminal state, end (nil: unknown): a small end goes with the
+// notification, and the other processes' waiters need not read it.
+func (n *Notifier) Finished(queue, id string, end *store.End) {
 	if n == nil {
 		return
 	}
@@ -147,7 +152,7 @@ func (n *Notifier) Completed(queue, id string) {
 	} else if len(n.finished) >= maxPendingEvents {
 		n.finished, n.resync = nil, true
 	} else {
-		n.finished = append(n.finished, store.Event{Kind: store.EventCompleted, Queue: queue, WorkflowID: id})
+		n.finished = append(n.finished, store.Event{Kind: store.EventCompleted, Queue: queue, WorkflowID: id, End: end})
 	}
 	n.mu.Unlock()
 	n.wake()

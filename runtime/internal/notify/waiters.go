@@ -103,6 +103,10 @@ func (w *Waiters) Watch(id string) *Watch {
 // Release ends the subscription; it may be called more than once.
 func (wt *Watch) Release() { wt.release() }
 
+// Done is closed when the workflow's end, or a reason to read it again,
+// is heard (see Waiters.Finished and Waiters.Notify).
+func (wt *Watch) Done() <-chan struct{} { return wt.entry.ch }
+
 // Finished returns the workflow's recorded end when it finished in this
 // process, or nil (not finished, or finished elsewhere: read it).
 func (wt *Watch) Finished() *store.Workflow {

@@ -356,6 +356,16 @@ type Event struct {
 	Kind       EventKind
 	Queue      string // the queue enqueued to, completed from or wanted; "" if none
 	WorkflowID string // for EventCompleted, EventMessage and EventSet
+	// End, for an EventCompleted, is the workflow's recorded end when the
+	// notification carried it: its waiters need not read it. Nil: read it.
+	End *End
+}
+
+// End is a workflow's recorded end: its terminal state, output and error.
+type End struct {
+	State  string
+	Output []byte
+	Error  string
 }
 
 // EventKind says what an Event reports.

@@ -233,8 +233,16 @@ func (l *listener) breakConnection() {
 
 // completedRow is one element of a dbos_completed payload.
 type completedRow struct {
-	Queue string `json:"queue"`
-	ID    string `json:"id"`
+	Queue string        `json:"queue"`
+	ID    string        `json:"id"`
+	End   *completedEnd `json:"end,omitempty"` // when small enough (maxInlineEnd)
+}
+
+// completedEnd is the recorded end a completedRow may carry.
+type completedEnd struct {
+	State  string `json:"state"`
+	Output []byte `json:"output"` // null for none: kept apart from empty
+	Error  string `json:"error,omitempty"`
 }
 
 // parseNotification maps a notification to events. Anything it does not
@@ -260,6 +268,9 @@ func parseNotification(n *pgconn.Notification) []store.Event {
 		evs := make([]store.Event, len(rows))
 		for i, r := range rows {
 			evs[i] = store.Event{Kind: store.EventCompleted, Queue: r.Queue, WorkflowID: r.ID}
+			if r.End != nil && r.End.State != "" {
+				evs[i].End = &store.End{State: r.End.State, Output: r.End.Output, Error: r.End.Error}
+			}
 		}
 		return evs
 	default:

@@ -13,6 +13,13 @@ import (
 // 8000 or more).
 const maxPayload = 7900
 
+// maxInlineEnd is the most bytes of output and error a completion carries
+// in its notification, so that the waiters of other processes need not read
+// the workflow's end (a read per awaited workflow, for a process that
+// enqueues what others run); a longer end is read. Small enough that a
+// payload still holds dozens of completions.
+const maxInlineEnd = 200
+
 // Notify sends evs with one statement (so one notifying commit however many
 // there are): one dbos_enqueued (dbos_hungry) per distinct queue enqueued
 // to (wanted), one dbos_message (dbos_event) per distinct workflow sent a
@@ -73,7 +80,11 @@ func notifications(evs []store.Event) (channels, payloads []string) {
 				add(channel, ev.WorkflowID)
 			}
 		case store.EventCompleted:
-			row, err := json.Marshal(completedRow{Queue: ev.Queue, ID: ev.WorkflowID})
+			r := completedRow{Queue: ev.Queue, ID: ev.WorkflowID}
+			if e := ev.End; e != nil && e.State != "" && len(e.Output)+len(e.Error) <= maxInlineEnd {
+				r.End = &completedEnd{State: e.State, Output: e.Output, Error: e.Error}
+			}
+			row, err := json.Marshal(r)
 			if err != nil || len(row)+2 > maxPayload {
 				resync = true
 				continue

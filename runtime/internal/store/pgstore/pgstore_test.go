@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -226,6 +227,46 @@ func TestNotifications(t *testing.T) {
 		channels, payloads := notifications([]store.Event{ev, ev})
 		if !slices.Equal(channels, []string{channelCompleted}) || !slices.Equal(payloads, []string{payloadResync}) {
 			t.Errorf("notifications(%.40v twice) = %v %.40q, want one resync", ev, channels, payloads)
+		}
+	}
+}
+
+// TestNotificationsCarrySmallEnds: a completion's end goes with its
+// notification when its output and error are small (a nil output stays
+// nil, an empty one empty), and a larger one is left to be read.
+func TestNotificationsCarrySmallEnds(t *testing.T) {
+	ends := []*store.End{
+		{State: store.StateSuccess, Output: []byte(`{"n":49}`)},
+		{State: store.StateSuccess},
+		{State: store.StateSuccess, Output: []byte{}},
+		{State: store.StateError, Error: "boom: try again"},
+		{State: store.StateSuccess, Output: bytes.Repeat([]byte("x"), maxInlineEnd+1)},
+		nil,
+	}
+	var evs []store.Event
+	for i, end := range ends {
+		evs = append(evs, store.Event{Kind: store.EventCompleted, Queue: "q", WorkflowID: fmt.Sprint("wf-", i), End: end})
+	}
+	channels, payloads := notifications(evs)
+	if len(channels) != 1 {
+		t.Fatalf("%d payloads, want one: %q", len(channels), payloads)
+	}
+	got := parseNotification(&pgconn.Notification{Channel: channels[0], Payload: payloads[0]})
+	if len(got) != len(ends) {
+		t.Fatalf("%d events back, want %d", len(got), len(ends))
+	}
+	for i, ev := range got {
+		want := ends[i]
+		if i == 4 {
+			want = nil // too long: read it
+		}
+		switch {
+		case want == nil && ev.End != nil:
+			t.Errorf("event %d carries an end %+v, want none", i, ev.End)
+		case want != nil && ev.End == nil:
+			t.Errorf("event %d carries no end, want %+v", i, want)
+		case want != nil && (ev.End.State != want.State || ev.End.Error != want.Error || !bytes.Equal(ev.End.Output, want.Output) || (ev.End.Output == nil) != (want.Output == nil)):
+			t.Errorf("event %d carries %+v, want %+v", i, ev.End, want)
 		}
 	}
 }
