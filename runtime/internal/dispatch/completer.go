@@ -19,10 +19,11 @@ const (
 )
 
 // completer records the outcomes of the workflows that finish in this
-// process, many per store call (a batcher): each caller waits until its own
-// outcome is committed and gets its own fenced result, and the outcomes
-// that arrive while a call is in flight are recorded together by the
-// next, with one statement and one commit.
+// process, many per store call (a batcher): each outcome gets its own
+// fenced result once committed (complete waits for it; completeAsync hands
+// it to a callback, and the finished task's goroutine need not wait), and
+// the outcomes that arrive while a call is in flight are recorded together
+// by the next, with one statement and one commit.
 //
 // The completer of a dispatched queue may also claim that queue's next
 // tasks in the same store call (store.ClaimParams.Complete; see

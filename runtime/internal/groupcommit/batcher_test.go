@@ -274,13 +274,7 @@ func TestBatcherSpill(t *testing.T) {
 	)
 	b := &Batcher[int, int]{
 		Call: func(in []int) ([]int, error) {
-			mu.Lock()
-			calls = append(calls, slices.Clone(in))
-			first := len(calls) == 1
-			mu.Unlock()
-			if first {
-				<-release // hold the first call while the others arrive
-			}
+			recordCall(&mu, &calls, release, in)
 			return in, nil
 		},
 		Max:   8,
@@ -349,13 +343,7 @@ func TestBatcherGo(t *testing.T) {
 	boom := errors.New("boom")
 	b := &Batcher[int, int]{
 		Call: func(in []int) ([]int, error) {
-			mu.Lock()
-			calls = append(calls, slices.Clone(in))
-			first := len(calls) == 1
-			mu.Unlock()
-			if first {
-				<-release // hold the first call while the others arrive
-			}
+			recordCall(&mu, &calls, release, in)
 			if slices.Contains(in, -1) {
 				return nil, boom
 			}
@@ -425,5 +413,17 @@ func TestBatcherGo(t *testing.T) {
 	wg.Wait()
 	if !errors.Is(got, boom) {
 		t.Errorf("a failed call's Go request got %v, want boom", got)
+	}
+}
+
+// recordCall adds a call's requests to calls, with mu held, and holds the
+// first call until release closes, while the others arrive.
+func recordCall(mu *sync.Mutex, calls *[][]int, release <-chan struct{}, in []int) {
+	mu.Lock()
+	*calls = append(*calls, slices.Clone(in))
+	first := len(*calls) == 1
+	mu.Unlock()
+	if first {
+		<-release
 	}
 }
