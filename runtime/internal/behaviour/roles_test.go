@@ -198,3 +198,37 @@ func TestClientForkLeavesItToAWorker(t *testing.T) {
 		}
 	})
 }
+
+// TestClientAwaitsWhatAWorkerRuns: a client's handles get what a worker
+// ran, whether its end is small (on Postgres it comes with the
+// completion's notification, without a read), large (read) or an error,
+// and the status the client reads agrees.
+func TestClientAwaitsWhatAWorkerRuns(t *testing.T) {
+	engines(t, func(t *testing.T, url string) {
+		client := launchAs(t, url, dbos.Config{ClientOnly: true})
+		launchAs(t, url, dbos.Config{ListenQueues: []*dbos.Queue{TaskQueue}})
+		ctx := testCtx(t, client)
+		long := strings.Repeat("x", 300) // its output is over the 200 bytes a notification carries
+		for _, text := range []string{"small", long, "fail:out of paper"} {
+			task := Task{ID: int(taskIDs.Add(1)), Text: text}
+			h, err := EnqueueProcessTask(ctx, TaskQueue, task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := h.GetResult(ctx)
+			if msg, failing := strings.CutPrefix(text, "fail:"); failing {
+				var we *dbos.WorkflowError
+				if !errors.As(err, &we) || we.Message != msg {
+					t.Errorf("GetResult of a failing task = %v, want a WorkflowError %q", err, msg)
+				}
+				continue
+			}
+			if err != nil || got.TaskID != task.ID || got.Upper != strings.ToUpper(text) {
+				t.Errorf("GetResult of %.20q = %+v, %v", text, got, err)
+			}
+			if st, err := h.Status(ctx); err != nil || st.State != dbos.StateSuccess {
+				t.Errorf("status after GetResult: %+v, %v", st, err)
+			}
+		}
+	})
+}

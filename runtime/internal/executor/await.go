@@ -21,7 +21,7 @@ func (e *Executor) await(ctx context.Context, h *Handle) ([]byte, error) {
 			if w := h.w.Finished(); w != nil {
 				return w.Output, resultError(*w) // finished here: no read
 			}
-			if h.created {
+			if h.created && e.notifier != nil {
 				w, err := e.awaitWatch(ctx, h)
 				if err != nil {
 					return nil, err
@@ -73,7 +73,8 @@ func (e *Executor) await(ctx context.Context, h *Handle) ([]byte, error) {
 
 // awaitWatch waits, without a read, for the end of a workflow that h's
 // call created: its watch hears its end, from this process or, when small
-// enough, in another process's notification. It returns nil when the
+// enough, in another process's notification (only where the store has
+// notifications: elsewhere a read comes first). It returns nil when the
 // poll interval passed first, or the watch woke without the end (a cancel,
 // notifications lost): then read it (awaitEnd).
 func (e *Executor) awaitWatch(ctx context.Context, h *Handle) (*store.Workflow, error) {

@@ -24,14 +24,15 @@ func (e *Executor) eventLoop(events <-chan store.Event) {
 					d.Wake()
 				}
 			case store.EventCompleted:
-				if end := ev.End; end != nil {
-					e.waiters.Finished(ev.WorkflowID, func() *store.Workflow {
+				echo := e.notifier.Echo(ev.WorkflowID)
+				if end := ev.End; end != nil && !echo {
+					e.waiters.Heard(ev.WorkflowID, func() *store.Workflow {
 						return &store.Workflow{ID: ev.WorkflowID, State: end.State, Output: end.Output, Error: end.Error}
 					})
 				} else {
 					e.waiters.Notify(ev.WorkflowID)
 				}
-				if e.notifier.Echo(ev.WorkflowID) {
+				if echo {
 					// This process's own completion or cancel, acted on
 					// already; a run of the workflow here now is a newer
 					// one (resumed since).

@@ -25,6 +25,9 @@ type Entry struct {
 	// outcome, when not nil (set before ch closes), is the workflow's
 	// recorded end, known to whoever closed ch: no need to read it.
 	outcome *store.Workflow
+	// heard, when not nil (set before ch closes), is the end another
+	// process's notification carried: only a Watch takes it (see Heard).
+	heard *store.Workflow
 }
 
 // Done returns a channel closed when the workflow may have finished.
@@ -75,6 +78,22 @@ func (w *Waiters) Finished(id string, outcome func() *store.Workflow) {
 	w.mu.Unlock()
 }
 
+// Heard wakes every waiter of id, as Notify does, after another process's
+// notification said the workflow ended with end (made only when id has
+// waiters). Only a Watch takes that end without a read: it began before
+// the workflow was created, so the first end it hears is the workflow's
+// first end. A waiter that subscribed later reads, since a notification
+// can arrive after the workflow was resumed.
+func (w *Waiters) Heard(id string, end func() *store.Workflow) {
+	w.mu.Lock()
+	if e := w.byID[id]; e != nil {
+		e.heard = end()
+		close(e.ch)
+		delete(w.byID, id)
+	}
+	w.mu.Unlock()
+}
+
 // NotifyAll wakes every waiter, after notifications may have been lost.
 func (w *Waiters) NotifyAll() {
 	w.mu.Lock()
@@ -108,11 +127,15 @@ func (wt *Watch) Release() { wt.release() }
 func (wt *Watch) Done() <-chan struct{} { return wt.entry.ch }
 
 // Finished returns the workflow's recorded end when it finished in this
-// process, or nil (not finished, or finished elsewhere: read it).
+// process or another process's notification carried it (see Heard), or
+// nil (not finished, or its end unknown: read it).
 func (wt *Watch) Finished() *store.Workflow {
 	select {
 	case <-wt.entry.ch:
-		return wt.entry.outcome
+		if wt.entry.outcome != nil {
+			return wt.entry.outcome
+		}
+		return wt.entry.heard
 	default:
 		return nil
 	}
