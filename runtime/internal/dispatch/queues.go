@@ -116,11 +116,7 @@ func (qs *Queues) WakeAll() {
 // p.ExecutorID) and whether the same call claimed d's next tasks. On error
 // nothing was recorded.
 func (qs *Queues) Complete(d *Dispatcher, p store.CompleteParams) (ok, claimed bool, err error) {
-	c := qs.done
-	if d != nil {
-		c = d.done
-	}
-	return c.complete(p)
+	return qs.completer(d).complete(p)
 }
 
 // CompleteAsync records the outcome of a workflow as Complete does, without
@@ -128,11 +124,16 @@ func (qs *Queues) Complete(d *Dispatcher, p store.CompleteParams) (ok, claimed b
 // that made the store call (maybe this one, before CompleteAsync returns).
 // done must not block: it holds up the outcomes recorded after it.
 func (qs *Queues) CompleteAsync(d *Dispatcher, p store.CompleteParams, done func(ok, claimed bool, err error)) {
-	c := qs.done
+	qs.completer(d).completeAsync(p, done)
+}
+
+// completer records the outcomes of d's queue (d nil: of a queue this
+// process does not run, or of none).
+func (qs *Queues) completer(d *Dispatcher) *completer {
 	if d != nil {
-		c = d.done
+		return d.done
 	}
-	c.completeAsync(p, done)
+	return qs.done
 }
 
 // Inserted is one insert's result.

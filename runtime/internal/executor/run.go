@@ -278,10 +278,11 @@ func workflowDeadline(w store.Workflow) time.Time {
 // the workflow stays PENDING and is resumed later.
 func (e *Executor) complete(queue string, d *dispatch.Dispatcher, p store.CompleteParams, run *telemetry.Run, failure error, end func(claimed bool)) {
 	e.queues.CompleteAsync(d, p, func(ok, claimed bool, err error) {
-		if err == nil || permanent(err) || e.runCtx.Err() != nil {
-			if err == nil || permanent(err) {
-				e.outage.Succeeded(e.log) // the database answered
-			}
+		answered := err == nil || permanent(err)
+		if answered {
+			e.outage.Succeeded(e.log) // the database answered
+		}
+		if answered || e.runCtx.Err() != nil {
 			end(e.recorded(queue, p, run, failure, ok, claimed, err))
 			return
 		}

@@ -62,21 +62,11 @@ func (w *Waiters) Subscribe(id string) (*Entry, func()) {
 }
 
 // Notify wakes every waiter of id.
-func (w *Waiters) Notify(id string) { w.Finished(id, nil) }
+func (w *Waiters) Notify(id string) { w.wake(id, nil, nil) }
 
 // Finished wakes every waiter of id, handing them its recorded end, which
 // outcome makes (called only when id has waiters), when outcome is not nil.
-func (w *Waiters) Finished(id string, outcome func() *store.Workflow) {
-	w.mu.Lock()
-	if e := w.byID[id]; e != nil {
-		if outcome != nil {
-			e.outcome = outcome()
-		}
-		close(e.ch)
-		delete(w.byID, id)
-	}
-	w.mu.Unlock()
-}
+func (w *Waiters) Finished(id string, outcome func() *store.Workflow) { w.wake(id, outcome, nil) }
 
 // Heard wakes every waiter of id, as Notify does, after another process's
 // notification said the workflow ended with end (made only when id has
@@ -84,10 +74,19 @@ func (w *Waiters) Finished(id string, outcome func() *store.Workflow) {
 // the workflow was created, so the first end it hears is the workflow's
 // first end. A waiter that subscribed later reads, since a notification
 // can arrive after the workflow was resumed.
-func (w *Waiters) Heard(id string, end func() *store.Workflow) {
+func (w *Waiters) Heard(id string, end func() *store.Workflow) { w.wake(id, nil, end) }
+
+// wake closes id's entry, if it has waiters, after setting its outcome
+// and heard end from the functions given (nil: none).
+func (w *Waiters) wake(id string, outcome, heard func() *store.Workflow) {
 	w.mu.Lock()
 	if e := w.byID[id]; e != nil {
-		e.heard = end()
+		if outcome != nil {
+			e.outcome = outcome()
+		}
+		if heard != nil {
+			e.heard = heard()
+		}
 		close(e.ch)
 		delete(w.byID, id)
 	}
