@@ -57,6 +57,9 @@ func TestFanOutTraceAcrossProcesses(t *testing.T) {
 	children := childIDs(h.ID())
 	waitFinished(t, ctx, children[0])
 	waitFinished(t, ctx, children[1])
+	// A run's span ends once its outcome is committed: wait for the worker
+	// to have written both before killing it.
+	waitRunSpans(t, spanFile, children[0], children[1])
 	first.kill()
 
 	second := startWorker(t, bin, url, workerID, spanFile)
@@ -87,6 +90,24 @@ func TestFanOutTraceAcrossProcesses(t *testing.T) {
 		}
 	}
 	checkFanOut(t, local, remote, h.ID(), false)
+}
+
+// waitRunSpans waits until the span file holds the run span of each of
+// the workflows ids.
+func waitRunSpans(t *testing.T, spanFile string, ids ...string) {
+	t.Helper()
+	testdb.WaitFor(t, "the worker's run spans", func() bool {
+		spans, err := ReadSpans(spanFile)
+		if err != nil {
+			return false
+		}
+		for _, id := range ids {
+			if len(find(spans, "run Child", id)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 var (

@@ -82,21 +82,23 @@ func childIDs(parent string) []string {
 	return []string{parent + "-2", parent + "-3", parent + "-4"}
 }
 
+// find returns the spans named name of workflow workflowID.
+func find(spans []Span, name, workflowID string) []Span {
+	var out []Span
+	for _, s := range spans {
+		if s.Name == name && s.Attr(string(telemetry.WorkflowID)) == workflowID {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // checkFanOut checks the trace of FanOut workflow id: local are the spans
 // of the process that started and ran it, remote those of the process
 // that ran its children (the same spans in one process). interrupted: the
 // first run of Child(3) ended (a Shutdown), and the workflow ran twice.
 func checkFanOut(t *testing.T, local, remote []Span, id string, interrupted bool) {
 	t.Helper()
-	find := func(spans []Span, name, workflowID string) []Span {
-		var out []Span
-		for _, s := range spans {
-			if s.Name == name && s.Attr(string(telemetry.WorkflowID)) == workflowID {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
 	starts := find(local, "start FanOut", id)
 	if len(starts) != 1 {
 		t.Fatalf("%d spans start FanOut of %s, want 1; spans:\n%s", len(starts), id, dump(local))
