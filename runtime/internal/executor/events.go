@@ -5,8 +5,8 @@ import "github.com/dbosgen/dbosgen/runtime/internal/store"
 // eventLoop turns notifications from other processes into local wake-ups:
 // an enqueue wakes that queue's dispatcher; a completion wakes the
 // workflow's waiters, stops its run here if any (cancelled elsewhere) and,
-// on a limited queue, wakes the dispatcher (a slot freed), except for the
-// echo of a completion or cancel of this process (see notify.Notifier.Echo);
+// on a limited queue, wakes the dispatcher (a slot freed) (the store drops
+// this process's own completions and cancels, see store.Store.Events);
 // another process's hunger for a queue's tasks makes this one give way; a
 // message or an event wakes whoever here waits for it.
 func (e *Executor) eventLoop(events <-chan store.Event) {
@@ -24,19 +24,15 @@ func (e *Executor) eventLoop(events <-chan store.Event) {
 					d.Wake()
 				}
 			case store.EventCompleted:
-				echo := e.notifier.Echo(ev.WorkflowID)
-				if end := ev.End; end != nil && !echo {
+				// Another process's completion or cancel: the store drops
+				// this one's own, acted on already (a run of the workflow
+				// here now would be a newer one, resumed since).
+				if end := ev.End; end != nil {
 					e.waiters.Heard(ev.WorkflowID, func() *store.Workflow {
 						return &store.Workflow{ID: ev.WorkflowID, State: end.State, Output: end.Output, Error: end.Error}
 					})
 				} else {
 					e.waiters.Notify(ev.WorkflowID)
-				}
-				if echo {
-					// This process's own completion or cancel, acted on
-					// already; a run of the workflow here now is a newer
-					// one (resumed since).
-					break
 				}
 				e.stopRunning(ev.WorkflowID) // cancelled elsewhere, if it runs here
 				if d := e.queues.Get(ev.Queue); d != nil && d.Limited() {

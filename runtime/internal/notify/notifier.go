@@ -52,9 +52,6 @@ type Notifier struct {
 	finished []store.Event            // EventCompleted, in order
 	woken    map[store.Event]struct{} // EventMessage and EventSet, by kind and workflow
 	resync   bool                     // send an EventResync (events were lost or collapsed)
-	// echoes counts, by workflow, the completions this process notified
-	// and has not heard back yet (see Echo).
-	echoes map[string]int
 	// hungerEchoes counts, by queue, the EventHungry this process sent and
 	// has not heard back yet (see HungerEcho).
 	hungerEchoes map[string]int
@@ -75,7 +72,6 @@ func New(st store.Store, log *slog.Logger) *Notifier {
 		log:          log,
 		queues:       map[store.Event]struct{}{},
 		woken:        map[store.Event]struct{}{},
-		echoes:       map[string]int{},
 		hungerEchoes: map[string]int{},
 		kick:         make(chan struct{}, 1),
 		stop:         make(chan struct{}),
@@ -143,10 +139,6 @@ func (n *Notifier) Finished(queue, id string, end *store.End) {
 		return
 	}
 	n.mu.Lock()
-	if len(n.echoes) >= maxPendingEvents {
-		clear(n.echoes) // echoes lost: forget them (see Echo)
-	}
-	n.echoes[id]++
 	if n.resync {
 		// Already collapsed: the resync covers this completion too.
 	} else if len(n.finished) >= maxPendingEvents {
@@ -158,42 +150,23 @@ func (n *Notifier) Finished(queue, id string, end *store.End) {
 	n.wake()
 }
 
-// Echo reports whether a completion notification is this process's own
-// (it hears its own notifications too), forgetting it. The process already
-// acted on its own completions (and cancels): their echoes must not wake
-// its dispatchers a second time, nor stop a run of the workflow that
-// started since (a resume). Echoes that never come (lost notifications)
-// are forgotten in bulk when too many pile up: the worst a mistake costs
-// is a useless wake-up, or a stale run stopped at the heartbeat instead of
-// at once.
-func (n *Notifier) Echo(id string) bool {
-	if n == nil {
-		return false
-	}
-	return n.takeEcho(n.echoes, id)
-}
-
 // HungerEcho reports whether an EventHungry for queue is (as far as this
-// process can tell) its own, forgetting it: a process must not give way to
-// its own hunger. An echo mistaken for another process's event, or the
-// reverse, swaps which of two events is heeded, no more.
+// process can tell) its own, forgetting it: a process hears its own
+// notifications (except its completions: the store drops those, see
+// store.Store.Events), and must not give way to its own hunger. An echo
+// mistaken for another process's event, or the reverse, swaps which of two
+// events is heeded, no more.
 func (n *Notifier) HungerEcho(queue string) bool {
 	if n == nil {
 		return false
 	}
-	return n.takeEcho(n.hungerEchoes, queue)
-}
-
-// takeEcho counts one expected echo of key in echoes as heard, and reports
-// whether one was expected.
-func (n *Notifier) takeEcho(echoes map[string]int, key string) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if echoes[key] == 0 {
+	if n.hungerEchoes[queue] == 0 {
 		return false
 	}
-	if echoes[key]--; echoes[key] == 0 {
-		delete(echoes, key)
+	if n.hungerEchoes[queue]--; n.hungerEchoes[queue] == 0 {
+		delete(n.hungerEchoes, queue)
 	}
 	return true
 }
@@ -205,7 +178,6 @@ func (n *Notifier) ForgetEchoes() {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	clear(n.echoes)
 	clear(n.hungerEchoes)
 }
 

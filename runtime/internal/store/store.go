@@ -475,9 +475,11 @@ type Store interface {
 	RecordSteps(ctx context.Context, workflowID string, steps []Step, owner Owner) error
 
 	// Events returns a channel of the notifications every process sharing
-	// the database sends with Notify (this one's included), or nil when
-	// the engine has none (SQLite: the runtime polls). The channel closes
-	// when the store closes.
+	// the database sends with Notify (this one's included, except its
+	// EventCompleted: the sender acted on its own completions already, and
+	// reading them back would cost it as much again), or nil when the
+	// engine has none (SQLite: the runtime polls). The channel closes when
+	// the store closes.
 	Events() <-chan Event
 
 	// Notify sends evs to the Events of every process sharing the

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,7 +22,7 @@ import (
 // The channels and payloads of Notify (see sql/postgres/queries/notify.sql).
 const (
 	channelEnqueued  = "dbos_enqueued"  // payload: queue name
-	channelCompleted = "dbos_completed" // payload: JSON [{"queue":..,"id":..}] or "resync"
+	channelCompleted = "dbos_completed" // payload: JSON [{"origin":..,"queue":..,"id":..},{"queue":..,"id":..}] or "resync"
 	channelHungry    = "dbos_hungry"    // payload: queue name
 	channelMessage   = "dbos_message"   // payload: the destination workflow's ID
 	channelEvent     = "dbos_event"     // payload: the ID of the workflow that set an event
@@ -45,6 +47,11 @@ type listener struct {
 	resync chan struct{} // capacity 1: a pending resync request
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// own opens the dbos_completed payloads of this listener's store
+	// (ownPrefix): they are dropped unread. The process acted on its own
+	// completions (and cancels) when it made them, and parsing them back
+	// cost a worker draining a queue a tenth of its CPU.
+	own string
 
 	// onNotify, when set (by tests), sees each notification after it was
 	// handled.
@@ -66,8 +73,9 @@ const (
 
 // startListener connects and LISTENs before returning, so that every
 // notification committed after Open returns is seen.
-func startListener(ctx context.Context, cfg *pgx.ConnConfig, logger *slog.Logger, opts options) (*listener, error) {
+func startListener(ctx context.Context, cfg *pgx.ConnConfig, logger *slog.Logger, opts options, origin string) (*listener, error) {
 	l := &listener{
+		own:      ownPrefix(origin),
 		cfg:      cfg.Copy(),
 		logger:   logger,
 		out:      make(chan store.Event, opts.eventBuffer),
@@ -142,8 +150,10 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 			l.requestResync() // notifications sent meanwhile are lost
 			continue
 		}
-		for _, ev := range parseNotification(n) {
-			l.deliver(ev)
+		if n.Channel != channelCompleted || !strings.HasPrefix(n.Payload, l.own) {
+			for _, ev := range parseNotification(n) {
+				l.deliver(ev)
+			}
 		}
 		if l.onNotify != nil {
 			l.onNotify(n)
@@ -231,7 +241,18 @@ func (l *listener) breakConnection() {
 	}
 }
 
-// completedRow is one element of a dbos_completed payload.
+// newOrigin returns a store's origin: 64 random bits, as unlikely to be
+// another store's as a tag needs to be.
+func newOrigin() string { return strconv.FormatUint(rand.Uint64(), 36) }
+
+// ownPrefix is how the dbos_completed payloads of the store with origin
+// begin: the first row's origin field. Receivers of other versions ignore
+// the field; their payloads, without one, are never taken for this
+// store's own.
+func ownPrefix(origin string) string { return `[{"origin":"` + origin + `",` }
+
+// completedRow is one element of a dbos_completed payload (the first one
+// also names the sender's origin, see ownPrefix).
 type completedRow struct {
 	Queue string        `json:"queue"`
 	ID    string        `json:"id"`

@@ -20,7 +20,7 @@ func TestMessageNotifications(t *testing.T) {
 		{Kind: store.EventSet, WorkflowID: "a"},
 		{Kind: store.EventMessage, WorkflowID: "b"},
 	}
-	channels, payloads := notifications(evs)
+	channels, payloads := notifications(evs, "o1")
 	var got []store.Event
 	for i := range channels {
 		got = append(got, parseNotification(&pgconn.Notification{Channel: channels[i], Payload: payloads[i]})...)
@@ -30,7 +30,7 @@ func TestMessageNotifications(t *testing.T) {
 		t.Errorf("parsed %v, want %v", got, want)
 	}
 	long := store.Event{Kind: store.EventSet, WorkflowID: strings.Repeat("x", maxPayload+1)}
-	channels, payloads = notifications([]store.Event{long})
+	channels, payloads = notifications([]store.Event{long}, "o1")
 	if !slices.Equal(channels, []string{channelCompleted}) || !slices.Equal(payloads, []string{payloadResync}) {
 		t.Errorf("notifications of a too long ID = %v %.40q, want one resync", channels, payloads)
 	}

@@ -31,15 +31,18 @@ func (s *Store) Notify(ctx context.Context, evs []store.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	channels, payloads := notifications(evs)
+	channels, payloads := notifications(evs, s.origin)
 	if err := s.q.Notify(ctx, pgdb.NotifyParams{Channels: channels, Payloads: payloads}); err != nil {
 		return fmt.Errorf("notify %d events: %w", len(evs), err)
 	}
 	return nil
 }
 
-// notifications builds the (channel, payload) pairs of Notify.
-func notifications(evs []store.Event) (channels, payloads []string) {
+// notifications builds the (channel, payload) pairs of Notify; each
+// dbos_completed JSON array names origin in its first element (see
+// ownPrefix).
+func notifications(evs []store.Event, origin string) (channels, payloads []string) {
+	head := ownPrefix(origin) // what opens each array, before its first row's fields
 	add := func(channel, payload string) {
 		channels = append(channels, channel)
 		payloads = append(payloads, payload)
@@ -84,8 +87,8 @@ func notifications(evs []store.Event) (channels, payloads []string) {
 			if e := ev.End; e != nil && e.State != "" && len(e.Output)+len(e.Error) <= maxInlineEnd {
 				r.End = &completedEnd{State: e.State, Output: e.Output, Error: e.Error}
 			}
-			row, err := json.Marshal(r)
-			if err != nil || len(row)+2 > maxPayload {
+			row, err := json.Marshal(r) // {"queue":...}: never empty
+			if err != nil || len(head)+len(row)+1 > maxPayload {
 				resync = true
 				continue
 			}
@@ -93,11 +96,10 @@ func notifications(evs []store.Event) (channels, payloads []string) {
 				flush()
 			}
 			if len(batch) == 0 {
-				batch = append(batch, '[')
+				batch = append(append(batch, head...), row[1:]...)
 			} else {
-				batch = append(batch, ',')
+				batch = append(append(batch, ','), row...)
 			}
-			batch = append(batch, row...)
 		default:
 			resync = true
 		}

@@ -191,12 +191,15 @@ func TestNotifications(t *testing.T) {
 		evs = append(evs, c, store.Event{Kind: store.EventEnqueued, Queue: fmt.Sprintf("q%d", i%3)})
 		want = append(want, c)
 	}
-	channels, payloads := notifications(evs)
+	channels, payloads := notifications(evs, "o1")
 	var got []store.Event
 	enqueued := map[string]int{}
 	for i := range channels {
 		if len(payloads[i]) > maxPayload {
 			t.Errorf("payload %d is %d bytes, over %d", i, len(payloads[i]), maxPayload)
+		}
+		if channels[i] == channelCompleted && !strings.HasPrefix(payloads[i], ownPrefix("o1")) {
+			t.Errorf("completion payload %d begins %.40q, want the sender's origin first (its listener drops it unread)", i, payloads[i])
 		}
 		for _, ev := range parseNotification(&pgconn.Notification{Channel: channels[i], Payload: payloads[i]}) {
 			switch ev.Kind {
@@ -224,7 +227,7 @@ func TestNotifications(t *testing.T) {
 		{Kind: store.EventCompleted, WorkflowID: strings.Repeat("x", maxPayload)},
 		{Kind: store.EventEnqueued, Queue: strings.Repeat("x", maxPayload+1)},
 	} {
-		channels, payloads := notifications([]store.Event{ev, ev})
+		channels, payloads := notifications([]store.Event{ev, ev}, "o1")
 		if !slices.Equal(channels, []string{channelCompleted}) || !slices.Equal(payloads, []string{payloadResync}) {
 			t.Errorf("notifications(%.40v twice) = %v %.40q, want one resync", ev, channels, payloads)
 		}
@@ -247,7 +250,7 @@ func TestNotificationsCarrySmallEnds(t *testing.T) {
 	for i, end := range ends {
 		evs = append(evs, store.Event{Kind: store.EventCompleted, Queue: "q", WorkflowID: fmt.Sprint("wf-", i), End: end})
 	}
-	channels, payloads := notifications(evs)
+	channels, payloads := notifications(evs, "o1")
 	if len(channels) != 1 {
 		t.Fatalf("%d payloads, want one: %q", len(channels), payloads)
 	}

@@ -43,6 +43,9 @@ type Store struct {
 	logger   *slog.Logger
 	listener *listener // nil behind a pooler without a ListenURL: the store polls
 	pooled   bool      // behind a transaction pooler (see connect)
+	// origin tags the completion notifications this store sends, so that
+	// its own listener drops them unread (see Events).
+	origin string
 
 	// limited holds the queues whose last claim here found them limited,
 	// with the path that claim took (queue name -> claimPath, see route):
@@ -112,7 +115,7 @@ func open(ctx context.Context, url string, logger *slog.Logger, opts options) (*
 		return nil, fmt.Errorf("connect to postgres at %s: %w", info.where, err)
 	}
 	p := &pool{Pool: pgxPool, log: logger, slots: &outage.Tracker{Begin: slotBegin, End: slotEnd}}
-	s := &Store{pool: p, q: pgdb.New(p), logger: logger, pooled: info.pooled}
+	s := &Store{pool: p, q: pgdb.New(p), logger: logger, pooled: info.pooled, origin: newOrigin()}
 	if err := s.migrate(ctx, opts.public.NoMigrate); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("migrate postgres at %s: %w", info.where, err)
@@ -126,7 +129,7 @@ func open(ctx context.Context, url string, logger *slog.Logger, opts options) (*
 		pollWarning(logger, info)
 		return s, nil
 	}
-	s.listener, err = startListener(ctx, lcfg, logger, opts)
+	s.listener, err = startListener(ctx, lcfg, logger, opts, s.origin)
 	if err != nil {
 		p.Close()
 		return nil, fmt.Errorf("listen for notifications on postgres at %s: %w", info.where, err)

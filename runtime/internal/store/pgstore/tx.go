@@ -74,7 +74,7 @@ func (s *Store) InsertTx(ctx context.Context, tx any, ps []store.InsertParams) (
 	ins := pq.InsertWorkflows(ctx, []pgdb.InsertWorkflowsParams{insertsArgs(ps)})
 	var nt *pgdb.NotifyInTxBatchResults
 	if len(evs) > 0 {
-		channels, payloads := notifications(evs)
+		channels, payloads := notifications(evs, s.origin)
 		nt = pq.NotifyInTx(ctx, []pgdb.NotifyInTxParams{{Channels: channels, Payloads: payloads}})
 	}
 	pl.send(ctx, db.(batchSender))

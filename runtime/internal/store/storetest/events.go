@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,8 +15,9 @@ import (
 const eventTimeout = 10 * time.Second
 
 // awaitEvent reads ch until an event matching want arrives, ignoring others
-// (other tests' notifications, resyncs).
-func awaitEvent(t *testing.T, ctx context.Context, ch <-chan store.Event, want store.Event) {
+// (other tests' notifications, resyncs), and fails if one of unwanted
+// arrives first.
+func awaitEvent(t *testing.T, ctx context.Context, ch <-chan store.Event, want store.Event, unwanted ...store.Event) {
 	t.Helper()
 	timer := time.NewTimer(eventTimeout)
 	defer timer.Stop()
@@ -27,6 +29,9 @@ func awaitEvent(t *testing.T, ctx context.Context, ch <-chan store.Event, want s
 			}
 			if ev == want {
 				return
+			}
+			if slices.Contains(unwanted, ev) {
+				t.Fatalf("got %+v, which must not arrive, while waiting for %+v", ev, want)
 			}
 		case <-timer.C:
 			t.Fatalf("no event %+v within %v", want, eventTimeout)
@@ -68,10 +73,14 @@ func testEvents(t *testing.T, open Opener) {
 	awaitEvent(t, ctx, events, store.Event{Kind: store.EventCompleted, Queue: queue, WorkflowID: w.ID})
 	awaitEvent(t, ctx, events, store.Event{Kind: store.EventCompleted, WorkflowID: direct.ID})
 
-	// The process's own notifications are reported too.
+	// The process's own notifications are reported too, except its
+	// completions: the completion notified before the enqueue must not
+	// arrive ahead of it.
 	own := unique("q")
+	mine := store.Event{Kind: store.EventCompleted, Queue: own, WorkflowID: unique("wf")}
+	notify(t, ctx, b, mine)
 	notify(t, ctx, b, store.Event{Kind: store.EventEnqueued, Queue: own})
-	awaitEvent(t, ctx, events, store.Event{Kind: store.EventEnqueued, Queue: own})
+	awaitEvent(t, ctx, events, store.Event{Kind: store.EventEnqueued, Queue: own}, mine)
 
 	notify(t, ctx, a, store.Event{Kind: store.EventResync})
 	awaitEvent(t, ctx, events, store.Event{Kind: store.EventResync})
