@@ -55,6 +55,9 @@ type Dispatcher struct {
 	// did). See Drained.
 	wakes   atomic.Uint64
 	drained atomic.Uint64
+	// local reports a call of Wake since loop last took a wake: the next
+	// claim is not polite (see Heard).
+	local atomic.Bool
 
 	yieldUntil atomic.Int64 // unix nanoseconds: until then, give way (see yield)
 	hungryAt   atomic.Int64 // unix nanoseconds: when this process last said it was hungry
@@ -78,6 +81,19 @@ func (d *Dispatcher) adopt(c store.QueueConfig) {
 
 // Wake asks the dispatcher to claim again soon; it never blocks.
 func (d *Dispatcher) Wake() {
+	d.local.Store(true)
+	d.signal()
+}
+
+// Heard wakes the dispatcher for another process's enqueue, as Wake does,
+// except that when nothing else woke it meanwhile its claim is polite
+// (store.ClaimParams.Polite) on a queue without shared limits: such a
+// notification wakes every worker of the queue at once, and while one of
+// them claims the others give way instead of finding nothing. It never
+// blocks.
+func (d *Dispatcher) Heard() { d.signal() }
+
+func (d *Dispatcher) signal() {
 	d.wakes.Add(1)
 	select {
 	case d.wakeCh <- struct{}{}:
@@ -117,13 +133,16 @@ func (d *Dispatcher) loop() {
 	timer := time.NewTimer(0) // claim at once: work may be waiting
 	defer timer.Stop()
 	for {
+		polite := false
 		select {
 		case <-d.env.Stop:
 			return
 		case <-d.wakeCh:
+			polite = !d.local.Swap(false) && d.env.Notifier != nil && !d.shared.Load()
 		case <-timer.C:
+			d.local.Store(false)
 		}
-		next := d.claim()
+		next := d.claim(polite)
 		wait := poll
 		if !next.IsZero() {
 			if until := time.Until(next); until < wait {
@@ -213,7 +232,7 @@ func (d *Dispatcher) reserve(finished int) int {
 // the outcomes ps in the same store call, and starts the tasks. It returns
 // what the store reports for each outcome.
 func (d *Dispatcher) claimWith(ctx context.Context, n int, ps []store.CompleteParams) ([]bool, error) {
-	res, err := d.claimReserved(ctx, n, ps)
+	res, err := d.claimReserved(ctx, n, ps, false)
 	if err != nil {
 		return nil, err
 	}
@@ -226,9 +245,10 @@ func (d *Dispatcher) claimWith(ctx context.Context, n int, ps []store.CompletePa
 
 // claimReserved makes the store call that claims up to n tasks, reserved
 // with reserve, after recording the outcomes ps (if any), and settles it.
-func (d *Dispatcher) claimReserved(ctx context.Context, n int, ps []store.CompleteParams) (store.ClaimResult, error) {
+// polite: see store.ClaimParams.Polite.
+func (d *Dispatcher) claimReserved(ctx context.Context, n int, ps []store.CompleteParams, polite bool) (store.ClaimResult, error) {
 	p := d.claimParams(n)
-	p.Complete = ps
+	p.Complete, p.Polite = ps, polite
 	wakes := d.wakes.Load()
 	d.env.claims.RLock()
 	defer d.env.claims.RUnlock()
@@ -257,7 +277,7 @@ func (d *Dispatcher) settle(n int, wakes uint64, res store.ClaimResult, err erro
 		return err
 	}
 	d.adopt(res.Config)
-	if len(res.Claimed) < n && res.RetryAt.IsZero() && !res.Paused && !d.shared.Load() {
+	if len(res.Claimed) < n && res.RetryAt.IsZero() && !res.Paused && !res.GaveWay && !d.shared.Load() {
 		d.drained.Store(wakes + 1)
 	}
 	d.running.Add(int64(len(res.Claimed) - n))
@@ -269,14 +289,17 @@ func (d *Dispatcher) settle(n int, wakes uint64, res store.ClaimResult, err erro
 
 // claim takes as many tasks as the limits allow and starts them. It returns
 // when the next claim could succeed without an event (zero: unknown).
-func (d *Dispatcher) claim() time.Time {
+// polite (see Heard): a claim that gives way to another process's ends
+// the round; one that fills its batch tells the other processes, which
+// may have given way to it, that more may be ready.
+func (d *Dispatcher) claim(polite bool) time.Time {
 	for {
 		n := d.reserve(0)
 		if n == 0 {
 			return time.Time{} // a local completion will wake us
 		}
 		// A claim that locked rows must finish: never interrupt it.
-		res, err := d.claimReserved(context.WithoutCancel(d.env.Ctx), n, nil)
+		res, err := d.claimReserved(context.WithoutCancel(d.env.Ctx), n, nil, polite)
 		if err != nil {
 			if d.env.Outage != nil {
 				d.env.Outage.Failed(d.env.Log, "claim tasks of queue "+d.name, err, d.env.Poll)
@@ -289,11 +312,20 @@ func (d *Dispatcher) claim() time.Time {
 			d.env.Outage.Succeeded(d.env.Log)
 		}
 		d.notePaused(res.Paused)
+		if res.GaveWay {
+			// The claim in flight began after the rows that woke us
+			// committed, or its process heard of them too and claims
+			// again once it ends; if it fills its batch, it tells us.
+			return time.Time{}
+		}
 		if len(res.Claimed) < n {
 			if len(res.Claimed) == 0 && res.Config.Concurrency > 0 && !res.Paused {
 				d.hungry()
 			}
 			return res.RetryAt
+		}
+		if polite {
+			d.env.Notifier.Enqueued(d.name)
 		}
 		select {
 		case <-d.env.Stop:

@@ -21,7 +21,7 @@ func (e *Executor) eventLoop(events <-chan store.Event) {
 			switch ev.Kind {
 			case store.EventEnqueued:
 				if d := e.queues.Get(ev.Queue); d != nil {
-					d.Wake()
+					d.Heard()
 				}
 			case store.EventCompleted:
 				// Another process's completion or cancel: the store drops

@@ -308,6 +308,13 @@ type ClaimParams struct {
 	// may then skip the claim, which would find nothing; the result is
 	// the same either way.
 	Drained bool
+	// Polite makes a claim of a queue without limits give way: when
+	// another polite claim of the queue is in flight (in any process), it
+	// claims nothing and sets ClaimResult.GaveWay. For claims woken by
+	// another process's enqueue, which wakes every worker at once: one of
+	// them claims, instead of all of them with all but one finding
+	// nothing. Engines without notifications ignore it.
+	Polite bool
 }
 
 // ClaimResult is what a claim took.
@@ -335,6 +342,10 @@ type ClaimResult struct {
 	// Paused reports that the queue is paused (see SetQueuePaused): the
 	// claim took nothing, and RetryAt is zero (its resume is an event).
 	Paused bool
+	// GaveWay reports that a polite claim (ClaimParams.Polite) took
+	// nothing because another polite claim of the queue was in flight:
+	// the queue may still hold ready workflows.
+	GaveWay bool
 }
 
 // CompleteParams records a workflow's end.

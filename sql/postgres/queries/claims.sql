@@ -37,7 +37,11 @@ picked AS MATERIALIZED (
     -- CLAIM state of InsertWorkflows: InsertAndClaim names those rows in
     -- started_ids, other claims pass none), what they took is not
     -- claimed again.
-    LIMIT dbos.claim_room(@max_rows::bigint, @started_ids::text[], @executor_id::text)
+    -- A polite claim (see dbos.claim_turn) that finds another one in
+    -- flight gives way: it claims nothing.
+    LIMIT CASE WHEN dbos.claim_turn(@queue_name::text, @polite::boolean)
+               THEN dbos.claim_room(@max_rows::bigint, @started_ids::text[], @executor_id::text)
+               ELSE 0 END
     FOR UPDATE OF p SKIP LOCKED
 )
 UPDATE dbos.workflows w
@@ -271,7 +275,8 @@ FROM now, cfg;
 -- are not (0 when none). limited reports whether the queue's declaration
 -- sets any limit: after ClaimUnlimited took nothing, it tells an empty
 -- queue from a limited one; paused, whether the queue is paused (one lookup
--- of the queue's row for both).
+-- of the queue's row for both); gave_way, whether a polite ClaimUnlimited
+-- before it in the transaction gave way to another (dbos.claim_turn).
 WITH now AS MATERIALIZED (SELECT coalesce(sqlc.narg(now_ms)::bigint, dbos.now_ms()) AS ms),
 decl AS MATERIALIZED (
     SELECT coalesce(bool_or(
@@ -292,7 +297,8 @@ SELECT
     (SELECT coalesce(min(w.not_before_ms), 0) FROM dbos.workflows w
      WHERE w.queue_name = @queue_name::text AND w.state = 'ENQUEUED'
        AND w.not_before_ms > now.ms)::bigint AS next_delayed_ms,
-    decl.paused::boolean AS paused
+    decl.paused::boolean AS paused,
+    (coalesce(current_setting('dbos.claim_gave_way', true), '') = 'on')::boolean AS gave_way
 FROM now, decl;
 
 -- name: ClaimPartitioned :many

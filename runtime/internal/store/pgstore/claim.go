@@ -221,6 +221,7 @@ func queueClaimUnlimited(ctx context.Context, q *pgdb.Queries, p store.ClaimPara
 		RunNames:      runs.Names,
 		RunSignatures: runs.Signatures,
 		StartedIds:    started,
+		Polite:        p.Polite,
 	}})
 	backlog := q.QueueBacklog(ctx, []pgdb.QueueBacklogParams{{QueueName: p.Queue}})
 	return func() (store.ClaimResult, bool) {
@@ -241,6 +242,10 @@ func queueClaimUnlimited(ctx context.Context, q *pgdb.Queries, p store.ClaimPara
 		}
 		if b.Paused {
 			res.Paused = true
+			return res, false
+		}
+		if b.GaveWay {
+			res.GaveWay = true // another polite claim takes what is ready
 			return res, false
 		}
 		load := storekit.Load{NowMs: b.NowMs}

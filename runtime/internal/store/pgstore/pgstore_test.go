@@ -506,3 +506,53 @@ func TestUpgradeKeepsSteps(t *testing.T) {
 		t.Errorf("migration version %d, want %d", version, want)
 	}
 }
+
+// TestPoliteClaimGivesWay holds a queue's polite-claim lock as a polite
+// claim in flight would: a polite claim of the queue then takes nothing
+// and reports that it gave way (not that the queue is empty), a claim
+// that is not polite takes what is ready, and once the lock is free a
+// polite claim takes the rest.
+func TestPoliteClaimGivesWay(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	s := openStore(t, url)
+	ctx := t.Context()
+	queue := fmt.Sprintf("q-polite-%d", time.Now().UnixNano())
+	for i := range 3 {
+		if _, _, err := storetest.InsertOne(ctx, s, store.InsertParams{ID: fmt.Sprintf("%s-%d", queue, i), Name: "f", State: store.StateEnqueued, Queue: queue}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('dbos.polite:' || $1::text, 0))", queue); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Claim(ctx, store.ClaimParams{Queue: queue, ExecutorID: "e1", Max: 10, Polite: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Claimed) != 0 || !res.GaveWay || !res.RetryAt.IsZero() {
+		t.Fatalf("polite claim while another holds the lock: claimed %v, gave way %v, retry at %v; want nothing, true, zero",
+			ids(res.Claimed), res.GaveWay, res.RetryAt)
+	}
+	res, err = s.Claim(ctx, store.ClaimParams{Queue: queue, ExecutorID: "e2", Max: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ids(res.Claimed), []string{queue + "-0"}; !slices.Equal(got, want) || res.GaveWay {
+		t.Fatalf("claim that is not polite took %v (gave way %v), want %v", got, res.GaveWay, want)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err = s.Claim(ctx, store.ClaimParams{Queue: queue, ExecutorID: "e1", Max: 10, Polite: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ids(res.Claimed), []string{queue + "-1", queue + "-2"}; !slices.Equal(got, want) || res.GaveWay {
+		t.Fatalf("polite claim with the lock free took %v (gave way %v), want %v", got, res.GaveWay, want)
+	}
+}

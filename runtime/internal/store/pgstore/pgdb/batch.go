@@ -213,7 +213,11 @@ picked AS MATERIALIZED (
     -- CLAIM state of InsertWorkflows: InsertAndClaim names those rows in
     -- started_ids, other claims pass none), what they took is not
     -- claimed again.
-    LIMIT dbos.claim_room($7::bigint, $8::text[], $1::text)
+    -- A polite claim (see dbos.claim_turn) that finds another one in
+    -- flight gives way: it claims nothing.
+    LIMIT CASE WHEN dbos.claim_turn($3::text, $7::boolean)
+               THEN dbos.claim_room($8::bigint, $9::text[], $1::text)
+               ELSE 0 END
     FOR UPDATE OF p SKIP LOCKED
 )
 UPDATE dbos.workflows w
@@ -244,6 +248,7 @@ type ClaimUnlimitedParams struct {
 	RunsAny       bool
 	RunSignatures []string
 	RunNames      []string
+	Polite        bool
 	MaxRows       int64
 	StartedIds    []string
 }
@@ -276,6 +281,7 @@ func (q *Queries) ClaimUnlimited(ctx context.Context, arg []ClaimUnlimitedParams
 			a.RunsAny,
 			a.RunSignatures,
 			a.RunNames,
+			a.Polite,
 			a.MaxRows,
 			a.StartedIds,
 		}
@@ -909,7 +915,8 @@ SELECT
     (SELECT coalesce(min(w.not_before_ms), 0) FROM dbos.workflows w
      WHERE w.queue_name = $1::text AND w.state = 'ENQUEUED'
        AND w.not_before_ms > now.ms)::bigint AS next_delayed_ms,
-    decl.paused::boolean AS paused
+    decl.paused::boolean AS paused,
+    (coalesce(current_setting('dbos.claim_gave_way', true), '') = 'on')::boolean AS gave_way
 FROM now, decl
 `
 
@@ -930,6 +937,7 @@ type QueueBacklogRow struct {
 	Ready         bool
 	NextDelayedMs int64
 	Paused        bool
+	GaveWay       bool
 }
 
 // QueueBacklog says whether ENQUEUED rows of a queue are ready at now_ms
@@ -937,7 +945,8 @@ type QueueBacklogRow struct {
 // are not (0 when none). limited reports whether the queue's declaration
 // sets any limit: after ClaimUnlimited took nothing, it tells an empty
 // queue from a limited one; paused, whether the queue is paused (one lookup
-// of the queue's row for both).
+// of the queue's row for both); gave_way, whether a polite ClaimUnlimited
+// before it in the transaction gave way to another (dbos.claim_turn).
 func (q *Queries) QueueBacklog(ctx context.Context, arg []QueueBacklogParams) *QueueBacklogBatchResults {
 	batch := &pgx.Batch{}
 	for _, a := range arg {
@@ -968,6 +977,7 @@ func (b *QueueBacklogBatchResults) QueryRow(f func(int, QueueBacklogRow, error))
 			&i.Ready,
 			&i.NextDelayedMs,
 			&i.Paused,
+			&i.GaveWay,
 		)
 		if f != nil {
 			f(t, i, err)

@@ -75,7 +75,7 @@ func TestRowsFoundByPrimaryKeyWithoutStatistics(t *testing.T) {
 		args  []any
 	}{
 		{"CompleteWorkflows", completeWorkflows, "w", []any{ids, fill("ex"), attempts, fill("SUCCESS"), make([][]byte, len(ids)), fill("")}},
-		{"ClaimUnlimited", claimUnlimited, "w", []any{"ex", "v1", "q", false, []string{"s1"}, []string{"f"}, int64(100), []string{}}},
+		{"ClaimUnlimited", claimUnlimited, "w", []any{"ex", "v1", "q", false, []string{"s1"}, []string{"f"}, false, int64(100), []string{}}},
 		{"ClaimUnderLock", claimUnderLock, "w", []any{"ex", "v1", "q", int64(100), false, []string{"s1"}, []string{"f"}}},
 		{"ClaimPartitioned", claimPartitioned, "w", []any{"ex", "v1", int64(0), int64(0), int64(0), "q", false, []string{"s1"}, []string{"f"}, int64(100)}},
 		{"InsertStep", insertStep, "w", []any{"w1000", int32(1), "s", []byte(nil), "", "", "", (*int64)(nil), "ex", int32(1)}},
