@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	dbos "github.com/dbosgen/dbosgen/runtime"
+	"github.com/dbosgen/dbosgen/runtime/internal/testdb"
 )
 
 // launchAs starts a runtime with cfg (on url, with a fresh executor ID)
@@ -231,4 +233,49 @@ func TestClientAwaitsWhatAWorkerRuns(t *testing.T) {
 			}
 		}
 	})
+}
+
+// NarrowQueue lets each process run one task at a time.
+var NarrowQueue = dbos.NewQueue("behaviour_narrow", dbos.WorkerConcurrency(1))
+
+// TestClientsBatchReachesEveryWorker: on Postgres, a client enqueues three
+// blocking tasks in one batch on a queue that lets each of three workers
+// run one. The one notification wakes all three workers together; a worker
+// whose claim meets another's in flight gives way (polite claims), and the
+// one that filled its batch tells the others to claim again: all three
+// tasks run at once, long before the workers' one-minute poll would have
+// found them. (Whether the claims meet depends on timing; the dispatch
+// package's TestPoliteClaims makes them meet.)
+func TestClientsBatchReachesEveryWorker(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	client := launchAs(t, url, dbos.Config{ClientOnly: true})
+	for range 3 {
+		launchAs(t, url, dbos.Config{ListenQueues: []*dbos.Queue{NarrowQueue}, PollInterval: time.Minute})
+	}
+	ctx := testCtx(t, client)
+	calls := []BlockerArgs{{Name: "n0"}, {Name: "n1"}, {Name: "n2"}}
+	hs, err := EnqueueBlockerBatch(ctx, NarrowQueue, calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entered := map[string]bool{}
+	timeout := time.After(20 * time.Second)
+	for len(entered) < len(calls) {
+		select {
+		case name := <-Gate.Entered:
+			if slices.Contains(calls, BlockerArgs{Name: name}) {
+				entered[name] = true
+			}
+		case <-timeout:
+			t.Fatalf("after 20 s only %v run, want all of %v at once (one per worker)", entered, calls)
+		}
+	}
+	for range calls {
+		Gate.Release <- struct{}{}
+	}
+	for i, h := range hs {
+		if got, err := h.GetResult(ctx); err != nil || got != calls[i].Name+":3" {
+			t.Errorf("Blocker %s = %q, %v", calls[i].Name, got, err)
+		}
+	}
 }

@@ -93,6 +93,13 @@ func (d *Dispatcher) Wake() {
 // blocks.
 func (d *Dispatcher) Heard() { d.signal() }
 
+// politeWake reports, as loop takes a wake, whether its claim is polite:
+// only Heard woke the dispatcher since the last wake it took, and the queue
+// has no shared limit (and this process notifications).
+func (d *Dispatcher) politeWake() bool {
+	return !d.local.Swap(false) && d.env.Notifier != nil && !d.shared.Load()
+}
+
 func (d *Dispatcher) signal() {
 	d.wakes.Add(1)
 	select {
@@ -138,7 +145,7 @@ func (d *Dispatcher) loop() {
 		case <-d.env.Stop:
 			return
 		case <-d.wakeCh:
-			polite = !d.local.Swap(false) && d.env.Notifier != nil && !d.shared.Load()
+			polite = d.politeWake()
 		case <-timer.C:
 			d.local.Store(false)
 		}
