@@ -4,7 +4,7 @@
 -- the queue at once, and they all claim: one of them takes the new rows,
 -- the others skip them (SKIP LOCKED) and find nothing. With three worker
 -- processes and a producer process on one queue, 2,764 claims took 10,000
--- tasks, a third of the database's statement time (pg_stat_statements).
+-- tasks, two fifths of the statement time of the fleet (pg_stat_statements).
 -- A claim woken that way is polite: it takes the queue's polite-claim lock
 -- with pg_try_advisory_xact_lock and, when another polite claim holds it,
 -- claims nothing and says so (dbos.claim_gave_way, read by QueueBacklog).
