@@ -71,12 +71,7 @@ func (b *Batcher[T, R]) Do(ctx context.Context, in T) (R, error) {
 		batch = b.take()
 		if batch[0] != r {
 			// An older request, which a key kept out of a batch, leads.
-			if batch[0].wake != nil {
-				b.give(batch)
-			} else {
-				other = batch
-			}
-			batch = nil
+			other, batch = b.give(batch), nil
 		}
 	}
 	b.mu.Unlock()
@@ -112,11 +107,7 @@ func (b *Batcher[T, R]) Go(in T, done func(R, error)) {
 	var batch []*request[T, R]
 	if b.room() {
 		b.inFlight++
-		batch = b.take()
-		if batch[0].wake != nil {
-			b.give(batch) // an older request, whose caller waits, leads
-			batch = nil
-		}
+		batch = b.give(b.take()) // an older request, whose caller waits, may lead
 	}
 	b.mu.Unlock()
 	if batch != nil {
@@ -124,10 +115,16 @@ func (b *Batcher[T, R]) Go(in T, done func(R, error)) {
 	}
 }
 
-// give hands a batch led by a waiting caller's request to that caller, with
-// b.mu held.
-func (b *Batcher[T, R]) give(batch []*request[T, R]) {
+// give hands a batch to the caller of its first request, who leads it, and
+// returns nil; or returns the batch when that request was made with Go (no
+// caller waits: the goroutine that took the batch leads it). With b.mu
+// held.
+func (b *Batcher[T, R]) give(batch []*request[T, R]) []*request[T, R] {
+	if batch[0].wake == nil {
+		return batch
+	}
 	batch[0].wake <- batch
+	return nil
 }
 
 // lead makes the call for a batch whose first request was made with Go,
@@ -231,10 +228,5 @@ func (b *Batcher[T, R]) handOff() []*request[T, R] {
 		return nil // another call in flight takes what waits when it ends
 	}
 	b.inFlight++
-	batch := b.take()
-	if batch[0].wake == nil {
-		return batch
-	}
-	b.give(batch)
-	return nil
+	return b.give(b.take())
 }
